@@ -1,0 +1,1 @@
+"""People, roles, branches, sign-in, scoping and the audit trail."""

@@ -1,0 +1,39 @@
+"""The audit trail: one function every service calls when it creates, changes or
+shows a sensitive record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.models import AuditEvent, User
+from extensions import db
+
+
+def record(
+    actor: User | None,
+    action: str,
+    record_type: str,
+    record_id: object,
+    **detail: Any,
+) -> AuditEvent:
+    """Add an event to the current transaction; it commits with the change itself,
+    so a change is never saved without its trail (or the trail without it)."""
+    event = AuditEvent(
+        actor_id=actor.id if actor is not None else None,
+        action=action,
+        record_type=record_type,
+        record_id=str(record_id),
+        detail=detail,
+    )
+    db.session.add(event)
+    return event
+
+
+def trail(record_type: str, record_id: object) -> list[AuditEvent]:
+    return list(
+        db.session.scalars(
+            db.select(AuditEvent)
+            .where(AuditEvent.record_type == record_type, AuditEvent.record_id == str(record_id))
+            .order_by(AuditEvent.at, AuditEvent.id)
+        )
+    )

@@ -1,0 +1,65 @@
+"""Demo data exactly as CONTRACT.md describes; idempotent."""
+
+from __future__ import annotations
+
+from core.models import Branch, PersonSupported, Role, User
+from core.passwords import hash_password, verify_password
+from extensions import db
+
+BRANCHES = [("NORTH", "North branch"), ("SOUTH", "South branch")]
+
+USERS = [
+    ("carer1@example.com", "Amina Carer", Role.CARER, ["NORTH"]),
+    ("carer2@example.com", "Ben Carer", Role.CARER, ["NORTH"]),
+    ("carer3@example.com", "Chloe Carer", Role.CARER, ["SOUTH"]),
+    ("supervisor@example.com", "Sam Supervisor", Role.SUPERVISOR, ["NORTH"]),
+    ("manager@example.com", "Morgan Manager", Role.MANAGER, ["NORTH", "SOUTH"]),
+    ("office@example.com", "Olu Office", Role.OFFICE, ["NORTH", "SOUTH"]),
+]
+
+# Initials only; no names, addresses or dates of birth.
+INITIALS = [
+    "AB", "CD", "EF", "GH", "JK", "LM", "NP", "QR", "ST", "UV",
+    "WX", "YZ", "AC", "BD", "CE", "DF", "EG", "FH", "GJ", "HK",
+]  # fmt: skip
+
+
+def seed_core(password: str) -> list[str]:
+    branches: dict[str, Branch] = {}
+    for code, name in BRANCHES:
+        branch = db.session.scalar(db.select(Branch).where(Branch.code == code))
+        if branch is None:
+            branch = Branch(code=code, name=name)
+            db.session.add(branch)
+        branches[code] = branch
+    db.session.flush()
+
+    for n, initials in enumerate(INITIALS, start=1):
+        ref = f"P-{n:04d}"
+        if (
+            db.session.scalar(db.select(PersonSupported.id).where(PersonSupported.ref == ref))
+            is None
+        ):
+            code = "NORTH" if n <= 10 else "SOUTH"
+            db.session.add(PersonSupported(ref=ref, initials=initials, branch=branches[code]))
+
+    password_hash = None
+    for email, name, role, codes in USERS:
+        user = db.session.scalar(db.select(User).where(User.email == email))
+        if user is None:
+            password_hash = password_hash or hash_password(password)
+            user = User(email=email, name=name, role=role.value, password_hash=password_hash)
+            db.session.add(user)
+        elif not verify_password(user.password_hash, password):
+            user.password_hash = hash_password(password)
+        user.role = role.value
+        user.active = True
+        user.branches = [branches[c] for c in codes]
+    db.session.commit()
+    return [f"  {email:<24} {role.label} ({', '.join(codes)})" for email, _, role, codes in USERS]
+
+
+def seed(password: str) -> list[str]:
+    lines = ["Demo sign-ins (password as given):"]
+    lines += seed_core(password)
+    return lines

@@ -1,0 +1,62 @@
+"""Turning submitted HTML forms into marshmallow input, shared by every blueprint.
+
+A page and the JSON API load the same schema; HTML forms only differ in that
+every value arrives as a string and lists arrive as repeated keys.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields
+from werkzeug.datastructures import MultiDict
+
+# Fields a browser adds that are not part of any record.
+_FORM_ONLY = {"csrf_token"}
+
+
+def form_to_input(schema: Schema, form: MultiDict[str, str]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for name, field in schema.fields.items():
+        key = field.data_key or name
+        if isinstance(field, fields.List):
+            values = [v for v in form.getlist(key) if v != ""]
+            if key in form or values:
+                data[key] = values
+        elif key in form:
+            value = form.get(key, "")
+            if isinstance(field, fields.Boolean):
+                data[key] = value
+            elif value == "" and field.allow_none:
+                data[key] = None
+            else:
+                data[key] = value
+    return data
+
+
+def load_form(
+    schema: Schema, form: MultiDict[str, str]
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Validate a submitted form. Returns (data, {}) or (raw values, errors)."""
+    raw = form_to_input(schema, form)
+    try:
+        return schema.load(raw), {}
+    except ValidationError as err:
+        return raw, flatten_errors(err.messages)
+
+
+def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested messages as {"field" or "field.0.sub": [messages]}."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                flat[name] = list(value)
+            else:
+                flat.update(flatten_errors(value, name))
+    elif isinstance(messages, list):
+        flat[prefix or "_schema"] = [str(m) for m in messages]
+    else:
+        flat[prefix or "_schema"] = [str(messages)]
+    return flat

@@ -1,0 +1,101 @@
+"""Who may see which records. Every query for records goes through here.
+
+- carer: only what they reported or made themselves;
+- supervisor and manager: records of their branches;
+- office: every branch (read, plus administrative fields; services enforce that).
+
+A record outside the caller's scope is answered with 404, never 403, so its
+existence is not revealed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, TypeVar, cast
+
+from flask import abort
+from sqlalchemy import ColumnElement, Select, false, true
+from sqlalchemy.orm import InstrumentedAttribute
+
+from core.models import Branch, PersonSupported, Role, User
+from extensions import db
+
+
+class ScopedRecord(Protocol):
+    """A record owned by a branch and made by one member of staff."""
+
+    branch_id: Any
+    author_id: Any
+
+
+M = TypeVar("M")
+
+
+def branch_scope(user: User, branch_column: InstrumentedAttribute[Any]) -> ColumnElement[bool]:
+    """The branches a user works across (carers included)."""
+    if user.role == Role.OFFICE:
+        return true()
+    ids = user.branch_ids
+    return branch_column.in_(ids) if ids else false()
+
+
+def record_scope(user: User, model: Any) -> ColumnElement[bool]:
+    """The condition a scoped record must meet for `user` to see it."""
+    if user.role == Role.CARER:
+        return cast(ColumnElement[bool], model.author_id == user.id)
+    condition = branch_scope(user, model.branch_id)
+    extra = getattr(model, "extra_scope", None)
+    if extra is not None:
+        # A model may narrow its scope further (safeguarding records, for one).
+        condition = condition & extra(user)
+    return condition
+
+
+def scoped(stmt: Select[Any], user: User, model: Any) -> Select[Any]:
+    return stmt.where(record_scope(user, model))
+
+
+def get_or_404(user: User, model: type[M], record_id: object) -> M:
+    """Load one record within scope, or answer 404."""
+    obj = db.session.scalar(
+        db.select(model).where(model.id == record_id).where(record_scope(user, model))  # type: ignore[attr-defined]
+    )
+    if obj is None:
+        abort(404)
+    return cast(M, obj)
+
+
+def branches_for(user: User) -> list[Branch]:
+    stmt = db.select(Branch).where(branch_scope(user, Branch.id)).order_by(Branch.code)
+    return list(db.session.scalars(stmt))
+
+
+def people_for(user: User) -> list[PersonSupported]:
+    """People a user may record against: those of their branches (office: all)."""
+    stmt = (
+        db.select(PersonSupported)
+        .where(PersonSupported.active.is_(True))
+        .where(branch_scope(user, PersonSupported.branch_id))
+        .order_by(PersonSupported.ref)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def person_by_ref(user: User, ref: str) -> PersonSupported | None:
+    """A person within scope by reference code, or None (out of scope or unknown)."""
+    person: PersonSupported | None = db.session.scalar(
+        db.select(PersonSupported)
+        .where(PersonSupported.ref == ref)
+        .where(branch_scope(user, PersonSupported.branch_id))
+    )
+    return person
+
+
+def staff_for(user: User) -> list[User]:
+    """Colleagues who share a branch with `user` (office: everyone)."""
+    stmt = db.select(User).where(User.active.is_(True)).order_by(User.name)
+    if user.role != Role.OFFICE:
+        ids = user.branch_ids
+        if not ids:
+            return [user]
+        stmt = stmt.where(User.branches.any(Branch.id.in_(ids)))
+    return list(db.session.scalars(stmt))

@@ -1,0 +1,64 @@
+"""Jinja globals and filters every template may use."""
+
+from __future__ import annotations
+
+import hashlib
+import zoneinfo
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, url_for
+from flask_login import current_user
+
+from core import navigation
+from core.models import Role
+
+UK = zoneinfo.ZoneInfo("Europe/London")
+
+
+def uk_time(value: datetime | None, fmt: str = "%d %b %Y, %H:%M") -> str:
+    """A moment shown in UK local time (GMT or BST), as staff read clocks."""
+    if value is None:
+        return ""
+    return value.astimezone(UK).strftime(fmt)
+
+
+def asset_revision(filename: str) -> str:
+    """A short content hash for a static file, so a deploy changes its URL."""
+    cache: dict[str, str] = current_app.extensions.setdefault("candour_asset_revs", {})
+    rev = cache.get(filename)
+    if rev is None:
+        path = Path(current_app.static_folder or "static") / filename
+        try:
+            rev = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        except OSError:
+            rev = "missing"
+        cache[filename] = rev
+    return rev
+
+
+def asset_url(filename: str) -> str:
+    return url_for("static", filename=filename, v=asset_revision(filename))
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["uk_time"] = uk_time
+    app.jinja_env.filters["attr_pair"] = lambda role: (role.value, role.label)
+    app.jinja_env.filters["branch_pair"] = lambda b: (b.id, f"{b.name} ({b.code})")
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.jinja_env.globals.update(
+        asset_url=asset_url,
+        nav_items=navigation.menu_links,
+        home_actions=navigation.home_actions,
+        home_sections=navigation.home_sections,
+    )
+    navigation.add_home_section(app, "core/_home_staff.html", set(Role), order=0)
+    navigation.add_home_section(app, "core/_home_manager.html", {Role.MANAGER}, order=90)
+    navigation.add_menu_link(app, "Staff", "core.users", {Role.MANAGER}, order=90)
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        role = Role(current_user.role) if current_user.is_authenticated else None
+        return {"Role": Role, "current_role": role}

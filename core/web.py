@@ -1,0 +1,120 @@
+"""What every response gets: security headers, error pages (HTML or JSON), and
+the sign-in plumbing for flask-login."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from core.services import load_session_user
+from extensions import login_manager
+
+# No 'unsafe-inline' or 'unsafe-eval' anywhere: htmx's config is a meta tag and
+# every script is a static file.
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "worker-src 'self'",
+        "manifest-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+MESSAGES = {
+    400: "Something in that request was not right.",
+    401: "Sign in to continue.",
+    403: "Your role does not allow this.",
+    404: "We could not find that page.",
+    405: "That action is not allowed here.",
+    409: "Someone else changed this at the same time.",
+    413: "That was too large to accept (the limit is 256 KB).",
+    415: "Send JSON with Content-Type: application/json.",
+    422: "Some answers need correcting.",
+    429: "Too many requests. Wait a moment and try again.",
+    500: "Something went wrong on our side. Nothing you entered was lost; try again.",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, message: str | None = None, **extra: Any) -> Any:
+    message = message or MESSAGES.get(status, "Something went wrong.")
+    if wants_json():
+        body = {"error": message, **extra}
+        return jsonify(body), status
+    return render_template("error.html", status=status, message=message), status
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    # One URL may answer a page or an htmx fragment: caches must key on that.
+    response.vary.add("HX-Request")
+    if request.path.startswith("/api/") or response.mimetype == "text/html":
+        # Pages and API answers hold personal data: never store them in shared
+        # caches or the browser's HTTP cache (the service worker decides what the
+        # phone keeps).
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_security_headers)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(err: CSRFError) -> Any:
+        return error_response(
+            400,
+            "This form has expired or was not sent from Candour. Go back, reload the "
+            "page and try again: nothing has been saved.",
+            reason="csrf",
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http(err: HTTPException) -> Any:
+        status = err.code or 500
+        description = None
+        if (
+            status in (400, 409, 422)
+            and err.description
+            and not err.description.startswith("The browser (or proxy)")
+        ):
+            description = err.description
+        return error_response(status, description)
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception) -> Any:
+        app.logger.exception("unhandled error")
+        return error_response(500)
+
+    login_manager.login_view = "core.login"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_session_user)
+
+    @login_manager.unauthorized_handler
+    def _unauthorized() -> Any:
+        if wants_json() or request.htmx:  # type: ignore[attr-defined]
+            if request.htmx and not wants_json():  # type: ignore[attr-defined]
+                resp = Response(status=401)
+                resp.headers["HX-Redirect"] = url_for("core.login", next=request.full_path)
+                return resp
+            return error_response(401)
+        return redirect(url_for("core.login", next=request.full_path))

@@ -1,0 +1,60 @@
+"""/service-worker.js, /manifest.webmanifest and /offline."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, render_template, url_for
+
+from pwa import services
+
+bp = Blueprint("pwa", __name__)
+
+
+@bp.get("/service-worker.js")
+def service_worker() -> Response:
+    response = Response(services.worker_script(), mimetype="text/javascript")
+    # Browsers must check for a new worker on every visit.
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@bp.get("/manifest.webmanifest")
+def manifest() -> Any:
+    body = {
+        "name": "Candour – learning from incidents",
+        "short_name": "Candour",
+        "description": "Report incidents and near misses, complete spot checks, learn together.",
+        "start_url": url_for("core.home"),
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#005eb8",
+        "lang": "en-GB",
+        "icons": [
+            {
+                "src": url_for("static", filename="icons/icon-192.png"),
+                "sizes": "192x192",
+                "type": "image/png",
+            },
+            {
+                "src": url_for("static", filename="icons/icon-512.png"),
+                "sizes": "512x512",
+                "type": "image/png",
+            },
+            {
+                "src": url_for("static", filename="icons/icon-maskable-512.png"),
+                "sizes": "512x512",
+                "type": "image/png",
+                "purpose": "maskable",
+            },
+        ],
+    }
+    return Response(json.dumps(body), mimetype="application/manifest+json")
+
+
+@bp.get("/offline")
+def offline() -> str:
+    return render_template("pwa/offline.html")

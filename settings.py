@@ -1,0 +1,72 @@
+"""Settings, read from the environment (twelve-factor). No secret has a default."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent
+
+
+class SettingsError(RuntimeError):
+    """A required setting is missing or wrong; the app refuses to start."""
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build the Flask config mapping.
+
+    `CANDOUR_ENV` is `production` unless set to `development` or `testing`; outside
+    those two a missing `SECRET_KEY` stops the app rather than signing sessions with
+    a guessable key.
+    """
+    overrides = dict(overrides or {})
+    env = overrides.get("ENV_NAME") or os.environ.get("CANDOUR_ENV", "production")
+    instance = ROOT / "instance"
+    default_db = f"sqlite:///{instance / 'candour.db'}"
+    secret = overrides.get("SECRET_KEY") or os.environ.get("SECRET_KEY")
+    if not secret:
+        if env not in {"development", "testing"}:
+            raise SettingsError(
+                "SECRET_KEY must be set (for example: export SECRET_KEY=$(python -c "
+                "'import secrets; print(secrets.token_hex(32))'))."
+            )
+        # Development and tests only: a fresh random key per process.
+        secret = os.urandom(32).hex()
+
+    config: dict[str, Any] = {
+        "ENV_NAME": env,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", default_db),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Cookies: HttpOnly and SameSite=Lax always; Secure when served over HTTPS
+        # (set SESSION_COOKIE_SECURE=true behind a TLS-terminating proxy).
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", env == "production"),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        # Behind a proxy, trust X-Forwarded-For/-Proto from this many hops.
+        "PROXY_HOPS": int(os.environ.get("PROXY_HOPS", "0")),
+        # CSRF tokens live as long as the session: a carer may open a form, lose
+        # signal and submit hours later.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_SSL_STRICT": True,
+        # Request bodies above this are refused with 413 (the sync API limit).
+        "MAX_CONTENT_LENGTH": 256 * 1024,
+        # Sign-in limiting: failures per account or per address within the window.
+        "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
+        "LOGIN_WINDOW": timedelta(minutes=int(os.environ.get("LOGIN_WINDOW_MINUTES", "15"))),
+        "TESTING": env == "testing",
+    }
+    config.update(overrides)
+    return config

@@ -1,0 +1,201 @@
+"""Signing in and out: every role, bad input, limits, session handling."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+
+from core.models import AuditEvent, LoginFailure, User
+from core.services import ACCOUNT_INACTIVE, SIGN_IN_FAILED, TOO_MANY_ATTEMPTS
+from extensions import db
+from tests.conftest import PASSWORD, Client
+
+
+@pytest.mark.parametrize(
+    ("key", "role_label"),
+    [
+        ("carer1", "Carer"),
+        ("carer2", "Carer"),
+        ("carer3", "Carer"),
+        ("supervisor", "Supervisor"),
+        ("manager", "Registered manager"),
+        ("office", "Office staff"),
+    ],
+)
+def test_every_demo_account_signs_in_to_its_home_page(client: Client, seeded, key, role_label):
+    response = client.sign_in(f"{key}@example.com")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    home = client.get("/")
+    assert home.status_code == 200
+    assert role_label in home.get_data(as_text=True)
+
+
+def test_home_page_needs_sign_in(client: Client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [("carer1@example.com", "wrong-password"), ("nobody@example.com", PASSWORD)],
+    ids=["wrong-password", "unknown-email"],
+)
+def test_bad_credentials_get_one_message_and_no_session(client: Client, seeded, email, password):
+    response = client.sign_in(email, password)
+    assert response.status_code == 422
+    assert SIGN_IN_FAILED in response.get_data(as_text=True)
+    assert client.get("/api/v1/session").status_code == 401
+
+
+def test_unknown_email_does_the_same_hashing_work(app: Flask, seeded, monkeypatch):
+    """Same timing class: an unknown account still verifies a (dummy) hash."""
+    import core.services as services
+
+    calls: list[str | None] = []
+    real = services.verify_password
+
+    def spy(stored, password):
+        calls.append(stored)
+        return real(stored, password)
+
+    monkeypatch.setattr(services, "verify_password", spy)
+    c = Client(app.test_client())
+    c.sign_in("nobody@example.com", "whatever")
+    c.sign_in("carer1@example.com", "wrong")
+    assert len(calls) == 2
+    assert calls[0] is None  # unknown: verify_password checks its dummy hash
+
+
+def test_email_is_case_and_space_insensitive(client: Client, seeded):
+    assert client.sign_in("  Carer1@Example.COM ").status_code == 302
+
+
+def test_empty_form_names_both_fields(client: Client, seeded):
+    response = client.post_form("/login", {"email": "", "password": ""})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'href="#field-email"' in html
+    assert 'href="#field-password"' in html
+
+
+def test_deactivated_account_cannot_sign_in(app: Flask, client: Client, seeded):
+    with app.app_context():
+        user = db.session.get_one(User, seeded["carer2"].id)
+        user.active = False
+        db.session.commit()
+    response = client.sign_in("carer2@example.com")
+    assert response.status_code == 403
+    assert ACCOUNT_INACTIVE in response.get_data(as_text=True)
+    assert client.get("/api/v1/session").status_code == 401
+
+
+def test_deactivating_signs_out_existing_sessions(app: Flask, sign_in, seeded):
+    carer = sign_in("carer2")
+    assert carer.get("/api/v1/session").status_code == 200
+    manager = sign_in("manager")
+    manager.refresh_csrf()
+    with app.app_context():
+        north = [b.id for b in db.session.get_one(User, seeded["carer2"].id).branches]
+    response = manager.post_form(
+        f"/users/{seeded['carer2'].id}",
+        {"name": "Ben Carer", "role": "carer", "branch_ids": north},  # "active" unticked
+    )
+    assert response.status_code == 302
+    assert carer.get("/api/v1/session").status_code == 401
+
+
+def test_five_failures_for_one_account_lock_it_for_the_window(client: Client, seeded):
+    for _ in range(5):
+        assert client.sign_in("carer1@example.com", "nope").status_code == 422
+    response = client.sign_in("carer1@example.com")  # even the right password
+    assert response.status_code == 429
+    assert TOO_MANY_ATTEMPTS in response.get_data(as_text=True)
+
+
+def test_five_failures_from_one_address_limit_other_accounts(app: Flask, client: Client, seeded):
+    for n in range(5):
+        client.sign_in(f"guess{n}@example.com", "nope")
+    assert client.sign_in("carer3@example.com").status_code == 429
+    other_address = Client(app.test_client())
+    other_address.http.environ_base["REMOTE_ADDR"] = "10.9.9.9"
+    assert other_address.sign_in("carer3@example.com").status_code == 302
+
+
+def test_failures_outside_the_window_do_not_count(app: Flask, client: Client, seeded):
+    from datetime import timedelta
+
+    from core.models import utcnow
+
+    with app.app_context():
+        for _ in range(5):
+            db.session.add(
+                LoginFailure(
+                    email="carer1@example.com",
+                    address="127.0.0.1",
+                    at=utcnow() - timedelta(minutes=16),
+                )
+            )
+        db.session.commit()
+    assert client.sign_in("carer1@example.com").status_code == 302
+
+
+def test_session_is_new_after_sign_in(client: Client, seeded):
+    before = client.refresh_csrf()
+    client.sign_in("carer1@example.com")
+    after = client.get("/api/v1/session").get_json()["csrf_token"]
+    assert before != after
+    # The token from before sign-in no longer authorises writes.
+    response = client.http.post("/logout", data={"csrf_token": before})
+    assert response.status_code == 400
+
+
+def test_sign_out_ends_the_session(sign_in):
+    c = sign_in("office")
+    response = c.post_form("/logout")
+    assert response.status_code == 302
+    assert c.get("/api/v1/session").status_code == 401
+
+
+def test_sign_in_and_failure_are_in_the_audit_trail(app: Flask, client: Client, seeded):
+    client.sign_in("carer1@example.com", "nope")
+    client.sign_in("carer1@example.com")
+    with app.app_context():
+        actions = db.session.scalars(
+            db.select(AuditEvent.action)
+            .where(AuditEvent.record_type == "user")
+            .order_by(AuditEvent.id)
+        ).all()
+    assert actions == ["sign_in_failed", "sign_in"]
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example/", "//evil.example/", "javascript:alert(1)"],
+)
+def test_next_never_leaves_the_site(client: Client, seeded, target):
+    client.refresh_csrf()
+    response = client.http.post(
+        f"/login?next={target}",
+        data={"email": "carer1@example.com", "password": PASSWORD, "csrf_token": client.csrf},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_next_within_the_site_is_followed(client: Client, seeded):
+    client.refresh_csrf()
+    response = client.http.post(
+        "/login?next=/users",
+        data={"email": "manager@example.com", "password": PASSWORD, "csrf_token": client.csrf},
+    )
+    assert response.headers["Location"] == "/users"
+
+
+def test_passwords_are_stored_as_argon2id(app_ctx, staff):
+    for user in staff.values():
+        assert re.match(r"^\$argon2id\$v=19\$", user.password_hash)
+        assert PASSWORD not in user.password_hash
