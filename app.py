@@ -26,9 +26,16 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def register_models() -> None:
+    """Import every models module so the metadata (and Alembic) sees all tables."""
+    import core.models
+    import learning.models  # noqa: F401
+
+
 def register_extensions(app: Flask) -> None:
     from core import database
 
+    register_models()
     db.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=str(settings.ROOT / "migrations"))

@@ -41,6 +41,11 @@ def branch_scope(user: User, branch_column: InstrumentedAttribute[Any]) -> Colum
 def record_scope(user: User, model: Any) -> ColumnElement[bool]:
     """The condition a scoped record must meet for `user` to see it."""
     if user.role == Role.CARER:
+        # A model may widen what a carer sees (actions they own, audits of their
+        # own practice); by default it is what they made.
+        carer_scope = getattr(model, "carer_scope", None)
+        if carer_scope is not None:
+            return cast(ColumnElement[bool], carer_scope(user))
         return cast(ColumnElement[bool], model.author_id == user.id)
     condition = branch_scope(user, model.branch_id)
     extra = getattr(model, "extra_scope", None)

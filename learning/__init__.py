@@ -1,0 +1,1 @@
+"""Learning reviews, actions proved to work, patterns, bulletins and case studies."""
