@@ -29,6 +29,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 def register_models() -> None:
     """Import every models module so the metadata (and Alembic) sees all tables."""
     import core.models  # noqa: F401
+    import incidents.models  # noqa: F401
     import learning.models  # noqa: F401
 
 

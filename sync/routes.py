@@ -4,11 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
+from marshmallow import ValidationError
+
+from core.forms import flatten_errors
+from incidents import services as incidents
+from incidents.schemas import IncidentInSchema, IncidentOutSchema, IncidentReceiptSchema
+from sync.http import BadBody, errors_response, message_response, object_body
 
 bp = Blueprint("sync", __name__, url_prefix="/api/v1")
+
+MAX_PAGE = 100
+
+
+@bp.errorhandler(BadBody)
+def _bad_body(err: BadBody) -> ResponseReturnValue:
+    if err.status == 422:
+        return errors_response({"_schema": [err.message]})
+    return message_response(err.status, err.message)
 
 
 @bp.get("/session")
@@ -20,3 +36,62 @@ def session_info() -> Any:
         "user": {"id": user.id, "email": user.email, "name": user.name, "role": user.role},
         "csrf_token": generate_csrf(),
     }
+
+
+def _limit() -> int | ResponseReturnValue:
+    raw = request.args.get("limit", "50")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        return errors_response({"limit": [f"limit must be a whole number from 1 to {MAX_PAGE}."]})
+    return int(raw)
+
+
+@bp.post("/incidents")
+@login_required
+def create_incident() -> ResponseReturnValue:
+    body = object_body(request)
+    try:
+        data = IncidentInSchema().load(body)
+    except ValidationError as err:
+        return errors_response(flatten_errors(err.messages))
+    try:
+        receipt = incidents.create_incident(current_user, data)
+    except incidents.NotAllowed:
+        return message_response(403, "Your role cannot report incidents.")
+    except incidents.OutOfScope:
+        return message_response(404, "That person is not one of the people you support.")
+    except incidents.InvalidIncident as err:
+        return errors_response(err.errors)
+    except incidents.IdConflict as err:
+        return message_response(
+            409,
+            "An entry with this id was already received with different content.",
+            existing=IncidentOutSchema().dump(err.existing),
+        )
+    answer = IncidentReceiptSchema().dump(receipt.incident)
+    return answer, 201 if receipt.created else 200
+
+
+@bp.get("/incidents")
+@login_required
+def list_incidents() -> ResponseReturnValue:
+    limit = _limit()
+    if not isinstance(limit, int):
+        return limit
+    try:
+        items, next_cursor = incidents.page_of_incidents(
+            current_user, limit, request.args.get("cursor") or None
+        )
+    except incidents.InvalidIncident as err:
+        return errors_response(err.errors)
+    return {"items": IncidentOutSchema(many=True).dump(items), "next": next_cursor}
+
+
+@bp.get("/incidents/<incident_id>")
+@login_required
+def get_incident(incident_id: str) -> ResponseReturnValue:
+    try:
+        incident = incidents.get_incident(current_user, incident_id)
+    except incidents.OutOfScope:
+        return message_response(404, "No such incident.")
+    record: dict[str, Any] = IncidentOutSchema().dump(incident)
+    return record

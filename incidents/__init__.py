@@ -1,0 +1,1 @@
+"""Incidents and near misses: capture, review, triage, threshold decisions, duty timers."""

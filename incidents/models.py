@@ -1,0 +1,203 @@
+"""An incident or near miss as a carer reported it, plus what the office adds."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import JSON, ColumnElement, ForeignKey, Integer, String, Text, or_
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.models import Branch, PersonSupported, Role, User, UTCDateTime, utcnow
+from extensions import db
+
+
+class Kind(enum.StrEnum):
+    INCIDENT = "incident"
+    NEAR_MISS = "near_miss"
+
+
+class Category(enum.StrEnum):
+    MEDICATION = "medication"
+    FALL = "fall"
+    SAFEGUARDING = "safeguarding"
+    BEHAVIOUR = "behaviour"
+    INJURY = "injury"
+    SKIN = "skin"
+    MISSED_CALL = "missed_call"
+    INFECTION = "infection"
+    PROPERTY = "property"
+    OTHER = "other"
+
+
+class MedicationError(enum.StrEnum):
+    OMISSION = "omission"
+    WRONG_DOSE = "wrong_dose"
+    WRONG_TIME = "wrong_time"
+    WRONG_PERSON = "wrong_person"
+    WRONG_MEDICINE = "wrong_medicine"
+    RECORDING = "recording"
+
+
+class Harm(enum.StrEnum):
+    NONE = "none"
+    LOW = "low"
+    MODERATE = "moderate"
+    SEVERE = "severe"
+    DEATH = "death"
+
+
+class Status(enum.StrEnum):
+    SUBMITTED = "submitted"
+    TRIAGED = "triaged"
+    UNDER_REVIEW = "under_review"
+    ACTIONS_AGREED = "actions_agreed"
+    CLOSED = "closed"
+
+
+INFORMED_WHO = ["family", "manager", "gp", "111", "999", "safeguarding", "police", "cqc", "other"]
+INFORMED_METHOD = ["phone", "in_person", "email", "other"]
+YES_NO_UNSURE = ["yes", "no", "unsure"]
+FAMILY_CONTACT = ["yes", "no", "not_applicable"]
+
+LABELS: dict[str, str] = {
+    # kinds
+    "incident": "Incident",
+    "near_miss": "Near miss",
+    # categories
+    "medication": "Medication",
+    "fall": "Fall",
+    "safeguarding": "Safeguarding concern",
+    "behaviour": "Distress or behaviour",
+    "injury": "Injury",
+    "skin": "Skin or pressure damage",
+    "missed_call": "Missed or late call",
+    "infection": "Infection",
+    "property": "Property or money",
+    "other": "Something else",
+    # medication errors
+    "omission": "Dose missed",
+    "wrong_dose": "Wrong dose",
+    "wrong_time": "Wrong time",
+    "wrong_person": "Wrong person",
+    "wrong_medicine": "Wrong medicine",
+    "recording": "Recording error",
+    # harm
+    "none": "No harm",
+    "low": "Low harm",
+    "moderate": "Moderate harm",
+    "severe": "Severe harm",
+    "death": "Death",
+    # statuses
+    "submitted": "Sent",
+    "triaged": "Seen by a manager",
+    "under_review": "Being reviewed",
+    "actions_agreed": "Changes agreed",
+    "closed": "Closed",
+    # people informed
+    "family": "Family or representative",
+    "manager": "Manager or on-call",
+    "gp": "GP",
+    "111": "NHS 111",
+    "999": "999",
+    "police": "Police",
+    "cqc": "CQC",
+    # methods
+    "phone": "Phone",
+    "in_person": "In person",
+    "email": "Email",
+    # answers
+    "yes": "Yes",
+    "no": "No",
+    "unsure": "Not sure",
+    "not_applicable": "Not needed",
+}
+
+
+def label(value: str | None) -> str:
+    if value is None:
+        return ""
+    return LABELS.get(value, value.replace("_", " ").capitalize())
+
+
+class ReferenceCounter(db.Model):  # type: ignore[name-defined,misc]
+    """The last INC-YYYY-NNNN number given out in each year."""
+
+    __tablename__ = "reference_counter"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(default=0)
+
+
+class Incident(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "incident"
+
+    # The UUID the phone made when the form opened: the key for exactly-once.
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    # SHA-256 of the content as first received, to tell a replay (same) from a
+    # conflicting reuse of the id (different).
+    content_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default=Status.SUBMITTED.value, index=True)
+
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    category: Mapped[str] = mapped_column(String(20), index=True)
+    medication_error: Mapped[str | None] = mapped_column(String(20))
+    time_critical: Mapped[bool] = mapped_column(default=False)
+
+    # Device times, in UTC, with the offset the device gave (minutes east of UTC),
+    # so both "when it happened there" and ordering are exact.
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    occurred_offset: Mapped[int] = mapped_column(default=0)
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reported_offset: Mapped[int] = mapped_column(default=0)
+    late_reason: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person_supported.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+
+    location: Mapped[str] = mapped_column(String(200), default="")
+    what_happened: Mapped[str] = mapped_column(Text)
+    immediate_actions: Mapped[str] = mapped_column(Text)
+    harm: Mapped[str] = mapped_column(String(20), index=True)
+    staff_injured: Mapped[bool] = mapped_column(default=False)
+    people_informed: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+    safeguarding: Mapped[str] = mapped_column(String(20))
+    clinical_escalation: Mapped[str] = mapped_column(String(20))
+    family_contact: Mapped[str] = mapped_column(String(20))
+
+    # Office and manager follow-up.
+    seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(default=1)
+
+    branch: Mapped[Branch] = relationship(lazy="joined")
+    person: Mapped[PersonSupported | None] = relationship(lazy="joined")
+    author: Mapped[User] = relationship(lazy="joined")
+
+    __mapper_args__: dict[str, Any] = {"version_id_col": version}
+
+    @classmethod
+    def extra_scope(cls, user: User) -> ColumnElement[bool]:
+        """Safeguarding records: only managers of the branch (and the reporter,
+        through the carer scope) may see them."""
+        if user.role == Role.MANAGER:
+            return cls.id.is_not(None)
+        return or_(cls.category != Category.SAFEGUARDING.value, cls.author_id == user.id)
+
+    @property
+    def occurred_local(self) -> datetime:
+        """When it happened, on the device's own clock."""
+        return self.occurred_at.astimezone(timezone(timedelta(minutes=self.occurred_offset)))
+
+    @property
+    def reported_local(self) -> datetime:
+        return self.reported_at.astimezone(timezone(timedelta(minutes=self.reported_offset)))
+
+    @property
+    def is_safeguarding(self) -> bool:
+        return self.category == Category.SAFEGUARDING.value

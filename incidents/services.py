@@ -1,0 +1,242 @@
+"""The rules for incidents: creating one exactly once, numbering, reading within
+scope. Pages, the sync API and the CLI all call these; no request objects here."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import uuid
+import zoneinfo
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+
+from core import audit, scoping
+from core.models import Branch, Role, User, utcnow
+from extensions import db
+from incidents.models import Incident, ReferenceCounter
+
+UK = zoneinfo.ZoneInfo("Europe/London")
+REPORTING_ROLES = {Role.CARER.value, Role.SUPERVISOR.value, Role.MANAGER.value}
+
+
+class NotAllowed(Exception):
+    """This role may not do that (403)."""
+
+
+class OutOfScope(Exception):
+    """A record or person the caller may not see (404)."""
+
+
+class IdConflict(Exception):
+    """The id was already used for different content (409)."""
+
+    def __init__(self, existing: Incident):
+        super().__init__(existing.id)
+        self.existing = existing
+
+
+class InvalidIncident(Exception):
+    """A rule that needs the database was broken (422); messages per field."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Receipt:
+    incident: Incident
+    created: bool
+
+
+def _canonical(data: dict[str, Any]) -> Any:
+    def default(value: Any) -> str:
+        if isinstance(value, datetime):
+            return value.isoformat()
+        if isinstance(value, uuid.UUID):
+            return str(value)
+        raise TypeError(type(value))
+
+    return json.dumps(data, default=default, sort_keys=True, separators=(",", ":"))
+
+
+def content_hash(author: User, data: dict[str, Any]) -> str:
+    """What makes two sends "the same entry": the author and every field as sent."""
+    return hashlib.sha256(f"{author.id}|{_canonical(data)}".encode()).hexdigest()
+
+
+def next_reference(year: int) -> str:
+    """INC-YYYY-NNNN, sequential per year, never reused.
+
+    The counter row is updated in the caller's transaction: concurrent creators
+    queue on its row lock (PostgreSQL) or on the write lock (SQLite), so no two
+    commits can hold the same number.
+    """
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    db.session.execute(insert(ReferenceCounter).values(year=year, last=0).on_conflict_do_nothing())
+    number = db.session.execute(
+        update(ReferenceCounter)
+        .where(ReferenceCounter.year == year)
+        .values(last=ReferenceCounter.last + 1)
+        .returning(ReferenceCounter.last)
+    ).scalar_one()
+    width = max(4, len(str(number)))
+    return f"INC-{year}-{number:0{width}d}"
+
+
+def _resolve_branch(author: User, data: dict[str, Any]) -> tuple[Branch, int | None]:
+    person_ref = data.get("person_ref")
+    if person_ref:
+        person = scoping.person_by_ref(author, person_ref)
+        if person is None:
+            raise OutOfScope(person_ref)
+        return person.branch, person.id
+    mine = scoping.branches_for(author)
+    code = data.get("branch")
+    if code:
+        chosen = [b for b in mine if b.code == code]
+        if not chosen:
+            raise InvalidIncident({"branch": ["Choose one of your branches."]})
+        return chosen[0], None
+    if len(mine) == 1:
+        return mine[0], None
+    raise InvalidIncident({"branch": ["Choose which branch this happened in."]})
+
+
+def create_incident(author: User, data: dict[str, Any]) -> Receipt:
+    """Save a validated incident exactly once.
+
+    Same id and same content: the first record (created=False). Same id and other
+    content: IdConflict. The primary key is the device's UUID, so even concurrent
+    duplicates end as one row: the loser's insert fails and it reads the winner.
+    """
+    if author.role not in REPORTING_ROLES:
+        raise NotAllowed()
+    incident_id = str(data["id"])
+    digest = content_hash(author, data)
+
+    existing = db.session.get(Incident, incident_id)
+    if existing is not None:
+        return _replay(existing, digest)
+
+    branch, person_id = _resolve_branch(author, data)
+    received = utcnow()
+    thresholds = data["thresholds"]
+    incident = Incident(
+        id=incident_id,
+        reference=next_reference(received.astimezone(UK).year),
+        content_hash=digest,
+        kind=data["kind"],
+        category=data["category"],
+        medication_error=data.get("medication_error"),
+        time_critical=data.get("time_critical", False),
+        occurred_at=data["occurred_at"],
+        occurred_offset=_offset_minutes(data["occurred_at"]),
+        reported_at=data["reported_at"],
+        reported_offset=_offset_minutes(data["reported_at"]),
+        late_reason=(data.get("late_reason") or None),
+        received_at=received,
+        branch_id=branch.id,
+        person_id=person_id,
+        author_id=author.id,
+        location=data.get("location") or "",
+        what_happened=data["what_happened"],
+        immediate_actions=data["immediate_actions"],
+        harm=data["harm"],
+        staff_injured=data.get("staff_injured", False),
+        people_informed=[
+            {"who": row["who"], "at": row["at"].isoformat(), "method": row["method"]}
+            for row in data.get("people_informed") or []
+        ],
+        safeguarding=thresholds["safeguarding"],
+        clinical_escalation=thresholds["clinical_escalation"],
+        family_contact=thresholds["family_contact"],
+    )
+    db.session.add(incident)
+    audit.record(author, "create", "incident", incident_id, reference=incident.reference)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        winner = db.session.get(Incident, incident_id)
+        if winner is None:
+            raise
+        return _replay(winner, digest)
+    return Receipt(incident, created=True)
+
+
+def _replay(existing: Incident, digest: str) -> Receipt:
+    if existing.content_hash != digest:
+        raise IdConflict(existing)
+    return Receipt(existing, created=False)
+
+
+def _offset_minutes(moment: datetime) -> int:
+    offset = moment.utcoffset()
+    return int(offset.total_seconds() // 60) if offset is not None else 0
+
+
+# --- reading ------------------------------------------------------------------------
+
+
+def visible_incidents(user: User) -> Select[Any]:
+    return scoping.scoped(db.select(Incident), user, Incident)
+
+
+def get_incident(user: User, incident_id: str) -> Incident:
+    """One incident within scope (OutOfScope otherwise). Views of safeguarding
+    records are written to the audit trail."""
+    try:
+        key = str(uuid.UUID(incident_id))
+    except ValueError:
+        raise OutOfScope(incident_id) from None
+    incident: Incident | None = db.session.scalar(visible_incidents(user).where(Incident.id == key))
+    if incident is None:
+        raise OutOfScope(incident_id)
+    if incident.is_safeguarding:
+        audit.record(user, "view", "incident", incident.id, safeguarding=True)
+        db.session.commit()
+    return incident
+
+
+def _encode_cursor(incident: Incident) -> str:
+    raw = f"{incident.received_at.isoformat()}|{incident.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        stamp, _, key = base64.urlsafe_b64decode(padded).decode().partition("|")
+        moment = datetime.fromisoformat(stamp)
+        if moment.tzinfo is None or not key:
+            raise ValueError(cursor)
+        return moment, key
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidIncident({"cursor": ["This cursor is not valid."]}) from exc
+
+
+def page_of_incidents(
+    user: User, limit: int, cursor: str | None
+) -> tuple[list[Incident], str | None]:
+    """Newest first (by when the server received them), keyset-paginated."""
+    stmt = visible_incidents(user).order_by(Incident.received_at.desc(), Incident.id.desc())
+    if cursor:
+        moment, key = _decode_cursor(cursor)
+        stmt = stmt.where(
+            or_(
+                Incident.received_at < moment,
+                and_(Incident.received_at == moment, Incident.id < key),
+            )
+        )
+    rows = list(db.session.scalars(stmt.limit(limit + 1)))
+    items = rows[:limit]
+    return items, (_encode_cursor(items[-1]) if len(rows) > limit else None)
