@@ -1,14 +1,40 @@
-/* Candour's service worker. The server puts SW_VERSION and PRECACHE (the app
- * shell, with content revisions) in front of this file, so any deploy that changes
- * an asset changes these bytes and phones pick up the new version.
+/* Candour's service worker. The server puts SW_VERSION, PRECACHE (the app shell,
+ * with content revisions), SW_IMPORTS (the outbox scripts it shares with pages)
+ * and OFFLINE_PAGES (the blank forms and the outbox page) in front of this file,
+ * so any deploy that changes an asset changes these bytes and phones pick up the
+ * new version.
  *
- * Personal data stays on the server: record pages and lists are never cached.
+ * What the phone keeps: the app shell; per signed-in user, the blank forms and
+ * the reference data they need (people of the user's scope, audit templates),
+ * refreshed in the background; and the outbox (IndexedDB, its own schema
+ * version, never touched by a worker update). Record pages and lists are never
+ * cached: personal data stays on the server.
  */
-/* global SW_VERSION, PRECACHE */
+/* global SW_VERSION, PRECACHE, SW_IMPORTS, OFFLINE_PAGES, CandourOffline */
 'use strict';
 
+importScripts(...SW_IMPORTS);
+
 const SHELL_CACHE = `candour-shell-${SW_VERSION}`;
+const PAGES_CACHE_PREFIX = 'candour-pages-u';
 const OFFLINE_URL = '/offline';
+const REFERENCE_URL = '/api/v1/reference';
+const SYNC_TAG = 'candour-outbox';
+// A page that is cached waits this long for the network before the cached copy
+// is shown: a "one bar" connection must not leave a carer staring at a blank page.
+const NAVIGATION_TIMEOUT_MS = 6000;
+const REFRESH_EVERY_MS = 10 * 60 * 1000;
+const USER_META = /<meta\s+name="candour-user"\s+content="(\d+)"/;
+
+const { store, queue } = CandourOffline;
+
+function pagesCache(userId) {
+  return `${PAGES_CACHE_PREFIX}${userId}`;
+}
+
+function isOfflinePage(pathname) {
+  return OFFLINE_PAGES.includes(pathname);
+}
 
 self.addEventListener('install', (event) => {
   event.waitUntil(
@@ -30,10 +56,100 @@ self.addEventListener('activate', (event) => {
           .filter((name) => name.startsWith('candour-shell-') && name !== SHELL_CACHE)
           .map((name) => caches.delete(name)),
       );
+      // Opening the outbox here runs any schema upgrade before pages use it.
+      await store.open();
       await self.clients.claim();
+      // The cached forms name the old shell's files: fetch them again now (in the
+      // background; they still work meanwhile, see the static handler below).
+      const who = await store.getMeta('device-user');
+      if (who) refreshOffline(who.userId, true).catch(() => {});
     })(),
   );
 });
+
+// --- answering requests -------------------------------------------------------------
+
+async function fromShell(request) {
+  const exact = await caches.match(request, { cacheName: SHELL_CACHE });
+  if (exact) return exact;
+  try {
+    return await fetch(request);
+  } catch (err) {
+    // A page cached by an older version asks for an older revision of a file:
+    // the current one is the right answer (Enketo lost its forms here).
+    const any = await caches.match(request, { cacheName: SHELL_CACHE, ignoreSearch: true });
+    if (any) return any;
+    throw err;
+  }
+}
+
+async function cachedPageFor(url) {
+  const who = await store.getMeta('device-user');
+  if (!who) return null;
+  const cache = await caches.open(pagesCache(who.userId));
+  return cache.match(url.pathname, { ignoreSearch: true, ignoreVary: true });
+}
+
+function timeout(ms) {
+  return new Promise((resolve) => setTimeout(() => resolve(null), ms));
+}
+
+async function navigate(request, url) {
+  const offlineCapable = isOfflinePage(url.pathname);
+  const network = fetch(request).then(
+    (response) => {
+      if (offlineCapable && response.ok && !response.redirected) {
+        keepPage(url.pathname, response.clone()).catch(() => {});
+      }
+      return response;
+    },
+    () => null,
+  );
+  let response;
+  if (offlineCapable && (await cachedPageFor(url))) {
+    response = await Promise.race([network, timeout(NAVIGATION_TIMEOUT_MS)]);
+  } else {
+    response = await network;
+  }
+  if (response) return response;
+  if (offlineCapable) {
+    const cached = await cachedPageFor(url);
+    if (cached) return cached;
+  }
+  return (await caches.match(OFFLINE_URL, { cacheName: SHELL_CACHE })) || Response.error();
+}
+
+/* Keep a blank form (or the outbox page) for the user it was made for, read
+ * from the page itself so one user's page never lands in another's cache. */
+async function keepPage(pathname, response) {
+  const type = response.headers.get('Content-Type') || '';
+  if (!type.startsWith('text/html')) return false;
+  const html = await response.text();
+  const match = USER_META.exec(html);
+  if (!match) return false;
+  const headers = new Headers({ 'Content-Type': type, 'X-Candour-Cached': new Date().toISOString() });
+  const csp = response.headers.get('Content-Security-Policy');
+  if (csp) headers.set('Content-Security-Policy', csp);
+  const cache = await caches.open(pagesCache(Number(match[1])));
+  await cache.put(pathname, new Response(html, { status: 200, headers }));
+  return true;
+}
+
+async function reference(request) {
+  try {
+    const response = await fetch(request);
+    if (response.ok) {
+      const who = await store.getMeta('device-user');
+      if (who) await (await caches.open(pagesCache(who.userId))).put(REFERENCE_URL, response.clone());
+    }
+    return response;
+  } catch (err) {
+    const who = await store.getMeta('device-user');
+    const cached = who && (await (await caches.open(pagesCache(who.userId))).match(REFERENCE_URL));
+    if (cached) return cached;
+    throw err;
+  }
+}
 
 self.addEventListener('fetch', (event) => {
   const request = event.request;
@@ -42,15 +158,98 @@ self.addEventListener('fetch', (event) => {
   if (url.origin !== self.location.origin) return;
 
   if (url.pathname.startsWith('/static/')) {
-    event.respondWith(
-      caches.match(request, { cacheName: SHELL_CACHE }).then((hit) => hit || fetch(request)),
-    );
-    return;
+    event.respondWith(fromShell(request));
+  } else if (request.mode === 'navigate') {
+    event.respondWith(navigate(request, url));
+  } else if (url.pathname === REFERENCE_URL) {
+    event.respondWith(reference(request));
   }
-  if (request.mode === 'navigate') {
-    // Network first; with no signal, the offline page (never a stale record page).
-    event.respondWith(
-      fetch(request).catch(async () => (await caches.match(OFFLINE_URL, { cacheName: SHELL_CACHE })) || Response.error()),
-    );
+});
+
+// --- keeping the forms and reference data fresh ---------------------------------
+
+/* Fetch the blank forms and the reference data for this user, when this phone
+ * is online and signed in as them. Throttled unless forced (a new version). */
+async function refreshOffline(userId, force) {
+  const stamp = (await store.getMeta(`refreshed-u${userId}`)) || {};
+  const now = Date.now();
+  if (
+    !force &&
+    stamp.version === SW_VERSION &&
+    typeof stamp.at === 'number' &&
+    now - stamp.at < REFRESH_EVERY_MS &&
+    now >= stamp.at
+  ) {
+    return { refreshed: false, pages: stamp.pages || [] };
   }
+  const kept = [];
+  const cache = await caches.open(pagesCache(userId));
+  for (const path of OFFLINE_PAGES) {
+    let response;
+    try {
+      response = await fetch(path, { credentials: 'same-origin', cache: 'no-store' });
+    } catch (err) {
+      return { refreshed: false, pages: stamp.pages || [], error: 'offline' };
+    }
+    const html = await response.clone().text();
+    const match = USER_META.exec(html);
+    // Signed out, or signed in as someone else: leave this user's copies alone.
+    if (response.redirected || !match || Number(match[1]) !== userId) {
+      return { refreshed: false, pages: stamp.pages || [], error: 'not-signed-in' };
+    }
+    if (response.ok && (await keepPage(path, response))) kept.push(path);
+    // A page this user may no longer open (a role change) is dropped.
+    else if (response.status === 403 || response.status === 404) await cache.delete(path);
+  }
+  try {
+    const old = await cache.match(REFERENCE_URL);
+    const headers = { Accept: 'application/json' };
+    if (old && old.headers.get('ETag')) headers['If-None-Match'] = old.headers.get('ETag');
+    const response = await fetch(REFERENCE_URL, { credentials: 'same-origin', cache: 'no-store', headers });
+    if (response.status === 200) await cache.put(REFERENCE_URL, response);
+  } catch (err) {
+    /* reference data is refreshed next time */
+  }
+  await store.setMeta(`refreshed-u${userId}`, { at: now, version: SW_VERSION, pages: kept });
+  return { refreshed: true, pages: kept };
+}
+
+async function forget(userId) {
+  await caches.delete(pagesCache(userId));
+  await store.setMeta(`refreshed-u${userId}`, null);
+}
+
+async function tell(message) {
+  const windows = await self.clients.matchAll({ type: 'window' });
+  for (const client of windows) client.postMessage(message);
+}
+
+self.addEventListener('message', (event) => {
+  const data = event.data || {};
+  if (data.type === 'signed-in' && Number.isInteger(data.userId)) {
+    event.waitUntil(
+      refreshOffline(data.userId, Boolean(data.force)).then((result) =>
+        tell({ type: 'offline-ready', userId: data.userId, version: SW_VERSION, pages: result.pages }),
+      ),
+    );
+  } else if (data.type === 'signed-out' && Number.isInteger(data.userId)) {
+    event.waitUntil(forget(data.userId));
+  } else if (data.type === 'replay') {
+    event.waitUntil(queue.replay({ force: Boolean(data.force) }));
+  } else if (data.type === 'version') {
+    event.source.postMessage({ type: 'version', version: SW_VERSION });
+  }
+});
+
+// Background Sync (Chromium): the browser wakes the worker when the network is
+// back, even with the app closed. A rejected promise asks the browser to retry.
+self.addEventListener('sync', (event) => {
+  if (event.tag !== SYNC_TAG) return;
+  event.waitUntil(
+    queue.replay({ force: true }).then((result) => {
+      if (result.stopped === 'trouble' || result.stopped === 'busy') {
+        throw new Error(`outbox not sent yet: ${result.stopped}`);
+      }
+    }),
+  );
 });

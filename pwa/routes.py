@@ -1,4 +1,4 @@
-"""/service-worker.js, /manifest.webmanifest and /offline."""
+"""/service-worker.js, /manifest.webmanifest, /offline and /outbox."""
 
 from __future__ import annotations
 
@@ -6,10 +6,17 @@ import json
 from typing import Any
 
 from flask import Blueprint, Response, render_template, url_for
+from flask_login import login_required
 
 from pwa import services
 
 bp = Blueprint("pwa", __name__)
+
+
+@bp.app_context_processor
+def _outbox_scripts() -> dict[str, Any]:
+    # base.html loads the outbox scripts on every signed-in page.
+    return {"outbox_scripts": services.OUTBOX_SCRIPTS}
 
 
 @bp.get("/service-worker.js")
@@ -58,3 +65,12 @@ def manifest() -> Any:
 @bp.get("/offline")
 def offline() -> str:
     return render_template("pwa/offline.html")
+
+
+@bp.get("/outbox")
+@login_required
+def outbox() -> str:
+    """What waits on this phone to be sent. Only the phone knows, so the list is
+    drawn from its own storage by static/js/offline/page.js; the page itself
+    explains that without JavaScript."""
+    return render_template("pwa/outbox.html")

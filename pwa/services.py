@@ -8,20 +8,41 @@ import json
 from pathlib import Path
 
 from flask import current_app, url_for
+from werkzeug.exceptions import HTTPException
 
 import settings
 from core.templating import asset_revision
+
+# The outbox's scripts, in load order: pages load them with <script>, the worker
+# with importScripts (static/js/offline/*.js keep queue, storage and request
+# serialisation apart).
+OUTBOX_SCRIPTS = [
+    "vendor/idb.umd.js",
+    "js/offline/store.js",
+    "js/offline/serialise.js",
+    "js/offline/payloads.js",
+    "js/offline/queue.js",
+]
+# What the worker itself runs (no page code).
+WORKER_SCRIPTS = OUTBOX_SCRIPTS
 
 # The app shell: what must be on the phone for any page to work with no signal.
 SHELL_ASSETS = [
     "vendor/candour.css",
     "vendor/htmx.min.js",
     "js/app.js",
+    *OUTBOX_SCRIPTS,
+    "js/offline/page.js",
     "icons/icon.svg",
     "icons/icon-192.png",
     "icons/icon-512.png",
     "icons/icon-maskable-512.png",
 ]
+
+# Pages a carer or supervisor must be able to open with no signal: the blank
+# forms and the outbox. Cached per signed-in user (the forms list the people of
+# their branch) and only those this app actually serves.
+OFFLINE_PAGE_CANDIDATES = ["/incidents/new", "/audits/new", "/outbox"]
 
 WORKER_SOURCE = settings.ROOT / "service-worker.js"
 
@@ -45,14 +66,38 @@ def _template_revision(name: str) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
+def offline_pages() -> list[str]:
+    """The candidate pages that exist in this app (a GET route answers them)."""
+    adapter = current_app.url_map.bind("localhost")
+    found = []
+    for path in OFFLINE_PAGE_CANDIDATES:
+        try:
+            adapter.match(path, method="GET")
+        except HTTPException:  # no such page here (or only under another path)
+            continue
+        found.append(path)
+    return found
+
+
+def worker_imports() -> list[str]:
+    return [url_for("static", filename=name, v=asset_revision(name)) for name in WORKER_SCRIPTS]
+
+
 def worker_script() -> str:
-    """The worker's source with its precache list in front. Any change to the list
-    or to the source changes the bytes, which makes browsers install the new
-    version."""
+    """The worker's source with its settings in front. Any change to the shell, the
+    imported scripts or the source changes the bytes, which makes browsers install
+    the new version."""
     manifest = precache_manifest()
+    imports = worker_imports()
+    pages = offline_pages()
     source = WORKER_SOURCE.read_text(encoding="utf-8")
-    version = hashlib.sha256((json.dumps(manifest) + source).encode()).hexdigest()[:12]
+    version = hashlib.sha256(
+        (json.dumps([manifest, imports, pages]) + source).encode()
+    ).hexdigest()[:12]
     header = (
-        f"const SW_VERSION = {json.dumps(version)};\nconst PRECACHE = {json.dumps(manifest)};\n"
+        f"const SW_VERSION = {json.dumps(version)};\n"
+        f"const PRECACHE = {json.dumps(manifest)};\n"
+        f"const SW_IMPORTS = {json.dumps(imports)};\n"
+        f"const OFFLINE_PAGES = {json.dumps(pages)};\n"
     )
     return header + source

@@ -73,6 +73,10 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
             "SESSION_COOKIE_SECURE": False,
         }
     )
+    # Test-only pages (tests/browser/pages.py), never part of the product.
+    from tests.browser import pages
+
+    pages.register(app)
     with app.app_context():
         upgrade()
         template = None

@@ -1,0 +1,102 @@
+/* Each offline form's own reading of its fields, line for line the same as the
+ * server's (so an entry sent later from the outbox is the same content the page
+ * would have sent, and the server answers 200, not 409). Keyed by the form's
+ * data-offline-form. tests/browser/test_offline_serialise.py runs both on the
+ * same forms and compares the JSON.
+ */
+(function (root) {
+  'use strict';
+
+  const NS = (root.CandourOffline = root.CandourOffline || {});
+  const S = NS.serialise;
+
+  // --- incidents/forms.py form_to_payload -----------------------------------------
+
+  const THRESHOLDS = ['safeguarding', 'clinical_escalation', 'family_contact'];
+  const INFORMED_FIELDS = ['who', 'at', 'method'];
+  const INFORMED_KEY = /^people_informed\.(\d{1,3})\.(who|at|method)$/;
+
+  function informedRows(values) {
+    const byIndex = new Map();
+    for (const [key, value] of values.items()) {
+      const m = INFORMED_KEY.exec(key);
+      if (m) {
+        const index = Number(m[1]);
+        if (!byIndex.has(index)) byIndex.set(index, {});
+        byIndex.get(index)[m[2]] = value;
+      }
+    }
+    const rows = [];
+    for (const index of Array.from(byIndex.keys()).sort((a, b) => a - b)) {
+      const row = {};
+      for (const field of INFORMED_FIELDS) row[field] = byIndex.get(index)[field] || '';
+      if (S.strip(row.who) || S.strip(row.at)) rows.push(row);
+    }
+    return rows;
+  }
+
+  function incident(values, now) {
+    const zone = S.deviceZone(values);
+    const payload = {};
+    if (values.has('entry_id')) payload.id = S.strip(values.get('entry_id'));
+    for (const key of ['kind', 'category', 'harm', 'what_happened', 'immediate_actions']) {
+      if (values.has(key)) payload[key] = values.get(key);
+    }
+    if (values.get('category') === 'medication') {
+      payload.medication_error = values.get('medication_error') || null;
+      payload.time_critical = S.flag(values, 'time_critical');
+    } else {
+      payload.medication_error = null;
+      payload.time_critical = false;
+    }
+    const occurred = S.trimmed(values, 'occurred_at');
+    if (occurred) payload.occurred_at = S.localToIso(occurred, zone);
+    const reported = S.trimmed(values, 'reported_at');
+    payload.reported_at = reported ? S.localToIso(reported, zone) : S.nowInZone(now, zone);
+    payload.late_reason = S.trimmed(values, 'late_reason') || null;
+    payload.person_ref = S.trimmed(values, 'person_ref') || null;
+    payload.branch = S.trimmed(values, 'branch') || null;
+    payload.location = S.trimmed(values, 'location');
+    payload.staff_injured = S.flag(values, 'staff_injured');
+    payload.people_informed = informedRows(values).map((row) => {
+      const item = {};
+      for (const field of INFORMED_FIELDS) {
+        if (S.strip(row[field])) item[field] = S.strip(row[field]);
+      }
+      if ('at' in item) item.at = S.localToIso(item.at, zone);
+      return item;
+    });
+    payload.thresholds = {};
+    for (const name of THRESHOLDS) {
+      if (values.has(`thresholds.${name}`)) payload.thresholds[name] = values.get(`thresholds.${name}`);
+    }
+    return payload;
+  }
+
+  const READERS = { incident };
+
+  /* The API body for a form of this kind. `shape` (from describeForm) is only
+   * needed by forms without their own reader. */
+  function payloadFor(kind, values, now, shape) {
+    const reader = READERS[kind];
+    return reader ? reader(values, now) : S.genericPayload(values, now, shape || {});
+  }
+
+  /* What to call an entry in the outbox list: the form's own words. */
+  function summaryFor(kind, payload, shape) {
+    const words = (name, value) => ((shape.choices || {})[name] || {})[value] || value;
+    const bits = [];
+    if (kind === 'incident') {
+      if (payload.category) bits.push(words('category', payload.category));
+      if (payload.kind) bits.push(words('kind', payload.kind));
+      if (payload.person_ref) bits.push(payload.person_ref);
+      return { bits, text: (payload.what_happened || '').slice(0, 120) };
+    }
+    for (const [name, value] of Object.entries(payload)) {
+      if (typeof value === 'string' && (shape.choices || {})[name] && bits.length < 3) bits.push(words(name, value));
+    }
+    return { bits, text: '' };
+  }
+
+  NS.payloads = { READERS, payloadFor, summaryFor, informedRows };
+})(typeof self !== 'undefined' ? self : this);
