@@ -152,10 +152,15 @@
     if (made && !made.value) made.value = isoWithOffset(new Date());
   }, true);
 
+  // The element that sent the request (the form), whichever element the event is on.
+  function sender(detail) {
+    const elt = (detail.requestConfig && detail.requestConfig.elt) || detail.elt;
+    return elt && elt.matches && elt.matches(FORM) ? elt : null;
+  }
+
   // "Already sent" (409) comes back as the form to show, like a 422.
   document.body.addEventListener('htmx:beforeSwap', (event) => {
-    const elt = event.detail.elt;
-    if (event.detail.xhr.status === 409 && elt && elt.matches && elt.matches(FORM)) {
+    if (event.detail.xhr.status === 409 && sender(event.detail)) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }
@@ -163,9 +168,9 @@
 
   // Any other refusal: say so beside the button and keep every answer on screen.
   document.body.addEventListener('htmx:responseError', (event) => {
-    const elt = event.detail.elt;
-    if (!elt || !elt.matches || !elt.matches(FORM)) return;
-    const problem = elt.querySelector('[data-form-problem]');
+    const form = sender(event.detail);
+    if (!form) return;
+    const problem = form.querySelector('[data-form-problem]');
     if (!problem) return;
     const status = event.detail.xhr.status;
     let text = 'Not sent: something went wrong on our side. Your answers are still here; try again in a moment.';

@@ -372,3 +372,81 @@ def test_the_form_fits_the_phone_with_big_targets_and_no_csp_violations(page: Pa
     )
     assert small == []
     assert violations == []
+
+
+# --- sending twice, and refusals, with the page script --------------------------------------
+
+
+def _quick_near_miss(page: Page) -> None:
+    page.goto("/incidents/new")
+    _tile(page, "What was it about?", "Missed or late call").click()
+    _tile(page, "Did it happen, or was it caught in time?", "Near miss").click()
+    page.get_by_label("What happened?").fill("Rota showed two carers for one call.")
+    page.get_by_label("What was done straight away to keep the person safe?").fill(
+        "Rang the office; the rota was fixed."
+    )
+    for question in QUESTIONS:
+        _tile(page, question, "No").click()
+
+
+def test_a_double_tap_on_send_makes_one_report(page: Page, live: Any, app: Flask):
+    sign_in(page, "carer1@example.com")
+    _quick_near_miss(page)
+    page.get_by_role("button", name="Send report").dblclick()
+    expect(page.get_by_test_id("reference")).to_have_text(REFERENCE)
+    page.wait_for_timeout(300)
+    assert len(_incidents(app)) == 1
+
+
+def test_an_already_used_id_comes_back_as_the_form_with_a_new_id(page: Page, live: Any, app: Flask):
+    sign_in(page, "carer1@example.com")
+    _quick_near_miss(page)
+    page.get_by_role("button", name="Send report").click()
+    expect(page.get_by_test_id("reference")).to_have_text(REFERENCE)
+    [first] = _incidents(app)
+
+    # The same id again with other answers (as a stale copy of the form would send).
+    _quick_near_miss(page)
+    page.locator("input[name=entry_id]").evaluate("(el, id) => { el.value = id; }", first.id)
+    page.get_by_label("What happened?").fill("Something else.")
+    page.get_by_role("button", name="Send report").click()
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_contain_text(f"already sent as {first.reference}")
+    expect(page.get_by_label("What happened?")).to_have_value("Something else.")
+    assert page.locator("input[name=entry_id]").input_value() != first.id
+    assert len(_incidents(app)) == 1
+
+
+def test_a_refused_send_says_so_and_keeps_the_answers(page: Page, live: Any, app: Flask):
+    sign_in(page, "carer1@example.com")
+    _quick_near_miss(page)
+    page.locator("form[data-incident-form] input[name=csrf_token]").evaluate(
+        "el => { el.value = 'stale'; }"
+    )
+    page.get_by_role("button", name="Send report").click()
+    problem = page.locator("[data-form-problem]")
+    expect(problem).to_be_visible()
+    expect(problem).to_contain_text("Not sent")
+    expect(page.get_by_label("What happened?")).to_have_value(
+        "Rota showed two carers for one call."
+    )
+    expect(page.get_by_role("button", name="Send report")).to_be_enabled()
+    assert _incidents(app) == []
+
+
+def test_a_manager_of_two_branches_is_asked_the_branch_only_without_a_person(
+    page: Page, live: Any, app: Flask
+):
+    sign_in(page, "manager@example.com")
+    _quick_near_miss(page)
+    branch = page.get_by_label(re.compile("Which branch was it in"))
+    expect(branch).to_be_visible()
+    page.get_by_label("Who was it about?").select_option("P-0012")
+    expect(branch).to_be_hidden()
+    page.get_by_label("Who was it about?").select_option("")
+    branch.select_option("SOUTH")
+    page.get_by_role("button", name="Send report").click()
+    expect(page.get_by_test_id("reference")).to_have_text(REFERENCE)
+    [incident] = _incidents(app)
+    assert incident.person is None
+    assert incident.branch.code == "SOUTH"
