@@ -36,6 +36,7 @@ REPORTERS = (Role.CARER, Role.SUPERVISOR, Role.MANAGER)
 # --- the carer's report -------------------------------------------------------------
 
 PERSON_NOT_IN_SCOPE = "Choose one of the people you support from the list."
+NEW_ID = "This form had lost its reference number and has been given a new one: check your answers and send it again."
 ALREADY_SENT = (
     "This report was already sent{reference}, so these answers were not added to it. "
     "If they are about something new, send them as a new report; if they correct the "
@@ -119,7 +120,15 @@ def create() -> Any:
     try:
         data = IncidentInSchema().load(payload)
     except ValidationError as err:
-        return _form(values, forms.form_errors(err.messages), 422)
+        errors = forms.form_errors(err.messages)
+        if "entry_id" in errors:
+            # No usable id: this form never reached the database, so it may have a new one.
+            values["entry_id"] = str(uuid.uuid4())
+            errors["entry_id"] = [NEW_ID]
+        if "reported_at" in errors:
+            # The phone's clock was wrong: take its time again once it is put right.
+            values["reported_at"] = ""
+        return _form(values, errors, 422)
     try:
         receipt = services.create_incident(current_user, data)
     except services.NotAllowed:

@@ -459,6 +459,30 @@ def test_an_error_on_a_later_row_is_shown_on_the_row_it_is_about(sign_in):
     assert re.search(r'name="people_informed.0.who">.*?<option value="gp" selected>', html, re.S)
 
 
+@pytest.mark.parametrize("entry_id", [None, "", "not-a-uuid"])
+def test_a_form_without_a_usable_id_gets_a_new_one(app: Flask, sign_in, entry_id):
+    carer = sign_in("carer1")
+    response = carer.post_form("/incidents/new", incident_form(entry_id=entry_id))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "given a new one" in html
+    new_id = re.search(r'name="entry_id" value="([^"]+)"', html).group(1)
+    assert str(uuid.UUID(new_id)) == new_id
+    assert carer.post_form("/incidents/new", incident_form(entry_id=new_id)).status_code == 303
+    assert _count(app) == 1
+
+
+def test_a_phone_clock_that_is_ahead_is_taken_again_next_time(sign_in):
+    ahead = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    html = (
+        sign_in("carer1")
+        .post_form("/incidents/new", incident_form(reported_at=ahead))
+        .get_data(as_text=True)
+    )
+    assert "check the phone" in unescape(html)
+    assert 'name="reported_at" value=""' in html
+
+
 def test_with_htmx_an_error_swaps_just_the_form(sign_in):
     response = sign_in("carer1").post_form(
         "/incidents/new", incident_form(category=None), headers=HTMX
