@@ -46,6 +46,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    import incidents
     from core.routes import bp as core_bp
     from incidents.routes import bp as incidents_bp
     from pwa.routes import bp as pwa_bp
@@ -53,6 +54,7 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (core_bp, incidents_bp, pwa_bp, sync_bp):
         app.register_blueprint(bp)
+    incidents.init_app(app)
 
 
 def register_web(app: Flask) -> None:
