@@ -220,7 +220,7 @@ async function forget(userId) {
 }
 
 async function tell(message) {
-  const windows = await self.clients.matchAll({ type: 'window' });
+  const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
   for (const client of windows) client.postMessage(message);
 }
 
@@ -236,6 +236,10 @@ self.addEventListener('message', (event) => {
     event.waitUntil(forget(data.userId));
   } else if (data.type === 'replay') {
     event.waitUntil(queue.replay({ force: Boolean(data.force) }));
+  } else if (data.type === 'claim') {
+    // A page that loaded while this worker was installing missed the claim in
+    // `activate`: take it now, so it is served from the phone from here on.
+    event.waitUntil(self.clients.claim());
   } else if (data.type === 'version') {
     event.source.postMessage({ type: 'version', version: SW_VERSION });
   }

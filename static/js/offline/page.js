@@ -170,8 +170,22 @@
     return S.describeForm(form).pairs.filter(([name]) => !skip.has(name));
   }
 
-  /* Put saved answers back into a form. Returns names that found no field. */
+  /* Put saved answers back into a form, adding repeated rows (the form's own
+   * "add another" button) when there were more than the blank form shows. */
   function fill(form, pairs) {
+    let missing = fillOnce(form, pairs);
+    for (let tries = 0; missing.length && tries < 20; tries += 1) {
+      const add = form.querySelector('[data-add-informed], [data-add-row]');
+      if (!add) break;
+      add.click();
+      const before = missing.length;
+      missing = fillOnce(form, pairs);
+      if (missing.length >= before && tries > 2) break;
+    }
+    return missing;
+  }
+
+  function fillOnce(form, pairs) {
     const byName = new Map();
     for (const [name, value] of pairs) {
       if (!byName.has(name)) byName.set(name, []);
@@ -473,7 +487,10 @@
   async function prepare(form, issue) {
     form.dataset.offlineTouched = '1';
     const now = new Date();
-    setField(form, 'reported_at', S.deviceTime(now));
+    // When the entry was made, on the phone's clock: kept once set, so sending
+    // the same entry again sends the same content.
+    const made = form.querySelector('input[name="reported_at"]');
+    if (!made || !made.value) setField(form, 'reported_at', S.deviceTime(now));
     setField(form, 'tz_offset', String(S.deviceOffset(now)));
     const problem = form.parentNode && form.parentNode.querySelector('[data-offline-problem]');
     if (problem) problem.remove();
@@ -1014,6 +1031,7 @@
   async function start() {
     if (!userId) return;
     await store.setMeta('device-user', { userId, at: Date.now() });
+    if ('serviceWorker' in navigator && !navigator.serviceWorker.controller) toWorker({ type: 'claim' });
     toWorker({ type: 'signed-in', userId });
     store.listen(() => {
       refreshBadge();
