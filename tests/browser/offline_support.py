@@ -63,11 +63,41 @@ def wait_until(page: Page, check: Callable[[], Any], timeout: float = 15, what: 
 
 
 def device_entries(page: Page) -> list[dict[str, Any]]:
-    """Every entry in this phone's outbox (all users), in sending order."""
+    """Every entry in this phone's outbox (all users), in sending order, read with
+    plain IndexedDB so it works on any page of the app (signed in or not)."""
     return page.evaluate(  # type: ignore[no-any-return]
-        """() => CandourOffline.store.allEntries().then(all => all.map(e => ({
-             id: e.id, userId: e.userId, status: e.status, attempts: e.attempts,
-             lastAnswer: e.lastAnswer, payload: e.payload, seq: e.seq})))"""
+        """() => new Promise((resolve, reject) => {
+             const open = indexedDB.open('candour-outbox');
+             open.onerror = () => reject(open.error);
+             open.onsuccess = () => {
+               const db = open.result;
+               if (!db.objectStoreNames.contains('entries')) { db.close(); resolve([]); return; }
+               const all = db.transaction('entries').objectStore('entries').getAll();
+               all.onsuccess = () => {
+                 db.close();
+                 resolve(all.result.sort((a, b) => a.seq - b.seq).map(e => ({
+                   id: e.id, userId: e.userId, status: e.status, attempts: e.attempts,
+                   lastAnswer: e.lastAnswer, payload: e.payload, seq: e.seq})));
+               };
+               all.onerror = () => reject(all.error);
+             };
+           })"""
+    )
+
+
+def device_meta(page: Page, key: str) -> Any:
+    return page.evaluate(
+        """key => new Promise((resolve, reject) => {
+             const open = indexedDB.open('candour-outbox');
+             open.onsuccess = () => {
+               const db = open.result;
+               const get = db.transaction('meta').objectStore('meta').get(key);
+               get.onsuccess = () => { db.close(); resolve(get.result === undefined ? null : get.result); };
+               get.onerror = () => reject(get.error);
+             };
+             open.onerror = () => reject(open.error);
+           })""",
+        key,
     )
 
 
@@ -76,7 +106,7 @@ def device_ids(page: Page) -> list[str]:
 
 
 def receipts(page: Page) -> list[dict[str, Any]]:
-    return page.evaluate("CandourOffline.store.getMeta('receipts').then(r => r || [])")  # type: ignore[no-any-return]
+    return device_meta(page, "receipts") or []  # type: ignore[no-any-return]
 
 
 def badge(page: Page) -> str:

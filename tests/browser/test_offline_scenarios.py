@@ -427,8 +427,10 @@ def test_8_a_new_worker_version_keeps_the_outbox_and_the_forms_open_offline(
         # Activated (its activate step done): the old shell is gone, the outbox is not.
         wait_until(
             page,
-            lambda: [n for n in page.evaluate("caches.keys()") if n.startswith("candour-shell-")]
-            == [f"candour-shell-{now}"],
+            lambda: (
+                [n for n in page.evaluate("caches.keys()") if n.startswith("candour-shell-")]
+                == [f"candour-shell-{now}"]
+            ),
             what="the old shell to be dropped",
         )
         assert device_ids(page) == made
@@ -458,7 +460,10 @@ def test_9_clock_moved_thirty_days_forward_keeps_and_sends_every_entry(
     page.clock.set_system_time(datetime.now(UTC) + timedelta(days=30))
     page.goto("/outbox")
     expect(page.locator("[data-outbox-entry]")).to_have_count(2)
-    assert page.evaluate("() => Date.now()") > (datetime.now(UTC) + timedelta(days=29)).timestamp() * 1000
+    assert (
+        page.evaluate("() => Date.now()")
+        > (datetime.now(UTC) + timedelta(days=29)).timestamp() * 1000
+    )
     assert device_ids(page) == made
     page.context.set_offline(False)
     _all_sent(page, app, 2)
@@ -477,9 +482,7 @@ def test_5_a_404_when_the_person_left_the_carers_branch_is_corrected_and_sent(
     made = save_offline(page, "Medicine left out on the table.", person_ref="P-0001")
     with app.app_context():
         person = db.session.scalar(db.select(PersonSupported).filter_by(ref="P-0001"))
-        south = db.session.scalar(
-            db.select(PersonSupported).filter_by(ref="P-0011")
-        ).branch_id
+        south = db.session.scalar(db.select(PersonSupported).filter_by(ref="P-0011")).branch_id
         person.branch_id = south
         db.session.commit()
     page.context.set_offline(False)
@@ -488,7 +491,9 @@ def test_5_a_404_when_the_person_left_the_carers_branch_is_corrected_and_sent(
     )
     page.goto("/outbox")
     card = page.locator(f"[data-outbox-entry='{made}']")
-    expect(card.locator("[data-outbox-reasons]")).to_contain_text("not one of the people you support")
+    expect(card.locator("[data-outbox-reasons]")).to_contain_text(
+        "not one of the people you support"
+    )
     card.get_by_role("link", name="Correct it and send again").click()
     page.get_by_label("Who was it about?").select_option("P-0002")
     page.get_by_role("button", name=SEND).click()

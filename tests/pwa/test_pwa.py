@@ -37,3 +37,75 @@ def test_manifest_makes_the_app_installable(client):
     assert any(icon.get("purpose") == "maskable" for icon in body["icons"])
     sizes = {icon["sizes"] for icon in body["icons"]}
     assert {"192x192", "512x512"} <= sizes
+
+
+def _header(client, name: str):
+    body = client.get("/service-worker.js").get_data(as_text=True)
+    for line in body.splitlines()[:4]:
+        if line.startswith(f"const {name} = "):
+            return json.loads(line.removeprefix(f"const {name} = ").rstrip(";"))
+    raise AssertionError(f"{name} missing from the worker")
+
+
+def test_the_worker_imports_the_outbox_scripts_it_shares_with_pages(client):
+    imports = _header(client, "SW_IMPORTS")
+    names = [u.split("?")[0] for u in imports]
+    assert names == [
+        "/static/vendor/idb.umd.js",
+        "/static/js/offline/store.js",
+        "/static/js/offline/serialise.js",
+        "/static/js/offline/payloads.js",
+        "/static/js/offline/queue.js",
+    ]
+    precached = {entry["url"] for entry in _header(client, "PRECACHE")}
+    assert set(imports) <= precached  # revisioned, and on the phone before it is needed
+    assert any(u.startswith("/static/js/offline/page.js?v=") for u in precached)
+    for url in imports:
+        assert client.get(url).status_code == 200
+
+
+def test_the_worker_keeps_only_blank_forms_and_the_outbox_page(client, app):
+    pages = _header(client, "OFFLINE_PAGES")
+    assert "/incidents/new" in pages
+    assert "/outbox" in pages
+    # Only pages this app serves (an unbuilt page would never be kept).
+    adapter = app.url_map.bind("localhost")
+    for path in pages:
+        adapter.match(path, method="GET")
+
+
+def test_a_deploy_that_changes_a_script_changes_the_worker(client, app):
+    before = _header(client, "SW_VERSION")
+    revisions = app.extensions["candour_asset_revs"]
+    old = revisions["js/offline/queue.js"]
+    revisions["js/offline/queue.js"] = "changed00001"
+    try:
+        assert _header(client, "SW_VERSION") != before
+    finally:
+        revisions["js/offline/queue.js"] = old
+    assert _header(client, "SW_VERSION") == before
+
+
+def test_the_outbox_page_needs_sign_in(client, seeded):
+    response = client.get("/outbox")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+def test_the_outbox_page_explains_itself_without_javascript(sign_in):
+    html = sign_in("carer1").get("/outbox").get_data(as_text=True)
+    assert '<h1 class="nhsuk-heading-l">Waiting to be sent</h1>' in html
+    assert "saved on this phone and sent by themselves" in html
+    assert "needs JavaScript" in html
+    assert "data-outbox hidden" in html
+
+
+def test_every_signed_in_page_has_the_outbox_badge_and_a_guarded_sign_out(sign_in, client):
+    html = sign_in("carer1").get("/").get_data(as_text=True)
+    assert 'href="/outbox" class="app-outbox-link"' in html
+    assert "data-outbox-count" in html
+    assert "data-sign-out" in html
+    assert "/static/js/offline/page.js?v=" in html
+    anonymous = client.get("/login").get_data(as_text=True)
+    assert "data-outbox-count" not in anonymous
+    assert "js/offline/page.js" not in anonymous

@@ -278,14 +278,21 @@
 
   // --- reading a form in the page ----------------------------------------------------
 
+  /* The words a person reads on a label: no hints, no decorative ticks. */
+  function words(node) {
+    const copy = node.cloneNode(true);
+    for (const extra of copy.querySelectorAll('[aria-hidden="true"], .nhsuk-hint, [class*="__hint"]')) extra.remove();
+    return copy.textContent.trim().replace(/\s+/g, ' ');
+  }
+
   function labelFor(form, el) {
     if (el.id) {
       const label = form.ownerDocument.querySelector(`label[for="${CSS.escape(el.id)}"]`);
-      if (label) return label.textContent.trim().replace(/\s+/g, ' ');
+      if (label) return words(label);
     }
     const fieldset = el.closest('fieldset');
     const legend = fieldset && fieldset.querySelector('legend');
-    return legend ? legend.textContent.trim().replace(/\s+/g, ' ') : el.name;
+    return legend ? words(legend) : el.name;
   }
 
   /* What the page knows about a form that the values alone do not say: the
@@ -308,14 +315,14 @@
       if (!questions[el.name]) {
         const group = el.type === 'radio' ? el.closest('fieldset') : null;
         const legend = group && group.querySelector('legend');
-        questions[el.name] = legend ? legend.textContent.trim().replace(/\s+/g, ' ') : labelFor(form, el);
+        questions[el.name] = legend ? words(legend) : labelFor(form, el);
       }
       if (el.type === 'radio' || el.type === 'checkbox') {
         const label = el.id && form.querySelector(`label[for="${CSS.escape(el.id)}"]`);
-        if (label) (choices[el.name] = choices[el.name] || {})[el.value] = label.textContent.trim().replace(/\s+/g, ' ');
+        if (label) (choices[el.name] = choices[el.name] || {})[el.value] = words(label);
       } else if (el.tagName === 'SELECT') {
-        const words = (choices[el.name] = choices[el.name] || {});
-        for (const option of Array.from(el.options)) words[option.value] = option.textContent.trim();
+        const options = (choices[el.name] = choices[el.name] || {});
+        for (const option of Array.from(el.options)) options[option.value] = option.textContent.trim();
       }
     }
     return {

@@ -1,0 +1,475 @@
+"""The outbox's own features in Chromium with the real worker: the badge, the
+outbox page, back-off and Retry-After, sign-out warnings, drafts, storage,
+installing, what is (not) kept on the phone, and forms without htmx."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+from playwright.sync_api import Browser, Page, Route, expect
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, LiveServer, sign_in
+from tests.browser.offline_support import (
+    FORM,
+    SAVED,
+    SEND,
+    Wire,
+    Worker,
+    assert_device_matches_server,
+    device_entries,
+    device_ids,
+    device_meta,
+    fill_quickly,
+    open_ready,
+    receipts,
+    save_offline,
+    server_incidents,
+    wait_until,
+    watch_api,
+)
+
+UK = ZoneInfo("Europe/London")
+IPHONE_UA = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"
+)
+
+
+def _no_server(route: Route) -> None:
+    route.abort("internetdisconnected")
+
+
+def _sent(page: Page, app: Flask, count: int) -> None:
+    wait_until(
+        page, lambda: not device_ids(page) and len(server_incidents(app)) == count, what="sent"
+    )
+
+
+def _offline_with(page: Page, count: int) -> list[str]:
+    sign_in(page, "carer1@example.com")
+    open_ready(page)
+    page.context.set_offline(True)
+    return [save_offline(page, f"Entry {n + 1}.") for n in range(count)]
+
+
+# --- the badge and the outbox page -----------------------------------------------------
+
+
+def test_the_badge_shows_waiting_entries_on_every_page(page: Page, live: LiveServer, app: Flask):
+    made = _offline_with(page, 2)
+    expect(page.locator("[data-outbox-count]")).to_have_text("2")
+    page.goto("/outbox")
+    expect(page.locator("[data-outbox-count]")).to_have_text("2")
+    expect(page.get_by_role("link", name=re.compile("Outbox"))).to_contain_text(
+        "2 reports waiting to be sent"
+    )
+    page.context.route("**/api/v1/session", _no_server)
+    page.context.set_offline(False)
+    page.goto("/")  # a page from the server, not the phone
+    expect(page.locator("[data-outbox-count]")).to_have_text("2")
+    page.context.unroute("**/api/v1/session")
+    page.reload()
+    _sent(page, app, 2)
+    expect(page.locator("[data-outbox-count]")).to_be_hidden()
+    assert_device_matches_server(page, app, set(made))
+
+
+def test_the_outbox_lists_when_what_status_and_last_error_and_sends_now(
+    page: Page, live: LiveServer, app: Flask
+):
+    [made] = _offline_with(page, 1)
+
+    def down(route: Route, n: int) -> bool:
+        route.fulfill(status=503, body="Service Unavailable")
+        return True
+
+    wire = Wire(fault=down)
+    watch_api(page.context, wire)
+    page.context.set_offline(False)
+    wait_until(page, lambda: wire.posts, what="a first try")
+    page.goto("/outbox")
+    card = page.locator(f"[data-outbox-entry='{made}']")
+    expect(card).to_contain_text("Incident or near miss report")
+    expect(card).to_contain_text("Missed or late call · Near miss")
+    expect(card).to_contain_text("Entry 1.")
+    expect(card.locator("[data-outbox-status-word]")).to_have_text(
+        re.compile("Waiting for signal|Sending now")
+    )
+    expect(card.locator("[data-outbox-last-error]")).to_contain_text(
+        "The server had a problem (503)"
+    )
+    # When it was made, in the carer's words ("27 Nov 2026, 10:42").
+    expect(card.locator("dd").first).to_contain_text(datetime.now(UK).strftime("%-d %b %Y, "))
+
+    wire.fault = None
+    page.get_by_role("button", name="Send now").click()
+    expect(page.locator("[data-outbox-progress]")).to_contain_text("Sent 1 report.")
+    expect(page.locator("[data-outbox-empty]")).to_be_visible()
+    [receipt] = receipts(page)
+    expect(page.locator(f"[data-outbox-receipt='{made}']")).to_contain_text(receipt["reference"])
+    assert_device_matches_server(page, app, {made})
+
+
+def test_retry_after_is_honoured_before_the_next_try(page: Page, live: LiveServer, app: Flask):
+    [made] = _offline_with(page, 1)
+    times: list[float] = []
+
+    def busy_once(route: Route, n: int) -> bool:
+        times.append(time.monotonic())
+        if n == 0:
+            route.fulfill(status=429, headers={"Retry-After": "3"}, body="Slow down")
+            return True
+        return False
+
+    watch_api(page.context, Wire(fault=busy_once))
+    page.context.set_offline(False)
+    _sent(page, app, 1)
+    assert len(times) == 2
+    assert times[1] - times[0] >= 3.0  # not before the server said
+    assert_device_matches_server(page, app, {made})
+
+
+def test_a_captive_portal_page_is_not_taken_for_sent(page: Page, live: LiveServer, app: Flask):
+    [made] = _offline_with(page, 1)
+
+    def portal(route: Route, n: int) -> bool:
+        route.fulfill(status=200, content_type="text/html", body="<h1>Welcome to café wifi</h1>")
+        return True
+
+    wire = Wire(fault=portal)
+    watch_api(page.context, wire)
+    page.context.set_offline(False)
+    wait_until(page, lambda: device_entries(page)[0]["attempts"] >= 1, what="a try")
+    [entry] = device_entries(page)
+    assert entry["status"] == "waiting"
+    assert "unexpected answer" in entry["lastAnswer"]["message"]
+    wire.fault = None
+    page.evaluate("CandourOffline.page.kick(true)")
+    _sent(page, app, 1)
+    assert_device_matches_server(page, app, {made})
+
+
+# --- signing out -----------------------------------------------------------------------------
+
+
+def test_signing_out_with_unsent_entries_warns_and_offers_to_wait(
+    page: Page, live: LiveServer, app: Flask
+):
+    [made] = _offline_with(page, 1)
+    page.context.route("**/api/v1/session", _no_server)
+    page.context.set_offline(False)
+    page.goto("/outbox")
+
+    page.get_by_role("button", name="Sign out").click()
+    warning = page.locator("[data-signout-warning]")
+    expect(warning).to_be_focused()
+    expect(warning).to_contain_text("1 report has not been sent yet")
+    warning.get_by_role("button", name="Stay signed in").click()
+    expect(warning).to_be_hidden()
+    assert page.url.endswith("/outbox")
+
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Send them now, then sign out").click()
+    expect(page.locator("[data-signout-progress]")).to_contain_text("still waiting")
+    assert page.url.endswith("/outbox")
+    page.context.unroute("**/api/v1/session")
+    page.get_by_role("button", name="Send them now, then sign out").click()
+    page.wait_for_url("**/login")
+    expect(page.get_by_text("You have signed out.")).to_be_visible()
+    assert set(server_incidents(app)) == {made}
+    assert device_ids(page) == []
+
+
+def test_signing_out_with_nothing_waiting_drops_the_users_cached_forms(
+    page: Page, live: LiveServer, seeded: Any
+):
+    sign_in(page, "carer1@example.com")
+    open_ready(page)
+    cache = f"candour-pages-u{seeded['carer1'].id}"
+    assert page.evaluate("name => caches.has(name)", cache)
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/login")
+    assert not page.evaluate("name => caches.has(name)", cache)
+    assert device_meta(page, "device-user") is None
+
+
+# --- drafts ------------------------------------------------------------------------------------
+
+
+def test_a_half_filled_form_survives_the_app_being_closed(page: Page, live: LiveServer):
+    sign_in(page, "carer1@example.com")
+    open_ready(page)
+    page.get_by_role("group", name="What was it about?").get_by_role(
+        "radio", name=re.compile("^Fall")
+    ).click()
+    page.get_by_label("What happened?").fill("Found on the floor by the bed.")
+    page.get_by_label("Who", exact=True).first.select_option("family")
+    page.get_by_role("button", name="Add someone else").click()
+    page.get_by_label("Who", exact=True).nth(1).select_option("gp")
+    entry_id = page.locator("input[name=entry_id]").input_value()
+    context = page.context
+    context.set_offline(True)  # and no signal when it is opened again
+    page.close()
+
+    again = context.new_page()
+    again.goto(FORM)
+    again.wait_for_function("() => document.documentElement.dataset.offlineForms === 'ready'")
+    expect(again.locator("[data-offline-notice=draft]")).to_contain_text(
+        "We kept what you had typed"
+    )
+    expect(again.get_by_label("What happened?")).to_have_value("Found on the floor by the bed.")
+    expect(
+        again.get_by_role("group", name="What was it about?").get_by_role(
+            "radio", name=re.compile("^Fall")
+        )
+    ).to_be_checked()
+    expect(again.get_by_label("Who", exact=True).first).to_have_value("family")
+    expect(again.get_by_label("Who", exact=True).nth(1)).to_have_value("gp")
+    assert again.locator("input[name=entry_id]").input_value() == entry_id
+
+    again.get_by_role("button", name="Start again with an empty form").click()
+    again.wait_for_function("() => document.documentElement.dataset.offlineForms === 'ready'")
+    expect(again.get_by_label("What happened?")).to_have_value("")
+    expect(again.locator("[data-offline-notice=draft]")).to_have_count(0)
+
+
+# --- storage -------------------------------------------------------------------------------------
+
+
+def test_a_full_phone_says_so_loudly_before_the_carer_leaves_the_form(
+    page: Page, live: LiveServer, app: Flask
+):
+    # A phone with 2 MB for Candour: the app shell fits, a long report does not.
+    # (Chromium applies a quota override only before the site first stores anything.)
+    page.goto("about:blank")
+    page.context.new_cdp_session(page).send(
+        "Storage.overrideQuotaForOrigin", {"origin": live.url, "quotaSize": 2 * 1024 * 1024}
+    )
+    sign_in(page, "carer1@example.com")
+    open_ready(page)
+    page.context.set_offline(True)
+    text = "A report the phone has no room for. " * 80_000
+    fill_quickly(page, text)
+    page.get_by_role("button", name=SEND).click()
+    alert = page.locator("[data-offline-problem]")
+    expect(alert).to_contain_text("Not saved: this phone is out of space")
+    expect(alert).to_be_focused()
+    assert page.get_by_label("What happened?").input_value() == text
+    expect(page.get_by_role("heading", name=SAVED)).to_have_count(0)
+    assert device_ids(page) == []
+    # Leaving now asks first.
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.type), d.dismiss()))
+    page.close(run_before_unload=True)
+    wait_until(page, lambda: dialogs, what="the leave warning")
+    assert dialogs == ["beforeunload"]
+
+
+# What the browser reports for a phone with 1.5 MB left (this Chromium does not
+# reflect quota overrides in estimate(), so the report itself is simulated).
+NEARLY_FULL = """
+  Object.defineProperty(StorageManager.prototype, 'estimate', {
+    value: () => Promise.resolve({ usage: 62 * 1024 * 1024, quota: 63.5 * 1024 * 1024 }),
+  });
+"""
+
+
+def test_low_storage_is_shown_and_persistence_reported(page: Page, live: LiveServer):
+    page.context.add_init_script(NEARLY_FULL)
+    sign_in(page, "carer1@example.com")
+    open_ready(page, "/outbox")
+    expect(page.locator("[data-notice=storage-low]")).to_contain_text(
+        "nearly out of space (2 MB left"
+    )
+    expect(page.locator("[data-storage-low]")).to_be_visible()
+    page.goto(FORM)
+    expect(page.locator("[data-notice=storage-low]")).to_be_visible()
+    page.goto("/outbox")
+    persisted = page.evaluate("navigator.storage.persisted()")
+    expect(page.locator("[data-storage-persisted]")).to_have_attribute(
+        "data-storage-persisted", "true" if persisted else "false"
+    )
+
+
+# --- installing ------------------------------------------------------------------------------------
+
+
+def test_chromium_finds_the_app_installable(playwright: Any, live: LiveServer, tmp_path: Any):
+    # A normal (not incognito) profile, as on a phone.
+    context = playwright.chromium.launch_persistent_context(
+        str(tmp_path / "profile"),
+        executable_path=CHROMIUM,
+        args=CHROMIUM_ARGS,
+        headless=True,
+        base_url=live.url,
+        viewport=PHONE,
+    )
+    try:
+        page = context.new_page()
+        sign_in(page, "carer1@example.com")
+        open_ready(page)
+        cdp = context.new_cdp_session(page)
+        manifest = cdp.send("Page.getAppManifest")
+        assert manifest["errors"] == []
+        assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
+    finally:
+        context.close()
+
+
+def test_iphone_users_are_shown_how_to_install(browser: Browser, live: LiveServer):
+    context = browser.new_context(
+        base_url=live.url, viewport=PHONE, user_agent=IPHONE_UA, is_mobile=True, has_touch=True
+    )
+    try:
+        page = context.new_page()
+        sign_in(page, "carer1@example.com")
+        hint = page.locator("[data-install-hint=ios]")
+        expect(hint).to_contain_text("Add to Home Screen")
+        hint.get_by_role("button", name="Not now").click()
+        expect(hint).to_have_count(0)
+        page.reload()
+        page.wait_for_function("() => document.documentElement.dataset.offlineForms === 'ready'")
+        expect(page.locator("[data-install-hint]")).to_have_count(0)
+    finally:
+        context.close()
+
+
+def test_other_phones_get_no_iphone_hint(page: Page, live: LiveServer):
+    sign_in(page, "carer1@example.com")
+    page.wait_for_function("() => document.documentElement.dataset.offlineForms === 'ready'")
+    expect(page.locator("[data-install-hint=ios]")).to_have_count(0)
+
+
+# --- what the phone keeps -----------------------------------------------------------------------
+
+
+def test_record_pages_and_lists_are_never_kept_on_the_phone(
+    page: Page, live: LiveServer, app: Flask
+):
+    sign_in(page, "carer1@example.com")
+    open_ready(page)
+    fill_quickly(page, "Sent while online.")
+    page.get_by_role("button", name=SEND).click()
+    expect(page.get_by_role("heading", name="Report sent")).to_be_visible()
+    _sent(page, app, 1)
+    [incident_id] = server_incidents(app)
+    page.goto(f"/incidents/{incident_id}/sent")
+    expect(page.get_by_test_id("reference")).to_be_visible()
+    kept = page.evaluate(
+        """async () => {
+             const urls = [];
+             for (const name of await caches.keys()) {
+               for (const request of await (await caches.open(name)).keys()) urls.push(new URL(request.url).pathname);
+             }
+             return urls;
+           }"""
+    )
+    assert not [u for u in kept if incident_id in u]
+    assert {u for u in kept if not u.startswith("/static/")} <= {
+        "/offline",
+        "/incidents/new",
+        "/audits/new",
+        "/outbox",
+        "/api/v1/reference",
+    }
+    page.context.set_offline(True)
+    page.goto(f"/incidents/{incident_id}/sent")
+    expect(page.get_by_role("heading", name="No signal just now")).to_be_visible()
+
+
+# --- the form's own send, refused as expired, and forms without htmx ---------------------------
+
+
+def test_a_stale_form_token_is_refreshed_and_the_report_sent(
+    page: Page, live: LiveServer, app: Flask
+):
+    sign_in(page, "carer1@example.com")
+    open_ready(page)
+    fill_quickly(page, "Form kept open all morning.")
+    made = page.locator("input[name=entry_id]").input_value()
+    page.locator("form[data-offline-form] input[name=csrf_token]").evaluate(
+        "el => { el.value = 'stale'; }"
+    )
+    page.get_by_role("button", name=SEND).click()
+    expect(page.get_by_role("heading", name="Report sent")).to_be_visible()
+    _sent(page, app, 1)
+    assert_device_matches_server(page, app, {made})
+
+
+def test_a_send_the_form_refuses_as_expired_goes_through_the_sync_api(
+    page: Page, live: LiveServer, app: Flask
+):
+    sign_in(page, "carer1@example.com")
+    open_ready(page)
+    page.context.route(
+        "**/incidents/new",
+        lambda route: (
+            route.fulfill(status=400, body="expired")
+            if route.request.method == "POST"
+            else route.continue_()
+        ),
+    )
+    fill_quickly(page, "Sent the other way.")
+    made = page.locator("input[name=entry_id]").input_value()
+    page.get_by_role("button", name=SEND).click()
+    sent = page.locator("[data-offline-sent]")
+    expect(sent).to_contain_text("Sent")
+    reference = server_incidents(app)[made]["reference"]
+    expect(sent).to_contain_text(reference)
+    assert_device_matches_server(page, app, {made})
+
+
+def test_a_form_without_htmx_uses_the_outbox_and_shows_the_servers_reasons(
+    page: Page, live: LiveServer, app: Flask
+):
+    sign_in(page, "carer1@example.com")
+    page.goto("/test-only/note")
+    page.wait_for_function("() => document.documentElement.dataset.offlineForms === 'ready'")
+    made = page.locator("input[name=entry_id]").input_value()
+    assert made != "00000000-0000-4000-8000-000000000000"  # made in the browser
+    page.get_by_label("What was done?").fill("Helped up, checked for injuries.")
+    page.locator("main button[type=submit]").click()
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_contain_text("Say what happened")
+    expect(summary).to_contain_text("Enter when it happened")
+    expect(page.locator("[data-offline-error=what_happened]")).to_be_visible()
+    assert [e["status"] for e in device_entries(page)] == ["attention"]
+    assert server_incidents(app) == {}
+
+    page.get_by_label("What happened?").fill("Slipped on the wet floor,\nbut was caught.")
+    page.get_by_label("When").fill(
+        (datetime.now(UK) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    )
+    page.locator("main button[type=submit]").click()
+    expect(page.locator("[data-offline-sent]")).to_contain_text("Its reference is INC-")
+    expect(page.locator("[data-offline-sent]")).to_contain_text(
+        server_incidents(app)[made]["reference"]
+    )
+    assert (
+        server_incidents(app)[made]["what_happened"] == "Slipped on the wet floor,\nbut was caught."
+    )
+    assert_device_matches_server(page, app, {made})
+
+
+# --- the worker alone -------------------------------------------------------------------------
+
+
+def test_background_sync_sends_with_no_page_of_the_app_open(
+    page: Page, live: LiveServer, app: Flask
+):
+    made = _offline_with(page, 2)
+    blank = page.context.new_page()
+    blank.goto("about:blank")
+    worker = Worker(page)
+    page.goto("about:blank")  # the app is closed; only its worker remains
+    page.context.set_offline(False)
+    worker.fire_sync()
+    wait_until(blank, lambda: len(server_incidents(app)) == 2, what="the worker to send")
+    page.goto("/outbox")
+    expect(page.locator("[data-outbox-empty]")).to_be_visible()
+    assert_device_matches_server(page, app, set(made))
