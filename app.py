@@ -48,11 +48,13 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from core.routes import bp as core_bp
     from incidents.routes import bp as incidents_bp
+    from incidents.routes import init_app as incidents_init
     from pwa.routes import bp as pwa_bp
     from sync.routes import bp as sync_bp
 
     for bp in (core_bp, incidents_bp, pwa_bp, sync_bp):
         app.register_blueprint(bp)
+    incidents_init(app)
 
 
 def register_web(app: Flask) -> None:
