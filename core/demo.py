@@ -60,6 +60,9 @@ def seed_core(password: str) -> list[str]:
 
 
 def seed(password: str) -> list[str]:
+    from audits import demo as audits_demo
+
     lines = ["Demo sign-ins (password as given):"]
     lines += seed_core(password)
+    lines += audits_demo.seed()
     return lines
