@@ -33,7 +33,7 @@ static/vendor/.built: node_modules/.installed $(wildcard static/scss/*.scss)
 
 run: setup
 	CANDOUR_ENV=$${CANDOUR_ENV:-development} $(BIN)/flask seed-demo --password "$(DEMO_PASSWORD)"
-	@echo "Candour on http://127.0.0.1:$(PORT)"
+	@echo "Candour on http://127.0.0.1:$(PORT) - demo password: $(DEMO_PASSWORD)"
 	CANDOUR_ENV=$${CANDOUR_ENV:-development} $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 # SQLite always; PostgreSQL too when TEST_DATABASE_URL is set (CI sets it and

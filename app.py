@@ -47,6 +47,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    import incidents
     from audits import routes as audits_routes
     from core.routes import bp as core_bp
     from incidents.routes import bp as incidents_bp
@@ -55,6 +56,7 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (core_bp, incidents_bp, pwa_bp, sync_bp):
         app.register_blueprint(bp)
+    incidents.init_app(app)
     audits_routes.init_app(app)
 
 

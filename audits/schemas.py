@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from typing import Any
 
 from marshmallow import (
@@ -22,6 +22,7 @@ from werkzeug.datastructures import MultiDict
 
 from audits.models import Answer, AnswerSet, AuditTemplate
 from core.models import utcnow
+from incidents.forms import device_zone, local_to_iso
 
 UK = zoneinfo.ZoneInfo("Europe/London")
 CLOCK_SKEW = timedelta(minutes=5)
@@ -165,26 +166,6 @@ def _int_or_raw(value: str | None) -> Any:
     return int(text) if text.isdigit() else text
 
 
-def local_to_iso(value: str, tz_offset: str | None) -> str:
-    """A datetime-local value ("2026-11-20T08:15") and the device's offset in
-    minutes east of UTC as an ISO time with its offset. Without a usable offset
-    the time is read as UK time (GMT or BST for that date). Anything unreadable
-    is passed through for the schema to refuse with its own message."""
-    try:
-        naive = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return value
-    if naive.tzinfo is not None:
-        return naive.isoformat()
-    offset: int | None = None
-    if tz_offset is not None and re.fullmatch(r"-?\d{1,4}", tz_offset.strip()):
-        minutes = int(tz_offset)
-        if -14 * 60 <= minutes <= 14 * 60:
-            offset = minutes
-    zone = timezone(timedelta(minutes=offset)) if offset is not None else UK
-    return naive.replace(tzinfo=zone).isoformat()
-
-
 def audit_form_to_json(form: MultiDict[str, str]) -> dict[str, Any]:
     """The audit form's fields as exactly the JSON the API takes, so the page and
     the outbox send the same thing and the same service saves both."""
@@ -192,8 +173,9 @@ def audit_form_to_json(form: MultiDict[str, str]) -> dict[str, Any]:
         "id": form.get("entry_id") or None,
         "template": form.get("template") or None,
         "template_version": _int_or_raw(form.get("template_version")),
+        # datetime-local carries no offset: the phone's (tz_offset) or UK time.
         "conducted_at": (
-            local_to_iso(form["conducted_at"], form.get("tz_offset"))
+            local_to_iso(form["conducted_at"], device_zone(form))
             if form.get("conducted_at")
             else None
         ),

@@ -3,10 +3,11 @@ a busy timeout so concurrent writers wait rather than fail."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.engine import Engine
 
 from extensions import db
@@ -21,6 +22,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def init_app(app: Flask) -> None:
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        # A fresh checkout has no instance/ folder yet.
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     with app.app_context():
         engine: Engine = db.engine
         if engine.dialect.name == "sqlite":

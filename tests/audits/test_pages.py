@@ -13,7 +13,7 @@ from flask import Flask
 from werkzeug.datastructures import MultiDict
 
 from audits.models import Audit
-from audits.schemas import UK, audit_form_to_json, local_to_iso
+from audits.schemas import UK, audit_form_to_json
 from core.models import AuditEvent
 from extensions import db
 from learning.models import Action
@@ -230,7 +230,10 @@ def test_the_form_without_csrf_is_refused(app: Flask, sign_in, templates):
     ],
 )
 def test_datetime_local_and_the_device_offset(local, offset, expected):
-    assert local_to_iso(local, offset) == expected
+    fields = MultiDict({"conducted_at": local, "answers.0.item": "right-person"})
+    if offset is not None:
+        fields["tz_offset"] = offset
+    assert audit_form_to_json(fields)["conducted_at"] == expected
 
 
 def test_the_device_time_zone_is_kept(app: Flask, sign_in, templates):

@@ -49,3 +49,12 @@ def test_touch_targets_are_at_least_44px(page: Page, live):
              .filter(([, h]) => h < 44)"""
     )
     assert small == []
+
+
+def test_sign_in_page_fits_a_320px_screen(page: Page, live):
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto("/login")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    button = page.get_by_role("button", name="Sign in").bounding_box()
+    assert button is not None
+    assert button["height"] >= 44
