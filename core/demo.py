@@ -60,8 +60,11 @@ def seed_core(password: str) -> list[str]:
 
 
 def seed(password: str, incidents: int = 0, incident_seed: int = 1) -> list[str]:
+    from audits import demo as audits_demo
+
     lines = ["Demo sign-ins (password as given):"]
     lines += seed_core(password)
+    lines += audits_demo.seed()
     if incidents:
         from incidents.demo import seed_incidents
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from typing import Any
 
 from flask import (
@@ -17,15 +19,20 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
+from werkzeug.routing import BuildError
 
 from core import navigation, scoping
 from core.forms import flatten_errors, load_form
 from core.models import Role, User, utcnow
+from core.permissions import role_required
 from core.web import error_response
-from incidents import duties, review
-from incidents import services as incidents
+from incidents import duties, forms, review, services
 from incidents.duties import RULE_GUIDANCE, UK, rule_label
 from incidents.models import (
+    FAMILY_CONTACT,
+    INFORMED_METHOD,
+    INFORMED_WHO,
+    YES_NO_UNSURE,
     Category,
     Harm,
     Incident,
@@ -40,14 +47,160 @@ from incidents.schemas import (
     DecisionSchema,
     DetailsSchema,
     IncidentFilterSchema,
+    IncidentInSchema,
     TriageSchema,
 )
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 
+REPORTERS = (Role.CARER, Role.SUPERVISOR, Role.MANAGER)
 
-def init_app(app: Flask) -> None:
-    """Menu, home-page section and template helpers for incidents."""
+# --- the carer's report -------------------------------------------------------------
+
+PERSON_NOT_IN_SCOPE = "Choose one of the people you support from the list."
+NEW_ID = "This form had lost its reference number and has been given a new one: check your answers and send it again."
+ALREADY_SENT = (
+    "This report was already sent{reference}, so these answers were not added to it. "
+    "If they are about something new, send them as a new report; if they correct the "
+    "one already sent, tell your manager."
+)
+
+
+def _choices(values: list[str]) -> list[tuple[str, str]]:
+    return [(value, label(value)) for value in values]
+
+
+def _form_context(values: dict[str, str], errors: dict[str, list[str]]) -> dict[str, Any]:
+    people = scoping.people_for(current_user)
+    branches = scoping.branches_for(current_user)
+    return {
+        "values": values,
+        "errors": errors,
+        "rows": forms.row_count(values),
+        "people": people,
+        "people_by_branch": _group_by_branch(people),
+        "branches": branches,
+        "branch_options": [(b.code, f"{b.name} ({b.code})") for b in branches],
+        "kinds": [
+            (Kind.INCIDENT.value, "Incident", "Something happened"),
+            (Kind.NEAR_MISS.value, "Near miss", "Caught in time, no harm"),
+        ],
+        "categories": _choices([c.value for c in Category]),
+        "medication_errors": _choices([m.value for m in MedicationError]),
+        "harms": [
+            (Harm.NONE.value, "No harm", "Including near misses."),
+            (Harm.LOW.value, "Low", "Needed checking or minor first aid."),
+            (Harm.MODERATE.value, "Moderate", "Needed more treatment; not permanent."),
+            (Harm.SEVERE.value, "Severe", "Permanent harm."),
+            (Harm.DEATH.value, "Death", "The person died."),
+        ],
+        "informed_who": _choices(INFORMED_WHO),
+        "informed_methods": _choices(INFORMED_METHOD),
+        "yes_no_unsure": _choices(YES_NO_UNSURE),
+        "family_contact": _choices(FAMILY_CONTACT),
+    }
+
+
+def _group_by_branch(people: list[Any]) -> list[tuple[str, list[Any]]]:
+    groups: dict[str, list[Any]] = {}
+    for person in people:
+        groups.setdefault(person.branch.name, []).append(person)
+    return list(groups.items())
+
+
+def _form(values: dict[str, str], errors: dict[str, list[str]], status: int = 200) -> Any:
+    """The form: the whole page, or just the form for an htmx swap."""
+    template = "incidents/_form.html" if request.htmx else "incidents/new.html"  # type: ignore[attr-defined]
+    return render_template(template, **_form_context(values, errors)), status
+
+
+def _optional_url(endpoint: str) -> str | None:
+    """A link to a page another part of Candour may provide (None until it does)."""
+    try:
+        return url_for(endpoint)
+    except BuildError:
+        return None
+
+
+@bp.get("/new")
+@role_required(*REPORTERS)
+def new() -> Any:
+    # A new id on every load: it names this one report, however often it is sent.
+    return _form(forms.blank_values(utcnow(), str(uuid.uuid4())), {})
+
+
+@bp.post("/new")
+@role_required(*REPORTERS)
+def create() -> Any:
+    form = request.form
+    values = forms.shown_values(form)
+    # Sent again (a double tap, a retry): the entry was made when it was first sent,
+    # so a form without a device time gets the same time again and counts as a replay.
+    first = services.own_incident(current_user, form.get("entry_id", ""))
+    made = first.reported_at if first is not None else utcnow()
+    payload = forms.form_to_payload(form, made)
+    try:
+        data = IncidentInSchema().load(payload)
+    except ValidationError as err:
+        errors = forms.form_errors(err.messages)
+        if "entry_id" in errors:
+            # No usable id: this form never reached the database, so it may have a new one.
+            values["entry_id"] = str(uuid.uuid4())
+            errors["entry_id"] = [NEW_ID]
+        if "reported_at" in errors:
+            # The phone's clock was wrong: take its time again once it is put right.
+            values["reported_at"] = ""
+        return _form(values, errors, 422)
+    try:
+        receipt = services.create_incident(current_user, data)
+    except services.NotAllowed:
+        abort(403)
+    except services.OutOfScope:
+        return _form(values, {"person_ref": [PERSON_NOT_IN_SCOPE]}, 422)
+    except services.InvalidIncident as err:
+        return _form(values, err.errors, 422)
+    except services.IdConflict as err:
+        # Never reveal another person's record: only the author hears its reference.
+        mine = err.existing.author_id == current_user.id
+        reference = f" as {err.existing.reference}" if mine else ""
+        values["entry_id"] = str(uuid.uuid4())
+        return _form(values, {"entry_id": [ALREADY_SENT.format(reference=reference)]}, 409)
+
+    incident = receipt.incident
+    if request.htmx:  # type: ignore[attr-defined]
+        return render_template("incidents/_sent.html", **_sent_context(incident)), (
+            201 if receipt.created else 200
+        )
+    return redirect(url_for("incidents.sent", incident_id=incident.id), 303)
+
+
+@bp.get("/<incident_id>/sent")
+@role_required(*REPORTERS)
+def sent(incident_id: str) -> Any:
+    try:
+        incident = services.get_incident(current_user, incident_id)
+    except services.OutOfScope:
+        abort(404)
+    return render_template("incidents/sent.html", **_sent_context(incident))
+
+
+def _sent_context(incident: Incident) -> dict[str, Any]:
+    return {
+        "incident": incident,
+        "label": label,
+        "informed": [
+            {**row, "at": datetime.fromisoformat(row["at"])} for row in incident.people_informed
+        ],
+        "my_reports": _optional_url("incidents.index"),
+    }
+
+
+# --- reviewing: the list, a record, triage, duties, office work ---------------------
+
+
+def register_review(app: Flask) -> None:
+    """The review list's menu link, the manager's overdue duties on the home page,
+    and template helpers (called from incidents.init_app)."""
     navigation.add_menu_link(app, "Incidents", "incidents.index", set(Role), order=20)
     navigation.add_home_section(app, "incidents/_home_duties.html", {Role.MANAGER}, order=10)
     app.jinja_env.globals.update(
@@ -63,11 +216,7 @@ def init_app(app: Flask) -> None:
 
 def _overdue_duties() -> tuple[list[IncidentDecision], int]:
     """For the manager's home page: overdue decisions within their scope."""
-    return duties.overdue_decisions(incidents.visible_incidents(current_user), utcnow(), limit=10)
-
-
-def _choices(values: list[str]) -> list[tuple[str, str]]:
-    return [(v, label(v)) for v in values]
+    return duties.overdue_decisions(services.visible_incidents(current_user), utcnow(), limit=10)
 
 
 CATEGORY_CHOICES = _choices([c.value for c in Category])
@@ -79,8 +228,8 @@ MEDICATION_CHOICES = _choices([m.value for m in MedicationError])
 
 def _incident_or_404(incident_id: str) -> Incident:
     try:
-        return incidents.get_incident(current_user, incident_id)
-    except incidents.OutOfScope:
+        return services.get_incident(current_user, incident_id)
+    except services.OutOfScope:
         abort(404)
 
 

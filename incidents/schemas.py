@@ -4,7 +4,7 @@ returns it. One schema validates both."""
 from __future__ import annotations
 
 import zoneinfo
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from marshmallow import (
@@ -35,6 +35,9 @@ UK = zoneinfo.ZoneInfo("Europe/London")
 
 CLOCK_SKEW = timedelta(minutes=5)
 LATE_AFTER = timedelta(days=30)
+# Nothing Candour records happened before this; it also keeps a mistyped year
+# (0001) from reaching the database, which cannot hold it in UTC.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_TEXT = 5000
 
 
@@ -197,16 +200,24 @@ class IncidentInSchema(_Strict):
             errors["reported_at"] = [
                 "The time it was made is in the future; check the phone's clock."
             ]
-        if occurred > reported:
+        if reported < EARLIEST:
+            errors["reported_at"] = [
+                "The time it was made is before 2000; check the phone's clock."
+            ]
+        if occurred < EARLIEST:
+            errors["occurred_at"] = ["Check the year of when it happened."]
+        elif occurred > reported:
             errors["occurred_at"] = ["When it happened cannot be after it was reported."]
         elif reported - occurred > LATE_AFTER and not (data.get("late_reason") or "").strip():
             errors["late_reason"] = [
                 "This happened more than 30 days before it was reported: say why it is being reported now."
             ]
         for n, row in enumerate(data.get("people_informed") or []):
-            if row["at"] > now + CLOCK_SKEW:
+            if row["at"] < EARLIEST:
+                errors[f"people_informed.{n}.at"] = ["Check the year of when they were told."]
+            elif row["at"] > now + CLOCK_SKEW:
                 errors[f"people_informed.{n}.at"] = ["When they were told is in the future."]
-            elif row["at"] < occurred - timedelta(hours=1):
+            elif occurred >= EARLIEST and row["at"] < occurred - timedelta(hours=1):
                 errors[f"people_informed.{n}.at"] = [
                     "When they were told is before it happened; check the time."
                 ]

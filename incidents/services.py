@@ -181,6 +181,19 @@ def create_incident(
     return Receipt(incident, created=True)
 
 
+def own_incident(author: User, incident_id: str) -> Incident | None:
+    """The author's own incident with this device id, if it was already received
+    (a form sent twice); None for an unknown id, a malformed one or another's."""
+    try:
+        key = str(uuid.UUID(incident_id))
+    except (ValueError, AttributeError, TypeError):
+        return None
+    incident = db.session.get(Incident, key)
+    if incident is None or incident.author_id != author.id:
+        return None
+    return incident
+
+
 def _replay(existing: Incident, digest: str) -> Receipt:
     if existing.content_hash != digest:
         raise IdConflict(existing)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 
 def iso(moment: datetime) -> str:
@@ -36,6 +37,85 @@ def incident_payload(**changes: Any) -> dict[str, Any]:
             "clinical_escalation": "unsure",
             "family_contact": "yes",
         },
+    }
+    body.update(changes)
+    return body
+
+
+def local_input(moment: datetime) -> str:
+    """A moment as a UK phone's datetime-local input holds it."""
+    return moment.astimezone(ZoneInfo("Europe/London")).strftime("%Y-%m-%dT%H:%M")
+
+
+def incident_form(**changes: Any) -> dict[str, Any]:
+    """The report form as a browser without JavaScript sends it (a medication
+    near miss). `a__b` stands for the field `a.b`; None leaves a field out."""
+    now = datetime.now(UTC)
+    fields: dict[str, Any] = {
+        "entry_id": str(uuid.uuid4()),
+        "reported_at": "",
+        "tz_offset": "",
+        "category": "medication",
+        "medication_error": "omission",
+        "time_critical": "true",
+        "kind": "near_miss",
+        "person_ref": "P-0001",
+        "occurred_at": local_input(now - timedelta(minutes=20)),
+        "late_reason": "",
+        "location": "kitchen",
+        "what_happened": "Evening Parkinson's dose was not in the blister pack.",
+        "immediate_actions": "Rang the on-call manager; pharmacy delivered the dose.",
+        "harm": "none",
+        "people_informed.0.who": "manager",
+        "people_informed.0.at": local_input(now - timedelta(minutes=10)),
+        "people_informed.0.method": "phone",
+        "people_informed.1.who": "",
+        "people_informed.1.at": "",
+        "people_informed.1.method": "phone",
+        "thresholds.safeguarding": "no",
+        "thresholds.clinical_escalation": "unsure",
+        "thresholds.family_contact": "yes",
+    }
+    for key, value in changes.items():
+        name = key.replace("__", ".")
+        if value is None:
+            fields.pop(name, None)
+        else:
+            fields[name] = value
+    return fields
+
+
+def audit_payload(
+    observed_user_id: int,
+    template: str = "medication-spot-check",
+    version: int = 1,
+    fail: tuple[str, ...] = (),
+    na: tuple[str, ...] = (),
+    notes: dict[str, str] | None = None,
+    **changes: Any,
+) -> dict[str, Any]:
+    """A complete spot check against a demo template: every item answered yes
+    unless listed in `fail` (no, with a note) or `na`."""
+    from audits.demo import TEMPLATES
+
+    spec = next(t for t in TEMPLATES if t["slug"] == template)
+    notes = notes or {}
+    answers = []
+    for item in spec["items"]:
+        key = item["key"]
+        answer = "no" if key in fail else "na" if key in na else "yes"
+        note = notes.get(key, "Seen at the call: explained and agreed." if key in fail else "")
+        answers.append({"item": key, "answer": answer, "note": note})
+    now = datetime.now(UTC).replace(microsecond=0)
+    body: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "template": template,
+        "template_version": version,
+        "conducted_at": iso(now - timedelta(minutes=30)),
+        "observed_user_id": observed_user_id,
+        "person_ref": "P-0001",
+        "answers": answers,
+        "reaudit_of_action": None,
     }
     body.update(changes)
     return body

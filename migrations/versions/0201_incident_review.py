@@ -1,7 +1,7 @@
 """incident review: decisions, notes, feedback
 
 Revision ID: 0201_incident_review
-Revises: 0003_incidents
+Revises: 0301_audits
 Create Date: 2026-11-27 02:45:38.614513
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0201_incident_review'
-down_revision = '0003_incidents'
+down_revision = '0301_audits'
 branch_labels = None
 depends_on = None
 
