@@ -61,6 +61,7 @@ def init_app(app: Flask) -> None:
         audit_schedules_due=_home_schedules,
         audit_feedback_waiting=_home_feedback,
         answer_label=_answer_label,
+        action_reaudits=_action_reaudits,
     )
     app.jinja_env.filters["staff_option"] = lambda u: (u.id, f"{u.name} ({u.role_enum.label})")
     app.jinja_env.filters["template_option"] = lambda t: (t.slug, t.title)
@@ -73,6 +74,12 @@ def _home_schedules() -> list[services.ScheduleStatus]:
 
 def _home_feedback() -> list[Any]:
     return services.unacknowledged_for(current_user)
+
+
+def _action_reaudits(action: Any) -> list[Any]:
+    """For any page that shows an action (the actions pages include
+    audits/_action_reaudits.html): the re-audits that checked it."""
+    return services.reaudits_of(current_user, action)
 
 
 def _answer_label(item: Any, answer: str) -> str:
@@ -257,7 +264,6 @@ def detail(audit_id: str) -> Any:
         current=current,
         actioned=actioned,
         reaudit_answer=reaudit_answer,
-        reaudits={a.id: services.reaudits_of(current_user, a) for a in audit.raised_actions},
         staff=scoping.staff_for(current_user),
         values={},
         errors={},
