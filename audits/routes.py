@@ -101,10 +101,10 @@ def _form_page(
     conflict: Any = None,
 ) -> Any:
     action = None
-    raw_action = values.get("reaudit_of_action")
-    if raw_action and raw_action.isdigit():
+    raw_action = _int(values.get("reaudit_of_action"))
+    if raw_action:
         try:
-            action = services.action_in_scope(current_user, int(raw_action))
+            action = services.action_in_scope(current_user, raw_action)
         except services.OutOfScope:
             action = None
     return render_template(
@@ -187,7 +187,8 @@ def create() -> Any:
 
 
 def _int(value: str | None) -> int:
-    return int(value) if value and value.isdigit() else 0
+    """A small whole number from a query or form value, or 0 (ignored)."""
+    return int(value) if value and re.fullmatch(r"[0-9]{1,9}", value) else 0
 
 
 def _form_errors(errors: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -601,8 +602,8 @@ def discard(slug: str) -> Any:
 def preview(slug: str) -> Any:
     wanted = request.args.get("version", "")
     template = (
-        services.template_version(slug, int(wanted))
-        if wanted.isdigit()
+        services.template_version(slug, _int(wanted))
+        if _int(wanted)
         else services.draft_of(slug) or services.current_template(slug)
     )
     if template is None:
