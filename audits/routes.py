@@ -61,6 +61,7 @@ def init_app(app: Flask) -> None:
         audit_schedules_due=_home_schedules,
         audit_feedback_waiting=_home_feedback,
         answer_label=_answer_label,
+        action_reaudits=_action_reaudits,
     )
     app.jinja_env.filters["staff_option"] = lambda u: (u.id, f"{u.name} ({u.role_enum.label})")
     app.jinja_env.filters["template_option"] = lambda t: (t.slug, t.title)
@@ -73,6 +74,12 @@ def _home_schedules() -> list[services.ScheduleStatus]:
 
 def _home_feedback() -> list[Any]:
     return services.unacknowledged_for(current_user)
+
+
+def _action_reaudits(action: Any) -> list[Any]:
+    """For any page that shows an action (the actions pages include
+    audits/_action_reaudits.html): the re-audits that checked it."""
+    return services.reaudits_of(current_user, action)
 
 
 def _answer_label(item: Any, answer: str) -> str:
@@ -94,10 +101,10 @@ def _form_page(
     conflict: Any = None,
 ) -> Any:
     action = None
-    raw_action = values.get("reaudit_of_action")
-    if raw_action and raw_action.isdigit():
+    raw_action = _int(values.get("reaudit_of_action"))
+    if raw_action:
         try:
-            action = services.action_in_scope(current_user, int(raw_action))
+            action = services.action_in_scope(current_user, raw_action)
         except services.OutOfScope:
             action = None
     return render_template(
@@ -180,7 +187,8 @@ def create() -> Any:
 
 
 def _int(value: str | None) -> int:
-    return int(value) if value and value.isdigit() else 0
+    """A small whole number from a query or form value, or 0 (ignored)."""
+    return int(value) if value and re.fullmatch(r"[0-9]{1,9}", value) else 0
 
 
 def _form_errors(errors: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -257,7 +265,6 @@ def detail(audit_id: str) -> Any:
         current=current,
         actioned=actioned,
         reaudit_answer=reaudit_answer,
-        reaudits={a.id: services.reaudits_of(current_user, a) for a in audit.raised_actions},
         staff=scoping.staff_for(current_user),
         values={},
         errors={},
@@ -595,8 +602,8 @@ def discard(slug: str) -> Any:
 def preview(slug: str) -> Any:
     wanted = request.args.get("version", "")
     template = (
-        services.template_version(slug, int(wanted))
-        if wanted.isdigit()
+        services.template_version(slug, _int(wanted))
+        if _int(wanted)
         else services.draft_of(slug) or services.current_template(slug)
     )
     if template is None:

@@ -31,6 +31,11 @@ MAX_NOTE = 2000
 MAX_FEEDBACK = 5000
 
 
+# Ids and versions are database integers: anything larger is refused by the
+# schema rather than reaching a query (PostgreSQL would fail on it).
+MAX_ID = 2**31 - 1
+
+
 def _required(message: str) -> dict[str, Any]:
     return {"required": message, "null": message}
 
@@ -84,7 +89,9 @@ class AuditInSchema(_Strict):
     template_version = fields.Integer(
         required=True,
         strict=True,
-        validate=validate.Range(min=1, error="The template version must be 1 or more."),
+        validate=validate.Range(
+            min=1, max=MAX_ID, error="The template version must be a whole number from 1."
+        ),
         error_messages={
             **_required("Say which version of the template was used."),
             "invalid": "The template version must be a whole number.",
@@ -101,6 +108,9 @@ class AuditInSchema(_Strict):
     observed_user_id = fields.Integer(
         required=True,
         strict=True,
+        validate=validate.Range(
+            min=1, max=MAX_ID, error="Choose the colleague you observed from your team."
+        ),
         error_messages={
             **_required("Choose who you observed."),
             "invalid": "Choose who you observed from the list.",
@@ -122,6 +132,9 @@ class AuditInSchema(_Strict):
         load_default=None,
         allow_none=True,
         strict=True,
+        validate=validate.Range(
+            min=1, max=MAX_ID, error="There is no action with this number in your branches."
+        ),
         error_messages={"invalid": "The action must be given by its number."},
     )
     # Added to the contract: what the supervisor said to the carer afterwards.
@@ -160,10 +173,12 @@ _ANSWER_KEY = re.compile(r"^answers\.(\d{1,3})\.(item|answer|note)$")
 
 
 def _int_or_raw(value: str | None) -> Any:
+    """A number typed or chosen in the form as the JSON number; anything else as
+    typed, for the schema to name. (ASCII digits only: "²".isdigit() is true.)"""
     if value is None or value.strip() == "":
         return None
     text = value.strip()
-    return int(text) if text.isdigit() else text
+    return int(text) if re.fullmatch(r"[0-9]+", text) else text
 
 
 def audit_form_to_json(form: MultiDict[str, str]) -> dict[str, Any]:
@@ -347,11 +362,13 @@ class ScheduleSchema(Schema):
     )
     branch_id = fields.Integer(
         required=True,
+        validate=validate.Range(min=1, max=MAX_ID, error="Choose a branch."),
         error_messages={**_required("Choose a branch."), "invalid": "Choose a branch."},
     )
     observed_user_id = fields.Integer(
         load_default=None,
         allow_none=True,
+        validate=validate.Range(min=1, max=MAX_ID, error="Choose someone from the list."),
         error_messages={"invalid": "Choose someone from the list."},
     )
     target = fields.Integer(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -45,7 +46,8 @@ def session_info() -> Any:
 
 def _limit() -> int | ResponseReturnValue:
     raw = request.args.get("limit", "50")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    # ASCII digits only: "²".isdigit() is true but int("²") fails.
+    if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= MAX_PAGE:
         return errors_response({"limit": [f"limit must be a whole number from 1 to {MAX_PAGE}."]})
     return int(raw)
 

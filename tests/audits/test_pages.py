@@ -286,6 +286,28 @@ def test_the_list_filters_by_outcome_template_colleague_and_date(sign_in, templa
     assert ids("from=rubbish&outcome=nonsense") == set(everything)  # ignored, not an error
 
 
+@pytest.mark.parametrize(
+    "query",
+    ["observed=99999999999999999999", "page=99999999999999999999", "observed=%C2%B2", "page=-1"],
+)
+def test_odd_list_parameters_are_ignored(sign_in, templates, query):
+    assert sign_in("supervisor").get(f"/audits?{query}").status_code == 200
+
+
+def test_odd_numbers_in_the_form_are_named_not_a_crash(app: Flask, sign_in, templates):
+    body = audit_payload(templates["carer1"].id)
+    fields = form_data(body)
+    fields.update(
+        observed_user_id="99999999999999999999", template_version="²", reaudit_of_action="1²"
+    )
+    response = sign_in("supervisor").post_form("/audits", fields)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    for field in ("observed-user-id", "template-version", "reaudit-of-action"):
+        assert f'href="#field-{field}"' in html
+    assert _audit_count(app) == 0
+
+
 def test_a_carer_sees_only_spot_checks_of_their_own_practice(sign_in, templates):
     mine = _make(sign_in, templates, observed="carer1")
     _make(sign_in, templates, observed="carer2")

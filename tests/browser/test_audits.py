@@ -222,3 +222,38 @@ def test_the_scrolling_form_is_no_slower_than_one_question_at_a_time(
         scrolling,
         stepped,
     )
+
+
+SMALL_TARGETS = """() => [...document.querySelectorAll(
+      'main button, main .nhsuk-button, main input:not([type=hidden]), main select, main textarea,'
+      + ' main summary, main .app-links a, main .app-result__link, main .app-choice, main .app-answers__button')]
+  .filter(el => el.offsetParent !== null && !el.classList.contains('app-answers__input'))
+  .map(el => { const box = (el.type === 'radio' || el.type === 'checkbox')
+                 ? el.closest('.nhsuk-radios__item, .nhsuk-checkboxes__item').getBoundingClientRect()
+                 : el.getBoundingClientRect();
+               return [el.name || el.textContent.trim().slice(0, 40), Math.round(box.height)]; })
+  .filter(([, height]) => height < 44)"""
+
+
+def test_spot_check_pages_fit_a_phone_with_44px_touch_targets(page: Page, live, templates):
+    from tests.conftest import Client
+    from tests.factories import audit_payload
+
+    sign_in(page, "manager@example.com")
+    client = Client(live.app.test_client())
+    client.sign_in("supervisor@example.com")
+    body = audit_payload(templates["carer1"].id, fail=("right-dose", "stock-matches"))
+    assert client.post_json("/api/v1/audits", body).status_code == 201
+    for url in (
+        "/audits/new",
+        "/audits/new?template=medication-spot-check",
+        "/audits",
+        f"/audits/{body['id']}",
+        "/audits/schedules",
+        "/audits/templates",
+        "/audits/templates/medication-spot-check/preview?version=1",
+        "/audits/failure-rates",
+    ):
+        page.goto(url)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, url
+        assert page.evaluate(SMALL_TARGETS) == [], url

@@ -191,6 +191,10 @@ NOW = datetime.now(UTC).replace(microsecond=0)
         ({"observed_user_id": "carer1"}, "observed_user_id"),
         ({"observed_user_id": 999999}, "observed_user_id"),
         ({"reaudit_of_action": 424242}, "reaudit_of_action"),
+        ({"reaudit_of_action": 10**20}, "reaudit_of_action"),  # beyond any database id
+        ({"observed_user_id": 10**20}, "observed_user_id"),
+        ({"template_version": 10**20}, "template_version"),
+        ({"observed_user_id": -1}, "observed_user_id"),
         ({"id": "not-a-uuid"}, "id"),
         ({"surprise": 1}, "surprise"),
     ],
@@ -373,7 +377,9 @@ def test_list_is_newest_first_with_a_cursor(sign_in, templates):
     assert third["next"] is None
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=x", "cursor=%%%"])
+@pytest.mark.parametrize(
+    "query", ["limit=0", "limit=101", "limit=x", "limit=%C2%B2", "limit=1e2", "cursor=%%%"]
+)
 def test_bad_list_parameters_are_422(sign_in, templates, query):
     assert sign_in("supervisor").get(f"/api/v1/audits?{query}").status_code == 422
 
