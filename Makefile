@@ -7,7 +7,7 @@ PORT ?= 5000
 DEMO_PASSWORD ?= candour-demo
 export FLASK_APP := app
 
-.PHONY: setup run test lint format clean
+.PHONY: setup run test bench lint format clean
 
 # Install only what is missing or changed (scripts/setup.sh compares content hashes).
 setup:
@@ -22,6 +22,10 @@ run: setup
 # CI=true turns "cannot reach it" into a failure rather than a skip).
 test: setup
 	bash scripts/run-tests.sh
+
+# Ratios against a baseline in the same run (this machine is noisy); see bench/.
+bench: setup
+	CANDOUR_ENV=testing $(BIN)/python -m bench
 
 lint: setup
 	$(BIN)/ruff check .
