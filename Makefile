@@ -5,16 +5,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 DEMO_PASSWORD ?= candour-demo
+# Generated incidents for the demo (the same ones every time; 0 for none).
+DEMO_INCIDENTS ?= 60
 export FLASK_APP := app
 
-.PHONY: setup run test lint format clean
+.PHONY: setup run test bench lint format clean
 
 # Install only what is missing or changed (scripts/setup.sh compares content hashes).
 setup:
 	PYTHON=$(PYTHON) bash scripts/setup.sh
 
 run: setup
-	CANDOUR_ENV=$${CANDOUR_ENV:-development} $(BIN)/flask seed-demo --password "$(DEMO_PASSWORD)"
+	CANDOUR_ENV=$${CANDOUR_ENV:-development} $(BIN)/flask seed-demo --password "$(DEMO_PASSWORD)" --incidents "$(DEMO_INCIDENTS)"
 	@echo "Candour on http://127.0.0.1:$(PORT) - demo password: $(DEMO_PASSWORD)"
 	CANDOUR_ENV=$${CANDOUR_ENV:-development} $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
@@ -22,6 +24,10 @@ run: setup
 # CI=true turns "cannot reach it" into a failure rather than a skip).
 test: setup
 	bash scripts/run-tests.sh
+
+# Ratios against a baseline in the same run (this machine is noisy); see bench/.
+bench: setup
+	CANDOUR_ENV=testing $(BIN)/python -m bench
 
 lint: setup
 	$(BIN)/ruff check .

@@ -28,6 +28,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 def register_models() -> None:
     """Import every models module so the metadata (and Alembic) sees all tables."""
+    import audits.models  # noqa: F401
     import core.models  # noqa: F401
     import incidents.models  # noqa: F401
     import learning.models  # noqa: F401
@@ -47,6 +48,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     import incidents
+    from audits import routes as audits_routes
     from core.routes import bp as core_bp
     from incidents.routes import bp as incidents_bp
     from pwa.routes import bp as pwa_bp
@@ -55,6 +57,7 @@ def register_blueprints(app: Flask) -> None:
     for bp in (core_bp, incidents_bp, pwa_bp, sync_bp):
         app.register_blueprint(bp)
     incidents.init_app(app)
+    audits_routes.init_app(app)
 
 
 def register_web(app: Flask) -> None:

@@ -221,3 +221,14 @@ ROLES = {
     Role.MANAGER: "manager",
     Role.OFFICE: "office",
 }
+
+
+@pytest.fixture
+def templates(app: Flask, seeded: dict[str, StaffRef]) -> dict[str, StaffRef]:
+    """The demo world (as `seeded`) with the four demo spot-check templates."""
+    from audits.demo import seed_templates
+
+    with app.app_context():
+        seed_templates()
+        db.session.remove()
+    return seeded

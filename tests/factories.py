@@ -83,3 +83,39 @@ def incident_form(**changes: Any) -> dict[str, Any]:
         else:
             fields[name] = value
     return fields
+
+
+def audit_payload(
+    observed_user_id: int,
+    template: str = "medication-spot-check",
+    version: int = 1,
+    fail: tuple[str, ...] = (),
+    na: tuple[str, ...] = (),
+    notes: dict[str, str] | None = None,
+    **changes: Any,
+) -> dict[str, Any]:
+    """A complete spot check against a demo template: every item answered yes
+    unless listed in `fail` (no, with a note) or `na`."""
+    from audits.demo import TEMPLATES
+
+    spec = next(t for t in TEMPLATES if t["slug"] == template)
+    notes = notes or {}
+    answers = []
+    for item in spec["items"]:
+        key = item["key"]
+        answer = "no" if key in fail else "na" if key in na else "yes"
+        note = notes.get(key, "Seen at the call: explained and agreed." if key in fail else "")
+        answers.append({"item": key, "answer": answer, "note": note})
+    now = datetime.now(UTC).replace(microsecond=0)
+    body: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "template": template,
+        "template_version": version,
+        "conducted_at": iso(now - timedelta(minutes=30)),
+        "observed_user_id": observed_user_id,
+        "person_ref": "P-0001",
+        "answers": answers,
+        "reaudit_of_action": None,
+    }
+    body.update(changes)
+    return body

@@ -1,0 +1,1 @@
+"""Spot-check audits."""

@@ -1,0 +1,613 @@
+"""Spot-check pages: start and complete a check, results and their detail, the
+carer's acknowledgement, re-audit verification, schedules, failure rates and the
+manager's template editor. Thin: parse, authorise, call a service, render."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+from marshmallow import ValidationError
+from werkzeug.datastructures import MultiDict
+
+from audits import services
+from audits.models import Answer, AuditTemplate, Outcome
+from audits.schemas import (
+    UK,
+    AuditInSchema,
+    ItemSchema,
+    NewTemplateSchema,
+    ScheduleSchema,
+    TemplateDetailsSchema,
+    audit_form_to_json,
+)
+from core import navigation, scoping
+from core.forms import flatten_errors, load_form
+from core.models import Role, utcnow
+from core.permissions import role_required
+
+bp = Blueprint("audits", __name__, url_prefix="/audits")
+
+CONDUCTING = (Role.SUPERVISOR, Role.MANAGER)
+READING = (Role.SUPERVISOR, Role.MANAGER, Role.OFFICE)
+PAGE_SIZE = 25
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    everyone = set(Role)
+    navigation.add_menu_link(app, "Spot checks", "audits.index", everyone, order=30)
+    navigation.add_home_action(app, "Start a spot check", "audits.new", set(CONDUCTING), order=20)
+    navigation.add_home_section(
+        app, "audits/_home_schedules.html", {Role.SUPERVISOR, Role.MANAGER}, order=30
+    )
+    navigation.add_home_section(
+        app, "audits/_home_feedback.html", {Role.CARER, Role.SUPERVISOR}, order=31
+    )
+    app.jinja_env.globals.update(
+        audit_schedules_due=_home_schedules,
+        audit_feedback_waiting=_home_feedback,
+        answer_label=_answer_label,
+        action_reaudits=_action_reaudits,
+    )
+    app.jinja_env.filters["staff_option"] = lambda u: (u.id, f"{u.name} ({u.role_enum.label})")
+    app.jinja_env.filters["template_option"] = lambda t: (t.slug, t.title)
+    app.jinja_env.filters["person_option"] = lambda p: (p.ref, f"{p.ref} ({p.initials})")
+
+
+def _home_schedules() -> list[services.ScheduleStatus]:
+    return services.schedules_for(current_user, services.today_uk(), outstanding_only=True)
+
+
+def _home_feedback() -> list[Any]:
+    return services.unacknowledged_for(current_user)
+
+
+def _action_reaudits(action: Any) -> list[Any]:
+    """For any page that shows an action (the actions pages include
+    audits/_action_reaudits.html): the re-audits that checked it."""
+    return services.reaudits_of(current_user, action)
+
+
+def _answer_label(item: Any, answer: str) -> str:
+    return str(item.answers.answer_label(answer))
+
+
+# --- completing a spot check ---------------------------------------------------------
+
+
+def _now_local() -> str:
+    return utcnow().astimezone(UK).strftime("%Y-%m-%dT%H:%M")
+
+
+def _form_page(
+    template: AuditTemplate,
+    values: MultiDict[str, str],
+    errors: dict[str, list[str]],
+    status: int = 200,
+    conflict: Any = None,
+) -> Any:
+    action = None
+    raw_action = _int(values.get("reaudit_of_action"))
+    if raw_action:
+        try:
+            action = services.action_in_scope(current_user, raw_action)
+        except services.OutOfScope:
+            action = None
+    return render_template(
+        "audits/new.html",
+        template=template,
+        values=values,
+        errors=errors,
+        staff=services.observable_staff(current_user),
+        people=scoping.people_for(current_user),
+        reaudit_action=action,
+        answer_values=[a.value for a in Answer],
+        conflict=conflict,
+    ), status
+
+
+@bp.get("/new")
+@role_required(*CONDUCTING)
+def new() -> Any:
+    slug = request.args.get("template")
+    if not slug:
+        return render_template(
+            "audits/choose.html",
+            templates=services.published_templates(),
+            reaudit_of_action=request.args.get("reaudit_of_action", ""),
+        )
+    template = services.current_template(slug)
+    if template is None:
+        abort(404)
+    values: MultiDict[str, str] = MultiDict(
+        {
+            # A fresh device id on every load; the offline script makes its own
+            # when it serves the form from the phone's cache.
+            "entry_id": str(uuid.uuid4()),
+            "conducted_at": _now_local(),
+            "template": template.slug,
+            "template_version": str(template.version),
+        }
+    )
+    for key in ("observed_user_id", "person_ref", "reaudit_of_action"):
+        if request.args.get(key):
+            values[key] = request.args[key]
+    return _form_page(template, values, {})
+
+
+@bp.post("")
+@role_required(*CONDUCTING)
+def create() -> Any:
+    form = request.form
+    body = audit_form_to_json(form)
+    template = services.template_version(
+        form.get("template", ""), _int(form.get("template_version"))
+    )
+    if template is None or template.is_draft:
+        template = services.current_template(form.get("template", ""))
+    if template is None:
+        abort(404)
+    try:
+        data = AuditInSchema().load(body)
+    except ValidationError as err:
+        return _form_page(template, form, _form_errors(flatten_errors(err.messages)), 422)
+    try:
+        receipt = services.create_audit(current_user, data)
+    except services.Invalid as err:
+        return _form_page(template, form, _form_errors(err.errors), 422)
+    except services.OutOfScope:
+        errors = {"person_ref": ["Choose one of the people you support."]}
+        return _form_page(template, form, errors, 422)
+    except services.IdConflict as err:
+        return _form_page(template, form, {}, 409, conflict=err.existing)
+    audit = receipt.audit
+    if receipt.created:
+        score = "not scored" if audit.score is None else f"{audit.score:g}%"
+        raised = len(audit.critical_actions)
+        flash(
+            f"Spot check saved: {score}."
+            + (f" {raised} action{'s' if raised != 1 else ''} raised." if raised else ""),
+            "success",
+        )
+    return redirect(url_for("audits.detail", audit_id=audit.id), code=303)
+
+
+def _int(value: str | None) -> int:
+    """A small whole number from a query or form value, or 0 (ignored)."""
+    return int(value) if value and re.fullmatch(r"[0-9]{1,9}", value) else 0
+
+
+def _form_errors(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    """API field names as the form's (the device id is `entry_id` on the page),
+    and each question's messages numbered so the summary says which one."""
+    named: dict[str, list[str]] = {}
+    for key, messages in errors.items():
+        match = re.match(r"answers\.(\d+)\.", key)
+        if match:
+            messages = [f"Question {int(match.group(1)) + 1}: {m}" for m in messages]
+        named["entry_id" if key == "id" else key] = messages
+    return named
+
+
+# --- results ---------------------------------------------------------------------------
+
+
+def _filters() -> services.AuditFilters:
+    """The list's filters from the query string; anything unreadable is ignored."""
+    args = request.args
+    outcome = args.get("outcome")
+    return services.AuditFilters(
+        template=args.get("template") or None,
+        branch=args.get("branch") or None,
+        observed=_int(args.get("observed")) or None,
+        outcome=outcome if outcome in {o.value for o in Outcome} else None,
+        date_from=_date(args.get("from")),
+        date_to=_date(args.get("to")),
+    )
+
+
+@bp.get("")
+@login_required
+def index() -> Any:
+    filters = _filters()
+    page = max(_int(request.args.get("page")) or 1, 1)
+    audits, total = services.filtered_audits(
+        current_user, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+    )
+    return render_template(
+        "audits/index.html",
+        audits=audits,
+        total=total,
+        page=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        filters=filters,
+        templates=services.published_templates(),
+        branches=scoping.branches_for(current_user),
+        staff=services.observable_staff(current_user) if current_user.role != Role.CARER else [],
+        outcomes=list(Outcome),
+        query={k: v for k, v in request.args.items() if k != "page" and v},
+    )
+
+
+def _audit_or_404(audit_id: str) -> Any:
+    try:
+        return services.get_audit(current_user, audit_id)
+    except services.OutOfScope:
+        abort(404)
+
+
+@bp.get("/<audit_id>")
+@login_required
+def detail(audit_id: str) -> Any:
+    audit = _audit_or_404(audit_id)
+    current = services.current_template(audit.template.slug)
+    actioned = {a.source_item for a in audit.raised_actions}
+    reaudit_answer = None
+    if audit.reaudit_of_action is not None and audit.reaudit_of_action.source_item:
+        reaudit_answer = audit.answer_for(audit.reaudit_of_action.source_item)
+    return render_template(
+        "audits/detail.html",
+        audit=audit,
+        current=current,
+        actioned=actioned,
+        reaudit_answer=reaudit_answer,
+        staff=scoping.staff_for(current_user),
+        values={},
+        errors={},
+    )
+
+
+@bp.post("/<audit_id>/acknowledge")
+@login_required
+def acknowledge(audit_id: str) -> Any:
+    audit = _audit_or_404(audit_id)
+    try:
+        services.acknowledge_feedback(current_user, audit)
+    except services.NotAllowed:
+        abort(403)
+    flash("Thank you: your supervisor can see you have read this feedback.", "success")
+    return redirect(url_for("audits.detail", audit_id=audit.id), code=303)
+
+
+@bp.post("/<audit_id>/actions")
+@role_required(*CONDUCTING)
+def raise_action(audit_id: str) -> Any:
+    audit = _audit_or_404(audit_id)
+    due = _date(request.form.get("due"))
+    try:
+        action = services.raise_action_for_item(
+            current_user,
+            audit,
+            request.form.get("item", ""),
+            owner_id=_int(request.form.get("owner_id")) or None,
+            due=due,
+        )
+    except services.OutOfScope:
+        abort(404)
+    except services.Invalid as err:
+        flash(" ".join(m for ms in err.errors.values() for m in ms), "error")
+        return redirect(url_for("audits.detail", audit_id=audit.id), code=303)
+    flash(f"Action raised: {action.title}. Due {action.due:%d %b %Y}.", "success")
+    return redirect(url_for("audits.detail", audit_id=audit.id), code=303)
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@bp.post("/<audit_id>/verification")
+@role_required(Role.MANAGER)
+def verify(audit_id: str) -> Any:
+    audit = _audit_or_404(audit_id)
+    choice = request.form.get("effective")
+    if choice not in {"yes", "no"}:
+        flash("Choose whether the change worked.", "error")
+        return redirect(url_for("audits.detail", audit_id=audit.id, _anchor="verify"), code=303)
+    try:
+        action = services.verify_action(
+            current_user, audit, choice == "yes", request.form.get("note", "")[:2000]
+        )
+    except services.OutOfScope:
+        abort(404)
+    except services.Invalid as err:
+        flash(" ".join(m for ms in err.errors.values() for m in ms), "error")
+        return redirect(url_for("audits.detail", audit_id=audit.id), code=303)
+    except services.ChangedMeanwhile:
+        flash("Someone else changed this action at the same time. Check it and try again.", "error")
+        return redirect(url_for("audits.detail", audit_id=audit.id), code=303)
+    flash(f"Action marked {action.status_enum.label.lower()}.", "success")
+    return redirect(url_for("audits.detail", audit_id=audit.id), code=303)
+
+
+@bp.get("/failure-rates")
+@role_required(*READING)
+def failure_rates() -> Any:
+    templates = services.published_templates()
+    slug = request.args.get("template") or (templates[0].slug if templates else "")
+    months = _int(request.args.get("months")) or 6
+    months = min(max(months, 1), 24)
+    keys, rates = services.failure_rates(current_user, slug, months, services.today_uk())
+    return render_template(
+        "audits/failure_rates.html",
+        templates=templates,
+        slug=slug,
+        months=months,
+        month_keys=keys,
+        rates=rates,
+    )
+
+
+# --- schedules ---------------------------------------------------------------------------
+
+
+def _schedules_page(values: dict[str, Any], errors: dict[str, list[str]], status: int = 200) -> Any:
+    return render_template(
+        "audits/schedules.html",
+        statuses=services.schedules_for(current_user, services.today_uk()),
+        templates=services.published_templates(),
+        branches=scoping.branches_for(current_user),
+        staff=services.observable_staff(current_user),
+        values=values,
+        errors=errors,
+    ), status
+
+
+@bp.get("/schedules")
+@role_required(*READING)
+def schedules() -> Any:
+    return _schedules_page({"target": "10"}, {})
+
+
+@bp.post("/schedules")
+@role_required(Role.MANAGER)
+def create_schedule() -> Any:
+    data, errors = load_form(ScheduleSchema(), request.form)
+    if not errors:
+        try:
+            services.create_schedule(current_user, data, services.today_uk())
+        except services.Invalid as err:
+            errors = err.errors
+        else:
+            flash("Schedule set: supervisors will see it on their home page.", "success")
+            return redirect(url_for("audits.schedules"), code=303)
+    return _schedules_page(dict(request.form), errors, 422)
+
+
+@bp.post("/schedules/<int:schedule_id>/cancel")
+@role_required(Role.MANAGER)
+def cancel_schedule(schedule_id: int) -> Any:
+    try:
+        services.cancel_schedule(current_user, schedule_id)
+    except services.OutOfScope:
+        abort(404)
+    flash("Schedule cancelled.", "success")
+    return redirect(url_for("audits.schedules"), code=303)
+
+
+# --- the template editor (managers) ------------------------------------------------------
+
+
+@bp.get("/templates")
+@role_required(Role.MANAGER)
+def templates() -> Any:
+    return _templates_page({"pass_mark": "80"}, {})
+
+
+def _templates_page(values: dict[str, Any], errors: dict[str, list[str]], status: int = 200) -> Any:
+    slugs = services.template_slugs()
+    rows = []
+    for slug in slugs:
+        current = services.current_template(slug)
+        draft = services.draft_of(slug)
+        rows.append({"slug": slug, "current": current, "draft": draft})
+    return render_template("audits/templates.html", rows=rows, values=values, errors=errors), status
+
+
+@bp.post("/templates")
+@role_required(Role.MANAGER)
+def create_template() -> Any:
+    data, errors = load_form(NewTemplateSchema(), request.form)
+    if not errors:
+        try:
+            template = services.create_template(current_user, data)
+        except services.Invalid as err:
+            errors = err.errors
+        else:
+            flash("Template started. Add its questions, then publish it.", "success")
+            return redirect(url_for("audits.edit_template", slug=template.slug), code=303)
+    return _templates_page(dict(request.form), errors, 422)
+
+
+def _editor(
+    slug: str,
+    errors: dict[str, list[str]] | None = None,
+    status: int = 200,
+    values: dict[str, Any] | None = None,
+) -> Any:
+    draft = services.draft_of(slug)
+    current = services.current_template(slug)
+    if draft is None and current is None:
+        abort(404)
+    return render_template(
+        "audits/template_edit.html",
+        slug=slug,
+        draft=draft,
+        current=current,
+        retired=services.retired_items(draft) if draft is not None else [],
+        versions=services.versions_of(slug),
+        counts=services.audits_per_version(slug),
+        errors=errors or {},
+        values=values or {},
+    ), status
+
+
+@bp.get("/templates/<slug>")
+@role_required(Role.MANAGER)
+def edit_template(slug: str) -> Any:
+    return _editor(slug)
+
+
+def _draft_or_404(slug: str) -> AuditTemplate:
+    draft = services.draft_of(slug)
+    if draft is None:
+        abort(404)
+    return draft
+
+
+def _back(slug: str, anchor: str | None = None) -> Any:
+    return redirect(url_for("audits.edit_template", slug=slug, _anchor=anchor), code=303)
+
+
+@bp.post("/templates/<slug>/draft")
+@role_required(Role.MANAGER)
+def start_draft(slug: str) -> Any:
+    try:
+        draft = services.start_draft(current_user, slug)
+    except services.OutOfScope:
+        abort(404)
+    flash(
+        f"Editing version {draft.version}. Spot checks keep using version {draft.version - 1} until you publish.",
+        "info",
+    )
+    return _back(slug)
+
+
+@bp.post("/templates/<slug>/draft/details")
+@role_required(Role.MANAGER)
+def update_details(slug: str) -> Any:
+    draft = _draft_or_404(slug)
+    data, errors = load_form(TemplateDetailsSchema(), request.form)
+    if errors:
+        return _editor(slug, errors, 422, values=dict(request.form))
+    services.update_details(current_user, draft, data)
+    flash("Details saved in the draft.", "success")
+    return _back(slug)
+
+
+@bp.post("/templates/<slug>/draft/items")
+@role_required(Role.MANAGER)
+def add_item(slug: str) -> Any:
+    draft = _draft_or_404(slug)
+    data, errors = load_form(ItemSchema(), request.form)
+    if errors:
+        return _editor(
+            slug,
+            {f"new.{k}": v for k, v in errors.items()},
+            422,
+            values={f"new.{k}": v for k, v in request.form.items()},
+        )
+    item = services.add_item(current_user, draft, data)
+    flash(f"Question added: {item.text}", "success")
+    return _back(slug, f"item-{item.key}")
+
+
+@bp.post("/templates/<slug>/draft/items/<key>")
+@role_required(Role.MANAGER)
+def update_item(slug: str, key: str) -> Any:
+    draft = _draft_or_404(slug)
+    data, errors = load_form(ItemSchema(), request.form)
+    if errors:
+        prefix = f"{key}."
+        return _editor(slug, {prefix + k: v for k, v in errors.items()}, 422)
+    try:
+        services.update_item(current_user, draft, key, data)
+    except services.OutOfScope:
+        abort(404)
+    flash("Question saved in the draft.", "success")
+    return _back(slug, f"item-{key}")
+
+
+@bp.post("/templates/<slug>/draft/items/<key>/move")
+@role_required(Role.MANAGER)
+def move_item(slug: str, key: str) -> Any:
+    draft = _draft_or_404(slug)
+    direction = request.form.get("direction")
+    if direction not in {"up", "down"}:
+        abort(400)
+    try:
+        services.move_item(current_user, draft, key, direction)
+    except services.OutOfScope:
+        abort(404)
+    return _back(slug, f"item-{key}")
+
+
+@bp.post("/templates/<slug>/draft/items/<key>/retire")
+@role_required(Role.MANAGER)
+def retire_item(slug: str, key: str) -> Any:
+    draft = _draft_or_404(slug)
+    try:
+        services.retire_item(current_user, draft, key)
+    except services.OutOfScope:
+        abort(404)
+    except services.Invalid as err:
+        return _editor(slug, err.errors, 422)
+    flash("Question retired from the draft. Earlier versions keep it.", "success")
+    return _back(slug)
+
+
+@bp.post("/templates/<slug>/draft/items/<key>/restore")
+@role_required(Role.MANAGER)
+def restore_item(slug: str, key: str) -> Any:
+    draft = _draft_or_404(slug)
+    try:
+        services.restore_item(current_user, draft, key)
+    except services.OutOfScope:
+        abort(404)
+    flash("Question brought back into the draft.", "success")
+    return _back(slug, f"item-{key}")
+
+
+@bp.post("/templates/<slug>/draft/publish")
+@role_required(Role.MANAGER)
+def publish(slug: str) -> Any:
+    draft = _draft_or_404(slug)
+    try:
+        services.publish(current_user, draft)
+    except services.Invalid as err:
+        return _editor(slug, err.errors, 422)
+    flash(f"Version {draft.version} published: new spot checks use it from now on.", "success")
+    return _back(slug)
+
+
+@bp.post("/templates/<slug>/draft/discard")
+@role_required(Role.MANAGER)
+def discard(slug: str) -> Any:
+    draft = _draft_or_404(slug)
+    services.discard_draft(current_user, draft)
+    flash("Draft discarded.", "success")
+    if services.current_template(slug) is None:
+        return redirect(url_for("audits.templates"), code=303)
+    return _back(slug)
+
+
+@bp.get("/templates/<slug>/preview")
+@role_required(Role.MANAGER)
+def preview(slug: str) -> Any:
+    wanted = request.args.get("version", "")
+    template = (
+        services.template_version(slug, _int(wanted))
+        if _int(wanted)
+        else services.draft_of(slug) or services.current_template(slug)
+    )
+    if template is None:
+        abort(404)
+    return render_template(
+        "audits/preview.html", template=template, answer_values=[a.value for a in Answer]
+    )
