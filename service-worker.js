@@ -18,8 +18,10 @@ importScripts(...SW_IMPORTS);
 const SHELL_CACHE = `candour-shell-${SW_VERSION}`;
 const PAGES_CACHE_PREFIX = 'candour-pages-u';
 const OFFLINE_URL = '/offline';
+const SAVED_URL = '/saved';
 const REFERENCE_URL = '/api/v1/reference';
 const SYNC_TAG = 'candour-outbox';
+const AUDIT_FORM = '/audits/new';
 // A page that is cached waits this long for the network before the cached copy
 // is shown: a "one bar" connection must not leave a carer staring at a blank page.
 const NAVIGATION_TIMEOUT_MS = 6000;
@@ -83,11 +85,25 @@ async function fromShell(request) {
   }
 }
 
+/* The kept page for a URL: the one whose query is all in the URL asked for
+ * (most specific first), so /audits/new?template=x&person_ref=y opens the kept
+ * /audits/new?template=x, and /incidents/new?outbox_entry=z the blank form. */
 async function cachedPageFor(url) {
   const who = await store.getMeta('device-user');
   if (!who) return null;
   const cache = await caches.open(pagesCache(who.userId));
-  return cache.match(url.pathname, { ignoreSearch: true, ignoreVary: true });
+  let best = null;
+  let bestSize = -1;
+  for (const request of await cache.keys()) {
+    const kept = new URL(request.url);
+    if (kept.pathname !== url.pathname) continue;
+    const params = Array.from(kept.searchParams.entries());
+    if (params.every(([key, value]) => url.searchParams.getAll(key).includes(value)) && params.length > bestSize) {
+      best = request;
+      bestSize = params.length;
+    }
+  }
+  return best ? cache.match(best, { ignoreVary: true }) : null;
 }
 
 function timeout(ms) {
@@ -98,8 +114,8 @@ async function navigate(request, url) {
   const offlineCapable = isOfflinePage(url.pathname);
   const network = fetch(request).then(
     (response) => {
-      if (offlineCapable && response.ok && !response.redirected) {
-        keepPage(url.pathname, response.clone()).catch(() => {});
+      if (offlineCapable && response.ok && !response.redirected && keepable(url)) {
+        keepPage(url.pathname + url.search, response.clone()).catch(() => {});
       }
       return response;
     },
@@ -117,6 +133,14 @@ async function navigate(request, url) {
     if (cached) return cached;
   }
   return (await caches.match(OFFLINE_URL, { cacheName: SHELL_CACHE })) || Response.error();
+}
+
+/* Only the blank forms the worker itself would fetch are kept from browsing:
+ * never a page opened with someone's details in its address. */
+function keepable(url) {
+  if (!url.search) return true;
+  const params = Array.from(url.searchParams.keys());
+  return url.pathname === AUDIT_FORM && params.length === 1 && params[0] === 'template';
 }
 
 /* Keep a blank form (or the outbox page) for the user it was made for, read
@@ -151,11 +175,46 @@ async function reference(request) {
   }
 }
 
+/* A form posted the normal way (not by htmx): the page saved its entry in the
+ * outbox first. If the post fails on the way, or the server is in trouble,
+ * answer that it is saved on this phone rather than a browser error page. */
+async function postForm(request) {
+  const copy = request.clone();
+  let response = null;
+  try {
+    response = await fetch(request);
+    if (response.status < 500 && response.status !== 429 && response.status !== 408) return response;
+  } catch (err) {
+    response = null;
+  }
+  let entryId = null;
+  try {
+    entryId = (await copy.formData()).get('entry_id');
+  } catch (err) {
+    entryId = null;
+  }
+  const entry = entryId ? await store.getEntry(String(entryId)) : null;
+  if (entry) {
+    if (self.registration.sync) self.registration.sync.register(SYNC_TAG).catch(() => {});
+    const saved = await caches.match(SAVED_URL, { cacheName: SHELL_CACHE });
+    if (saved) return saved;
+  }
+  if (response) return response;
+  return (await caches.match(OFFLINE_URL, { cacheName: SHELL_CACHE })) || Response.error();
+}
+
 self.addEventListener('fetch', (event) => {
   const request = event.request;
-  if (request.method !== 'GET') return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
+  if (request.method === 'POST' && request.mode === 'navigate') {
+    const type = request.headers.get('Content-Type') || '';
+    if (type.startsWith('application/x-www-form-urlencoded') || type.startsWith('multipart/form-data')) {
+      event.respondWith(postForm(request));
+    }
+    return;
+  }
+  if (request.method !== 'GET') return;
 
   if (url.pathname.startsWith('/static/')) {
     event.respondWith(fromShell(request));
@@ -207,11 +266,34 @@ async function refreshOffline(userId, force) {
     if (old && old.headers.get('ETag')) headers['If-None-Match'] = old.headers.get('ETag');
     const response = await fetch(REFERENCE_URL, { credentials: 'same-origin', cache: 'no-store', headers });
     if (response.status === 200) await cache.put(REFERENCE_URL, response);
+    if (kept.includes(AUDIT_FORM)) await keepAuditForms(cache, userId, kept);
   } catch (err) {
-    /* reference data is refreshed next time */
+    /* reference data and the forms it lists are refreshed next time */
   }
   await store.setMeta(`refreshed-u${userId}`, { at: now, version: SW_VERSION, pages: kept });
   return { refreshed: true, pages: kept };
+}
+
+/* One spot-check form per published template (the reference data lists them):
+ * a supervisor chooses the template in the field, maybe with no signal. */
+async function keepAuditForms(cache, userId, kept) {
+  const ref = await cache.match(REFERENCE_URL);
+  if (!ref) return;
+  const templates = ((await ref.clone().json()) || {}).audit_templates || [];
+  const wanted = new Set(templates.map((t) => `${AUDIT_FORM}?template=${encodeURIComponent(t.slug)}`));
+  for (const path of wanted) {
+    const response = await fetch(path, { credentials: 'same-origin', cache: 'no-store' });
+    const html = await response.clone().text();
+    const match = USER_META.exec(html);
+    if (response.ok && !response.redirected && match && Number(match[1]) === userId && (await keepPage(path, response))) {
+      kept.push(path);
+    }
+  }
+  // Templates withdrawn since: their forms go.
+  for (const request of await cache.keys()) {
+    const url = new URL(request.url);
+    if (url.pathname === AUDIT_FORM && url.search && !wanted.has(url.pathname + url.search)) await cache.delete(request);
+  }
 }
 
 async function forget(userId) {

@@ -67,6 +67,13 @@ def offline() -> str:
     return render_template("pwa/offline.html")
 
 
+@bp.get("/saved")
+def saved() -> str:
+    """What the worker shows when a form posted the normal way could not reach
+    the server: its entry is already in the outbox. Kept on the phone."""
+    return render_template("pwa/saved.html")
+
+
 @bp.get("/outbox")
 @login_required
 def outbox() -> str:

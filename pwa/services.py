@@ -55,9 +55,11 @@ def precache_manifest() -> list[dict[str, str]]:
         }
         for name in SHELL_ASSETS
     ]
-    entries.append(
-        {"url": url_for("pwa.offline"), "revision": _template_revision("pwa/offline.html")}
-    )
+    for endpoint, template in (
+        ("pwa.offline", "pwa/offline.html"),
+        ("pwa.saved", "pwa/saved.html"),
+    ):
+        entries.append({"url": url_for(endpoint), "revision": _template_revision(template)})
     return entries
 
 

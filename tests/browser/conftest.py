@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -55,9 +56,27 @@ class LiveServer:
         self.server: BaseWSGIServer | None = None
         self.thread: threading.Thread | None = None
         self.port = 0
+        self.in_flight = 0
+        self._lock = threading.Lock()
+
+    def _counted(self, environ: Any, start_response: Any) -> Any:
+        """The app, counting requests being answered (a browser's service worker
+        keeps talking after a test ends)."""
+        with self._lock:
+            self.in_flight += 1
+        try:
+            return list(self.app(environ, start_response))
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def wait_idle(self, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while self.in_flight and time.monotonic() < deadline:
+            time.sleep(0.02)
 
     def start(self) -> None:
-        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        self.server = make_server("127.0.0.1", self.port, self._counted, threaded=True)
         self.port = self.server.server_port
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -102,9 +121,17 @@ def browser_context_args(
 
 
 @pytest.fixture
-def live(live_server: LiveServer, seeded: Any) -> LiveServer:
-    """The live server over a freshly seeded database."""
+def idle_server(live_server: LiveServer) -> LiveServer:
+    """The live server once the last test's requests are answered, so the
+    database is never reset under a request."""
+    live_server.wait_idle()
     return live_server
+
+
+@pytest.fixture
+def live(idle_server: LiveServer, seeded: Any) -> LiveServer:
+    """The live server over a freshly seeded database."""
+    return idle_server
 
 
 def sign_in(page: Any, email: str, password: str = PASSWORD) -> None:

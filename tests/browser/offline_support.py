@@ -149,6 +149,7 @@ def current_entry_id(page: Page) -> str:
 def save_offline(page: Page, what_happened: str, **extra: str) -> str:
     """Make one report with no signal; returns its device id. Leaves the page on
     a fresh form (from the phone's cache)."""
+    page.wait_for_function(FORMS_READY)
     fill_quickly(page, what_happened, **extra)
     entry_id = current_entry_id(page)
     page.get_by_role("button", name=SEND).click()

@@ -1,6 +1,7 @@
 """Test-only pages (never part of the product): a plain form that follows the
-offline-form convention without htmx and without its own reader in payloads.js,
-to prove the outbox works for any `form[data-offline-form]`."""
+offline-form convention without htmx, without a page route of its own
+(data-offline-send="api") and without its own reader in payloads.js, to prove
+the outbox works for any `form[data-offline-form]`."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ NOTE_FORM = """
 {% block content %}
 <h1 class="nhsuk-heading-l">Test note</h1>
 <form method="post" action="/test-only/nowhere" data-offline-form="test-note"
-      data-api-url="{{ url_for('sync.create_incident') }}" novalidate>
+      data-api-url="{{ url_for('sync.create_incident') }}" data-offline-send="api" novalidate>
   <input type="hidden" name="csrf_token" value="{{ csrf_token() }}">
   <input type="hidden" name="entry_id" value="00000000-0000-4000-8000-000000000000">
   <input type="hidden" name="reported_at" value="">

@@ -372,6 +372,7 @@ def test_record_pages_and_lists_are_never_kept_on_the_phone(
     assert not [u for u in kept if incident_id in u]
     assert {u for u in kept if not u.startswith("/static/")} <= {
         "/offline",
+        "/saved",
         "/incidents/new",
         "/audits/new",
         "/outbox",

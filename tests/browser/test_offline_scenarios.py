@@ -3,6 +3,7 @@ comparing the phone's entries with the server's: zero missing, zero extra."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -500,3 +501,101 @@ def test_5_a_404_when_the_person_left_the_carers_branch_is_corrected_and_sent(
     expect(page.get_by_role("heading", name="Report sent")).to_be_visible()
     _all_sent(page, app, 1)
     assert_device_matches_server(page, app, {made})
+
+
+# --- 10 -------------------------------------------------------------------------------------
+
+MEDICATION_CHECK = "/audits/new?template=medication-spot-check"
+
+
+def _audit_ids(app: Flask) -> set[str]:
+    from audits.models import Audit
+
+    with app.app_context():
+        ids = set(db.session.scalars(db.select(Audit.id)))
+        db.session.remove()
+        return ids
+
+
+def _fill_spot_check(page: Page, not_met: set[int]) -> str:
+    page.get_by_label("Who are you observing?").select_option(label="Amina Carer (Carer)")
+    answers = page.locator("[data-question]")
+    for n in range(answers.count()):
+        suffix = "-no" if n in not_met else ""
+        page.locator(f"label[for='field-answers-{n}-answer{suffix}']").click()
+        if n in not_met:
+            page.locator(f"#field-answers-{n}-note").fill("Dose given late after a late call.")
+    return page.locator("form[data-offline-form] input[name=entry_id]").input_value()
+
+
+def test_10_spot_checks_use_the_same_outbox_offline(
+    page: Page, live: LiveServer, app: Flask, templates: dict[str, StaffRef]
+):
+    sign_in(page, "supervisor@example.com")
+    open_ready(page, MEDICATION_CHECK)
+    wire = Wire()
+    watch_api(page.context, wire, "/api/v1/audits")
+    page.context.set_offline(True)
+
+    # Choosing the template works from the phone, as does the form itself.
+    page.goto("/audits/new")
+    page.get_by_role("link", name=re.compile("Medication spot check")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Medication spot check")
+    audit_id = _fill_spot_check(page, not_met={1})
+    page.get_by_role("button", name="Save spot check").click()
+    expect(page.get_by_role("heading", name=SAVED)).to_be_visible()
+    page.goto(FORM)
+    incident_id = save_offline(page, "Supervisor's own report, same outbox.")
+    page.goto("/outbox")
+    expect(page.locator("[data-outbox-entry]")).to_have_count(2)
+    expect(page.locator(f"[data-outbox-entry='{audit_id}']")).to_contain_text("Spot-check audit")
+    assert _audit_ids(app) == set()
+
+    page.context.set_offline(False)
+    wait_until(
+        page,
+        lambda: not device_ids(page) and _audit_ids(app) == {audit_id},
+        what="the spot check and the report to arrive",
+    )
+    assert set(server_incidents(app)) == {incident_id}
+    assert wire.posts == [audit_id]
+    assert wire.answers == [201]
+    assert_device_matches_server(page, app, {incident_id})
+
+
+def test_10_a_spot_check_posted_with_signal_is_confirmed_and_leaves_the_outbox(
+    page: Page, live: LiveServer, app: Flask, templates: dict[str, StaffRef]
+):
+    sign_in(page, "supervisor@example.com")
+    open_ready(page, MEDICATION_CHECK)
+    wire = Wire()
+    watch_api(page.context, wire, "/api/v1/audits")
+    audit_id = _fill_spot_check(page, not_met=set())
+    page.get_by_role("button", name="Save spot check").click()
+    expect(page.get_by_text("Spot check saved")).to_be_visible()  # the server's own page
+    wait_until(page, lambda: wire.answers == [200] and not device_ids(page), what="confirmation")
+    assert _audit_ids(app) == {audit_id}
+
+
+def test_10_a_spot_check_whose_post_is_lost_is_saved_by_the_worker_and_sent_later(
+    page: Page, live: LiveServer, app: Flask, templates: dict[str, StaffRef]
+):
+    sign_in(page, "supervisor@example.com")
+    open_ready(page, MEDICATION_CHECK)
+    audit_id = _fill_spot_check(page, not_met=set())
+    lost: list[str] = []
+
+    def drop_once(route: Route) -> None:
+        if route.request.method == "POST" and not lost:
+            lost.append(route.request.url)
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.context.route("**/audits", drop_once)
+    page.get_by_role("button", name="Save spot check").click()
+    expect(page.get_by_role("heading", name=SAVED)).to_be_visible()  # the worker's answer
+    assert lost
+    assert device_ids(page) == [audit_id]
+    page.goto("/outbox")
+    wait_until(page, lambda: not device_ids(page) and _audit_ids(app) == {audit_id}, what="sent")

@@ -20,7 +20,21 @@
 
   const userMeta = doc.querySelector('meta[name="candour-user"]');
   const userId = userMeta ? Number(userMeta.content) : null;
-  const pageOwner = queue.newOwner('form');
+  // Who holds the lease on an entry while its form is being sent: this tab,
+  // across its page loads. When the next page of the tab starts, the page that
+  // was sending is gone, so its leases are let go (a form posted the normal way
+  // is confirmed by the page that comes next).
+  const pageOwner = (() => {
+    try {
+      const kept = sessionStorage.getItem('candour-tab');
+      if (kept) return kept;
+      const made = queue.newOwner('tab');
+      sessionStorage.setItem('candour-tab', made);
+      return made;
+    } catch (err) {
+      return queue.newOwner('tab');
+    }
+  })();
   const SYNC_TAG = 'candour-outbox';
   const FORM_TIMEOUT_MS = 20 * 1000;
   // How long a submit waits to learn whether there is signal before saving on
@@ -295,15 +309,34 @@
     if (!userId) return;
     const idField = form.querySelector('input[name="entry_id"]') || setField(form, 'entry_id', '');
     if (fresh) {
+      const wanted = new URLSearchParams(location.search).get('outbox_entry');
+      const rendered = idField.value;
+      const mine = UUID.test(rendered) ? await store.getEntry(rendered) : null;
+      if (mine && mine.userId === userId) {
+        // The server's answer to this entry's own post, shown again with its
+        // reasons (422) or a conflict (409): the entry is on this form now.
+        const status = navigationStatus();
+        if (status === 422) await store.deleteEntry(mine.id, userId);
+        else form.dataset.correcting = mine.id;
+        return watchForm(form);
+      }
       // A page served from the cache carries the id it was cached with: every
       // opening of a form must make its own.
       idField.value = S.uuid();
-      const wanted = new URLSearchParams(location.search).get('outbox_entry');
       if (wanted) await loadCorrection(form, wanted, idField);
       else await restoreDraft(form, idField);
     } else if (!UUID.test(idField.value)) {
       idField.value = S.uuid();
     }
+    watchForm(form);
+  }
+
+  function navigationStatus() {
+    const nav = performance.getEntriesByType && performance.getEntriesByType('navigation')[0];
+    return nav && typeof nav.responseStatus === 'number' ? nav.responseStatus : null;
+  }
+
+  function watchForm(form) {
     let pending = null;
     const saveSoon = () => {
       clearTimeout(pending);
@@ -489,9 +522,11 @@
     const now = new Date();
     // When the entry was made, on the phone's clock: kept once set, so sending
     // the same entry again sends the same content.
+    // (Only forms that carry these fields: a form's reader decides what it sends.)
     const made = form.querySelector('input[name="reported_at"]');
-    if (!made || !made.value) setField(form, 'reported_at', S.deviceTime(now));
-    setField(form, 'tz_offset', String(S.deviceOffset(now)));
+    if (made && !made.value) made.value = S.deviceTime(now);
+    const offset = form.querySelector('input[name="tz_offset"]');
+    if (offset) offset.value = String(S.deviceOffset(now));
     const problem = form.parentNode && form.parentNode.querySelector('[data-offline-problem]');
     if (problem) problem.remove();
     let entry;
@@ -597,12 +632,16 @@
     });
   }
 
-  // Forms that htmx does not post: the outbox and the sync API do it all.
+  // Forms that htmx does not post: saved here first, then posted the normal way
+  // (the server's own page answers; the worker answers "saved on this phone" if
+  // the post fails on the way). A form with data-offline-send="api" has no page
+  // route of its own: the sync API takes it directly.
   doc.addEventListener('submit', (event) => {
     const form = offlineForm(event.target);
     if (!form || !userId || form.hasAttribute('hx-post')) return;
     event.preventDefault();
-    prepare(form, null);
+    if (form.dataset.offlineSend === 'api') prepare(form, null);
+    else prepare(form, () => HTMLFormElement.prototype.submit.call(form));
   });
 
   doc.addEventListener('input', (event) => {
@@ -1031,6 +1070,7 @@
   async function start() {
     if (!userId) return;
     await store.setMeta('device-user', { userId, at: Date.now() });
+    await store.releaseOwner(pageOwner);
     if ('serviceWorker' in navigator && !navigator.serviceWorker.controller) toWorker({ type: 'claim' });
     toWorker({ type: 'signed-in', userId });
     store.listen(() => {

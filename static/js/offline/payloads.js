@@ -73,7 +73,53 @@
     return payload;
   }
 
-  const READERS = { incident };
+  // --- audits/schemas.py audit_form_to_json ------------------------------------------
+
+  const ANSWER_KEY = /^answers\.(\d{1,3})\.(item|answer|note)$/;
+
+  // A number typed or chosen as a JSON number; anything else as typed (ASCII
+  // digits only, as the server checks).
+  function intOrRaw(value) {
+    if (value === null || S.strip(value) === '') return null;
+    const text = S.strip(value);
+    return /^[0-9]+$/.test(text) ? Number(text) : text;
+  }
+
+  function audit(values) {
+    const body = {
+      id: values.get('entry_id') || null,
+      template: values.get('template') || null,
+      template_version: intOrRaw(values.get('template_version')),
+      conducted_at: values.get('conducted_at')
+        ? S.localToIso(values.get('conducted_at'), S.deviceZone(values))
+        : null,
+      observed_user_id: intOrRaw(values.get('observed_user_id')),
+      person_ref: values.get('person_ref') || null,
+      reaudit_of_action: intOrRaw(values.get('reaudit_of_action')),
+    };
+    if (values.has('feedback')) body.feedback = values.get('feedback') || '';
+    const rows = new Map();
+    for (const [key, value] of values.items()) {
+      const m = ANSWER_KEY.exec(key);
+      if (m) {
+        const index = Number(m[1]);
+        if (!rows.has(index)) rows.set(index, {});
+        rows.get(index)[m[2]] = value;
+      }
+    }
+    body.answers = Array.from(rows.keys())
+      .sort((a, b) => a - b)
+      .map((index) => {
+        const row = rows.get(index);
+        const item = { item: row.item || '' };
+        if (row.answer) item.answer = row.answer;
+        item.note = row.note || '';
+        return item;
+      });
+    return body;
+  }
+
+  const READERS = { incident, audit };
 
   /* The API body for a form of this kind. `shape` (from describeForm) is only
    * needed by forms without their own reader. */
@@ -91,6 +137,14 @@
       if (payload.kind) bits.push(words('kind', payload.kind));
       if (payload.person_ref) bits.push(payload.person_ref);
       return { bits, text: (payload.what_happened || '').slice(0, 120) };
+    }
+    if (kind === 'audit') {
+      const answered = (payload.answers || []).filter((a) => a.answer);
+      const notMet = answered.filter((a) => a.answer === 'no').length;
+      if (payload.observed_user_id) bits.push(words('observed_user_id', String(payload.observed_user_id)));
+      if (payload.person_ref) bits.push(payload.person_ref);
+      bits.push(`${answered.length} of ${(payload.answers || []).length} answered${notMet ? `, ${notMet} not met` : ''}`);
+      return { bits, text: payload.feedback || '' };
     }
     for (const [name, value] of Object.entries(payload)) {
       if (typeof value === 'string' && (shape.choices || {})[name] && bits.length < 3) bits.push(words(name, value));

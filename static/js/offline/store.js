@@ -209,6 +209,24 @@
     announce();
   }
 
+  /* Drop every lease one owner holds (a tab's previous page, now gone). */
+  async function releaseOwner(owner) {
+    const freed = await inTransaction(['entries'], 'readwrite', async (tx) => {
+      const store = tx.objectStore('entries');
+      let count = 0;
+      for (const entry of await store.getAll()) {
+        if (entry.lease && entry.lease.owner === owner) {
+          entry.lease = null;
+          await store.put(entry);
+          count += 1;
+        }
+      }
+      return count;
+    });
+    if (freed) announce();
+    return freed;
+  }
+
   /* Record what the server said. `changes` === 'delete' removes the entry (only
    * ever after a confirmed 201 or 200). */
   async function settle(id, changes, receipt) {
@@ -315,6 +333,7 @@
     counts,
     claim,
     release,
+    releaseOwner,
     settle,
     deleteEntry,
     getMeta,
