@@ -43,7 +43,11 @@ self.addEventListener('install', (event) => {
     (async () => {
       const cache = await caches.open(SHELL_CACHE);
       // `cache: 'reload'` so a stale HTTP cache never poisons the new shell.
-      await cache.addAll(PRECACHE.map((entry) => new Request(entry.url, { cache: 'reload' })));
+      // No cookies: the shell is the same for everyone, and an answer carrying
+      // the session from before a sign-in finished would overwrite the new one.
+      await cache.addAll(
+        PRECACHE.map((entry) => new Request(entry.url, { cache: 'reload', credentials: 'omit' })),
+      );
       await self.skipWaiting();
     })(),
   );
