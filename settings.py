@@ -21,6 +21,21 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {value!r}.") from None
+
+
+def _dates(name: str) -> list[str]:
+    """A comma-separated list of ISO dates (YYYY-MM-DD)."""
+    return [part.strip() for part in os.environ.get(name, "").split(",") if part.strip()]
+
+
 def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Build the Flask config mapping.
 
@@ -66,6 +81,17 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # Sign-in limiting: failures per account or per address within the window.
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
         "LOGIN_WINDOW": timedelta(minutes=int(os.environ.get("LOGIN_WINDOW_MINUTES", "15"))),
+        # Duty timers (incidents/duties.py). Where a rule says "without delay" or
+        # "as soon as reasonably practicable" the provider's policy sets the number.
+        "DUTY_WITHOUT_DELAY_HOURS": _int("DUTY_WITHOUT_DELAY_HOURS", 24),
+        "DUTY_CANDOUR_IN_PERSON_HOURS": _int("DUTY_CANDOUR_IN_PERSON_HOURS", 72),
+        "DUTY_CANDOUR_WRITTEN_WORKING_DAYS": _int("DUTY_CANDOUR_WRITTEN_WORKING_DAYS", 10),
+        "DUTY_FAMILY_CONTACT_HOURS": _int("DUTY_FAMILY_CONTACT_HOURS", 24),
+        # Bank holidays announced as one-offs (e.g. a coronation), on top of the
+        # England and Wales ones the app works out itself.
+        "EXTRA_BANK_HOLIDAYS": _dates("EXTRA_BANK_HOLIDAYS"),
+        # The review list.
+        "INCIDENTS_PAGE_SIZE": _int("INCIDENTS_PAGE_SIZE", 25),
         "TESTING": env == "testing",
     }
     config.update(overrides)

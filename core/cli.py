@@ -12,9 +12,23 @@ from core import demo
 def init_app(app: Flask) -> None:
     @app.cli.command("seed-demo")
     @click.option("--password", required=True, help="Password for every demo account.")
-    def seed_demo(password: str) -> None:
+    @click.option(
+        "--incidents",
+        type=click.IntRange(min=0, max=200_000),
+        default=0,
+        show_default=True,
+        help="Also generate this many incidents (for demos and benchmarks).",
+    )
+    @click.option(
+        "--seed",
+        type=int,
+        default=1,
+        show_default=True,
+        help="Seed for the generated incidents: the same seed gives the same incidents.",
+    )
+    def seed_demo(password: str, incidents: int, seed: int) -> None:
         """Create or upgrade the schema, then the demo data. Safe to run twice."""
         upgrade()
-        summary = demo.seed(password=password)
+        summary = demo.seed(password=password, incidents=incidents, incident_seed=seed)
         for line in summary:
             click.echo(line)

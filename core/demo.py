@@ -59,10 +59,14 @@ def seed_core(password: str) -> list[str]:
     return [f"  {email:<24} {role.label} ({', '.join(codes)})" for email, _, role, codes in USERS]
 
 
-def seed(password: str) -> list[str]:
+def seed(password: str, incidents: int = 0, incident_seed: int = 1) -> list[str]:
     from audits import demo as audits_demo
 
     lines = ["Demo sign-ins (password as given):"]
     lines += seed_core(password)
     lines += audits_demo.seed()
+    if incidents:
+        from incidents.demo import seed_incidents
+
+        lines += seed_incidents(incidents, seed=incident_seed)
     return lines

@@ -17,3 +17,7 @@ def init_app(app: Flask) -> None:
         app, "Report an incident or near miss", "incidents.new", REPORTING, order=0
     )
     navigation.add_menu_link(app, "Report", "incidents.new", REPORTING, order=10)
+
+    from incidents.routes import register_review
+
+    register_review(app)

@@ -112,6 +112,10 @@ LABELS: dict[str, str] = {
     "no": "No",
     "unsure": "Not sure",
     "not_applicable": "Not needed",
+    # decisions on duties
+    "pending": "To decide",
+    "applies": "Applies",
+    "does_not_apply": "Does not apply",
 }
 
 
@@ -172,12 +176,25 @@ class Incident(db.Model):  # type: ignore[name-defined,misc]
 
     # Office and manager follow-up.
     seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    triaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    # "What we learned and what will change", written to the reporter: people who
+    # never hear back stop reporting.
+    feedback: Mapped[str] = mapped_column(Text, default="", server_default="")
+    feedback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(default=1)
 
     branch: Mapped[Branch] = relationship(lazy="joined")
     person: Mapped[PersonSupported | None] = relationship(lazy="joined")
-    author: Mapped[User] = relationship(lazy="joined")
+    author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")
+    reviewer: Mapped[User | None] = relationship(foreign_keys=[reviewer_id])
+    decisions: Mapped[list[IncidentDecision]] = relationship(
+        back_populates="incident", order_by="IncidentDecision.id", cascade="all"
+    )
+    notes: Mapped[list[IncidentNote]] = relationship(
+        back_populates="incident", order_by="IncidentNote.id", cascade="all"
+    )
 
     __mapper_args__: dict[str, Any] = {"version_id_col": version}
 
@@ -201,3 +218,83 @@ class Incident(db.Model):  # type: ignore[name-defined,misc]
     @property
     def is_safeguarding(self) -> bool:
         return self.category == Category.SAFEGUARDING.value
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == Status.CLOSED.value
+
+
+class DecisionStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPLIES = "applies"
+    DOES_NOT_APPLY = "does_not_apply"
+
+
+class IncidentDecision(db.Model):  # type: ignore[name-defined,misc]
+    """One rule that may apply to an incident (a CQC notification, the duty of
+    candour, RIDDOR, a safeguarding referral, telling the family): what the
+    manager decided, why, when it was done, and when it is due.
+
+    Made when the incident arrives (and when triage changes what triggers them);
+    never deleted, so the record shows every duty that was considered.
+    """
+
+    __tablename__ = "incident_decision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[str] = mapped_column(
+        ForeignKey("incident.id", ondelete="CASCADE"), index=True
+    )
+    rule: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(
+        String(20), default=DecisionStatus.PENDING.value, index=True
+    )
+    # Why the rule was suggested, from the facts of the report.
+    trigger: Mapped[str] = mapped_column(Text, default="")
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # For example the CQC notification number or the RIDDOR reference.
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    incident: Mapped[Incident] = relationship(back_populates="decisions")
+    decided_by: Mapped[User | None] = relationship(lazy="joined")
+
+    __table_args__ = (db.UniqueConstraint("incident_id", "rule"),)
+    __mapper_args__: dict[str, Any] = {"version_id_col": version}
+
+    def is_overdue(self, now: datetime) -> bool:
+        """Still to do (undecided, or decided to apply and not yet done) and past due."""
+        return (
+            self.due_at is not None
+            and self.done_at is None
+            and self.status != DecisionStatus.DOES_NOT_APPLY.value
+            and self.due_at < now
+        )
+
+
+class NoteKind(enum.StrEnum):
+    CHASE = "chase"  # a question to the reporter, shown on their list
+    ADMIN = "admin"  # an office note on the record
+
+
+class IncidentNote(db.Model):  # type: ignore[name-defined,misc]
+    """An administrative note on an incident, or a chase to its reporter."""
+
+    __tablename__ = "incident_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[str] = mapped_column(
+        ForeignKey("incident.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    incident: Mapped[Incident] = relationship(back_populates="notes")
+    author: Mapped[User] = relationship(lazy="joined")

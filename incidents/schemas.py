@@ -3,10 +3,12 @@ returns it. One schema validates both."""
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from marshmallow import (
+    EXCLUDE,
     RAISE,
     Schema,
     ValidationError,
@@ -22,10 +24,14 @@ from incidents.models import (
     INFORMED_WHO,
     YES_NO_UNSURE,
     Category,
+    DecisionStatus,
     Harm,
     Kind,
     MedicationError,
+    Status,
 )
+
+UK = zoneinfo.ZoneInfo("Europe/London")
 
 CLOCK_SKEW = timedelta(minutes=5)
 LATE_AFTER = timedelta(days=30)
@@ -268,3 +274,194 @@ class IncidentOutSchema(Schema):
 class IncidentPageSchema(Schema):
     items = fields.List(fields.Nested(IncidentOutSchema))
     next = fields.String(allow_none=True)
+
+
+# --- reviewing: the list's filters and the review forms (pages) ----------------------
+
+
+class UKLocalDateTime(fields.DateTime):
+    """A date and time as a browser's datetime-local input sends it (no offset),
+    read as UK local time (GMT or BST); an offset, if given, is kept."""
+
+    default_error_messages = {"invalid": "Enter a date and time, for example 20/11/2026 14:30."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise self.make_error("invalid") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UK)
+        return moment
+
+
+SORT_CHOICES = ["newest", "oldest", "harm"]
+
+
+class IncidentFilterSchema(Schema):
+    """The review list's filters, from a GET form (unknown parameters ignored)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    q = fields.String(
+        load_default="",
+        validate=validate.Length(max=200, error="Search for at most 200 characters."),
+    )
+    branch = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
+    category = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=_choice([c.value for c in Category], "Choose a category from the list."),
+    )
+    harm = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=_choice([h.value for h in Harm], "Choose a harm level from the list."),
+    )
+    status = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=_choice([s.value for s in Status], "Choose a status from the list."),
+    )
+    kind = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=_choice([k.value for k in Kind], "Choose incident or near miss."),
+    )
+    date_from = fields.Date(
+        load_default=None,
+        allow_none=True,
+        error_messages={"invalid": "Enter the first date like 2026-11-20."},
+    )
+    date_to = fields.Date(
+        load_default=None,
+        allow_none=True,
+        error_messages={"invalid": "Enter the last date like 2026-11-30."},
+    )
+    person = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
+    overdue = fields.Boolean(
+        load_default=False, error_messages={"invalid": "Tick the box or leave it."}
+    )
+    sort = fields.String(
+        load_default="newest", validate=_choice(SORT_CHOICES, "Choose how to sort.")
+    )
+    page = fields.Integer(
+        load_default=1,
+        strict=False,
+        validate=validate.Range(min=1, max=1_000_000, error="Choose a page number from 1."),
+        error_messages={"invalid": "Choose a page number from 1."},
+    )
+
+    @validates_schema(skip_on_field_errors=True)
+    def _range(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise ValidationError({"date_to": ["The last date must be on or after the first."]})
+
+
+class TriageSchema(_Strict):
+    version = fields.Integer(
+        required=True,
+        error_messages={
+            **_required("Reload the page and try again."),
+            "invalid": "Reload the page and try again.",
+        },
+    )
+    kind = fields.String(
+        required=True,
+        validate=_choice([k.value for k in Kind], "Choose incident or near miss."),
+        error_messages=_required("Choose incident or near miss."),
+    )
+    category = fields.String(
+        required=True,
+        validate=_choice([c.value for c in Category], "Choose what kind of event it was."),
+        error_messages=_required("Choose what kind of event it was."),
+    )
+    medication_error = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=_choice(
+            [m.value for m in MedicationError], "Choose what went wrong with the medicine."
+        ),
+    )
+    harm = fields.String(
+        required=True,
+        validate=_choice([h.value for h in Harm], "Choose how much harm there was."),
+        error_messages=_required("Choose how much harm there was."),
+    )
+    reason = fields.String(
+        load_default="",
+        validate=validate.Length(max=2000, error="Give the reason in up to 2,000 characters."),
+    )
+    status = fields.String(
+        required=True,
+        validate=_choice([s.value for s in Status if s != Status.SUBMITTED], "Choose a status."),
+        error_messages=_required("Choose a status."),
+    )
+    reviewer_id = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        error_messages={"invalid": "Choose a reviewer from the list."},
+    )
+    feedback = fields.String(
+        load_default="",
+        validate=validate.Length(max=MAX_TEXT, error=f"Write up to {MAX_TEXT:,} characters."),
+    )
+
+
+class DecisionSchema(_Strict):
+    version = fields.Integer(
+        required=True,
+        error_messages={
+            **_required("Reload the page and try again."),
+            "invalid": "Reload the page and try again.",
+        },
+    )
+    status = fields.String(
+        required=True,
+        validate=_choice(
+            [DecisionStatus.APPLIES.value, DecisionStatus.DOES_NOT_APPLY.value],
+            "Choose whether this applies or does not apply.",
+        ),
+        error_messages=_required("Choose whether this applies or does not apply."),
+    )
+    rationale = fields.String(
+        load_default="",
+        validate=validate.Length(max=2000, error="Give the reason in up to 2,000 characters."),
+    )
+    done_at = UKLocalDateTime(load_default=None, allow_none=True)
+    reference = fields.String(
+        load_default="",
+        validate=validate.Length(max=100, error="A reference has at most 100 characters."),
+    )
+
+
+class DetailsSchema(_Strict):
+    version = fields.Integer(
+        required=True,
+        error_messages={
+            **_required("Reload the page and try again."),
+            "invalid": "Reload the page and try again.",
+        },
+    )
+    location = fields.String(
+        load_default="",
+        validate=validate.Length(max=200, error="A location has at most 200 characters."),
+    )
+    person_ref = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
+    note = fields.String(
+        load_default="",
+        validate=validate.Length(max=2000, error="Write a note of up to 2,000 characters."),
+    )
+
+
+class ChaseSchema(_Strict):
+    message = fields.String(
+        required=True,
+        validate=validate.Length(
+            min=1, max=1000, error="Say what you need, in up to 1,000 characters."
+        ),
+        error_messages=_required("Say what you need from the reporter."),
+    )

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from core import audit, scoping
 from core.models import Branch, Role, User, utcnow
 from extensions import db
+from incidents import duties
 from incidents.models import Incident, ReferenceCounter
 
 UK = zoneinfo.ZoneInfo("Europe/London")
@@ -111,12 +112,16 @@ def _resolve_branch(author: User, data: dict[str, Any]) -> tuple[Branch, int | N
     raise InvalidIncident({"branch": ["Choose which branch this happened in."]})
 
 
-def create_incident(author: User, data: dict[str, Any]) -> Receipt:
-    """Save a validated incident exactly once.
+def create_incident(
+    author: User, data: dict[str, Any], *, received_at: datetime | None = None
+) -> Receipt:
+    """Save a validated incident exactly once, with a pending decision for every
+    duty it may trigger (incidents/duties.py), in one transaction.
 
     Same id and same content: the first record (created=False). Same id and other
     content: IdConflict. The primary key is the device's UUID, so even concurrent
     duplicates end as one row: the loser's insert fails and it reads the winner.
+    `received_at` is only for generated demo data and imports; clients never set it.
     """
     if author.role not in REPORTING_ROLES:
         raise NotAllowed()
@@ -128,7 +133,7 @@ def create_incident(author: User, data: dict[str, Any]) -> Receipt:
         return _replay(existing, digest)
 
     branch, person_id = _resolve_branch(author, data)
-    received = utcnow()
+    received = received_at or utcnow()
     thresholds = data["thresholds"]
     incident = Incident(
         id=incident_id,
@@ -161,7 +166,10 @@ def create_incident(author: User, data: dict[str, Any]) -> Receipt:
         family_contact=thresholds["family_contact"],
     )
     db.session.add(incident)
-    audit.record(author, "create", "incident", incident_id, reference=incident.reference)
+    created = audit.record(author, "create", "incident", incident_id, reference=incident.reference)
+    duties.open_decisions(incident, at=received_at)
+    if received_at is not None:
+        created.at = received_at
     try:
         db.session.commit()
     except IntegrityError:
