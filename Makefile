@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 DEMO_PASSWORD ?= candour-demo
+# Generated incidents for the demo (the same ones every time; 0 for none).
+DEMO_INCIDENTS ?= 60
 export FLASK_APP := app
 
 .PHONY: setup run test lint format clean
@@ -14,7 +16,7 @@ setup:
 	PYTHON=$(PYTHON) bash scripts/setup.sh
 
 run: setup
-	CANDOUR_ENV=$${CANDOUR_ENV:-development} $(BIN)/flask seed-demo --password "$(DEMO_PASSWORD)"
+	CANDOUR_ENV=$${CANDOUR_ENV:-development} $(BIN)/flask seed-demo --password "$(DEMO_PASSWORD)" --incidents "$(DEMO_INCIDENTS)"
 	@echo "Candour on http://127.0.0.1:$(PORT) - demo password: $(DEMO_PASSWORD)"
 	CANDOUR_ENV=$${CANDOUR_ENV:-development} $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 

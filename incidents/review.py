@@ -378,6 +378,12 @@ def describe_event(event: AuditEvent) -> TimelineEntry:
         title = f"Due sooner: {rule_label(str(detail.pop('rule')))}"
     lines: list[str] = []
     changes = detail.pop("changes", None)
+    change = _status_change(event)
+    if event.action == "triage" and change is not None:
+        if change[1] == Status.CLOSED.value:
+            title = "Triaged and closed"
+        elif change[0] == Status.CLOSED.value:
+            title = "Triaged and reopened"
     if isinstance(changes, dict):
         for key, pair in changes.items():
             if isinstance(pair, list | tuple) and len(pair) == 2:
@@ -392,6 +398,19 @@ def describe_event(event: AuditEvent) -> TimelineEntry:
         lines.append(f"{_field_label(key)}: {_format_value(key, value)}")
     who = event.actor.name if event.actor is not None else None
     return TimelineEntry(event.at, title, who, tuple(lines), kind=event.action)
+
+
+def _status_change(event: AuditEvent) -> tuple[Any, Any] | None:
+    changes = (event.detail or {}).get("changes")
+    status = changes.get("status") if isinstance(changes, dict) else None
+    if isinstance(status, list | tuple) and len(status) == 2:
+        return status[0], status[1]
+    return None
+
+
+def _closes(event: AuditEvent) -> bool:
+    change = _status_change(event)
+    return change is not None and change[1] == Status.CLOSED.value
 
 
 def timeline(incident: Incident, *, for_reporter: bool = False) -> list[TimelineEntry]:
@@ -428,12 +447,7 @@ def timeline(incident: Incident, *, for_reporter: bool = False) -> list[Timeline
     kinds = {e.action for e in events}
     if incident.seen_at is not None and "seen" not in kinds:
         entries.append(TimelineEntry(incident.seen_at, "Seen by a manager", kind="seen"))
-    closed_by_event = kinds & {"close", "closed"} or any(
-        e.action == "triage"
-        and (e.detail or {}).get("changes", {}).get("status", [None, None])[1]
-        == Status.CLOSED.value
-        for e in events
-    )
+    closed_by_event = bool(kinds & {"close", "closed"}) or any(_closes(e) for e in events)
     if incident.closed_at is not None and not closed_by_event:
         entries.append(TimelineEntry(incident.closed_at, "Closed", kind="closed"))
     if not for_reporter:

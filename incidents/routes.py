@@ -268,6 +268,7 @@ def index() -> Any:
         "values": raw if errors else _filter_values(filters),
         "errors": errors,
         "query": _query_without_page(filters),
+        "partial": _is_partial(),
     }
     if review.can_filter(user):
         template = "incidents/_results.html" if _is_partial() else "incidents/index.html"

@@ -269,6 +269,10 @@ class IncidentOutSchema(Schema):
         }
     )
     reporter_id = fields.Integer(attribute="author_id")
+    # Added to the contract: so the reporter hears back (incident review).
+    seen_at = fields.AwareDateTime(allow_none=True)
+    closed_at = fields.AwareDateTime(allow_none=True)
+    feedback = fields.String()
 
 
 class IncidentPageSchema(Schema):

@@ -105,6 +105,7 @@ def test_manager_reviews_the_three_examples_on_a_phone(page: Page, live: Any, ap
     page.get_by_label("Search").fill("wrist")
     expect(_cards(page)).to_have_count(1)
     expect(page).to_have_url(re.compile(r"q=wrist"))
+    expect(page.locator("#results-status")).to_have_text("Showing 1 to 1 of 1 incident")
     assert page.evaluate("window.__samePage") is True
     page.get_by_label("Search").fill("")
     expect(_cards(page)).to_have_count(5)
@@ -224,3 +225,44 @@ def test_filters_work_without_javascript(browser: Any, live: Any, app: Flask):
         expect(_cards(page)).to_have_count(1)
     finally:
         context.close()
+
+
+SMALL_TARGETS = """() => [...document.querySelectorAll(
+    'main a, main button, main .nhsuk-button, main input:not([type=hidden]), main select, main summary')]
+  .filter(el => el.offsetParent !== null)
+  .map(el => {
+    const box = el.type === 'radio' || el.type === 'checkbox'
+      ? el.closest('.nhsuk-radios__item, .nhsuk-checkboxes__item').getBoundingClientRect()
+      : el.getBoundingClientRect();
+    return [el.name || el.textContent.trim().slice(0, 40), Math.round(box.height)];
+  })
+  .filter(([, h]) => h < 44)"""
+
+
+def test_review_pages_have_44px_targets_and_fit_a_phone(page: Page, live: Any, app: Flask):
+    examples = _report_through_the_api(app)
+    behaviour_id = examples[1][1]["id"]
+    sign_in(page, "manager@example.com")
+    page.goto("/incidents")
+    page.get_by_text("More filters and sorting").click()
+    pages = ["/incidents"]
+    with app.app_context():
+        from extensions import db
+        from incidents.models import IncidentDecision
+
+        decision_id = db.session.scalars(
+            db.select(IncidentDecision.id).where(IncidentDecision.incident_id == behaviour_id)
+        ).first()
+        db.session.remove()
+    pages += [
+        f"/incidents/{behaviour_id}",
+        f"/incidents/{behaviour_id}/triage",
+        f"/incidents/{behaviour_id}/decisions/{decision_id}",
+        f"/incidents/{behaviour_id}/details",
+        f"/incidents/{behaviour_id}/chase",
+    ]
+    for path in pages:
+        if path != "/incidents":
+            page.goto(path)
+        assert page.evaluate(SMALL_TARGETS) == [], path
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, path

@@ -352,3 +352,76 @@ def test_unknown_audit_events_are_shown_generically(app, sign_in, make_incident,
     assert "Flags: Low harm, No harm" in html
     assert "Escalated: No" in html
     assert f"At time: {NOW.astimezone(duties.UK).strftime('%d %b %Y, %H:%M')}" in html
+
+
+def test_closing_and_reopening_are_named_in_the_timeline(sign_in, make_incident):
+    incident_id = make_incident("carer1")
+    manager = sign_in("manager")
+    base = {
+        "kind": "near_miss",
+        "category": "medication",
+        "medication_error": "omission",
+        "harm": "none",
+    }
+    manager.post_form(
+        f"/incidents/{incident_id}/triage",
+        {
+            **base,
+            "version": "1",
+            "status": "closed",
+            "feedback": "Pharmacy now delivers a day early.",
+        },
+    )
+    manager.post_form(
+        f"/incidents/{incident_id}/triage", {**base, "version": "2", "status": "under_review"}
+    )
+    titles = _titles(html_of(manager.get(f"/incidents/{incident_id}")))
+    assert titles.index("Triaged and closed") < titles.index("Triaged and reopened")
+    reporter = _titles(html_of(sign_in("carer1").get(f"/incidents/{incident_id}")))
+    assert "Triaged and closed" not in reporter
+    assert "Pharmacy now delivers a day early." in html_of(
+        sign_in("carer1").get(f"/incidents/{incident_id}")
+    )
+
+
+def test_the_reporter_sees_when_it_was_closed(sign_in, make_incident):
+    incident_id = make_incident("carer1")
+    sign_in("manager").post_form(
+        f"/incidents/{incident_id}/triage",
+        {
+            "kind": "near_miss",
+            "category": "medication",
+            "medication_error": "omission",
+            "harm": "none",
+            "version": "1",
+            "status": "closed",
+            "feedback": "Thank you: the pack is checked at delivery now.",
+        },
+    )
+    assert "Closed" in _titles(html_of(sign_in("carer1").get(f"/incidents/{incident_id}")))
+
+
+def test_the_api_record_says_when_it_was_seen_closed_and_what_was_learned(sign_in, make_incident):
+    incident_id = make_incident("carer1")
+    carer = sign_in("carer1")
+    before = carer.get(f"/api/v1/incidents/{incident_id}").get_json()
+    assert (before["seen_at"], before["closed_at"], before["feedback"]) == (None, None, "")
+    manager = sign_in("manager")
+    manager.get(f"/incidents/{incident_id}")
+    manager.post_form(
+        f"/incidents/{incident_id}/triage",
+        {
+            "kind": "near_miss",
+            "category": "medication",
+            "medication_error": "omission",
+            "harm": "none",
+            "version": "1",
+            "status": "closed",
+            "feedback": "Checked at delivery now.",
+        },
+    )
+    after = carer.get(f"/api/v1/incidents/{incident_id}").get_json()
+    assert after["seen_at"] is not None
+    assert after["closed_at"] is not None
+    assert after["feedback"] == "Checked at delivery now."
+    assert after["status"] == "closed"

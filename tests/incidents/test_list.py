@@ -237,6 +237,17 @@ def test_htmx_gets_only_the_results_partial(sign_in, world):
     assert "HX-Request" in response.headers["Vary"]
 
 
+def test_htmx_updates_a_live_region_with_the_count(sign_in, world):
+    full = sign_in("manager").get("/incidents").get_data(as_text=True)
+    assert '<p id="results-status" class="nhsuk-u-visually-hidden" aria-live="polite"></p>' in full
+    assert "hx-swap-oob" not in full
+    partial = sign_in("manager").get("/incidents?q=blister", headers={"HX-Request": "true"})
+    assert (
+        '<span id="results-status" hx-swap-oob="innerHTML">Showing 1 to 1 of 1 incident</span>'
+        in (partial.get_data(as_text=True))
+    )
+
+
 def test_the_full_page_also_varies_on_hx_request(sign_in, world):
     response = sign_in("manager").get("/incidents?q=blister")
     assert "<html" in response.get_data(as_text=True)
