@@ -9,7 +9,7 @@ DEMO_PASSWORD ?= candour-demo
 DEMO_INCIDENTS ?= 60
 export FLASK_APP := app
 
-.PHONY: setup run test lint format clean
+.PHONY: setup run test bench lint format clean
 
 # Install only what is missing or changed (scripts/setup.sh compares content hashes).
 setup:
@@ -24,6 +24,10 @@ run: setup
 # CI=true turns "cannot reach it" into a failure rather than a skip).
 test: setup
 	bash scripts/run-tests.sh
+
+# Ratios against a baseline in the same run (this machine is noisy); see bench/.
+bench: setup
+	CANDOUR_ENV=testing $(BIN)/python -m bench
 
 lint: setup
 	$(BIN)/ruff check .
