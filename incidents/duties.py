@@ -85,7 +85,8 @@ RULE_GUIDANCE: dict[str, str] = {
         "of the accident. Deaths and specified injuries (for example fractures other "
         "than fingers and toes): report within 10 days. Physical violence to a worker "
         "counts as an injury. A non-worker taken from the scene to hospital after a work "
-        "activity: within 10 days."
+        "activity: within 10 days. Over-3-day injuries are recorded even when they are "
+        "not reportable."
     ),
     Rule.SAFEGUARDING_REFERRAL: (
         "Reasonable cause to suspect abuse or neglect of an adult with care needs who "

@@ -630,6 +630,38 @@ def triage(
     return incident
 
 
+def may_write_feedback(user: User, incident: Incident) -> bool:
+    """Managers, and the reviewer assigned to the incident."""
+    return can_triage(user) or (
+        incident.reviewer_id is not None and incident.reviewer_id == user.id
+    )
+
+
+def write_feedback(actor: User, incident: Incident, feedback: str) -> Incident:
+    """Write (or rewrite) "what we learned and what will change" for the reporter,
+    for example from a learning review. Audited with the text before and after."""
+    if not may_write_feedback(actor, incident):
+        raise NotAllowed()
+    feedback = feedback.strip()
+    if not feedback:
+        raise ReviewError({"feedback": ["Write what was learned and what will change."]})
+    if len(feedback) > 5000:
+        raise ReviewError({"feedback": ["Write up to 5,000 characters."]})
+    if feedback == incident.feedback:
+        return incident
+    with _saving(incident):
+        audit.record(
+            actor,
+            "feedback",
+            "incident",
+            incident.id,
+            changes={"feedback": [incident.feedback or None, feedback]},
+        )
+        incident.feedback = feedback
+        incident.feedback_at = utcnow()
+    return incident
+
+
 # --- office: missing details and chasing the reporter ---------------------------------
 
 

@@ -379,3 +379,75 @@ def test_recording_the_decision_clears_the_overdue_flag(
     listed = manager.get("/incidents?overdue=true").get_data(as_text=True)
     assert bool(re.search(r'data-reference="INC-', listed)) is still_overdue
     assert ("1 duty is past due" in _home(sign_in)) is still_overdue
+
+
+def test_concurrent_duplicate_sends_open_the_duties_once(app, sign_in):
+    """The duties are made in the incident's own transaction: the sends that lose
+    the race for the id leave no decisions behind."""
+    import threading
+
+    body = incident_payload(**MODERATE)
+    clients = [sign_in("carer1") for _ in range(10)]
+    for c in clients:
+        c.refresh_csrf()
+    barrier = threading.Barrier(len(clients))
+    statuses: list[int] = []
+
+    def send(c: Any) -> None:
+        barrier.wait()
+        statuses.append(c.post_json("/api/v1/incidents", body).status_code)
+
+    threads = [threading.Thread(target=send, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [200] * 9 + [201]
+    with app.app_context():
+        rules = db.session.scalars(db.select(IncidentDecision.rule)).all()
+        opened = db.session.scalars(
+            db.select(AuditEvent).where(AuditEvent.action == "duties_opened")
+        ).all()
+        db.session.remove()
+    assert sorted(rules) == sorted(
+        ["cqc_reg18", "candour_in_person", "candour_written", "family_contact"]
+    )
+    assert len(opened) == 1
+
+
+def test_a_decision_changed_between_the_check_and_the_save_is_not_lost(app, make_incident, seeded):
+    from sqlalchemy import update
+
+    from core.models import User
+    from incidents import duties
+
+    incident_id = make_incident("carer1", **MODERATE)
+    with app.app_context():
+        manager = db.session.get_one(User, seeded["manager"].id)
+        incident = db.session.get_one(Incident, incident_id)
+        decision = next(d for d in incident.decisions if d.rule == "cqc_reg18")
+        with db.engine.begin() as other:  # another manager's request commits first
+            other.execute(
+                update(IncidentDecision.__table__)
+                .where(IncidentDecision.__table__.c.id == decision.id)
+                .values(status="applies", rationale="Serious injury.", version=2)
+            )
+        with pytest.raises(duties.StaleDecision) as caught:
+            duties.record_decision(
+                manager,
+                incident,
+                decision.id,
+                version=1,
+                status="does_not_apply",
+                rationale="Not serious.",
+                done_at=None,
+                reference="",
+            )
+        assert caught.value.decision.rationale == "Serious injury."
+        db.session.remove()
+    after = decisions_of(app, incident_id)["cqc_reg18"]
+    assert (after["status"], after["rationale"], after["version"]) == (
+        "applies",
+        "Serious injury.",
+        2,
+    )

@@ -503,3 +503,47 @@ def test_an_empty_chase_is_422(sign_in, make_incident, app):
     assert response.status_code == 422
     assert "Say what you need" in response.get_data(as_text=True)
     assert events(app, incident_id, "chase") == []
+
+
+# --- feedback written from elsewhere (a learning review) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "allowed"),
+    [("manager", True), ("supervisor", True), ("office", False), ("carer1", False)],
+)
+def test_feedback_is_written_by_a_manager_or_the_assigned_reviewer(
+    app, make_incident, seeded, who, allowed
+):
+    incident_id = make_incident("carer1")
+    with app.app_context():
+        incident = db.session.get_one(Incident, incident_id)
+        incident.reviewer_id = seeded["supervisor"].id
+        db.session.commit()
+        actor = db.session.get_one(User, seeded[who].id)
+        if allowed:
+            review.write_feedback(actor, incident, "  The rota now leaves travel time.  ")
+            assert incident.feedback == "The rota now leaves travel time."
+            assert incident.feedback_at is not None
+        else:
+            with pytest.raises(review.NotAllowed):
+                review.write_feedback(actor, incident, "Anything.")
+        db.session.remove()
+    written = events(app, incident_id, "feedback")
+    assert len(written) == (1 if allowed else 0)
+    if allowed:
+        assert written[0].detail["changes"]["feedback"] == [
+            None,
+            "The rota now leaves travel time.",
+        ]
+
+
+def test_empty_feedback_is_refused(app, make_incident, seeded):
+    incident_id = make_incident("carer1")
+    with app.app_context():
+        incident = db.session.get_one(Incident, incident_id)
+        manager = db.session.get_one(User, seeded["manager"].id)
+        with pytest.raises(review.ReviewError):
+            review.write_feedback(manager, incident, "   ")
+        db.session.remove()
+    assert events(app, incident_id, "feedback") == []
