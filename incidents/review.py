@@ -393,8 +393,6 @@ def describe_event(event: AuditEvent) -> TimelineEntry:
             else:
                 lines.append(f"{_field_label(key)}: {_format_value(key, pair)}")
     for key, value in detail.items():
-        if key in {"safeguarding"} and event.action == "view":
-            continue
         lines.append(f"{_field_label(key)}: {_format_value(key, value)}")
     who = event.actor.name if event.actor is not None else None
     return TimelineEntry(event.at, title, who, tuple(lines), kind=event.action)
