@@ -99,6 +99,7 @@ def _form_page(
     errors: dict[str, list[str]],
     status: int = 200,
     conflict: Any = None,
+    fresh: bool = False,
 ) -> Any:
     action = None
     raw_action = _int(values.get("reaudit_of_action"))
@@ -117,23 +118,24 @@ def _form_page(
         reaudit_action=action,
         answer_values=[a.value for a in Answer],
         conflict=conflict,
+        fresh=fresh,
     ), status
 
 
 @bp.get("/new")
 @role_required(*CONDUCTING)
 def new() -> Any:
+    """Step one: choose a template. Each template's blank form is its own page
+    (`/audits/new/<slug>`), so the phone can keep every one for use with no signal."""
     slug = request.args.get("template")
-    if not slug:
-        return render_template(
-            "audits/choose.html",
-            templates=services.published_templates(),
-            reaudit_of_action=request.args.get("reaudit_of_action", ""),
-        )
-    template = services.current_template(slug)
-    if template is None:
-        abort(404)
-    values: MultiDict[str, str] = MultiDict(
+    if slug:
+        # Links that name the template in the query still work.
+        return redirect(url_for("audits.new_for_template", slug=slug))
+    return render_template("audits/choose.html", templates=services.published_templates())
+
+
+def _blank_values(template: AuditTemplate) -> MultiDict[str, str]:
+    return MultiDict(
         {
             # A fresh device id on every load; the offline script makes its own
             # when it serves the form from the phone's cache.
@@ -143,10 +145,60 @@ def new() -> Any:
             "template_version": str(template.version),
         }
     )
-    for key in ("observed_user_id", "person_ref", "reaudit_of_action"):
-        if request.args.get(key):
-            values[key] = request.args[key]
-    return _form_page(template, values, {})
+
+
+@bp.get("/new/<slug>")
+@role_required(*CONDUCTING)
+def new_for_template(slug: str) -> Any:
+    """A blank form. Nothing on it depends on the query string: the phone keeps
+    this page by its path and shows it again offline."""
+    template = services.current_template(slug)
+    if template is None:
+        abort(404)
+    return _form_page(template, _blank_values(template), {}, fresh=True)
+
+
+@bp.get("/reaudit/<int:action_id>")
+@role_required(*CONDUCTING)
+def reaudit(action_id: int) -> Any:
+    """A spot check that re-audits an action: the template, colleague and person
+    of the check that raised it, filled in."""
+    try:
+        action = services.action_in_scope(current_user, action_id)
+    except services.OutOfScope:
+        abort(404)
+    source = services.source_audit(current_user, action)
+    template = services.current_template(source.template.slug) if source else None
+    if template is None:
+        return render_template(
+            "audits/choose.html",
+            templates=services.published_templates(),
+            reaudit_action=action,
+        )
+    values = _blank_values(template)
+    values["reaudit_of_action"] = str(action.id)
+    assert source is not None
+    values["observed_user_id"] = str(source.observed_user_id)
+    if source.person is not None:
+        values["person_ref"] = source.person.ref
+    return _form_page(template, values, {}, fresh=True)
+
+
+@bp.get("/reaudit/<int:action_id>/<slug>")
+@role_required(*CONDUCTING)
+def reaudit_with(action_id: int, slug: str) -> Any:
+    """A re-audit of an action that did not come from a spot check (an incident's
+    or a review's), with the template the supervisor chose."""
+    try:
+        action = services.action_in_scope(current_user, action_id)
+    except services.OutOfScope:
+        abort(404)
+    template = services.current_template(slug)
+    if template is None:
+        abort(404)
+    values = _blank_values(template)
+    values["reaudit_of_action"] = str(action.id)
+    return _form_page(template, values, {}, fresh=True)
 
 
 @bp.post("")

@@ -93,16 +93,10 @@ class ThresholdsSchema(_Strict):
     )
 
 
-class IncidentInSchema(_Strict):
-    """What a phone (or any client) sends to create an incident."""
+class _Classification(_Strict):
+    """What kind of event and how much harm: reported by the carer, confirmed or
+    changed at triage. One definition for both."""
 
-    id = fields.UUID(
-        required=True,
-        error_messages={
-            **_required("The entry has no id."),
-            "invalid_uuid": "The id must be a UUID.",
-        },
-    )
     kind = fields.String(
         required=True,
         validate=_choice([k.value for k in Kind], "Choose incident or near miss."),
@@ -119,6 +113,23 @@ class IncidentInSchema(_Strict):
         validate=_choice(
             [m.value for m in MedicationError], "Choose what went wrong with the medicine."
         ),
+    )
+    harm = fields.String(
+        required=True,
+        validate=_choice([h.value for h in Harm], "Choose how much harm there was."),
+        error_messages=_required("Choose how much harm there was."),
+    )
+
+
+class IncidentInSchema(_Classification):
+    """What a phone (or any client) sends to create an incident."""
+
+    id = fields.UUID(
+        required=True,
+        error_messages={
+            **_required("The entry has no id."),
+            "invalid_uuid": "The id must be a UUID.",
+        },
     )
     time_critical = fields.Boolean(load_default=False)
     occurred_at = fields.AwareDateTime(
@@ -160,11 +171,6 @@ class IncidentInSchema(_Strict):
             error=f"Say what was done straight away, in up to {MAX_TEXT:,} characters.",
         ),
         error_messages=_required("Say what was done straight away to keep the person safe."),
-    )
-    harm = fields.String(
-        required=True,
-        validate=_choice([h.value for h in Harm], "Choose how much harm there was."),
-        error_messages=_required("Choose how much harm there was."),
     )
     staff_injured = fields.Boolean(load_default=False)
     people_informed = fields.List(
@@ -365,35 +371,13 @@ class IncidentFilterSchema(Schema):
             raise ValidationError({"date_to": ["The last date must be on or after the first."]})
 
 
-class TriageSchema(_Strict):
+class TriageSchema(_Classification):
     version = fields.Integer(
         required=True,
         error_messages={
             **_required("Reload the page and try again."),
             "invalid": "Reload the page and try again.",
         },
-    )
-    kind = fields.String(
-        required=True,
-        validate=_choice([k.value for k in Kind], "Choose incident or near miss."),
-        error_messages=_required("Choose incident or near miss."),
-    )
-    category = fields.String(
-        required=True,
-        validate=_choice([c.value for c in Category], "Choose what kind of event it was."),
-        error_messages=_required("Choose what kind of event it was."),
-    )
-    medication_error = fields.String(
-        load_default=None,
-        allow_none=True,
-        validate=_choice(
-            [m.value for m in MedicationError], "Choose what went wrong with the medicine."
-        ),
-    )
-    harm = fields.String(
-        required=True,
-        validate=_choice([h.value for h in Harm], "Choose how much harm there was."),
-        error_messages=_required("Choose how much harm there was."),
     )
     reason = fields.String(
         load_default="",

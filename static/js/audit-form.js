@@ -18,6 +18,16 @@
     const tz = form.querySelector('input[name="tz_offset"]');
     if (tz && !tz.value) tz.value = String(-new Date().getTimezoneOffset());
 
+    // A blank form says "now" by the phone's clock, not when the page was made
+    // (the phone may show it from its cache hours later). This script runs
+    // before the outbox script, so a kept draft's own time still wins.
+    const when = form.querySelector('input[name="conducted_at"][data-default-now]');
+    if (when) {
+      const d = new Date();
+      const pad = (n) => String(n).padStart(2, '0');
+      when.value = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    }
+
     function chosen(question) {
       return question.querySelector('input[type="radio"]:checked');
     }
@@ -118,6 +128,11 @@
       const firstAnswer = question && input.type === 'radio' && !question.dataset.answeredBefore;
       update();
       if (!firstAnswer) return;
+      // Only a person's tap moves on, not answers put back from a kept draft.
+      if (!event.isTrusted) {
+        question.dataset.answeredBefore = 'true';
+        return;
+      }
       question.dataset.answeredBefore = 'true';
       if (needsNote(question)) return;
       const index = questions.indexOf(question);

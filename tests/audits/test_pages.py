@@ -63,11 +63,11 @@ def test_choose_a_template_first(sign_in, templates):
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert html.count('class="app-choice"') == 4
-    assert f'href="/audits/new?template={SLUG}"' in html
+    assert f'href="/audits/new/{SLUG}"' in html
 
 
 def test_the_form_follows_the_offline_form_convention(sign_in, templates):
-    html = sign_in("supervisor").get(f"/audits/new?template={SLUG}").get_data(as_text=True)
+    html = sign_in("supervisor").get(f"/audits/new/{SLUG}").get_data(as_text=True)
     form = re.search(r"<form[^>]*data-offline-form=\"audit\"[^>]*>", html, re.S).group(0)
     assert 'method="post"' in form
     assert 'action="/audits"' in form
@@ -94,7 +94,7 @@ def test_each_load_of_the_form_has_a_new_entry_id(sign_in, templates):
     ids = {
         re.search(
             r'name="entry_id" value="([^"]+)"',
-            supervisor.get(f"/audits/new?template={SLUG}").get_data(as_text=True),
+            supervisor.get(f"/audits/new/{SLUG}").get_data(as_text=True),
         ).group(1)
         for _ in range(2)
     }
@@ -108,12 +108,33 @@ def test_carers_and_office_cannot_start_spot_checks(sign_in, templates, key):
     assert client.post_form("/audits", {}).status_code == 403
 
 
+def test_a_template_named_in_the_query_redirects_to_its_page(sign_in, templates):
+    response = sign_in("supervisor").get(f"/audits/new?template={SLUG}")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/audits/new/{SLUG}")
+
+
+def test_the_blank_form_does_not_depend_on_the_query_string(sign_in, templates):
+    """The phone keeps this page by its path (ignoring the query): nothing from
+    one visit's query may end up in the copy used offline."""
+    html = (
+        sign_in("supervisor")
+        .get(f"/audits/new/{SLUG}?reaudit_of_action=5&observed_user_id=1&person_ref=P-0001")
+        .get_data(as_text=True)
+    )
+    assert 'name="reaudit_of_action" value=""' in html
+    assert "selected" not in re.search(
+        r'<select[^>]*name="observed_user_id".*?</select>', html, re.S
+    ).group(0)
+    assert 'data-default-now="true"' in html  # the phone puts its own "now" in
+
+
 def test_an_unknown_template_is_404(sign_in, templates):
-    assert sign_in("supervisor").get("/audits/new?template=nope").status_code == 404
+    assert sign_in("supervisor").get("/audits/new/nope").status_code == 404
 
 
 def test_the_colleague_list_is_the_supervisors_team(sign_in, templates):
-    html = sign_in("supervisor").get(f"/audits/new?template={SLUG}").get_data(as_text=True)
+    html = sign_in("supervisor").get(f"/audits/new/{SLUG}").get_data(as_text=True)
     select = re.search(r'<select[^>]*name="observed_user_id".*?</select>', html, re.S).group(0)
     assert "Amina Carer" in select
     assert "Chloe Carer" not in select  # SOUTH
@@ -179,6 +200,7 @@ def test_a_critical_failure_without_a_note_rerenders_the_form_with_values_kept(
     assert re.search(r'name="answers.2.answer" value="no"\s+checked', html)
     assert "Two tablets over." in html
     assert f'value="{body["id"]}"' in html  # the same entry id, so a retry is a replay
+    assert "data-default-now" not in html  # the time as typed stays
     assert _audit_count(app) == 0
 
 
@@ -406,6 +428,58 @@ def _reaudit(sign_in, templates) -> tuple[int, str]:
     return action_id, again
 
 
+def test_reaudit_this_fills_in_the_action_colleague_and_person(sign_in, templates):
+    first = _make(sign_in, templates, observed="carer2", person_ref="P-0003", fail=TWO_CRITICAL)
+    supervisor = sign_in("supervisor")
+    action_id = supervisor.get(f"/api/v1/audits/{first}").get_json()["actions"][0]
+    html = supervisor.get(f"/audits/reaudit/{action_id}").get_data(as_text=True)
+    assert f'name="reaudit_of_action" value="{action_id}"' in html
+    assert re.search(rf'<option value="{templates["carer2"].id}"\s+selected', html)
+    assert re.search(r'<option value="P-0003"\s+selected', html)
+    assert 'data-testid="reaudit-of"' in html
+    assert f'name="template" value="{SLUG}"' in html
+
+
+def test_reaudit_of_an_action_out_of_scope_is_404(sign_in, templates):
+    first = _make(
+        sign_in,
+        templates,
+        author="manager",
+        observed="carer3",
+        person_ref="P-0011",
+        fail=TWO_CRITICAL,
+    )
+    action_id = sign_in("manager").get(f"/api/v1/audits/{first}").get_json()["actions"][0]
+    assert sign_in("supervisor").get(f"/audits/reaudit/{action_id}").status_code == 404
+    assert sign_in("supervisor").get(f"/audits/reaudit/{action_id}/{SLUG}").status_code == 404
+
+
+def test_an_action_from_elsewhere_is_re_audited_with_a_chosen_template(
+    app: Flask, sign_in, templates
+):
+    from datetime import date
+
+    with app.app_context():
+        action = Action(
+            title="Handover checklist used at every change of carer",
+            due=date.today(),
+            branch_id=1,
+            owner_id=templates["manager"].id,
+            author_id=templates["manager"].id,
+            source_type="incident",
+            source_id=str(uuid.uuid4()),
+        )
+        db.session.add(action)
+        db.session.commit()
+        action_id = action.id
+    supervisor = sign_in("supervisor")
+    choose = supervisor.get(f"/audits/reaudit/{action_id}").get_data(as_text=True)
+    assert f'href="/audits/reaudit/{action_id}/handover-quality"' in choose
+    html = supervisor.get(f"/audits/reaudit/{action_id}/handover-quality").get_data(as_text=True)
+    assert f'name="reaudit_of_action" value="{action_id}"' in html
+    assert 'name="template" value="handover-quality"' in html
+
+
 def test_the_reaudit_shows_the_action_and_its_item_this_time(sign_in, templates):
     action_id, reaudit = _reaudit(sign_in, templates)
     page = sign_in("manager").get(f"/audits/{reaudit}").get_data(as_text=True)
@@ -420,7 +494,7 @@ def test_the_original_spot_check_links_to_its_reaudit(sign_in, templates):
     supervisor = sign_in("supervisor")
     action_id = supervisor.get(f"/api/v1/audits/{first}").get_json()["actions"][0]
     page = supervisor.get(f"/audits/{first}").get_data(as_text=True)
-    assert f"reaudit_of_action={action_id}" in page  # "Re-audit this"
+    assert f'href="/audits/reaudit/{action_id}"' in page  # "Re-audit this"
     reaudit = _make(sign_in, templates, reaudit_of_action=action_id)
     page = supervisor.get(f"/audits/{first}").get_data(as_text=True)
     assert f'href="/audits/{reaudit}"' in page

@@ -113,7 +113,7 @@ def test_change_a_question(app: Flask, editing):
 def test_publish_makes_the_new_version_the_one_supervisors_get(app: Flask, sign_in, editing):
     editing.post_form(f"/audits/templates/{SLUG}/draft/items/storage-safe/retire")
     assert editing.post_form(f"/audits/templates/{SLUG}/draft/publish").status_code == 303
-    form = sign_in("supervisor").get(f"/audits/new?template={SLUG}").get_data(as_text=True)
+    form = sign_in("supervisor").get(f"/audits/new/{SLUG}").get_data(as_text=True)
     assert 'name="template_version" value="2"' in form
     assert "storage-safe" not in form
     with app.app_context():

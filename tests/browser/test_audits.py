@@ -180,7 +180,7 @@ def _tap(page: Page, locator: Any, tally: dict[str, float]) -> None:
 
 
 def _complete(page: Page, stepped: bool) -> dict[str, float]:
-    page.goto("/audits/new?template=medication-spot-check")
+    page.goto("/audits/new/medication-spot-check")
     page.wait_for_load_state("networkidle")
     if stepped:
         page.get_by_role("button", name="One question at a time").click()
@@ -246,7 +246,7 @@ def test_spot_check_pages_fit_a_phone_with_44px_touch_targets(page: Page, live, 
     assert client.post_json("/api/v1/audits", body).status_code == 201
     for url in (
         "/audits/new",
-        "/audits/new?template=medication-spot-check",
+        "/audits/new/medication-spot-check",
         "/audits",
         f"/audits/{body['id']}",
         "/audits/schedules",
