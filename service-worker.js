@@ -35,7 +35,7 @@ function pagesCache(userId) {
 }
 
 function isOfflinePage(pathname) {
-  return OFFLINE_PAGES.includes(pathname);
+  return OFFLINE_PAGES.includes(pathname) || pathname.startsWith(`${AUDIT_FORM}/`);
 }
 
 self.addEventListener('install', (event) => {
@@ -139,12 +139,10 @@ async function navigate(request, url) {
   return (await caches.match(OFFLINE_URL, { cacheName: SHELL_CACHE })) || Response.error();
 }
 
-/* Only the blank forms the worker itself would fetch are kept from browsing:
- * never a page opened with someone's details in its address. */
+/* Only blank forms are kept from browsing: never a page opened with someone's
+ * details in its address. */
 function keepable(url) {
-  if (!url.search) return true;
-  const params = Array.from(url.searchParams.keys());
-  return url.pathname === AUDIT_FORM && params.length === 1 && params[0] === 'template';
+  return !url.search;
 }
 
 /* Keep a blank form (or the outbox page) for the user it was made for, read
@@ -278,13 +276,14 @@ async function refreshOffline(userId, force) {
   return { refreshed: true, pages: kept };
 }
 
-/* One spot-check form per published template (the reference data lists them):
- * a supervisor chooses the template in the field, maybe with no signal. */
+/* One spot-check form per published template (the reference data lists them;
+ * each has its own path): a supervisor chooses the template in the field,
+ * maybe with no signal. */
 async function keepAuditForms(cache, userId, kept) {
   const ref = await cache.match(REFERENCE_URL);
   if (!ref) return;
   const templates = ((await ref.clone().json()) || {}).audit_templates || [];
-  const wanted = new Set(templates.map((t) => `${AUDIT_FORM}?template=${encodeURIComponent(t.slug)}`));
+  const wanted = new Set(templates.map((t) => `${AUDIT_FORM}/${encodeURIComponent(t.slug)}`));
   for (const path of wanted) {
     const response = await fetch(path, { credentials: 'same-origin', cache: 'no-store' });
     const html = await response.clone().text();
@@ -296,7 +295,7 @@ async function keepAuditForms(cache, userId, kept) {
   // Templates withdrawn since: their forms go.
   for (const request of await cache.keys()) {
     const url = new URL(request.url);
-    if (url.pathname === AUDIT_FORM && url.search && !wanted.has(url.pathname + url.search)) await cache.delete(request);
+    if (url.pathname.startsWith(`${AUDIT_FORM}/`) && !wanted.has(url.pathname)) await cache.delete(request);
   }
 }
 

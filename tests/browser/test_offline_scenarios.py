@@ -505,7 +505,7 @@ def test_5_a_404_when_the_person_left_the_carers_branch_is_corrected_and_sent(
 
 # --- 10 -------------------------------------------------------------------------------------
 
-MEDICATION_CHECK = "/audits/new?template=medication-spot-check"
+MEDICATION_CHECK = "/audits/new/medication-spot-check"
 
 
 def _audit_ids(app: Flask) -> set[str]:
