@@ -33,6 +33,9 @@ SHELL_ASSETS = [
     "js/app.js",
     *OUTBOX_SCRIPTS,
     "js/offline/page.js",
+    # The spot-check form's own script (progress, notes, its "now"): the kept
+    # blank forms name it, so it must be on the phone too.
+    "js/audit-form.js",
     "icons/icon.svg",
     "icons/icon-192.png",
     "icons/icon-512.png",

@@ -1,7 +1,8 @@
 """Spot checks on a 360 px phone in real Chromium: a supervisor completes a
-medication spot check with two failed critical items, the manager sees the
-score and the two new actions, and a re-audit lets the manager mark one action
-verified effective. Also measures the two form layouts against each other."""
+medication spot check with two failed critical items (with signal, and with
+none: the same outbox as incidents), the manager sees the score and the two new
+actions, and a re-audit lets the manager mark one action verified effective.
+Also measures the two form layouts against each other."""
 
 from __future__ import annotations
 
@@ -18,6 +19,15 @@ from audits.models import Audit
 from extensions import db
 from learning.models import Action
 from tests.browser.conftest import sign_in
+from tests.browser.offline_support import (
+    FORMS_READY,
+    SAVED,
+    Wire,
+    device_ids,
+    open_ready,
+    wait_until,
+    watch_api,
+)
 
 MED = next(t for t in TEMPLATES if t["slug"] == "medication-spot-check")
 KEYS = [i["key"] for i in MED["items"]]
@@ -128,6 +138,68 @@ def test_spot_check_on_a_phone_raises_actions_and_a_reaudit_verifies_one(
         assert db.session.scalar(db.select(db.func.count(Audit.id))) == 2
     assert violations == []
     assert manager_violations == []
+    manager_context.close()
+
+
+def test_spot_check_made_offline_arrives_once_with_its_actions_and_a_reaudit_verifies_one(
+    app: Flask, browser: Browser, browser_context_args: dict[str, Any], page: Page, live, templates
+):
+    """The issue's "done when": the check is completed and saved with no signal,
+    sent exactly once when signal returns, and the manager sees the score and
+    the two new actions; a re-audit linked to one action marks it verified."""
+    sign_in(page, "supervisor@example.com")
+    open_ready(page, "/audits/new/medication-spot-check")  # the phone keeps the blank form
+    wire = Wire()
+    watch_api(page.context, wire, "/api/v1/audits")
+
+    page.context.set_offline(True)
+    page.goto("/audits/new")
+    page.get_by_role("link", name=re.compile("Medication spot check")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Medication spot check")
+    page.wait_for_function(FORMS_READY)
+    _fill_check(page, "Amina Carer (Carer)", FAILED)
+    audit_id = page.locator("form[data-offline-form] input[name=entry_id]").input_value()
+    page.get_by_role("button", name="Save spot check").click()
+    expect(page.get_by_role("heading", name=SAVED)).to_be_visible()
+    assert device_ids(page) == [audit_id]
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Audit.id))) == 0
+        db.session.remove()
+
+    page.context.set_offline(False)  # the online event and Background Sync send it
+    wait_until(page, lambda: not device_ids(page), what="the outbox to empty")
+    with app.app_context():
+        audits = db.session.scalars(db.select(Audit)).all()
+        assert [a.id for a in audits] == [audit_id]  # exactly once
+        score = audits[0].score
+        actions = db.session.scalars(db.select(Action).order_by(Action.id)).all()
+        assert [a.source_item for a in actions] == list(FAILED)  # two, not four
+        first_action = actions[0].id
+        db.session.remove()
+    assert wire.per_entry()[audit_id] >= 1
+    assert 201 in wire.answers
+    assert all(status in (200, 201) for status in wire.answers)
+
+    manager_context = browser.new_context(**browser_context_args)
+    manager = manager_context.new_page()
+    sign_in(manager, "manager@example.com")
+    manager.goto(f"/audits/{audit_id}")
+    expect(manager.get_by_test_id("score")).to_contain_text(f"{score:g}%")
+    expect(manager.get_by_test_id("actions").locator("li")).to_have_count(2)
+
+    # Back online, the supervisor re-audits the first action; the manager verifies it.
+    page.goto(f"/audits/reaudit/{first_action}")
+    for n in range(len(KEYS)):
+        _answer_label(page, n, "yes").click()
+    page.get_by_role("button", name="Save spot check").click()
+    expect(page.get_by_test_id("reaudit")).to_contain_text(f"Re-audit of action {first_action}")
+    manager.goto(page.url)
+    manager.get_by_test_id("reaudit").get_by_label("Verified effective").check()
+    manager.get_by_role("button", name="Save verification").click()
+    expect(manager.get_by_test_id("reaudit").get_by_test_id("action-status")).to_have_text(
+        "Verified effective"
+    )
+    wait_until(page, lambda: not device_ids(page), what="the re-audit to leave the outbox")
     manager_context.close()
 
 
