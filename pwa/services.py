@@ -36,6 +36,8 @@ SHELL_ASSETS = [
     # The spot-check form's own script (progress, notes, its "now"): the kept
     # blank forms name it, so it must be on the phone too.
     "js/audit-form.js",
+    # Likewise the incident form's script.
+    "js/incident-form.js",
     "icons/icon.svg",
     "icons/icon-192.png",
     "icons/icon-512.png",

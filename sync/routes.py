@@ -33,6 +33,12 @@ def _bad_body(err: BadBody) -> ResponseReturnValue:
     return message_response(err.status, err.message)
 
 
+def _own_version(record: Any, schema: Any) -> dict[str, Any]:
+    if record.author_id != current_user.id:
+        return {}
+    return {"existing": schema.dump(record)}
+
+
 @bp.get("/session")
 @login_required
 def session_info() -> Any:
@@ -72,7 +78,8 @@ def create_incident() -> ResponseReturnValue:
         return message_response(
             409,
             "An entry with this id was already received with different content.",
-            existing=IncidentOutSchema().dump(err.existing),
+            # Only the author may see the stored version; anyone else learns nothing.
+            **_own_version(err.existing, IncidentOutSchema()),
         )
     answer = IncidentReceiptSchema().dump(receipt.incident)
     return answer, 201 if receipt.created else 200
@@ -127,7 +134,7 @@ def create_audit() -> ResponseReturnValue:
         return message_response(
             409,
             "A spot check with this id was already received with different content.",
-            existing=AuditOutSchema().dump(err.existing),
+            **_own_version(err.existing, AuditOutSchema()),
         )
     answer = AuditReceiptSchema().dump(receipt.audit)
     return answer, 201 if receipt.created else 200

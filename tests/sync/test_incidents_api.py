@@ -59,7 +59,10 @@ def test_same_id_with_other_content_is_409_showing_the_stored_version(app: Flask
 def test_same_id_from_another_author_is_409(app: Flask, sign_in):
     body = incident_payload()
     sign_in("carer1").post_json("/api/v1/incidents", body)
-    assert sign_in("carer2").post_json("/api/v1/incidents", body).status_code == 409
+    response = sign_in("carer2").post_json("/api/v1/incidents", body)
+    assert response.status_code == 409
+    # Someone else's record is never shown to them.
+    assert "existing" not in response.get_json()
 
 
 def test_references_are_sequential_per_year(sign_in):
