@@ -30,6 +30,7 @@ def register_models() -> None:
     """Import every models module so the metadata (and Alembic) sees all tables."""
     import audits.models  # noqa: F401
     import core.models  # noqa: F401
+    import governance.models  # noqa: F401
     import incidents.models  # noqa: F401
     import learning.models  # noqa: F401
 
@@ -47,6 +48,11 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from core.web import DatabaseIdConverter
+
+    # Before any route is added, so that every `<int:…>` uses it.
+    app.url_map.converters["int"] = DatabaseIdConverter
+
     import incidents
     from audits import routes as audits_routes
     from core.routes import bp as core_bp
@@ -58,6 +64,14 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     incidents.init_app(app)
     audits_routes.init_app(app)
+
+    import learning
+
+    learning.init_app(app)
+
+    import governance
+
+    governance.init_app(app)
 
 
 def register_web(app: Flask) -> None:

@@ -147,18 +147,62 @@ function keepable(url) {
 
 /* Keep a blank form (or the outbox page) for the user it was made for, read
  * from the page itself so one user's page never lands in another's cache. */
+const FLASHES = /<!--flashes-->[\s\S]*?<!--\/flashes-->/;
+// Marks the worker's own fetches of pages to keep: the server then leaves the
+// person's waiting messages for the page they open next.
+const KEEP_HEADERS = { 'X-Candour-Keep': '1' };
+
 async function keepPage(pathname, response) {
+  return keepHtml(pathname, response, await response.text());
+}
+
+/* `html` is the text of `response`, read once by the caller. */
+async function keepHtml(pathname, response, html) {
   const type = response.headers.get('Content-Type') || '';
   if (!type.startsWith('text/html')) return false;
-  const html = await response.text();
   const match = USER_META.exec(html);
   if (!match) return false;
+  // A message meant for the page the person saw then ("Note saved.") is not
+  // part of the page kept for later.
+  const page = html.replace(FLASHES, '');
   const headers = new Headers({ 'Content-Type': type, 'X-Candour-Cached': new Date().toISOString() });
   const csp = response.headers.get('Content-Security-Policy');
   if (csp) headers.set('Content-Security-Policy', csp);
   const cache = await caches.open(pagesCache(Number(match[1])));
-  await cache.put(pathname, new Response(html, { status: 200, headers }));
+  await cache.put(pathname, new Response(page, { status: 200, headers }));
+  await keepAssetsOf(page);
   return true;
+}
+
+/* Fetch a page to keep for `userId` and keep it, reading it once. Resolves to
+ * 'kept'; 'not-signed-in' (signed out, or someone else is); 'gone' (a page this
+ * user may no longer open, after a role change); or 'failed'. Rejects with no
+ * network. */
+async function fetchToKeep(path, userId) {
+  const response = await fetch(path, { credentials: 'same-origin', cache: 'no-store', headers: KEEP_HEADERS });
+  const html = await response.text();
+  const match = USER_META.exec(html);
+  if (response.redirected || !match || Number(match[1]) !== userId) return 'not-signed-in';
+  if (response.status === 403 || response.status === 404) return 'gone';
+  return response.ok && (await keepHtml(path, response, html)) ? 'kept' : 'failed';
+}
+
+const ASSET_URL = /(?:src|href)="(\/static\/[^"]+)"/g;
+
+/* Every file under /static/ a kept page names goes into the shell too, so the
+ * page works offline even if its own script was added after the precache list. */
+async function keepAssetsOf(html) {
+  const shell = await caches.open(SHELL_CACHE);
+  for (const [, path] of html.matchAll(ASSET_URL)) {
+    const url = path.replace(/&amp;/g, '&');
+    if (await shell.match(url)) continue;
+    try {
+      const response = await fetch(url, { credentials: 'omit' });
+      if (response.ok) await shell.put(url, response);
+    } catch (err) {
+      /* kept next time */
+    }
+  }
 }
 
 async function reference(request) {
@@ -246,21 +290,16 @@ async function refreshOffline(userId, force) {
   const kept = [];
   const cache = await caches.open(pagesCache(userId));
   for (const path of OFFLINE_PAGES) {
-    let response;
+    let outcome;
     try {
-      response = await fetch(path, { credentials: 'same-origin', cache: 'no-store' });
+      outcome = await fetchToKeep(path, userId);
     } catch (err) {
       return { refreshed: false, pages: stamp.pages || [], error: 'offline' };
     }
-    const html = await response.clone().text();
-    const match = USER_META.exec(html);
     // Signed out, or signed in as someone else: leave this user's copies alone.
-    if (response.redirected || !match || Number(match[1]) !== userId) {
-      return { refreshed: false, pages: stamp.pages || [], error: 'not-signed-in' };
-    }
-    if (response.ok && (await keepPage(path, response))) kept.push(path);
-    // A page this user may no longer open (a role change) is dropped.
-    else if (response.status === 403 || response.status === 404) await cache.delete(path);
+    if (outcome === 'not-signed-in') return { refreshed: false, pages: stamp.pages || [], error: outcome };
+    if (outcome === 'kept') kept.push(path);
+    else if (outcome === 'gone') await cache.delete(path);
   }
   try {
     const old = await cache.match(REFERENCE_URL);
@@ -285,12 +324,7 @@ async function keepAuditForms(cache, userId, kept) {
   const templates = ((await ref.clone().json()) || {}).audit_templates || [];
   const wanted = new Set(templates.map((t) => `${AUDIT_FORM}/${encodeURIComponent(t.slug)}`));
   for (const path of wanted) {
-    const response = await fetch(path, { credentials: 'same-origin', cache: 'no-store' });
-    const html = await response.clone().text();
-    const match = USER_META.exec(html);
-    if (response.ok && !response.redirected && match && Number(match[1]) === userId && (await keepPage(path, response))) {
-      kept.push(path);
-    }
+    if ((await fetchToKeep(path, userId)) === 'kept') kept.push(path);
   }
   // Templates withdrawn since: their forms go.
   for (const request of await cache.keys()) {
@@ -335,7 +369,12 @@ self.addEventListener('message', (event) => {
 self.addEventListener('sync', (event) => {
   if (event.tag !== SYNC_TAG) return;
   event.waitUntil(
-    queue.replay({ force: true }).then((result) => {
+    queue.replay({ force: true }).then(async (result) => {
+      // A kept page shows what was sent (a bulletin read): keep it again.
+      if ((result.sent || []).some((s) => s.kind === 'acknowledgement')) {
+        const who = await store.getMeta('device-user');
+        if (who) await refreshOffline(who.userId, true).catch(() => {});
+      }
       if (result.stopped === 'trouble' || result.stopped === 'busy') {
         throw new Error(`outbox not sent yet: ${result.stopped}`);
       }

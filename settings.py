@@ -31,6 +31,16 @@ def _int(name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, not {value!r}.") from None
 
 
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, not {value!r}.") from None
+
+
 def _dates(name: str) -> list[str]:
     """A comma-separated list of ISO dates (YYYY-MM-DD)."""
     return [part.strip() for part in os.environ.get(name, "").split(",") if part.strip()]
@@ -92,6 +102,15 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "EXTRA_BANK_HOLIDAYS": _dates("EXTRA_BANK_HOLIDAYS"),
         # The review list.
         "INCIDENTS_PAGE_SIZE": _int("INCIDENTS_PAGE_SIZE", 25),
+        # Learning: when incidents form a pattern worth a thematic review, and
+        # when an action counts as due soon.
+        "PATTERN_LOOKBACK_DAYS": _int("PATTERN_LOOKBACK_DAYS", 90),
+        "PATTERN_REPEAT_COUNT": _int("PATTERN_REPEAT_COUNT", 3),
+        "PATTERN_REPEAT_DAYS": _int("PATTERN_REPEAT_DAYS", 30),
+        "PATTERN_CONDITION_COUNT": _int("PATTERN_CONDITION_COUNT", 3),
+        "PATTERN_HOTSPOT_MIN": _int("PATTERN_HOTSPOT_MIN", 4),
+        "PATTERN_HOTSPOT_RATIO": _float("PATTERN_HOTSPOT_RATIO", 2.0),
+        "ACTION_DUE_SOON_DAYS": _int("ACTION_DUE_SOON_DAYS", 7),
         "TESTING": env == "testing",
     }
     config.update(overrides)

@@ -11,8 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from audits.models import AuditSchedule, AuditTemplate, AuditTemplateItem
-from audits.services import today_uk
-from core.models import Branch, User, utcnow
+from core.models import Branch, User, uk_today, utcnow
 from extensions import db
 
 Y = "yes_no"
@@ -352,7 +351,7 @@ def seed_schedule() -> None:
     manager = db.session.scalar(db.select(User).where(User.email == "manager@example.com"))
     if exists is not None or north is None or manager is None:
         return
-    today = today_uk()
+    today = uk_today()
     db.session.add(
         AuditSchedule(
             template_slug="medication-spot-check",

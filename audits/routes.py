@@ -26,7 +26,6 @@ from werkzeug.datastructures import MultiDict
 from audits import services
 from audits.models import Answer, AuditTemplate, Outcome
 from audits.schemas import (
-    UK,
     AuditInSchema,
     ItemSchema,
     NewTemplateSchema,
@@ -35,8 +34,9 @@ from audits.schemas import (
     audit_form_to_json,
 )
 from core import navigation, scoping
+from core.errors import IdConflict, Invalid, OutOfScope, Stale
 from core.forms import flatten_errors, load_form
-from core.models import Role, utcnow
+from core.models import UK, Role, uk_today, utcnow
 from core.permissions import role_required
 
 bp = Blueprint("audits", __name__, url_prefix="/audits")
@@ -69,7 +69,7 @@ def init_app(app: Flask) -> None:
 
 
 def _home_schedules() -> list[services.ScheduleStatus]:
-    return services.schedules_for(current_user, services.today_uk(), outstanding_only=True)
+    return services.schedules_for(current_user, uk_today(), outstanding_only=True)
 
 
 def _home_feedback() -> list[Any]:
@@ -106,7 +106,7 @@ def _form_page(
     if raw_action:
         try:
             action = services.action_in_scope(current_user, raw_action)
-        except services.OutOfScope:
+        except OutOfScope:
             action = None
     return render_template(
         "audits/new.html",
@@ -163,10 +163,7 @@ def new_for_template(slug: str) -> Any:
 def reaudit(action_id: int) -> Any:
     """A spot check that re-audits an action: the template, colleague and person
     of the check that raised it, filled in."""
-    try:
-        action = services.action_in_scope(current_user, action_id)
-    except services.OutOfScope:
-        abort(404)
+    action = services.action_in_scope(current_user, action_id)
     source = services.source_audit(current_user, action)
     template = services.current_template(source.template.slug) if source else None
     if template is None:
@@ -189,10 +186,7 @@ def reaudit(action_id: int) -> Any:
 def reaudit_with(action_id: int, slug: str) -> Any:
     """A re-audit of an action that did not come from a spot check (an incident's
     or a review's), with the template the supervisor chose."""
-    try:
-        action = services.action_in_scope(current_user, action_id)
-    except services.OutOfScope:
-        abort(404)
+    action = services.action_in_scope(current_user, action_id)
     template = services.current_template(slug)
     if template is None:
         abort(404)
@@ -219,12 +213,12 @@ def create() -> Any:
         return _form_page(template, form, _form_errors(flatten_errors(err.messages)), 422)
     try:
         receipt = services.create_audit(current_user, data)
-    except services.Invalid as err:
+    except Invalid as err:
         return _form_page(template, form, _form_errors(err.errors), 422)
-    except services.OutOfScope:
+    except OutOfScope:
         errors = {"person_ref": ["Choose one of the people you support."]}
         return _form_page(template, form, errors, 422)
-    except services.IdConflict as err:
+    except IdConflict as err:
         return _form_page(template, form, {}, 409, conflict=err.existing)
     audit = receipt.audit
     if receipt.created:
@@ -295,17 +289,10 @@ def index() -> Any:
     )
 
 
-def _audit_or_404(audit_id: str) -> Any:
-    try:
-        return services.get_audit(current_user, audit_id)
-    except services.OutOfScope:
-        abort(404)
-
-
 @bp.get("/<audit_id>")
 @login_required
 def detail(audit_id: str) -> Any:
-    audit = _audit_or_404(audit_id)
+    audit = services.get_audit(current_user, audit_id)
     current = services.current_template(audit.template.slug)
     actioned = {a.source_item for a in audit.raised_actions}
     reaudit_answer = None
@@ -326,11 +313,8 @@ def detail(audit_id: str) -> Any:
 @bp.post("/<audit_id>/acknowledge")
 @login_required
 def acknowledge(audit_id: str) -> Any:
-    audit = _audit_or_404(audit_id)
-    try:
-        services.acknowledge_feedback(current_user, audit)
-    except services.NotAllowed:
-        abort(403)
+    audit = services.get_audit(current_user, audit_id)
+    services.acknowledge_feedback(current_user, audit)
     flash("Thank you: your supervisor can see you have read this feedback.", "success")
     return redirect(url_for("audits.detail", audit_id=audit.id), code=303)
 
@@ -338,7 +322,7 @@ def acknowledge(audit_id: str) -> Any:
 @bp.post("/<audit_id>/actions")
 @role_required(*CONDUCTING)
 def raise_action(audit_id: str) -> Any:
-    audit = _audit_or_404(audit_id)
+    audit = services.get_audit(current_user, audit_id)
     due = _date(request.form.get("due"))
     try:
         action = services.raise_action_for_item(
@@ -348,9 +332,7 @@ def raise_action(audit_id: str) -> Any:
             owner_id=_int(request.form.get("owner_id")) or None,
             due=due,
         )
-    except services.OutOfScope:
-        abort(404)
-    except services.Invalid as err:
+    except Invalid as err:
         flash(" ".join(m for ms in err.errors.values() for m in ms), "error")
         return redirect(url_for("audits.detail", audit_id=audit.id), code=303)
     flash(f"Action raised: {action.title}. Due {action.due:%d %b %Y}.", "success")
@@ -367,7 +349,7 @@ def _date(value: str | None) -> date | None:
 @bp.post("/<audit_id>/verification")
 @role_required(Role.MANAGER)
 def verify(audit_id: str) -> Any:
-    audit = _audit_or_404(audit_id)
+    audit = services.get_audit(current_user, audit_id)
     choice = request.form.get("effective")
     if choice not in {"yes", "no"}:
         flash("Choose whether the change worked.", "error")
@@ -376,12 +358,10 @@ def verify(audit_id: str) -> Any:
         action = services.verify_action(
             current_user, audit, choice == "yes", request.form.get("note", "")[:2000]
         )
-    except services.OutOfScope:
-        abort(404)
-    except services.Invalid as err:
+    except Invalid as err:
         flash(" ".join(m for ms in err.errors.values() for m in ms), "error")
         return redirect(url_for("audits.detail", audit_id=audit.id), code=303)
-    except services.ChangedMeanwhile:
+    except Stale:
         flash("Someone else changed this action at the same time. Check it and try again.", "error")
         return redirect(url_for("audits.detail", audit_id=audit.id), code=303)
     flash(f"Action marked {action.status_enum.label.lower()}.", "success")
@@ -395,7 +375,7 @@ def failure_rates() -> Any:
     slug = request.args.get("template") or (templates[0].slug if templates else "")
     months = _int(request.args.get("months")) or 6
     months = min(max(months, 1), 24)
-    keys, rates = services.failure_rates(current_user, slug, months, services.today_uk())
+    keys, rates = services.failure_rates(current_user, slug, months, uk_today())
     return render_template(
         "audits/failure_rates.html",
         templates=templates,
@@ -412,7 +392,7 @@ def failure_rates() -> Any:
 def _schedules_page(values: dict[str, Any], errors: dict[str, list[str]], status: int = 200) -> Any:
     return render_template(
         "audits/schedules.html",
-        statuses=services.schedules_for(current_user, services.today_uk()),
+        statuses=services.schedules_for(current_user, uk_today()),
         templates=services.published_templates(),
         branches=scoping.branches_for(current_user),
         staff=services.observable_staff(current_user),
@@ -433,8 +413,8 @@ def create_schedule() -> Any:
     data, errors = load_form(ScheduleSchema(), request.form)
     if not errors:
         try:
-            services.create_schedule(current_user, data, services.today_uk())
-        except services.Invalid as err:
+            services.create_schedule(current_user, data, uk_today())
+        except Invalid as err:
             errors = err.errors
         else:
             flash("Schedule set: supervisors will see it on their home page.", "success")
@@ -445,10 +425,7 @@ def create_schedule() -> Any:
 @bp.post("/schedules/<int:schedule_id>/cancel")
 @role_required(Role.MANAGER)
 def cancel_schedule(schedule_id: int) -> Any:
-    try:
-        services.cancel_schedule(current_user, schedule_id)
-    except services.OutOfScope:
-        abort(404)
+    services.cancel_schedule(current_user, schedule_id)
     flash("Schedule cancelled.", "success")
     return redirect(url_for("audits.schedules"), code=303)
 
@@ -479,7 +456,7 @@ def create_template() -> Any:
     if not errors:
         try:
             template = services.create_template(current_user, data)
-        except services.Invalid as err:
+        except Invalid as err:
             errors = err.errors
         else:
             flash("Template started. Add its questions, then publish it.", "success")
@@ -530,10 +507,7 @@ def _back(slug: str, anchor: str | None = None) -> Any:
 @bp.post("/templates/<slug>/draft")
 @role_required(Role.MANAGER)
 def start_draft(slug: str) -> Any:
-    try:
-        draft = services.start_draft(current_user, slug)
-    except services.OutOfScope:
-        abort(404)
+    draft = services.start_draft(current_user, slug)
     flash(
         f"Editing version {draft.version}. Spot checks keep using version {draft.version - 1} until you publish.",
         "info",
@@ -578,10 +552,7 @@ def update_item(slug: str, key: str) -> Any:
     if errors:
         prefix = f"{key}."
         return _editor(slug, {prefix + k: v for k, v in errors.items()}, 422)
-    try:
-        services.update_item(current_user, draft, key, data)
-    except services.OutOfScope:
-        abort(404)
+    services.update_item(current_user, draft, key, data)
     flash("Question saved in the draft.", "success")
     return _back(slug, f"item-{key}")
 
@@ -593,10 +564,7 @@ def move_item(slug: str, key: str) -> Any:
     direction = request.form.get("direction")
     if direction not in {"up", "down"}:
         abort(400)
-    try:
-        services.move_item(current_user, draft, key, direction)
-    except services.OutOfScope:
-        abort(404)
+    services.move_item(current_user, draft, key, direction)
     return _back(slug, f"item-{key}")
 
 
@@ -606,9 +574,7 @@ def retire_item(slug: str, key: str) -> Any:
     draft = _draft_or_404(slug)
     try:
         services.retire_item(current_user, draft, key)
-    except services.OutOfScope:
-        abort(404)
-    except services.Invalid as err:
+    except Invalid as err:
         return _editor(slug, err.errors, 422)
     flash("Question retired from the draft. Earlier versions keep it.", "success")
     return _back(slug)
@@ -618,10 +584,7 @@ def retire_item(slug: str, key: str) -> Any:
 @role_required(Role.MANAGER)
 def restore_item(slug: str, key: str) -> Any:
     draft = _draft_or_404(slug)
-    try:
-        services.restore_item(current_user, draft, key)
-    except services.OutOfScope:
-        abort(404)
+    services.restore_item(current_user, draft, key)
     flash("Question brought back into the draft.", "success")
     return _back(slug, f"item-{key}")
 
@@ -632,7 +595,7 @@ def publish(slug: str) -> Any:
     draft = _draft_or_404(slug)
     try:
         services.publish(current_user, draft)
-    except services.Invalid as err:
+    except Invalid as err:
         return _editor(slug, err.errors, 422)
     flash(f"Version {draft.version} published: new spot checks use it from now on.", "success")
     return _back(slug)

@@ -5,12 +5,10 @@ page and the API alike."""
 from __future__ import annotations
 
 import re
-import zoneinfo
 from datetime import date, timedelta
 from typing import Any
 
 from marshmallow import (
-    RAISE,
     Schema,
     ValidationError,
     fields,
@@ -21,28 +19,16 @@ from marshmallow import (
 from werkzeug.datastructures import MultiDict
 
 from audits.models import Answer, AnswerSet, AuditTemplate
+from core.forms import MAX_ID
 from core.models import utcnow
+from core.schemas import StrictSchema as _Strict
+from core.schemas import required_messages as _required
 from incidents.forms import device_zone, local_to_iso
 
-UK = zoneinfo.ZoneInfo("Europe/London")
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_ANSWERS = 200
 MAX_NOTE = 2000
 MAX_FEEDBACK = 5000
-
-
-# Ids and versions are database integers: anything larger is refused by the
-# schema rather than reaching a query (PostgreSQL would fail on it).
-MAX_ID = 2**31 - 1
-
-
-def _required(message: str) -> dict[str, Any]:
-    return {"required": message, "null": message}
-
-
-class _Strict(Schema):
-    class Meta:
-        unknown = RAISE
 
 
 class AnswerInSchema(_Strict):

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import base64
 import re
-import uuid
-import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_
@@ -29,44 +27,17 @@ from audits.models import (
 )
 from core import audit as trail
 from core import scoping
-from core.models import Branch, PersonSupported, Role, User, utcnow
+from core.errors import IdConflict, Invalid, NotAllowed, OutOfScope, Stale
+from core.models import UK, Branch, PersonSupported, Role, User, uk_midnight, uk_today, utcnow
 from extensions import db
 from incidents.services import content_hash
+from learning import services as learning_rules
 from learning.models import Action, ActionSource, ActionStatus
 
-UK = zoneinfo.ZoneInfo("Europe/London")
 CONDUCTING_ROLES = {Role.SUPERVISOR.value, Role.MANAGER.value}
 OBSERVABLE_ROLES = {Role.CARER.value, Role.SUPERVISOR.value, Role.MANAGER.value}
 ACTION_DUE_DAYS = 7
 DUE_SOON_DAYS = 3
-
-
-class NotAllowed(Exception):
-    """This role may not do that (403)."""
-
-
-class OutOfScope(Exception):
-    """A record or person the caller may not see (404)."""
-
-
-class IdConflict(Exception):
-    """The id was already used for different content (409)."""
-
-    def __init__(self, existing: Audit):
-        super().__init__(existing.id)
-        self.existing = existing
-
-
-class Invalid(Exception):
-    """A rule that needs the database was broken (422); messages per field."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__(errors)
-        self.errors = errors
-
-
-class ChangedMeanwhile(Exception):
-    """Someone else changed the record at the same time (409)."""
 
 
 # --- scoring -------------------------------------------------------------------------
@@ -684,14 +655,7 @@ def visible_audits(user: User) -> Select[Any]:
 
 
 def get_audit(user: User, audit_id: str) -> Audit:
-    try:
-        key = str(uuid.UUID(audit_id))
-    except ValueError:
-        raise OutOfScope(audit_id) from None
-    audit: Audit | None = db.session.scalar(visible_audits(user).where(Audit.id == key))
-    if audit is None:
-        raise OutOfScope(audit_id)
-    return audit
+    return scoping.one_by_uuid_in_scope(visible_audits(user), Audit, audit_id)
 
 
 def _encode_cursor(audit: Audit) -> str:
@@ -737,10 +701,6 @@ class AuditFilters:
     date_to: date | None = None
 
 
-def _uk_midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UK)
-
-
 def filtered_audits(
     user: User, filters: AuditFilters, limit: int = 50, offset: int = 0
 ) -> tuple[list[Audit], int]:
@@ -757,9 +717,9 @@ def filtered_audits(
     if filters.outcome:
         stmt = stmt.where(Audit.outcome == filters.outcome)
     if filters.date_from:
-        stmt = stmt.where(Audit.conducted_at >= _uk_midnight(filters.date_from))
+        stmt = stmt.where(Audit.conducted_at >= uk_midnight(filters.date_from))
     if filters.date_to:
-        stmt = stmt.where(Audit.conducted_at < _uk_midnight(filters.date_to + timedelta(days=1)))
+        stmt = stmt.where(Audit.conducted_at < uk_midnight(filters.date_to + timedelta(days=1)))
     total = db.session.scalar(db.select(func.count()).select_from(stmt.subquery())) or 0
     rows = db.session.scalars(
         stmt.order_by(Audit.conducted_at.desc(), Audit.id.desc()).limit(limit).offset(offset)
@@ -790,12 +750,7 @@ def reaudits_of(user: User, action: Action) -> list[Audit]:
 
 
 def action_in_scope(user: User, action_id: int) -> Action:
-    action: Action | None = db.session.scalar(
-        db.select(Action).where(Action.id == action_id).where(scoping.record_scope(user, Action))
-    )
-    if action is None:
-        raise OutOfScope(action_id)
-    return action
+    return learning_rules.get_action(user, action_id)
 
 
 def source_audit(user: User, action: Action) -> Audit | None:
@@ -869,6 +824,13 @@ def verify_action(user: User, audit: Audit, effective: bool, note: str) -> Actio
     if audit.reaudit_of_action_id is None:
         raise Invalid({"effective": ["This spot check is not a re-audit of an action."]})
     action = action_in_scope(user, audit.reaudit_of_action_id)
+    if effective:
+        # One verification rule for every page: the learning package's.
+        blockers = learning_rules.verification_blockers(
+            action, learning_rules.verification_evidence(action, uk_today())
+        )
+        if blockers:
+            raise Invalid({"effective": blockers})
     previous = action.status
     now = utcnow()
     action.status = (
@@ -897,7 +859,7 @@ def verify_action(user: User, audit: Audit, effective: bool, note: str) -> Actio
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
-        raise ChangedMeanwhile() from None
+        raise Stale() from None
     return action
 
 
@@ -947,7 +909,7 @@ def failure_rates(
         .join(Audit, AuditAnswer.audit_id == Audit.id)
         .join(AuditTemplate, Audit.template_id == AuditTemplate.id)
         .where(AuditTemplate.slug == slug)
-        .where(Audit.conducted_at >= _uk_midnight(first))
+        .where(Audit.conducted_at >= uk_midnight(first))
         .where(AuditAnswer.answer != Answer.NA.value)
         .where(scoping.record_scope(user, Audit))
     )
@@ -1021,7 +983,7 @@ def _schedule_dates(schedule: AuditSchedule) -> list[date]:
         .join(AuditTemplate, Audit.template_id == AuditTemplate.id)
         .where(AuditTemplate.slug == schedule.template_slug)
         .where(Audit.branch_id == schedule.branch_id)
-        .where(Audit.conducted_at >= _uk_midnight(schedule.starts_on))
+        .where(Audit.conducted_at >= uk_midnight(schedule.starts_on))
         .order_by(Audit.conducted_at)
         .limit(schedule.target)
     )
@@ -1122,7 +1084,3 @@ def cancel_schedule(manager: User, schedule_id: int) -> None:
         schedule.cancelled_at = utcnow()
         trail.record(manager, "cancel", "audit_schedule", schedule.id)
         db.session.commit()
-
-
-def today_uk() -> date:
-    return utcnow().astimezone(UK).date()

@@ -164,6 +164,12 @@ def run_size(app: Flask, repeat: int) -> dict[str, dict[str, float]]:
         ),
         "incident record page": lambda: manager.get(f"/incidents/{first}"),
         "carer: my reports": lambda: carer.get("/incidents"),
+        # The learning pages: patterns reads every incident of the look-back window.
+        "patterns (manager)": lambda: manager.get("/patterns"),
+        "actions, all open": lambda: manager.get("/actions"),
+        "carer: bulletins": lambda: carer.get("/bulletins"),
+        # Governance: a year of incidents, reviews, duties, actions, checks and patterns.
+        "governance dashboard (12 months)": lambda: manager.get("/governance"),
         "API list, 50 newest": lambda: manager.get("/api/v1/incidents?limit=50"),
         "API create incident": lambda: carer.post(
             "/api/v1/incidents", json=new_incident(carer_csrf), headers={"X-CSRFToken": carer_csrf}

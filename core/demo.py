@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.models import Branch, PersonSupported, Role, User
+from core.models import Branch, PersonSupported, Role, Team, User
 from core.passwords import hash_password, verify_password
 from extensions import db
 
@@ -16,6 +16,19 @@ USERS = [
     ("manager@example.com", "Morgan Manager", Role.MANAGER, ["NORTH", "SOUTH"]),
     ("office@example.com", "Olu Office", Role.OFFICE, ["NORTH", "SOUTH"]),
 ]
+
+# Two teams (rounds) per branch, and who is in which. Not every user needs a
+# team: the manager and the office work across both branches.
+TEAMS = {
+    "NORTH": ["Town centre", "Moorside round"],
+    "SOUTH": ["Harbour and seafront", "Villages round"],
+}
+TEAM_OF = {
+    "carer1@example.com": ("NORTH", "Town centre"),
+    "supervisor@example.com": ("NORTH", "Town centre"),
+    "carer2@example.com": ("NORTH", "Moorside round"),
+    "carer3@example.com": ("SOUTH", "Harbour and seafront"),
+}
 
 # Initials only; no names, addresses or dates of birth.
 INITIALS = [
@@ -59,14 +72,43 @@ def seed_core(password: str) -> list[str]:
     return [f"  {email:<24} {role.label} ({', '.join(codes)})" for email, _, role, codes in USERS]
 
 
+def seed_teams() -> list[str]:
+    """The demo teams, and the demo staff placed in them (as on a first run)."""
+    teams: dict[tuple[str, str], Team] = {}
+    for code, names in TEAMS.items():
+        branch = db.session.scalar(db.select(Branch).where(Branch.code == code))
+        if branch is None:
+            continue
+        for name in names:
+            team = db.session.scalar(
+                db.select(Team).where(Team.branch_id == branch.id, Team.name == name)
+            )
+            if team is None:
+                team = Team(branch=branch, name=name)
+                db.session.add(team)
+            team.active = True
+            teams[(code, name)] = team
+    db.session.flush()
+    for email, key in TEAM_OF.items():
+        user = db.session.scalar(db.select(User).where(User.email == email))
+        if user is not None and key in teams:
+            user.team = teams[key]
+    db.session.commit()
+    return [f"Demo teams: {', '.join(names)} ({code})" for code, names in TEAMS.items()]
+
+
 def seed(password: str, incidents: int = 0, incident_seed: int = 1) -> list[str]:
     from audits import demo as audits_demo
 
     lines = ["Demo sign-ins (password as given):"]
     lines += seed_core(password)
+    lines += seed_teams()
     lines += audits_demo.seed()
     if incidents:
         from incidents.demo import seed_incidents
 
         lines += seed_incidents(incidents, seed=incident_seed)
+        from learning.demo import seed_learning
+
+        lines += seed_learning()
     return lines

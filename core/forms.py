@@ -60,3 +60,34 @@ def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     else:
         flat[prefix or "_schema"] = [str(messages)]
     return flat
+
+
+# The largest id the databases store (PostgreSQL's integer).
+MAX_ID = 2**31 - 1
+
+
+def record_id(raw: object) -> int | None:
+    """A record id typed into a URL or form: ASCII digits only ("²".isdigit() is
+    true but int("²") fails) and within what the databases hold, else None, so
+    that a wrong id is "not found", never an overflow."""
+    text = str(raw or "")
+    if not text.isascii() or not text.isdigit() or len(text) > 10:
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ID else None
+
+
+class StoredInt(fields.Integer):
+    """A whole number sent for a database column (a record's id, a version): one
+    outside what the column can hold is the field's own "invalid" message, never
+    an overflow in the database driver."""
+
+    def __init__(self, *, minimum: int = 1, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.minimum = minimum
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        number: int = super()._deserialize(value, attr, data, **kwargs)
+        if not self.minimum <= number <= MAX_ID:
+            raise self.make_error("invalid")
+        return number

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+import zoneinfo
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask_login import UserMixin
@@ -13,9 +14,21 @@ from sqlalchemy.types import TypeDecorator
 
 from extensions import db
 
+# Care in England runs on UK time: days, months and due dates are UK calendar ones.
+UK = zoneinfo.ZoneInfo("Europe/London")
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def uk_today() -> date:
+    return utcnow().astimezone(UK).date()
+
+
+def uk_midnight(day: date) -> datetime:
+    """The start of a UK calendar day, in UTC."""
+    return datetime(day.year, day.month, day.day, tzinfo=UK).astimezone(UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -78,6 +91,31 @@ class Branch(db.Model):  # type: ignore[name-defined,misc]
         return f"<Branch {self.code}>"
 
 
+class Team(db.Model):  # type: ignore[name-defined,misc]
+    """A group of staff within one branch (a patch or round). Optional: a
+    branch may have none, and a user at most one."""
+
+    __tablename__ = "team"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    branch: Mapped[Branch] = relationship(lazy="joined")
+
+    __table_args__ = (db.UniqueConstraint("branch_id", "name"),)
+
+    @property
+    def label(self) -> str:
+        """How pages name a team: its branch, then its name ("North branch – Town centre")."""
+        return f"{self.branch.name} – {self.name}"
+
+    def __repr__(self) -> str:
+        return f"<Team {self.name}>"
+
+
 class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "user"
 
@@ -91,7 +129,10 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     # Changes whenever the account is deactivated or its password set, so signed
     # cookies issued before that no longer sign anyone in.
     session_epoch: Mapped[int] = mapped_column(default=0)
+    # At most one team, of one of the user's branches (core.services keeps it so).
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
 
+    team: Mapped[Team | None] = relationship()
     branches: Mapped[list[Branch]] = relationship(
         secondary=user_branches, lazy="selectin", order_by="Branch.code"
     )
@@ -100,8 +141,34 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     def is_active(self) -> bool:  # flask-login asks this
         return self.active
 
+    # The sign-in this request runs under (set by core.services at sign-in and by
+    # the session loader); flask-login keeps its token in the session cookie.
+    @property
+    def sign_in_token(self) -> str | None:
+        token: str | None = getattr(self, "_sign_in_token", None)
+        return token
+
+    @sign_in_token.setter
+    def sign_in_token(self, token: str | None) -> None:
+        self._sign_in_token = token
+
+    # flask-login's UserMixin compares get_id(), which is now a sign-in's token:
+    # people are the same when their accounts are.
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, User):
+            return NotImplemented
+        # Unsaved accounts have no id yet: only the same object is the same account.
+        return self is other or (self.id is not None and bool(self.id == other.id))
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = object.__hash__
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_epoch}"
+        if self.sign_in_token is None:
+            raise RuntimeError("no sign-in session: use core.services.start_sign_in_session")
+        return self.sign_in_token
 
     @property
     def role_enum(self) -> Role:
@@ -141,6 +208,29 @@ class LoginFailure(db.Model):  # type: ignore[name-defined,misc]
     email: Mapped[str] = mapped_column(String(254), index=True)
     address: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class SignInSession(db.Model):  # type: ignore[name-defined,misc]
+    """One sign-in on one device, so that signing out ends it on the server too.
+
+    The session cookie names it by a random token; only the token's SHA-256 is
+    kept, so the table alone cannot be used to sign anybody in. A copy of the
+    cookie taken before sign-out (or a request still in flight as the person
+    signed out) signs nobody in once the row is ended.
+    """
+
+    __tablename__ = "sign_in_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    # The account's session_epoch at sign-in: a new password or deactivation
+    # (which move the epoch on) ends every earlier sign-in at once.
+    epoch: Mapped[int] = mapped_column()
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    address: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
 
 
 class AuditEvent(db.Model):  # type: ignore[name-defined,misc]

@@ -17,13 +17,21 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import text
 
 from core import services
 from core.forms import load_form
 from core.models import Role
 from core.permissions import role_required
-from core.schemas import ROLE_CHOICES, EditUserSchema, NewUserSchema, SignInSchema
+from core.schemas import (
+    ROLE_CHOICES,
+    EditUserSchema,
+    NewTeamSchema,
+    NewUserSchema,
+    SetTeamSchema,
+    SignInSchema,
+)
 from extensions import db
 
 bp = Blueprint("core", __name__)
@@ -85,8 +93,12 @@ def login() -> Any:
         ), 422
     # A new session at sign-in: nothing from before (CSRF token included) carries over.
     session.clear()
+    services.start_sign_in_session(user, address, request.headers.get("User-Agent", ""))
     login_user(user)
     session.permanent = True
+    # The CSRF token is made now, in the answer that starts the session, so that
+    # the first pages and the worker's requests after it all share one token.
+    generate_csrf()
     return redirect(_safe_next(request.args.get("next")))
 
 
@@ -120,12 +132,32 @@ def _user_form(template: str, status: int = 200, **context: Any) -> Any:
     ), status
 
 
+def _staff_page(status: int = 200, **context: Any) -> Any:
+    """The staff page: accounts with their teams, the branches' teams, and the
+    forms to add someone or a team. `context` carries a failed form's values."""
+    users = services.users_for_manager(current_user)
+    teams = services.teams_for_manager(current_user)
+    members: dict[int, int] = {}
+    for user in users:
+        if user.team_id is not None and user.active:
+            members[user.team_id] = members.get(user.team_id, 0) + 1
+    context.setdefault("values", {"role": "carer"})
+    context.setdefault("team_values", {})
+    return _user_form(
+        "core/users.html",
+        status,
+        users=users,
+        teams=teams,
+        team_members=members,
+        team_choices={u.id: services.team_choices(current_user, u, teams) for u in users},
+        **context,
+    )
+
+
 @bp.get("/users")
 @role_required(Role.MANAGER)
 def users() -> Any:
-    return _user_form(
-        "core/users.html", users=services.users_for_manager(current_user), values={"role": "carer"}
-    )
+    return _staff_page()
 
 
 @bp.post("/users")
@@ -141,13 +173,7 @@ def create_user() -> Any:
             flash(f"{user.name} can now sign in as {user.email}.", "success")
             return redirect(url_for("core.users"))
     data.pop("password", None)
-    return _user_form(
-        "core/users.html",
-        422,
-        users=services.users_for_manager(current_user),
-        values=data,
-        errors=errors,
-    )
+    return _staff_page(422, values=data, errors=errors)
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -175,3 +201,64 @@ def edit_user(user_id: int) -> Any:
             return redirect(url_for("core.users"))
     data.pop("password", None)
     return _user_form("core/user_edit.html", 422, user=user, values=data, errors=errors)
+
+
+# --- teams (managers) -------------------------------------------------------------
+
+
+@bp.post("/users/teams")
+@role_required(Role.MANAGER)
+def create_team() -> Any:
+    data, errors = load_form(NewTeamSchema(), request.form)
+    if not errors:
+        try:
+            team = services.create_team(current_user, **data)
+        except services.UserAdminError as err:
+            errors = err.errors
+        else:
+            flash(f"Added the team {team.name} to {team.branch.name}.", "success")
+            return redirect(url_for("core.users", _anchor="teams"))
+    values = {k: request.form.get(k, "") for k in ("team_name", "team_branch_id")}
+    return _staff_page(422, team_values=values, errors=errors)
+
+
+@bp.post("/users/teams/<int:team_id>/active")
+@role_required(Role.MANAGER)
+def team_active(team_id: int) -> Any:
+    team = services.get_managed_team(current_user, team_id)
+    if team is None:
+        abort(404)
+    active = request.form.get("active") == "true"
+    removed = services.set_team_active(current_user, team, active)
+    if active:
+        flash(f"{team.name} is a team again; choose who is in it below.", "success")
+    else:
+        flash(
+            f"Switched off {team.name}. "
+            + {0: "Nobody was in it.", 1: "The person in it now has no team."}.get(
+                removed, f"The {removed} people in it now have no team."
+            ),
+            "success",
+        )
+    return redirect(url_for("core.users", _anchor="teams"))
+
+
+@bp.post("/users/<int:user_id>/team")
+@role_required(Role.MANAGER)
+def user_team(user_id: int) -> Any:
+    user = services.get_managed_user(current_user, user_id)
+    if user is None:
+        abort(404)
+    data, errors = load_form(SetTeamSchema(), request.form)
+    if not errors:
+        try:
+            services.set_user_team(current_user, user, data["team_id"])
+        except services.UserAdminError as err:
+            errors = err.errors
+        else:
+            team = user.team.name if user.team else "no team"
+            flash(f"{user.name}: {team}.", "success")
+            return redirect(url_for("core.users"))
+    else:
+        errors = {f"team_id-{user.id}": [services.NO_SUCH_TEAM]}
+    return _staff_page(422, errors=errors)

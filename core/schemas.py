@@ -1,12 +1,28 @@
-"""Validation for sign-in and staff accounts (pages and API share these)."""
+"""Validation for sign-in and staff accounts (pages and API share these), and the
+pieces every package's schemas build on."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
 
+from marshmallow import RAISE, Schema, fields, validate
+
+from core.forms import StoredInt
 from core.models import Role
 
 ROLE_CHOICES = [r.value for r in Role]
+
+
+def required_messages(message: str) -> dict[str, Any]:
+    """A required field's error messages: missing and null both say `message`."""
+    return {"required": message, "null": message}
+
+
+class StrictSchema(Schema):
+    """A field the schema does not know is an error, never silently dropped."""
+
+    class Meta:
+        unknown = RAISE
 
 
 class SignInSchema(Schema):
@@ -34,7 +50,7 @@ class _UserFields(Schema):
         error_messages={"required": "Choose a role."},
     )
     branch_ids = fields.List(
-        fields.Integer(error_messages={"invalid": "Choose a branch from the list."}),
+        StoredInt(error_messages={"invalid": "Choose a branch from the list."}),
         required=True,
         validate=validate.Length(min=1, error="Choose at least one branch."),
         error_messages={"required": "Choose at least one branch."},
@@ -67,4 +83,34 @@ class EditUserSchema(_UserFields):
         validate=validate.Length(
             min=12, max=1024, error="A new password needs at least 12 characters."
         ),
+    )
+
+
+class NewTeamSchema(Schema):
+    """A team (a patch or round) in one of the manager's branches. The form's
+    fields are prefixed so they sit beside the new-account form on one page."""
+
+    name = fields.String(
+        required=True,
+        data_key="team_name",
+        validate=validate.Length(min=1, max=80, error="Enter a team name of up to 80 characters."),
+        error_messages={"required": "Enter a team name of up to 80 characters."},
+    )
+    branch_id = StoredInt(
+        required=True,
+        data_key="team_branch_id",
+        error_messages={
+            "required": "Choose which branch the team belongs to.",
+            "invalid": "Choose which branch the team belongs to.",
+        },
+    )
+
+
+class SetTeamSchema(Schema):
+    """A user's team; empty means no team."""
+
+    team_id = StoredInt(
+        load_default=None,
+        allow_none=True,
+        error_messages={"invalid": "Choose one of the teams of their branches, or no team."},
     )

@@ -10,13 +10,15 @@ existence is not revealed.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, Protocol, TypeVar, cast
 
 from flask import abort
 from sqlalchemy import ColumnElement, Select, false, true
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, contains_eager
 
-from core.models import Branch, PersonSupported, Role, User
+from core.errors import OutOfScope
+from core.models import Branch, PersonSupported, Role, Team, User
 from extensions import db
 
 
@@ -47,7 +49,12 @@ def record_scope(user: User, model: Any) -> ColumnElement[bool]:
         if carer_scope is not None:
             return cast(ColumnElement[bool], carer_scope(user))
         return cast(ColumnElement[bool], model.author_id == user.id)
-    condition = branch_scope(user, model.branch_id)
+    # A model shared by several branches (a bulletin) says how branches apply.
+    staff_scope = getattr(model, "staff_scope", None)
+    if staff_scope is not None:
+        condition = cast(ColumnElement[bool], staff_scope(user))
+    else:
+        condition = branch_scope(user, model.branch_id)
     extra = getattr(model, "extra_scope", None)
     if extra is not None:
         # A model may narrow its scope further (safeguarding records, for one).
@@ -57,6 +64,32 @@ def record_scope(user: User, model: Any) -> ColumnElement[bool]:
 
 def scoped(stmt: Select[Any], user: User, model: Any) -> Select[Any]:
     return stmt.where(record_scope(user, model))
+
+
+def one_in_scope(visible: Select[Any], model: type[M], record_id: object) -> M:
+    """The record with this id among `visible` (a query already scoped to the
+    caller, like scoped() makes), or OutOfScope: outside the scope it is as if
+    it did not exist."""
+    condition = model.id == record_id  # type: ignore[attr-defined]
+    return cast(M, _one(visible, condition, record_id))
+
+
+def one_by_uuid_in_scope(visible: Select[Any], model: type[M], record_id: object) -> M:
+    """As one_in_scope, for records whose id is a UUID made on the device: an id
+    that is not a UUID is out of scope too, without asking the database."""
+    try:
+        key = str(uuid.UUID(str(record_id)))
+    except ValueError:
+        raise OutOfScope(record_id) from None
+    condition = model.id == key  # type: ignore[attr-defined]
+    return cast(M, _one(visible, condition, record_id))
+
+
+def _one(visible: Select[Any], condition: ColumnElement[bool], record_id: object) -> Any:
+    found = db.session.scalar(visible.where(condition))
+    if found is None:
+        raise OutOfScope(record_id)
+    return found
 
 
 def get_or_404(user: User, model: type[M], record_id: object) -> M:
@@ -71,6 +104,19 @@ def get_or_404(user: User, model: type[M], record_id: object) -> M:
 
 def branches_for(user: User) -> list[Branch]:
     stmt = db.select(Branch).where(branch_scope(user, Branch.id)).order_by(Branch.code)
+    return list(db.session.scalars(stmt))
+
+
+def teams_for(user: User) -> list[Team]:
+    """Teams of the branches a user works across (office: all), switched-off ones
+    too, since incidents keep the team their reporter was in at the time."""
+    stmt = (
+        db.select(Team)
+        .join(Team.branch)
+        .options(contains_eager(Team.branch))
+        .where(branch_scope(user, Team.branch_id))
+        .order_by(Branch.code, Team.active.desc(), Team.name, Team.id)
+    )
     return list(db.session.scalars(stmt))
 
 

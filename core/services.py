@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from core import audit
-from core.models import Branch, LoginFailure, Role, User, utcnow
+from core.errors import Invalid
+from core.models import Branch, LoginFailure, Role, SignInSession, Team, User, utcnow
 from core.passwords import hash_password, verify_password
 from extensions import db
 
@@ -90,31 +95,86 @@ def authenticate(email: str, password: str, address: str, policy: SignInPolicy) 
     return None
 
 
+# A sign-in ends when the person signs out, after 12 hours unused (the cookie's
+# own lifetime) or, however busy, after this long: then they sign in again.
+SIGN_IN_MAX_AGE = timedelta(days=30)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_sign_in_session(user: User, address: str, user_agent: str) -> str:
+    """A new sign-in for this device; returns the token the session cookie keeps."""
+    now = utcnow()
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        SignInSession(
+            token_hash=_token_hash(token),
+            user_id=user.id,
+            epoch=user.session_epoch,
+            started_at=now,
+            address=address[:64],
+            user_agent=user_agent[:200],
+        )
+    )
+    # Ended or too old sign-ins are of no further use; keep the table small.
+    db.session.execute(
+        db.delete(SignInSession).where(
+            or_(
+                SignInSession.ended_at < now - timedelta(days=1),
+                SignInSession.started_at < now - SIGN_IN_MAX_AGE,
+            )
+        )
+    )
+    db.session.commit()
+    user.sign_in_token = token
+    return token
+
+
 def record_sign_out(user: User) -> None:
+    """Ends this device's sign-in on the server, so no copy of its cookie works again."""
+    if user.sign_in_token is not None:
+        db.session.execute(
+            db.update(SignInSession)
+            .where(
+                SignInSession.token_hash == _token_hash(user.sign_in_token),
+                SignInSession.ended_at.is_(None),
+            )
+            .values(ended_at=utcnow())
+        )
     audit.record(user, "sign_out", "user", user.id)
     db.session.commit()
 
 
-def load_session_user(session_id: str) -> User | None:
-    """flask-login's user loader: `<id>:<epoch>`; a stale epoch signs nobody in."""
-    user_id, _, epoch = session_id.partition(":")
-    if not user_id.isdigit() or not epoch.isdigit():
+def load_session_user(token: str) -> User | None:
+    """flask-login's user loader: the sign-in the cookie names, if it has not ended,
+    is not too old, and its account is active with the same session epoch."""
+    if not token or len(token) > 100:
         return None
-    user: User | None = db.session.get(User, int(user_id))
-    if user is None or not user.active or user.session_epoch != int(epoch):
+    row = db.session.execute(
+        db.select(User, SignInSession.epoch)
+        .join(SignInSession, SignInSession.user_id == User.id)
+        .where(
+            SignInSession.token_hash == _token_hash(token),
+            SignInSession.ended_at.is_(None),
+            SignInSession.started_at >= utcnow() - SIGN_IN_MAX_AGE,
+        )
+    ).first()
+    if row is None:
         return None
-    return user
+    user, epoch = row
+    if not user.active or user.session_epoch != epoch:
+        return None
+    user.sign_in_token = token
+    return user  # type: ignore[no-any-return]
 
 
 # --- managing staff -------------------------------------------------------------
 
 
-class UserAdminError(ValueError):
+class UserAdminError(Invalid, ValueError):
     """A rule about accounts was broken; the message says which, per field."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__(errors)
-        self.errors = errors
 
 
 def manageable_branches(manager: User) -> list[Branch]:
@@ -126,6 +186,7 @@ def users_for_manager(manager: User) -> list[User]:
     stmt = (
         db.select(User)
         .where(or_(User.branches.any(Branch.id.in_(ids)), ~User.branches.any()))
+        .options(selectinload(User.team))
         .order_by(User.active.desc(), User.name)
     )
     return list(db.session.scalars(stmt))
@@ -208,6 +269,9 @@ def update_user(
     user.name = name.strip()
     user.role = Role(role).value
     user.branches = sorted(kept + chosen, key=lambda b: b.code)
+    before["team"] = user.team.name if user.team else None
+    if user.team is not None and user.team.branch_id not in user.branch_ids:
+        user.team = None  # a team is always one of the user's own branches
     if user.active and not active:
         user.session_epoch += 1  # signs the account out everywhere
     user.active = active
@@ -219,10 +283,106 @@ def update_user(
         "role": user.role,
         "active": user.active,
         "branches": [b.code for b in user.branches],
+        "team": user.team.name if user.team else None,
     }
     changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     if password:
         changes["password"] = ["(set)", "(set)"]
     audit.record(manager, "update", "user", user.id, changes=changes)
     db.session.commit()
+    return user
+
+
+# --- teams ------------------------------------------------------------------------
+
+NO_SUCH_TEAM = "Choose one of the teams of their branches, or no team."
+
+
+def teams_for_manager(manager: User) -> list[Team]:
+    """Teams of the manager's branches, active ones first, by branch then name."""
+    stmt = (
+        db.select(Team)
+        .join(Branch, Branch.id == Team.branch_id)
+        .where(Team.branch_id.in_(manager.branch_ids))
+        .order_by(Branch.code, Team.active.desc(), Team.name)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def team_choices(manager: User, user: User, teams: Iterable[Team] | None = None) -> list[Team]:
+    """The teams a manager may put `user` in: active teams of the user's branches
+    that the manager also holds (`teams`: the manager's, when already loaded)."""
+    mine = teams_for_manager(manager) if teams is None else teams
+    return [t for t in mine if t.active and t.branch_id in user.branch_ids]
+
+
+def create_team(manager: User, *, branch_id: int, name: str) -> Team:
+    branch = next((b for b in manageable_branches(manager) if b.id == branch_id), None)
+    if branch is None:
+        raise UserAdminError({"team_branch_id": ["Choose one of your branches."]})
+    name = " ".join(name.split())
+    if not name:
+        raise UserAdminError({"team_name": ["Enter a team name of up to 80 characters."]})
+    taken = db.session.scalar(
+        db.select(Team.id).where(Team.branch_id == branch.id, func.lower(Team.name) == name.lower())
+    )
+    duplicate = UserAdminError({"team_name": [f"{branch.name} already has a team called {name}."]})
+    if taken is not None:
+        raise duplicate
+    team = Team(branch_id=branch.id, name=name)
+    db.session.add(team)
+    try:
+        db.session.flush()
+    except IntegrityError:  # made at the same moment by someone else
+        db.session.rollback()
+        raise duplicate from None
+    audit.record(manager, "create", "team", team.id, branch=branch.code, name=name)
+    db.session.commit()
+    return team
+
+
+def get_managed_team(manager: User, team_id: int) -> Team | None:
+    team = db.session.get(Team, team_id)
+    if team is None or team.branch_id not in manager.branch_ids:
+        return None
+    return team
+
+
+def set_team_active(manager: User, team: Team, active: bool) -> int:
+    """Switch a team off (everyone in it is left with no team, so no new report
+    is counted against it) or back on. Returns how many people left it."""
+    if team.active == active:
+        return 0
+    members = list(db.session.scalars(db.select(User).where(User.team_id == team.id)))
+    for member in members:
+        member.team = None
+    team.active = active
+    audit.record(
+        manager,
+        "update",
+        "team",
+        team.id,
+        changes={"active": [not active, active]},
+        members_removed=[m.id for m in members],
+    )
+    db.session.commit()
+    return len(members)
+
+
+def set_user_team(manager: User, user: User, team_id: int | None) -> User:
+    """Put a user in one team of their branches (one the manager holds), or in
+    none. Anything else is refused and nothing changes."""
+    if team_id is not None and team_id == user.team_id:
+        return user  # the form sent back unchanged
+    team = None
+    if team_id is not None:
+        team = next((t for t in team_choices(manager, user) if t.id == team_id), None)
+        if team is None:
+            raise UserAdminError({f"team_id-{user.id}": [NO_SUCH_TEAM]})
+    before = user.team.name if user.team else None
+    after = team.name if team else None
+    if user.team_id != (team.id if team else None):
+        user.team = team
+        audit.record(manager, "update", "user", user.id, changes={"team": [before, after]})
+        db.session.commit()
     return user

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import zoneinfo
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app, get_flashed_messages, request, url_for
 from flask_login import current_user
 
 from core import navigation
-from core.models import Role
-
-UK = zoneinfo.ZoneInfo("Europe/London")
+from core.models import UK, Role
 
 
 def uk_time(value: datetime | None, fmt: str = "%d %b %Y, %H:%M") -> str:
@@ -42,6 +39,19 @@ def asset_url(filename: str) -> str:
     return url_for("static", filename=filename, v=asset_revision(filename))
 
 
+# The service worker fetches pages to keep them on the phone with this header.
+# Such a fetch is not the person looking at the page: it must neither take the
+# messages waiting for their next page ("Note saved.") nor keep them in the copy.
+KEEP_HEADER = "X-Candour-Keep"
+
+
+def page_flashes() -> list[tuple[str, str]]:
+    if request.headers.get(KEEP_HEADER):
+        return []
+    messages: list[tuple[str, str]] = get_flashed_messages(with_categories=True)  # type: ignore[assignment]
+    return messages
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["uk_time"] = uk_time
     app.jinja_env.filters["attr_pair"] = lambda role: (role.value, role.label)
@@ -61,4 +71,4 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _globals() -> dict[str, Any]:
         role = Role(current_user.role) if current_user.is_authenticated else None
-        return {"Role": Role, "current_role": role}
+        return {"Role": Role, "current_role": role, "page_flashes": page_flashes}

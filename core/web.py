@@ -6,9 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, Map
 
+from core.errors import NotAllowed, OutOfScope
+from core.forms import MAX_ID
 from core.services import load_session_user
 from extensions import login_manager
 
@@ -74,7 +78,60 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+NUL_MESSAGE = (
+    "What was sent contains a character Candour cannot store (a null character, "
+    "usually from pasting from another program). Remove it and try again: nothing "
+    "was saved."
+)
+
+
+def _refuse_nul_characters() -> Any:
+    """PostgreSQL cannot store U+0000 in text; no person types one. Refuse it at the
+    door, for the path, the query and any form field, before anything is read
+    (JSON bodies are checked by sync.http as they are parsed)."""
+    sources = [request.args, request.form] if request.method == "POST" else [request.args]
+    if "\x00" in request.path or any(
+        "\x00" in key or "\x00" in value
+        for source in sources
+        for key, value in source.items(multi=True)
+    ):
+        return error_response(400, NUL_MESSAGE, reason="nul")
+    return None
+
+
+class QuietSessionInterface(SecureCookieSessionInterface):
+    """The session cookie is sent back only when the session changed, or on a page
+    the person opened (so a sign-in stays alive while they use it).
+
+    Flask's default re-sends it on every answer. Then a background request (the
+    service worker keeping pages, the outbox asking who is signed in) that began
+    before a form was posted can answer after it and put back the older cookie:
+    the "Note saved." message, or a sign-in or sign-out, is undone."""
+
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
+        if session.modified:
+            return True
+        return bool(
+            session.permanent
+            and app.config["SESSION_REFRESH_EACH_REQUEST"]
+            and request.headers.get("Sec-Fetch-Mode") == "navigate"
+        )
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:…>` in every route: a number the databases can hold (PostgreSQL's
+    integer is 32-bit), so /actions/99999999999999999999 is a 404 like any other
+    id that does not exist, not an overflow deep in the driver."""
+
+    def __init__(self, url_map: Map, **kwargs: Any) -> None:
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, **kwargs)
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = QuietSessionInterface()
+    app.before_request(_refuse_nul_characters)
     app.after_request(_security_headers)
 
     @app.errorhandler(CSRFError)
@@ -85,6 +142,16 @@ def init_app(app: Flask) -> None:
             "page and try again: nothing has been saved.",
             reason="csrf",
         )
+
+    # Services refuse with these wherever they are called from; pages and the
+    # API answer alike. Out of scope is 404, never 403: existence is not revealed.
+    @app.errorhandler(OutOfScope)
+    def _out_of_scope(err: OutOfScope) -> Any:
+        return error_response(404)
+
+    @app.errorhandler(NotAllowed)
+    def _not_allowed(err: NotAllowed) -> Any:
+        return error_response(403)
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException) -> Any:

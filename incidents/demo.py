@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from core.models import PersonSupported, Role, User, utcnow
+from core.models import UK, PersonSupported, Role, User, utcnow
 from extensions import db
 from incidents import duties, review, services
-from incidents.duties import UK
 from incidents.models import DecisionStatus, Incident, Status
 from incidents.schemas import IncidentInSchema
 
@@ -102,6 +101,12 @@ FEEDBACK = [
     "Thank you for reporting this. We have changed the handover checklist so time-critical doses are read back at every change of carer.",
     "Thank you. The falls risk assessment was updated and the frame is now kept by the bed at night.",
     "Thank you for raising this. The rota now leaves travel time between these calls.",
+]
+
+# Closing needs a learning review or a reason why none is needed.
+NO_REVIEW_REASONS = [
+    "Low harm, fully explained at triage; the learning is already in the handover checklist.",
+    "A one-off with a clear cause that was put right the same day.",
 ]
 
 
@@ -265,6 +270,7 @@ def _review_as_manager(rng: random.Random, manager: User, incident: Incident) ->
         status=status,
         reviewer_id=rng.choice(reviewers).id if reviewers else None,
         feedback=rng.choice(FEEDBACK) if status == Status.CLOSED.value else "",
+        no_review_reason=rng.choice(NO_REVIEW_REASONS) if status == Status.CLOSED.value else "",
     )
     for decision in list(incident.decisions):
         applies = rng.random() < 0.6

@@ -9,7 +9,6 @@ rows, record managers' decisions and find what is overdue.
 from __future__ import annotations
 
 import enum
-import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -21,7 +20,8 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from core import audit
-from core.models import Role, User, utcnow
+from core.errors import Invalid, NotAllowed, OutOfScope, Stale
+from core.models import UK, Role, User, utcnow
 from extensions import db
 from incidents.models import (
     Category,
@@ -32,8 +32,6 @@ from incidents.models import (
     Kind,
     label,
 )
-
-UK = zoneinfo.ZoneInfo("Europe/London")
 
 
 class Rule(enum.StrEnum):
@@ -465,15 +463,11 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-class DecisionError(Exception):
+class DecisionError(Invalid):
     """A decision could not be recorded as sent (422); messages per field."""
 
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__(errors)
-        self.errors = errors
 
-
-class StaleDecision(Exception):
+class StaleDecision(Stale):
     """Someone else recorded this decision first (409)."""
 
     def __init__(self, decision: IncidentDecision):
@@ -499,8 +493,6 @@ def record_decision(
 ) -> IncidentDecision:
     """A manager's decision on one duty, with its rationale; audited with the values
     before and after. `incident` must already be within the actor's scope."""
-    from incidents.services import NotAllowed, OutOfScope
-
     if not may_decide(actor):
         raise NotAllowed()
     decision = next((d for d in incident.decisions if d.id == decision_id), None)

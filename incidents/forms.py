@@ -11,16 +11,15 @@ times are read as UK time, which is what a carer's clock shows.
 from __future__ import annotations
 
 import re
-import zoneinfo
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
 from core.forms import flatten_errors
+from core.models import UK
 from incidents.models import Category
 
-UK = zoneinfo.ZoneInfo("Europe/London")
 # Real time zones lie between UTC-12 and UTC+14.
 MAX_OFFSET_MINUTES = 14 * 60
 THRESHOLDS = ("safeguarding", "clinical_escalation", "family_contact")

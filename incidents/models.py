@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ColumnElement, ForeignKey, Integer, String, Text, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.models import Branch, PersonSupported, Role, User, UTCDateTime, utcnow
+from core.models import Branch, PersonSupported, Role, Team, User, UTCDateTime, utcnow
 from extensions import db
 
 
@@ -162,6 +162,9 @@ class Incident(db.Model):  # type: ignore[name-defined,misc]
     branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"), index=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person_supported.id"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    # The reporter's team when the report arrived (a snapshot: moving team later
+    # does not move history). None when they had no team in this branch.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
 
     location: Mapped[str] = mapped_column(String(200), default="")
     what_happened: Mapped[str] = mapped_column(Text)
@@ -183,12 +186,15 @@ class Incident(db.Model):  # type: ignore[name-defined,misc]
     # never hear back stop reporting.
     feedback: Mapped[str] = mapped_column(Text, default="", server_default="")
     feedback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Closing needs a learning review, or this: why no review is needed.
+    no_review_reason: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(default=1)
 
     branch: Mapped[Branch] = relationship(lazy="joined")
     person: Mapped[PersonSupported | None] = relationship(lazy="joined")
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")
     reviewer: Mapped[User | None] = relationship(foreign_keys=[reviewer_id])
+    team: Mapped[Team | None] = relationship()
     decisions: Mapped[list[IncidentDecision]] = relationship(
         back_populates="incident", order_by="IncidentDecision.id", cascade="all"
     )

@@ -9,18 +9,19 @@ import math
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, case, or_, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from core import audit, scoping
-from core.models import AuditEvent, PersonSupported, Role, User, utcnow
+from core.errors import Invalid, NotAllowed, Stale
+from core.models import AuditEvent, PersonSupported, Role, Team, User, uk_midnight, utcnow
 from core.templating import uk_time
 from extensions import db
 from incidents import duties
-from incidents.duties import UK, rule_label
+from incidents.duties import rule_label
 from incidents.models import (
     LABELS,
     Category,
@@ -32,8 +33,9 @@ from incidents.models import (
     Status,
     label,
 )
-from incidents.services import NotAllowed, visible_incidents
-from learning.models import Action, ActionSource
+from incidents.schemas import TEAM_CHOICE
+from incidents.services import visible_incidents
+from learning.models import Action
 
 HARM_ORDER = [Harm.DEATH, Harm.SEVERE, Harm.MODERATE, Harm.LOW, Harm.NONE]
 SORTS = {
@@ -86,6 +88,7 @@ class IncidentFilters:
     date_from: date | None = None
     date_to: date | None = None
     person: str | None = None
+    team: int | None = None
     overdue: bool = False
     sort: str = "newest"
     page: int = 1
@@ -123,10 +126,6 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time(0, 0), tzinfo=UK)
-
-
 def filtered(user: User, filters: IncidentFilters, now: datetime) -> Select[Any]:
     """The incidents `user` may see, narrowed by `filters` (not yet ordered)."""
     stmt = visible_incidents(user)
@@ -144,17 +143,28 @@ def filtered(user: User, filters: IncidentFilters, now: datetime) -> Select[Any]
         stmt = stmt.where(Incident.branch.has(code=filters.branch))
     if filters.person:
         stmt = stmt.where(Incident.person.has(PersonSupported.ref == filters.person))
+    if filters.team is not None:
+        stmt = stmt.where(Incident.team_id == filters.team)
     for name in ("category", "harm", "status", "kind"):
         value = getattr(filters, name)
         if value:
             stmt = stmt.where(getattr(Incident, name) == value)
     if filters.date_from:
-        stmt = stmt.where(Incident.occurred_at >= _start_of(filters.date_from))
+        stmt = stmt.where(Incident.occurred_at >= uk_midnight(filters.date_from))
     if filters.date_to:
-        stmt = stmt.where(Incident.occurred_at < _start_of(filters.date_to + timedelta(days=1)))
+        stmt = stmt.where(Incident.occurred_at < uk_midnight(filters.date_to + timedelta(days=1)))
     if filters.overdue:
         stmt = stmt.where(duties.has_overdue_duty(now))
     return stmt
+
+
+def team_errors(filters: IncidentFilters, teams: Iterable[Team]) -> dict[str, list[str]]:
+    """A team filter must name one of `teams` (the caller's, scoping.teams_for).
+    Another branch's team gets the same answer as one that does not exist, so
+    the filter never reveals what is outside the caller's scope."""
+    if filters.team is None or filters.team in {t.id for t in teams}:
+        return {}
+    return {"team": [TEAM_CHOICE]}
 
 
 def _ordered(stmt: Select[Any], sort: str) -> Select[Any]:
@@ -268,12 +278,10 @@ def _plural(n: int, word: str) -> str:
 
 
 def actions_for(incident: Incident) -> list[Action]:
-    stmt = (
-        select(Action)
-        .where(Action.source_type == ActionSource.INCIDENT.value, Action.source_id == incident.id)
-        .order_by(Action.created_at, Action.id)
-    )
-    return list(db.session.scalars(stmt))
+    """Actions raised on the incident or on a learning review of it."""
+    from learning import services as learning
+
+    return sorted(learning.actions_for_incident(incident), key=lambda a: (a.created_at, a.id))
 
 
 def views_of(incident: Incident) -> list[AuditEvent]:
@@ -317,6 +325,8 @@ FIELD_LABELS = {
     "status": "Status",
     "reviewer": "Reviewer",
     "feedback": "What we learned",
+    "no_review_reason": "Why no review is needed",
+    "review_id": "Review number",
     "location": "Location",
     "person": "Person supported",
     "rationale": "Rationale",
@@ -487,7 +497,7 @@ def timeline(incident: Incident, *, for_reporter: bool = False) -> list[Timeline
 # --- triage -------------------------------------------------------------------------
 
 
-class StaleIncident(Exception):
+class StaleIncident(Stale):
     """The record changed since the form was opened (409): nothing was saved."""
 
     def __init__(self, incident: Incident):
@@ -495,12 +505,8 @@ class StaleIncident(Exception):
         self.incident = incident
 
 
-class ReviewError(Exception):
+class ReviewError(Invalid):
     """What was sent breaks a rule (422); messages per field."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__(errors)
-        self.errors = errors
 
 
 def reviewers_for(incident: Incident) -> list[User]:
@@ -550,6 +556,7 @@ def triage(
     status: str,
     reviewer_id: int | None,
     feedback: str,
+    no_review_reason: str = "",
 ) -> Incident:
     """A manager confirms or changes the classification, sets the status, assigns a
     reviewer and (when closing) writes what was learned back to the reporter.
@@ -577,10 +584,13 @@ def triage(
         reviewer = next((u for u in reviewers_for(incident) if u.id == reviewer_id), None)
         if reviewer is None:
             errors["reviewer_id"] = ["Choose a manager or supervisor of this branch."]
-    if status == Status.CLOSED.value and not (feedback or incident.feedback):
-        errors["feedback"] = [
-            "Before closing, write what was learned and what will change: the reporter reads this."
-        ]
+    if status == Status.CLOSED.value and incident.status != Status.CLOSED.value:
+        # One closing rule (learning): a review or a reason why none is needed,
+        # actions done or carried into a review, and feedback for the reporter.
+        from learning import services as learning
+
+        for key, messages in learning.close_problems(incident, no_review_reason, feedback).items():
+            errors["status" if key == "actions" else key] = messages
     new_values: dict[str, Any] = {
         "kind": kind,
         "category": category,
@@ -610,6 +620,9 @@ def triage(
             changes["status"] = [incident.status, status]
             incident.status = status
             if status == Status.CLOSED.value:
+                from learning import services as learning
+
+                changes.update(learning.record_no_review_reason(actor, incident, no_review_reason))
                 incident.closed_at = now
             elif incident.closed_at is not None:
                 incident.closed_at = None
@@ -635,9 +648,11 @@ def may_write_feedback(user: User, incident: Incident) -> bool:
     )
 
 
-def write_feedback(actor: User, incident: Incident, feedback: str) -> Incident:
-    """Write (or rewrite) "what we learned and what will change" for the reporter,
-    for example from a learning review. Audited with the text before and after."""
+def stage_feedback(actor: User, incident: Incident, feedback: str) -> None:
+    """Check and set "what we learned and what will change" for the reporter,
+    audited with the text before and after, for the caller to commit with the
+    rest of its change (a learning review completes with every reporter's
+    feedback, or not at all)."""
     if not may_write_feedback(actor, incident):
         raise NotAllowed()
     feedback = feedback.strip()
@@ -646,18 +661,16 @@ def write_feedback(actor: User, incident: Incident, feedback: str) -> Incident:
     if len(feedback) > 5000:
         raise ReviewError({"feedback": ["Write up to 5,000 characters."]})
     if feedback == incident.feedback:
-        return incident
-    with _saving(incident):
-        audit.record(
-            actor,
-            "feedback",
-            "incident",
-            incident.id,
-            changes={"feedback": [incident.feedback or None, feedback]},
-        )
-        incident.feedback = feedback
-        incident.feedback_at = utcnow()
-    return incident
+        return
+    audit.record(
+        actor,
+        "feedback",
+        "incident",
+        incident.id,
+        changes={"feedback": [incident.feedback or None, feedback]},
+    )
+    incident.feedback = feedback
+    incident.feedback_at = utcnow()
 
 
 # --- office: missing details and chasing the reporter ---------------------------------

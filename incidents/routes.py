@@ -22,12 +22,13 @@ from marshmallow import ValidationError
 from werkzeug.routing import BuildError
 
 from core import navigation, scoping
+from core.errors import IdConflict, Invalid, OutOfScope
 from core.forms import flatten_errors, load_form
-from core.models import Role, User, utcnow
+from core.models import UK, Role, User, utcnow
 from core.permissions import role_required
 from core.web import error_response
 from incidents import duties, forms, review, services
-from incidents.duties import RULE_GUIDANCE, UK, rule_label
+from incidents.duties import RULE_GUIDANCE, rule_label
 from incidents.models import (
     FAMILY_CONTACT,
     INFORMED_METHOD,
@@ -153,13 +154,11 @@ def create() -> Any:
         return _form(values, errors, 422)
     try:
         receipt = services.create_incident(current_user, data)
-    except services.NotAllowed:
-        abort(403)
-    except services.OutOfScope:
+    except OutOfScope:
         return _form(values, {"person_ref": [PERSON_NOT_IN_SCOPE]}, 422)
-    except services.InvalidIncident as err:
+    except Invalid as err:
         return _form(values, err.errors, 422)
-    except services.IdConflict as err:
+    except IdConflict as err:
         # Never reveal another person's record: only the author hears its reference.
         mine = err.existing.author_id == current_user.id
         reference = f" as {err.existing.reference}" if mine else ""
@@ -177,10 +176,7 @@ def create() -> Any:
 @bp.get("/<incident_id>/sent")
 @role_required(*REPORTERS)
 def sent(incident_id: str) -> Any:
-    try:
-        incident = services.get_incident(current_user, incident_id)
-    except services.OutOfScope:
-        abort(404)
+    incident = services.get_incident(current_user, incident_id)
     return render_template("incidents/sent.html", **_sent_context(incident))
 
 
@@ -226,13 +222,6 @@ STATUS_CHOICES = _choices([s.value for s in Status])
 MEDICATION_CHOICES = _choices([m.value for m in MedicationError])
 
 
-def _incident_or_404(incident_id: str) -> Incident:
-    try:
-        return services.get_incident(current_user, incident_id)
-    except services.OutOfScope:
-        abort(404)
-
-
 def _is_partial() -> bool:
     htmx = request.htmx  # type: ignore[attr-defined]
     return bool(htmx) and not htmx.history_restore_request
@@ -256,6 +245,10 @@ def index() -> Any:
     filters = review.IncidentFilters.from_data(data)
     if not review.can_filter(user):
         filters = review.IncidentFilters(page=filters.page)
+    # One query for the team choices, whatever the number of incidents.
+    teams = scoping.teams_for(user) if review.can_filter(user) else []
+    if not errors:
+        errors = review.team_errors(filters, teams)
     page_size = current_app.config["INCIDENTS_PAGE_SIZE"]
     page = (
         review.search(user, filters, page_size)
@@ -275,6 +268,7 @@ def index() -> Any:
         context.update(
             branches=[(b.code, b.name) for b in scoping.branches_for(user)],
             people=[(p.ref, f"{p.ref} ({p.initials})") for p in scoping.people_for(user)],
+            teams=[(t.id, t.label if t.active else f"{t.label} (switched off)") for t in teams],
             category_choices=CATEGORY_CHOICES,
             harm_choices=HARM_CHOICES,
             kind_choices=KIND_CHOICES,
@@ -288,7 +282,7 @@ def index() -> Any:
 
 def _filter_values(filters: review.IncidentFilters) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for name in ("q", "branch", "category", "harm", "status", "kind", "person", "sort"):
+    for name in ("q", "branch", "category", "harm", "status", "kind", "person", "team", "sort"):
         value = getattr(filters, name)
         if value:
             values[name] = value
@@ -317,7 +311,7 @@ def _query_without_page(filters: review.IncidentFilters) -> dict[str, Any]:
 @login_required
 def detail(incident_id: str) -> Any:
     user: User = current_user
-    incident = _incident_or_404(incident_id)
+    incident = services.get_incident(current_user, incident_id)
     review.mark_seen(user, incident)
     is_reporter_view = user.role == Role.CARER.value
     now = utcnow()
@@ -359,6 +353,7 @@ def _triage_values(incident: Incident) -> dict[str, Any]:
         "reviewer_id": incident.reviewer_id,
         "feedback": incident.feedback,
         "reason": "",
+        "no_review_reason": incident.no_review_reason or "",
     }
 
 
@@ -389,7 +384,7 @@ def _triage_page(
 @bp.route("/<incident_id>/triage", methods=["GET", "POST"])
 @login_required
 def triage(incident_id: str) -> Any:
-    incident = _incident_or_404(incident_id)
+    incident = services.get_incident(current_user, incident_id)
     if not review.can_triage(current_user):
         abort(403)
     if request.method == "GET":
@@ -472,7 +467,7 @@ def _decision_page(
 @bp.route("/<incident_id>/decisions/<int:decision_id>", methods=["GET", "POST"])
 @login_required
 def decision(incident_id: str, decision_id: int) -> Any:
-    incident = _incident_or_404(incident_id)
+    incident = services.get_incident(current_user, incident_id)
     found = _decision_or_404(incident, decision_id)
     if not duties.may_decide(current_user):
         abort(403)
@@ -534,7 +529,7 @@ def _details_page(
 @bp.route("/<incident_id>/details", methods=["GET", "POST"])
 @login_required
 def details(incident_id: str) -> Any:
-    incident = _incident_or_404(incident_id)
+    incident = services.get_incident(current_user, incident_id)
     if not review.can_add_details(current_user):
         abort(403)
     if request.method == "GET":
@@ -571,7 +566,7 @@ def details(incident_id: str) -> Any:
 @bp.route("/<incident_id>/chase", methods=["GET", "POST"])
 @login_required
 def chase(incident_id: str) -> Any:
-    incident = _incident_or_404(incident_id)
+    incident = services.get_incident(current_user, incident_id)
     if not review.can_chase(current_user):
         abort(403)
     if request.method == "GET":

@@ -3,13 +3,11 @@ returns it. One schema validates both."""
 
 from __future__ import annotations
 
-import zoneinfo
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from marshmallow import (
     EXCLUDE,
-    RAISE,
     Schema,
     ValidationError,
     fields,
@@ -17,7 +15,10 @@ from marshmallow import (
     validates_schema,
 )
 
-from core.models import utcnow
+from core.forms import StoredInt
+from core.models import UK, utcnow
+from core.schemas import StrictSchema as _Strict
+from core.schemas import required_messages as _required
 from incidents.models import (
     FAMILY_CONTACT,
     INFORMED_METHOD,
@@ -31,8 +32,6 @@ from incidents.models import (
     Status,
 )
 
-UK = zoneinfo.ZoneInfo("Europe/London")
-
 CLOCK_SKEW = timedelta(minutes=5)
 LATE_AFTER = timedelta(days=30)
 # Nothing Candour records happened before this; it also keeps a mistyped year
@@ -43,15 +42,6 @@ MAX_TEXT = 5000
 
 def _choice(values: list[str], message: str) -> validate.OneOf:
     return validate.OneOf(values, error=message)
-
-
-def _required(message: str) -> dict[str, Any]:
-    return {"required": message, "null": message}
-
-
-class _Strict(Schema):
-    class Meta:
-        unknown = RAISE
 
 
 class InformedSchema(_Strict):
@@ -308,6 +298,7 @@ class UKLocalDateTime(fields.DateTime):
 
 
 SORT_CHOICES = ["newest", "oldest", "harm"]
+TEAM_CHOICE = "Choose a team from the list."
 
 
 class IncidentFilterSchema(Schema):
@@ -352,6 +343,13 @@ class IncidentFilterSchema(Schema):
         error_messages={"invalid": "Enter the last date like 2026-11-30."},
     )
     person = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
+    # A team's id; whether it is one of the caller's teams is checked against their
+    # scope by the page (incidents.review.team_errors), with the same message.
+    team = StoredInt(
+        load_default=None,
+        allow_none=True,
+        error_messages={"invalid": TEAM_CHOICE, "too_large": TEAM_CHOICE},
+    )
     overdue = fields.Boolean(
         load_default=False, error_messages={"invalid": "Tick the box or leave it."}
     )
@@ -372,7 +370,8 @@ class IncidentFilterSchema(Schema):
 
 
 class TriageSchema(_Classification):
-    version = fields.Integer(
+    version = StoredInt(
+        minimum=0,
         required=True,
         error_messages={
             **_required("Reload the page and try again."),
@@ -388,7 +387,7 @@ class TriageSchema(_Classification):
         validate=_choice([s.value for s in Status if s != Status.SUBMITTED], "Choose a status."),
         error_messages=_required("Choose a status."),
     )
-    reviewer_id = fields.Integer(
+    reviewer_id = StoredInt(
         load_default=None,
         allow_none=True,
         error_messages={"invalid": "Choose a reviewer from the list."},
@@ -397,10 +396,16 @@ class TriageSchema(_Classification):
         load_default="",
         validate=validate.Length(max=MAX_TEXT, error=f"Write up to {MAX_TEXT:,} characters."),
     )
+    # Closing without a learning review needs this (learning's closing rule).
+    no_review_reason = fields.String(
+        load_default="",
+        validate=validate.Length(max=2000, error="Give the reason in up to 2,000 characters."),
+    )
 
 
 class DecisionSchema(_Strict):
-    version = fields.Integer(
+    version = StoredInt(
+        minimum=0,
         required=True,
         error_messages={
             **_required("Reload the page and try again."),
@@ -427,7 +432,8 @@ class DecisionSchema(_Strict):
 
 
 class DetailsSchema(_Strict):
-    version = fields.Integer(
+    version = StoredInt(
+        minimum=0,
         required=True,
         error_messages={
             **_required("Reload the page and try again."),

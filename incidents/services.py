@@ -7,7 +7,6 @@ import base64
 import hashlib
 import json
 import uuid
-import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,37 +17,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from core import audit, scoping
-from core.models import Branch, Role, User, utcnow
+from core.errors import IdConflict, NotAllowed, OutOfScope
+from core.errors import Invalid as InvalidIncident  # the shared 422 error, local name kept
+from core.models import UK, Branch, Role, User, utcnow
 from extensions import db
 from incidents import duties
 from incidents.models import Incident, ReferenceCounter
 
-UK = zoneinfo.ZoneInfo("Europe/London")
 REPORTING_ROLES = {Role.CARER.value, Role.SUPERVISOR.value, Role.MANAGER.value}
-
-
-class NotAllowed(Exception):
-    """This role may not do that (403)."""
-
-
-class OutOfScope(Exception):
-    """A record or person the caller may not see (404)."""
-
-
-class IdConflict(Exception):
-    """The id was already used for different content (409)."""
-
-    def __init__(self, existing: Incident):
-        super().__init__(existing.id)
-        self.existing = existing
-
-
-class InvalidIncident(Exception):
-    """A rule that needs the database was broken (422); messages per field."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__(errors)
-        self.errors = errors
 
 
 @dataclass(frozen=True)
@@ -112,6 +88,16 @@ def _resolve_branch(author: User, data: dict[str, Any]) -> tuple[Branch, int | N
     raise InvalidIncident({"branch": ["Choose which branch this happened in."]})
 
 
+def _reporter_team(author: User, branch: Branch) -> int | None:
+    """The reporter's team now, kept on the incident so that moving team later
+    does not move history; none when their team is of another branch (an
+    incident in a branch they cover from elsewhere is not that team's)."""
+    team = author.team
+    if team is None or team.branch_id != branch.id:
+        return None
+    return team.id
+
+
 def create_incident(
     author: User, data: dict[str, Any], *, received_at: datetime | None = None
 ) -> Receipt:
@@ -152,6 +138,7 @@ def create_incident(
         branch_id=branch.id,
         person_id=person_id,
         author_id=author.id,
+        team_id=_reporter_team(author, branch),
         location=data.get("location") or "",
         what_happened=data["what_happened"],
         immediate_actions=data["immediate_actions"],

@@ -1,17 +1,33 @@
-"""Actions: the changes agreed after an incident, review, audit or meeting, tracked
-until they are done and proved to work."""
+"""The learning loop: learning reviews of incidents, the actions agreed after an
+incident, review, audit or meeting (tracked until they are done and proved to
+work), learning bulletins and who has read them, team debrief and supervision
+notes, and anonymised case studies."""
 
 from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Date, ForeignKey, String, Text, or_
+from sqlalchemy import (
+    JSON,
+    Column,
+    ColumnElement,
+    Date,
+    ForeignKey,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+    or_,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.models import Branch, User, UTCDateTime, utcnow
+from core.models import Branch, PersonSupported, Role, User, UTCDateTime, utcnow
 from extensions import db
+from incidents.models import Incident
 
 
 class ActionStatus(enum.StrEnum):
@@ -65,12 +81,31 @@ class Action(db.Model):  # type: ignore[name-defined,misc]
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     verification_note: Mapped[str] = mapped_column(Text, default="")
+    # How it is proved to work (when requires_verification): a sample of re-audits
+    # or spot checks linked to the action, or a trend of incidents before and
+    # after it was done. An action needing verification with no kind is a sample
+    # of one (a re-audit).
+    verification_kind: Mapped[str | None] = mapped_column(String(20))
+    sample_size: Mapped[int] = mapped_column(default=1)
+    sample_template: Mapped[str | None] = mapped_column(String(80))
+    trend_category: Mapped[str | None] = mapped_column(String(20))
+    trend_days: Mapped[int | None] = mapped_column()
+    trend_person_id: Mapped[int | None] = mapped_column(ForeignKey("person_supported.id"))
+    # An open action taken over by a later (often thematic) review: it no longer
+    # holds up closing the incident it came from.
+    carried_to_review_id: Mapped[int | None] = mapped_column(
+        ForeignKey("learning_review.id"), index=True
+    )
     version: Mapped[int] = mapped_column(default=1)
 
     branch: Mapped[Branch] = relationship(lazy="joined")
     owner: Mapped[User] = relationship(foreign_keys=[owner_id], lazy="joined")
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_id])
+    trend_person: Mapped[PersonSupported | None] = relationship()
+    carried_to_review: Mapped[LearningReview | None] = relationship(
+        foreign_keys=[carried_to_review_id]
+    )
 
     __table_args__ = (db.Index("ix_action_source", "source_type", "source_id"),)
     __mapper_args__: dict[str, Any] = {"version_id_col": version}
@@ -83,3 +118,362 @@ class Action(db.Model):  # type: ignore[name-defined,misc]
     @property
     def status_enum(self) -> ActionStatus:
         return ActionStatus(self.status)
+
+
+class VerificationKind(enum.StrEnum):
+    SAMPLE = "sample"
+    TREND = "trend"
+
+    @property
+    def label(self) -> str:
+        return {
+            "sample": "Re-audit or spot-check sample",
+            "trend": "Trend of incidents before and after",
+        }[self.value]
+
+
+# --- learning reviews -------------------------------------------------------------
+
+
+class ReviewMethod(enum.StrEnum):
+    """Proportionate learning responses (PSIRF), lightest first."""
+
+    HUDDLE = "huddle"
+    AFTER_ACTION = "after_action"
+    ROOT_CAUSE = "root_cause"
+    THEMATIC = "thematic"
+
+    @property
+    def label(self) -> str:
+        return {
+            "huddle": "Huddle note",
+            "after_action": "After action review",
+            "root_cause": "Simple root cause review",
+            "thematic": "Thematic review",
+        }[self.value]
+
+    @property
+    def hint(self) -> str:
+        return {
+            "huddle": "A quick team conversation soon after the event: what happened, what we learned.",
+            "after_action": "What we expected, what happened, why they differed, what to keep and what to change.",
+            "root_cause": "What happened, why, what conditions made it more likely, what needs to change.",
+            "thematic": "Several incidents looked at together to find the shared conditions.",
+        }[self.value]
+
+
+class ReviewStatus(enum.StrEnum):
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+
+    @property
+    def label(self) -> str:
+        return {"in_progress": "In progress", "completed": "Completed"}[self.value]
+
+
+class Condition(enum.StrEnum):
+    """Contributing conditions: the system, not the individual, is what is studied
+    (DESIGN.md's fixed taxonomy)."""
+
+    HANDOVER = "handover"
+    COMMUNICATION = "communication"
+    DOCUMENTATION = "documentation"
+    SUPERVISION = "supervision"
+    STAFFING = "staffing"
+    TRAINING = "training"
+    EQUIPMENT = "equipment"
+    ENVIRONMENT = "environment"
+    CARE_PLAN = "care_plan"
+    MEDICATION_SYSTEM = "medication_system"
+    PERSONS_HEALTH = "persons_health"
+    ORGANISATIONAL = "organisational"
+
+    @property
+    def label(self) -> str:
+        return {
+            "handover": "Handover",
+            "communication": "Communication",
+            "documentation": "Documentation",
+            "supervision": "Supervision",
+            "staffing": "Staffing and time pressure",
+            "training": "Training and competence",
+            "equipment": "Equipment",
+            "environment": "Environment",
+            "care_plan": "Care plan or risk assessment",
+            "medication_system": "Medication system",
+            "persons_health": "The person's health",
+            "organisational": "Organisational",
+        }[self.value]
+
+
+review_incidents = Table(
+    "review_incident",
+    db.metadata,
+    Column("review_id", ForeignKey("learning_review.id", ondelete="CASCADE"), primary_key=True),
+    Column("incident_id", ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class LearningReview(db.Model):  # type: ignore[name-defined,misc]
+    """A learning review of one incident, or (thematic) of several. Each method
+    uses some of the answer fields; `lessons` and `changes` are what every
+    method ends with, and what the reporter is told."""
+
+    __tablename__ = "learning_review"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    method: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(
+        String(20), default=ReviewStatus.IN_PROGRESS.value, index=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    # The branch of the first incident; visibility also needs every incident.
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    what_happened: Mapped[str] = mapped_column(Text, default="")
+    expected: Mapped[str] = mapped_column(Text, default="")
+    why_difference: Mapped[str] = mapped_column(Text, default="")
+    keep_doing: Mapped[str] = mapped_column(Text, default="")
+    why: Mapped[str] = mapped_column(Text, default="")
+    findings: Mapped[str] = mapped_column(Text, default="")
+    conditions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    conditions_detail: Mapped[str] = mapped_column(Text, default="")
+    lessons: Mapped[str] = mapped_column(Text, default="")
+    changes: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(default=1)
+
+    branch: Mapped[Branch] = relationship(lazy="joined")
+    author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")
+    completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])
+    incidents: Mapped[list[Incident]] = relationship(
+        secondary=review_incidents, lazy="selectin", order_by=Incident.occurred_at
+    )
+
+    __mapper_args__: dict[str, Any] = {"version_id_col": version}
+
+    @classmethod
+    def carer_scope(cls, user: User) -> ColumnElement[bool]:  # noqa: ARG003
+        """Carers hear the learning through feedback and bulletins, not reviews."""
+        return false()
+
+    @classmethod
+    def extra_scope(cls, user: User) -> ColumnElement[bool]:
+        """Only those who may see every incident in it see a review (a thematic
+        review can span branches; safeguarding records stay with managers)."""
+        from core.scoping import record_scope
+
+        hidden = (
+            db.select(review_incidents.c.review_id)
+            .join(Incident, Incident.id == review_incidents.c.incident_id)
+            .where(review_incidents.c.review_id == cls.id)
+            .where(~record_scope(user, Incident))
+        )
+        return cast(ColumnElement[bool], ~hidden.exists())
+
+    @property
+    def method_enum(self) -> ReviewMethod:
+        return ReviewMethod(self.method)
+
+    @property
+    def status_enum(self) -> ReviewStatus:
+        return ReviewStatus(self.status)
+
+    @property
+    def is_completed(self) -> bool:
+        return self.status == ReviewStatus.COMPLETED.value
+
+    @property
+    def condition_labels(self) -> list[str]:
+        known = {c.value for c in Condition}
+        return [Condition(c).label for c in self.conditions if c in known]
+
+
+# --- learning bulletins --------------------------------------------------------------
+
+bulletin_branches = Table(
+    "bulletin_branch",
+    db.metadata,
+    Column("bulletin_id", ForeignKey("bulletin.id", ondelete="CASCADE"), primary_key=True),
+    Column("branch_id", ForeignKey("branch.id", ondelete="CASCADE"), primary_key=True),
+)
+
+bulletin_reviews = Table(
+    "bulletin_review",
+    db.metadata,
+    Column("bulletin_id", ForeignKey("bulletin.id", ondelete="CASCADE"), primary_key=True),
+    Column("review_id", ForeignKey("learning_review.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class BulletinRole(db.Model):  # type: ignore[name-defined,misc]
+    """A role a bulletin is written for (none at all: every role)."""
+
+    __tablename__ = "bulletin_role"
+
+    bulletin_id: Mapped[int] = mapped_column(
+        ForeignKey("bulletin.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+class Bulletin(db.Model):  # type: ignore[name-defined,misc]
+    """A short anonymised learning bulletin, written from one or more reviews and
+    sent to staff of some branches (and, optionally, some roles)."""
+
+    __tablename__ = "bulletin"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(120))
+    what_happened: Mapped[str] = mapped_column(Text)
+    what_learned: Mapped[str] = mapped_column(Text)
+    what_changes: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    version: Mapped[int] = mapped_column(default=1)
+
+    author: Mapped[User] = relationship(lazy="joined")
+    branches: Mapped[list[Branch]] = relationship(
+        secondary=bulletin_branches, lazy="selectin", order_by=Branch.code
+    )
+    role_rows: Mapped[list[BulletinRole]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by=BulletinRole.role
+    )
+    reviews: Mapped[list[LearningReview]] = relationship(
+        secondary=bulletin_reviews, lazy="selectin", order_by=LearningReview.id
+    )
+
+    __mapper_args__: dict[str, Any] = {"version_id_col": version}
+
+    @property
+    def roles(self) -> list[str]:
+        return [r.role for r in self.role_rows]
+
+    @property
+    def role_labels(self) -> list[str]:
+        return [Role(r).label for r in self.roles]
+
+    @classmethod
+    def audience(cls, user: User) -> ColumnElement[bool]:
+        """Bulletins written for `user`: one of their branches, and their role
+        (or every role)."""
+        ids = user.branch_ids
+        if not ids:
+            return false()
+        return cls.branches.any(Branch.id.in_(ids)) & or_(
+            ~cls.role_rows.any(), cls.role_rows.any(BulletinRole.role == user.role)
+        )
+
+    @classmethod
+    def carer_scope(cls, user: User) -> ColumnElement[bool]:
+        return cls.audience(user)
+
+    @classmethod
+    def staff_scope(cls, user: User) -> ColumnElement[bool]:
+        """Supervisors and managers see bulletins sent to any of their branches
+        (office: all of them)."""
+        if user.role == Role.OFFICE:
+            return true()
+        ids = user.branch_ids
+        return cls.branches.any(Branch.id.in_(ids)) if ids else false()
+
+
+class Acknowledgement(db.Model):  # type: ignore[name-defined,misc]
+    """A member of staff said they have read and understood a bulletin."""
+
+    __tablename__ = "bulletin_acknowledgement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bulletin_id: Mapped[int] = mapped_column(
+        ForeignKey("bulletin.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+    __table_args__ = (UniqueConstraint("bulletin_id", "user_id", name="uq_acknowledgement_once"),)
+
+
+class NoteKind(enum.StrEnum):
+    TEAM_DEBRIEF = "team_debrief"
+    SUPERVISION = "supervision"
+
+    @property
+    def label(self) -> str:
+        return {"team_debrief": "Team debrief", "supervision": "Supervision"}[self.value]
+
+
+briefing_attendees = Table(
+    "briefing_attendee",
+    db.metadata,
+    Column("note_id", ForeignKey("briefing_note.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class BriefingNote(db.Model):  # type: ignore[name-defined,misc]
+    """A team debrief or a supervision session, which may discuss a bulletin."""
+
+    __tablename__ = "briefing_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    held_on: Mapped[date] = mapped_column(Date)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    bulletin_id: Mapped[int | None] = mapped_column(ForeignKey("bulletin.id"), index=True)
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    branch: Mapped[Branch] = relationship(lazy="joined")
+    author: Mapped[User] = relationship(lazy="joined")
+    bulletin: Mapped[Bulletin | None] = relationship()
+    attendees: Mapped[list[User]] = relationship(
+        secondary=briefing_attendees, lazy="selectin", order_by=User.name
+    )
+
+    @classmethod
+    def carer_scope(cls, user: User) -> ColumnElement[bool]:
+        """A carer sees the notes of sessions they took part in."""
+        return cls.attendees.any(User.id == user.id)
+
+    @property
+    def kind_enum(self) -> NoteKind:
+        return NoteKind(self.kind)
+
+
+# --- case studies ----------------------------------------------------------------------
+
+
+class CaseStudy(db.Model):  # type: ignore[name-defined,misc]
+    """An anonymised account of learning in action, for tenders: drafted from an
+    incident, its review, actions and evidence, then edited by a manager."""
+
+    __tablename__ = "case_study"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incident.id"), index=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    event: Mapped[str] = mapped_column(Text, default="")
+    review_process: Mapped[str] = mapped_column(Text, default="")
+    action_taken: Mapped[str] = mapped_column(Text, default="")
+    what_changed: Mapped[str] = mapped_column(Text, default="")
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    incident: Mapped[Incident] = relationship(lazy="joined")
+    author: Mapped[User] = relationship()
+
+    __mapper_args__: dict[str, Any] = {"version_id_col": version}
+
+    @classmethod
+    def carer_scope(cls, user: User) -> ColumnElement[bool]:  # noqa: ARG003
+        return false()

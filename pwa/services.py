@@ -33,10 +33,10 @@ SHELL_ASSETS = [
     "js/app.js",
     *OUTBOX_SCRIPTS,
     "js/offline/page.js",
-    # The spot-check form's own script (progress, notes, its "now"): the kept
-    # blank forms name it, so it must be on the phone too.
+    # The forms' own scripts (the spot check's progress and notes, the incident
+    # form's reveals and rows): the kept blank forms name them, so they must be
+    # on the phone too. (The worker also keeps any other file a kept page names.)
     "js/audit-form.js",
-    # Likewise the incident form's script.
     "js/incident-form.js",
     "icons/icon.svg",
     "icons/icon-192.png",
@@ -47,7 +47,9 @@ SHELL_ASSETS = [
 # Pages a carer or supervisor must be able to open with no signal: the blank
 # forms and the outbox. Cached per signed-in user (the forms list the people of
 # their branch) and only those this app actually serves.
-OFFLINE_PAGE_CANDIDATES = ["/incidents/new", "/audits/new", "/outbox"]
+# "/bulletins": learning bulletins are anonymised by rule (no names, initials or
+# references), so the list, with each bulletin's text, can be read with no signal.
+OFFLINE_PAGE_CANDIDATES = ["/incidents/new", "/audits/new", "/outbox", "/bulletins"]
 
 WORKER_SOURCE = settings.ROOT / "service-worker.js"
 

@@ -26,11 +26,25 @@ def json_body(request: Request) -> Any:
     except UnicodeDecodeError:
         raise BadBody(400, "The body is not valid UTF-8.") from None
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        body = json.loads(text, parse_constant=_reject_constant)
     except (json.JSONDecodeError, ValueError) as exc:
         raise BadBody(400, f"The body is not valid JSON: {exc}.") from None
     except RecursionError:
         raise BadBody(400, "The body is nested too deeply.") from None
+    if _has_nul(body):
+        # PostgreSQL cannot store U+0000 in text.
+        raise BadBody(422, "Text cannot contain the null character (\\u0000).")
+    return body
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def _reject_constant(name: str) -> Any:

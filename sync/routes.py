@@ -2,28 +2,37 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 
 from audits import services as audits
 from audits.schemas import AuditInSchema, AuditOutSchema, AuditReceiptSchema
+from core.errors import IdConflict, Invalid, NotAllowed, OutOfScope
 from core.forms import flatten_errors
 from incidents import services as incidents
 from incidents.schemas import IncidentInSchema, IncidentOutSchema, IncidentReceiptSchema
+from learning import services as learning
+from learning.schemas import AcknowledgementInSchema, ActionOutSchema
 from sync.http import BadBody, errors_response, message_response, object_body
+from sync.openapi import build_spec
+from sync.schemas import AcknowledgementOutSchema, SessionSchema
 from sync.services import reference_for
 
 bp = Blueprint("sync", __name__, url_prefix="/api/v1")
 
 MAX_PAGE = 100
+# page_of_incidents and its kind: (user, limit, cursor) -> (records, next cursor).
+PageOf = Callable[[Any, int, str | None], tuple[Sequence[Any], str | None]]
 
 
 @bp.errorhandler(BadBody)
@@ -43,11 +52,10 @@ def _own_version(record: Any, schema: Any) -> dict[str, Any]:
 @login_required
 def session_info() -> Any:
     """Who is signed in, and the CSRF token every API write must carry."""
-    user = current_user
-    return {
-        "user": {"id": user.id, "email": user.email, "name": user.name, "role": user.role},
-        "csrf_token": generate_csrf(),
-    }
+    answer: dict[str, Any] = SessionSchema().dump(
+        {"user": current_user, "csrf_token": generate_csrf()}
+    )
+    return answer
 
 
 def _limit() -> int | ResponseReturnValue:
@@ -56,6 +64,19 @@ def _limit() -> int | ResponseReturnValue:
     if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= MAX_PAGE:
         return errors_response({"limit": [f"limit must be a whole number from 1 to {MAX_PAGE}."]})
     return int(raw)
+
+
+def _page(page_of: PageOf, schema: Schema) -> ResponseReturnValue:
+    """`?limit=N&cursor=C`: one page of `page_of`'s records within the caller's
+    scope, and the cursor of the next page (null on the last)."""
+    limit = _limit()
+    if not isinstance(limit, int):
+        return limit
+    try:
+        items, next_cursor = page_of(current_user, limit, request.args.get("cursor") or None)
+    except Invalid as err:
+        return errors_response(err.errors)
+    return {"items": schema.dump(items, many=True), "next": next_cursor}
 
 
 @bp.post("/incidents")
@@ -68,13 +89,13 @@ def create_incident() -> ResponseReturnValue:
         return errors_response(flatten_errors(err.messages))
     try:
         receipt = incidents.create_incident(current_user, data)
-    except incidents.NotAllowed:
+    except NotAllowed:
         return message_response(403, "Your role cannot report incidents.")
-    except incidents.OutOfScope:
+    except OutOfScope:
         return message_response(404, "That person is not one of the people you support.")
-    except incidents.InvalidIncident as err:
+    except Invalid as err:
         return errors_response(err.errors)
-    except incidents.IdConflict as err:
+    except IdConflict as err:
         return message_response(
             409,
             "An entry with this id was already received with different content.",
@@ -88,16 +109,7 @@ def create_incident() -> ResponseReturnValue:
 @bp.get("/incidents")
 @login_required
 def list_incidents() -> ResponseReturnValue:
-    limit = _limit()
-    if not isinstance(limit, int):
-        return limit
-    try:
-        items, next_cursor = incidents.page_of_incidents(
-            current_user, limit, request.args.get("cursor") or None
-        )
-    except incidents.InvalidIncident as err:
-        return errors_response(err.errors)
-    return {"items": IncidentOutSchema(many=True).dump(items), "next": next_cursor}
+    return _page(incidents.page_of_incidents, IncidentOutSchema())
 
 
 @bp.get("/incidents/<incident_id>")
@@ -105,7 +117,7 @@ def list_incidents() -> ResponseReturnValue:
 def get_incident(incident_id: str) -> ResponseReturnValue:
     try:
         incident = incidents.get_incident(current_user, incident_id)
-    except incidents.OutOfScope:
+    except OutOfScope:
         return message_response(404, "No such incident.")
     record: dict[str, Any] = IncidentOutSchema().dump(incident)
     return record
@@ -124,13 +136,13 @@ def create_audit() -> ResponseReturnValue:
         return errors_response(flatten_errors(err.messages))
     try:
         receipt = audits.create_audit(current_user, data)
-    except audits.NotAllowed:
+    except NotAllowed:
         return message_response(403, "Your role cannot record spot checks.")
-    except audits.OutOfScope:
+    except OutOfScope:
         return message_response(404, "That person is not one of the people you support.")
-    except audits.Invalid as err:
+    except Invalid as err:
         return errors_response(err.errors)
-    except audits.IdConflict as err:
+    except IdConflict as err:
         return message_response(
             409,
             "A spot check with this id was already received with different content.",
@@ -143,16 +155,7 @@ def create_audit() -> ResponseReturnValue:
 @bp.get("/audits")
 @login_required
 def list_audits() -> ResponseReturnValue:
-    limit = _limit()
-    if not isinstance(limit, int):
-        return limit
-    try:
-        items, next_cursor = audits.page_of_audits(
-            current_user, limit, request.args.get("cursor") or None
-        )
-    except audits.Invalid as err:
-        return errors_response(err.errors)
-    return {"items": AuditOutSchema(many=True).dump(items), "next": next_cursor}
+    return _page(audits.page_of_audits, AuditOutSchema())
 
 
 @bp.get("/audits/<audit_id>")
@@ -160,10 +163,46 @@ def list_audits() -> ResponseReturnValue:
 def get_audit(audit_id: str) -> ResponseReturnValue:
     try:
         audit = audits.get_audit(current_user, audit_id)
-    except audits.OutOfScope:
+    except OutOfScope:
         return message_response(404, "No such spot check.")
     record: dict[str, Any] = AuditOutSchema().dump(audit)
     return record
+
+
+# --- actions ---------------------------------------------------------------------
+
+
+@bp.get("/actions")
+@login_required
+def list_actions() -> ResponseReturnValue:
+    """Actions within scope, newest first (CONTRACT.md)."""
+    return _page(learning.page_of_actions, ActionOutSchema())
+
+
+# --- learning bulletins ---------------------------------------------------------------
+
+
+@bp.post("/bulletins/<int:bulletin_id>/acknowledgements")
+@login_required
+def acknowledge_bulletin(bulletin_id: int) -> ResponseReturnValue:
+    """A reader confirms a bulletin, perhaps from a phone's outbox long after: the
+    answer names the entry's id, and confirming again is 200 with the first time."""
+    body = object_body(request)
+    try:
+        data = AcknowledgementInSchema().load(body)
+    except ValidationError as err:
+        return errors_response(flatten_errors(err.messages))
+    try:
+        bulletin = learning.get_bulletin(current_user, bulletin_id)
+        ack, created = learning.record_acknowledgement(current_user, bulletin, data["read_at"])
+    except OutOfScope:
+        return message_response(404, "No such bulletin.")
+    except NotAllowed:
+        return message_response(403, "This bulletin was not written for you.")
+    answer = AcknowledgementOutSchema().dump(
+        {"id": str(data["id"]), "bulletin": bulletin.id, "read_at": ack.at}
+    )
+    return answer, 201 if created else 200
 
 
 # --- reference data ---------------------------------------------------------------
@@ -178,3 +217,17 @@ def reference() -> ResponseReturnValue:
     response = Response(payload, mimetype="application/json")
     response.set_etag(hashlib.sha256(payload.encode()).hexdigest()[:32])
     return response.make_conditional(request)
+
+
+# --- the description of all of the above ----------------------------------------------
+
+
+@bp.get("/openapi.json")
+def openapi() -> ResponseReturnValue:
+    """The OpenAPI document (public: it describes the API, holds no data)."""
+    return _openapi_document()
+
+
+@functools.cache
+def _openapi_document() -> dict[str, Any]:
+    return build_spec()

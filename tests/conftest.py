@@ -12,7 +12,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Iterator
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,6 +92,20 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
     return app
 
 
+def _give_up_after(seconds: float) -> Callable[[int, int, int], None]:
+    """A backup progress callback that ends the copy with a clear error when the
+    live database stays locked: SQLite's backup otherwise retries for ever."""
+    deadline = time.monotonic() + seconds
+
+    def progress(status: int, remaining: int, total: int) -> None:
+        if status in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) and time.monotonic() > deadline:
+            raise TimeoutError(
+                f"the test database stayed locked for {seconds:.0f} s (a request still open?)"
+            )
+
+    return progress
+
+
 def _empty_database(app: Flask) -> None:
     template = app.extensions["candour_test_template"]
     with app.app_context():
@@ -97,9 +113,15 @@ def _empty_database(app: Flask) -> None:
             db.session.remove()
             db.engine.dispose()
             live = Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
-            for suffix in ("-wal", "-shm"):
-                Path(f"{live}{suffix}").unlink(missing_ok=True)
-            shutil.copy(template, live)
+            # Through SQLite's backup API, not by replacing the files: a connection
+            # the live server still holds then sees a whole database, never a file
+            # deleted under it ("disk I/O error").
+            source, target = sqlite3.connect(template), sqlite3.connect(live)
+            try:
+                source.backup(target, sleep=0.05, progress=_give_up_after(30))
+            finally:
+                source.close()
+                target.close()
         else:
             tables = [t.name for t in db.metadata.sorted_tables]
             # TRUNCATE fires no row triggers, so the append-only trail can be emptied

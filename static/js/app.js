@@ -13,6 +13,57 @@
   focusErrorSummary(document);
   document.body.addEventListener('htmx:afterSwap', (event) => focusErrorSummary(event.detail.target));
 
+  // An htmx request that fails must never look like a tap that did nothing:
+  // say plainly what happened, next to the form, and that nothing was changed.
+  const PROBLEMS = {
+    offline: 'That did not go through because there is no signal. Nothing was changed: try again when you have signal.',
+    401: 'You have been signed out. Sign in again, then try once more.',
+    403: 'You cannot do that with your account.',
+    404: 'That record is not there any more, or you cannot see it.',
+    409: 'Someone else changed this meanwhile. Reload the page to see the latest version.',
+    413: 'That is too much to send at once. Shorten the text and try again.',
+    429: 'Too many tries in a short time. Wait a minute, then try again.',
+    server: 'Something went wrong on our side. Nothing was changed: please try again.',
+  };
+
+  // The message sits just before the form (or the element) that made the request.
+  function anchorOf(elt) {
+    return (elt && elt.closest && elt.closest('form')) || elt;
+  }
+
+  function clearProblem(elt) {
+    const anchor = anchorOf(elt);
+    const box = anchor && anchor.previousElementSibling;
+    if (box && box.hasAttribute('data-request-problem')) box.remove();
+  }
+
+  function showProblem(elt, text) {
+    const anchor = anchorOf(elt);
+    if (!anchor || !anchor.parentNode) return;
+    clearProblem(elt);
+    const box = document.createElement('div');
+    box.className = 'nhsuk-warning-callout app-request-problem';
+    box.setAttribute('data-request-problem', '');
+    box.setAttribute('role', 'alert');
+    box.tabIndex = -1;
+    const p = document.createElement('p');
+    p.textContent = text;
+    box.appendChild(p);
+    anchor.parentNode.insertBefore(box, anchor);
+    box.focus();
+  }
+
+  document.body.addEventListener('htmx:beforeRequest', (event) => clearProblem(event.detail.elt));
+  document.body.addEventListener('htmx:sendError', (event) => {
+    // A form the outbox looks after keeps the entry on the phone and says so itself.
+    if (event.detail.elt && event.detail.elt.matches && event.detail.elt.matches('form[data-offline-form]')) return;
+    showProblem(event.detail.elt, PROBLEMS.offline);
+  });
+  document.body.addEventListener('htmx:responseError', (event) => {
+    const status = event.detail.xhr ? event.detail.xhr.status : 0;
+    showProblem(event.detail.elt, PROBLEMS[status] || PROBLEMS.server);
+  });
+
   if ('serviceWorker' in navigator) {
     window.addEventListener('load', () => {
       navigator.serviceWorker.register('/service-worker.js', { scope: '/' }).catch(() => {

@@ -13,8 +13,8 @@ from flask import Flask
 from werkzeug.datastructures import MultiDict
 
 from audits.models import Audit
-from audits.schemas import UK, audit_form_to_json
-from core.models import AuditEvent
+from audits.schemas import audit_form_to_json
+from core.models import UK, AuditEvent
 from extensions import db
 from learning.models import Action
 from tests.factories import audit_payload

@@ -9,6 +9,7 @@ from flask import Flask
 from audits import services
 from audits.demo import TEMPLATES, seed_templates
 from audits.models import AuditTemplate, AuditTemplateItem
+from core.errors import Invalid, NotAllowed
 from core.models import User
 from extensions import db
 from tests.factories import audit_payload
@@ -81,16 +82,16 @@ def test_starting_a_draft_twice_gives_the_same_draft(manager):
 
 def test_a_published_version_cannot_be_edited(manager):
     v1 = services.current_template(SLUG)
-    with pytest.raises(services.Invalid):
+    with pytest.raises(Invalid):
         services.update_item(manager, v1, "right-time", {"text": "Changed"})
-    with pytest.raises(services.Invalid):
+    with pytest.raises(Invalid):
         services.add_item(manager, v1, {"text": "New"})
 
 
 @pytest.mark.parametrize("key", ["supervisor", "office", "carer1"])
 def test_only_managers_edit_templates(templates, app_ctx, key):
     user = db.session.get_one(User, templates[key].id)
-    with pytest.raises(services.NotAllowed):
+    with pytest.raises(NotAllowed):
         services.start_draft(user, SLUG)
 
 
@@ -152,7 +153,7 @@ def test_a_new_template_is_a_draft_until_published(manager):
     template = services.create_template(manager, {"title": "Moving and handling", "pass_mark": 90})
     assert template.slug == "moving-and-handling"
     assert services.current_template("moving-and-handling") is None
-    with pytest.raises(services.Invalid):
+    with pytest.raises(Invalid):
         services.publish(manager, template)  # no questions yet
     services.add_item(manager, template, {"text": "Hoist sling checked before use"})
     services.publish(manager, template)
@@ -160,7 +161,7 @@ def test_a_new_template_is_a_draft_until_published(manager):
 
 
 def test_template_names_are_unique(manager):
-    with pytest.raises(services.Invalid) as err:
+    with pytest.raises(Invalid) as err:
         services.create_template(manager, {"title": "Medication spot check"})
     assert "slug" in err.value.errors
 

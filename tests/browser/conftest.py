@@ -11,12 +11,14 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from extensions import db
 from tests.conftest import IN_CI, PASSWORD
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -58,10 +60,15 @@ class LiveServer:
         self.port = 0
         self.in_flight = 0
         self._lock = threading.Lock()
+        # Paths the server answers 503 for (a server in trouble), set by a test.
+        self.refused: set[str] = set()
 
     def _counted(self, environ: Any, start_response: Any) -> Any:
         """The app, counting requests being answered (a browser's service worker
         keeps talking after a test ends)."""
+        if environ.get("PATH_INFO") in self.refused:
+            start_response("503 Service Unavailable", [("Content-Type", "application/json")])
+            return [b'{"error": "The server is busy (a test made it so)."}']
         with self._lock:
             self.in_flight += 1
         try:
@@ -74,6 +81,17 @@ class LiveServer:
         deadline = time.monotonic() + timeout
         while self.in_flight and time.monotonic() < deadline:
             time.sleep(0.02)
+
+    @contextmanager
+    def refusing(self, path: str) -> Iterator[None]:
+        """The server answers 503 to `path` inside the block: trouble on the
+        server's side, made without intercepting the browser's requests (which
+        would also stop a service worker's own requests on their way)."""
+        self.refused.add(path)
+        try:
+            yield
+        finally:
+            self.refused.discard(path)
 
     def start(self) -> None:
         self.server = make_server("127.0.0.1", self.port, self._counted, threaded=True)
@@ -140,3 +158,77 @@ def sign_in(page: Any, email: str, password: str = PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/")
+
+
+# The two screens every page must work on: a cheap phone and an office monitor.
+SCREENS = {"phone": {"width": 360, "height": 740}, "office": {"width": 1280, "height": 800}}
+
+
+@pytest.fixture
+def screen(
+    request: pytest.FixtureRequest, browser: Any, browser_context_args: dict[str, Any]
+) -> Iterator[tuple[str, Any, list[str]]]:
+    """(name, page, Content-Security-Policy violations) on the screen named by
+    indirect parametrisation: @pytest.mark.parametrize("screen", [...], indirect=True)."""
+    name = request.param
+    args = {**browser_context_args, "viewport": SCREENS[name]}
+    if name == "office":
+        args.update(is_mobile=False, has_touch=False)
+    context = browser.new_context(**args)
+    page = context.new_page()
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
+    yield name, page, violations
+    context.close()
+
+
+@pytest.fixture
+def world(app: Flask, live: Any) -> dict[str, Any]:
+    """One of everything the learning pages show (a live server over the demo
+    staff, with an incident, a completed and a thematic review, an action, a
+    bulletin and a case study)."""
+    from learning import services
+    from tests.learning.conftest import add_action, complete_review, make_incident
+
+    def _user(key: str) -> Any:
+        from core.models import User
+
+        return db.session.scalar(db.select(User).where(User.email == f"{key}@example.com"))
+
+    with app.app_context():
+        manager, carer = _user("manager"), _user("carer1")
+        incident = make_incident(carer, category="fall", person_ref="P-0003")
+        others = [make_incident(carer, category="fall", person_ref="P-0003") for _ in range(2)]
+        review = complete_review(manager, [incident], "root_cause")
+        thematic = services.start_review(
+            manager, "thematic", [incident.id] + [o.id for o in others]
+        )
+        action = add_action(
+            manager, "review", str(review.id), title="Remind staff about night checks", owner=carer
+        )
+        bulletin = services.new_bulletin(
+            manager,
+            {
+                "title": "Small falls are a warning",
+                "what_happened": "Three small falls in ten days.",
+                "what_learned": "Footwear and the bathroom mat mattered most.",
+                "what_changes": "New slippers and a non-slip mat; spot checks at night.",
+                "branch_ids": [incident.branch_id],
+                "roles": [],
+                "review_ids": [review.id],
+            },
+        )
+        case_study = services.draft_case_study(manager, incident.id)
+        ids = {
+            "incident": incident.id,
+            "review": review.id,
+            "thematic": thematic.id,
+            "action": action.id,
+            "bulletin": bulletin.id,
+            "case_study": case_study.id,
+        }
+        db.session.remove()
+        return ids

@@ -47,7 +47,7 @@ def open_ready(page: Page, path: str = FORM) -> None:
     page.wait_for_function(FORMS_READY)
 
 
-def wait_until(page: Page, check: Callable[[], Any], timeout: float = 15, what: str = "") -> Any:
+def wait_until(page: Page, check: Callable[[], Any], timeout: float = 45, what: str = "") -> Any:
     """Poll without blocking Playwright's event loop (route handlers keep running)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -228,6 +228,25 @@ def watch_api(context: BrowserContext, wire: Wire, path: str = API) -> None:
     context.route(re.compile(rf".*{re.escape(path)}$"), handle)
 
 
+# --- the outbox's lock ---------------------------------------------------------------------
+
+# A browser without the Web Locks API: the outbox is held by a lease in IndexedDB.
+NO_WEB_LOCKS = "Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined });"
+
+
+def hold_the_outbox(page: Page) -> None:
+    """Hold the outbox's Web Lock as another window or the worker sending would,
+    until let_go_of_the_outbox; returns once it is held."""
+    page.evaluate(
+        """() => new Promise((held) => navigator.locks.request('candour-outbox-replay',
+             () => new Promise((resolve) => { window.letGoOfOutbox = resolve; held(); })))"""
+    )
+
+
+def let_go_of_the_outbox(page: Page) -> None:
+    page.evaluate("window.letGoOfOutbox()")
+
+
 # --- the service worker by CDP --------------------------------------------------------------
 
 
@@ -238,6 +257,19 @@ class Worker:
         self.page = page
         self.cdp: CDPSession = page.context.new_cdp_session(page)
         self.registrations: list[str] = []
+        # Each worker version's latest state as Chromium reports it (for failures).
+        self.versions: dict[str, dict[str, Any]] = {}
+        self.cdp.on(
+            "ServiceWorker.workerVersionUpdated",
+            lambda event: self.versions.update(
+                {
+                    v["versionId"]: {
+                        k: v.get(k) for k in ("status", "runningStatus", "controlledClients")
+                    }
+                    for v in event["versions"]
+                }
+            ),
+        )
         self.cdp.on(
             "ServiceWorker.workerRegistrationUpdated",
             lambda event: self.registrations.extend(
@@ -259,15 +291,55 @@ class Worker:
             },
         )
 
-    def version(self) -> str:
+    def version(self, timeout_ms: int = 5000) -> str | None:
+        """The version the controlling worker reports, or None when no worker
+        answers in time: a worker being replaced can drop the message, and an
+        unanswered promise would hold the test for ever."""
         return self.page.evaluate(  # type: ignore[no-any-return]
-            """() => new Promise(resolve => {
-                 navigator.serviceWorker.addEventListener('message', function on(e) {
+            """timeoutMs => new Promise(resolve => {
+                 const controller = navigator.serviceWorker.controller;
+                 if (!controller) { resolve(null); return; }
+                 const timer = setTimeout(() => {
+                   navigator.serviceWorker.removeEventListener('message', on);
+                   resolve(null);
+                 }, timeoutMs);
+                 function on(e) {
                    if (e.data && e.data.type === 'version') {
+                     clearTimeout(timer);
                      navigator.serviceWorker.removeEventListener('message', on);
                      resolve(e.data.version);
                    }
-                 });
-                 navigator.serviceWorker.controller.postMessage({type: 'version'});
-               })"""
+                 }
+                 navigator.serviceWorker.addEventListener('message', on);
+                 controller.postMessage({type: 'version'});
+               })""",
+            timeout_ms,
+        )
+
+    def states(self) -> str:
+        """What Chromium and the page say of the workers, for a failure message."""
+        page_view = self.page.evaluate(
+            """() => Promise.race([
+                 navigator.serviceWorker.getRegistration().then(r => r && {
+                   active: r.active && r.active.state,
+                   waiting: r.waiting && r.waiting.state,
+                   installing: r.installing && r.installing.state,
+                   controller: Boolean(navigator.serviceWorker.controller),
+                 }),
+                 new Promise(resolve => setTimeout(() => resolve('no answer'), 3000)),
+               ])"""
+        )
+        return f"page: {page_view}; chromium: {self.versions}"
+
+    def check_for_update(self, timeout_ms: int = 15000) -> None:
+        """Ask the browser to look for a new worker, as a visit does. Bounded: the
+        update's promise waits for the new worker's install, which has no limit
+        of its own short of Chromium's minutes."""
+        self.page.evaluate(
+            """timeoutMs => Promise.race([
+                 navigator.serviceWorker.getRegistration()
+                   .then(r => r && r.update()).then(() => 'checked', () => 'failed'),
+                 new Promise(resolve => setTimeout(() => resolve('still installing'), timeoutMs)),
+               ])""",
+            timeout_ms,
         )

@@ -203,6 +203,37 @@ def test_spot_check_made_offline_arrives_once_with_its_actions_and_a_reaudit_ver
     manager_context.close()
 
 
+def test_a_half_done_spot_check_survives_the_app_closing_with_no_signal(
+    app: Flask, page: Page, live, templates
+):
+    sign_in(page, "supervisor@example.com")
+    open_ready(page, "/audits/new/medication-spot-check")
+    page.context.set_offline(True)
+    page.reload()
+    page.wait_for_function(FORMS_READY)
+    page.get_by_label("Who are you observing?").select_option(label="Ben Carer (Carer)")
+    _answer_label(page, 0, "yes").click()
+    _answer_label(page, 2, "no").click()
+    page.locator("#field-answers-2-note").fill(FAILED["right-dose"])
+    page.wait_for_function(
+        "() => Boolean(document.querySelector('form[data-offline-form]').dataset.draftSaved)"
+    )
+    context = page.context
+    page.close()  # the phone closes the app
+
+    again = context.new_page()
+    again.goto("/audits/new/medication-spot-check")
+    again.wait_for_function(FORMS_READY)
+    expect(again.get_by_text("We kept what you had typed")).to_be_visible()
+    expect(again.locator("#field-answers-0-answer")).to_be_checked()
+    expect(again.locator("#field-answers-2-answer-no")).to_be_checked()
+    expect(again.locator("#field-answers-2-note")).to_have_value(FAILED["right-dose"])
+    expect(again.get_by_label("Who are you observing?")).to_have_value(str(templates["carer2"].id))
+    expect(again.locator("[data-progress]")).to_contain_text("2 of 10 answered")
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Audit.id))) == 0
+
+
 def test_the_carer_reads_their_feedback_and_acknowledges_it(
     app: Flask, page: Page, live, templates
 ):

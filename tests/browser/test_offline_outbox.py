@@ -10,12 +10,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, LiveServer, sign_in
 from tests.browser.offline_support import (
     FORM,
+    NO_WEB_LOCKS,
     SAVED,
     SEND,
     Wire,
@@ -25,6 +27,8 @@ from tests.browser.offline_support import (
     device_ids,
     device_meta,
     fill_quickly,
+    hold_the_outbox,
+    let_go_of_the_outbox,
     open_ready,
     receipts,
     save_offline,
@@ -131,6 +135,84 @@ def test_retry_after_is_honoured_before_the_next_try(page: Page, live: LiveServe
     _sent(page, app, 1)
     assert len(times) == 2
     assert times[1] - times[0] >= 3.0  # not before the server said
+    assert_device_matches_server(page, app, {made})
+
+
+def test_send_now_waits_as_long_as_the_server_asked(page: Page, live: LiveServer, app: Flask):
+    [made] = _offline_with(page, 1)
+    wire = Wire()
+
+    def busy_once(route: Route, n: int) -> bool:
+        if n == 0:
+            route.fulfill(status=429, headers={"Retry-After": "6"}, body="Slow down")
+            return True
+        return False
+
+    wire.fault = busy_once
+    watch_api(page.context, wire)
+    page.context.set_offline(False)
+    wait_until(page, lambda: device_entries(page)[0]["attempts"] >= 1, what="a first try")
+    assert device_meta(page, "backoff")["retryAfterUntil"]
+    page.goto("/outbox")
+    page.get_by_role("button", name="Send now").click()
+    expect(page.locator("[data-outbox-progress]")).to_contain_text(
+        "The server asked us to wait: we will try again at"
+    )
+    assert len(wire.posts) == 1  # "Send now" did not go before the server said
+    _sent(page, app, 1)  # the page's timer tries again once the wait is over
+    assert len(wire.posts) == 2
+    assert_device_matches_server(page, app, {made})
+
+
+@pytest.mark.parametrize("timeout_signal", ["AbortSignal.timeout", "no AbortSignal.timeout"])
+def test_send_now_while_another_window_sends_waits_its_turn(
+    page: Page, live: LiveServer, app: Flask, timeout_signal: str
+):
+    if timeout_signal.startswith("no "):  # Safari 15.4 and 15.5 have Web Locks without it
+        page.context.add_init_script("delete AbortSignal.timeout;")
+    [made] = _offline_with(page, 1)
+    assert page.evaluate("typeof AbortSignal.timeout") == (
+        "undefined" if timeout_signal.startswith("no ") else "function"
+    )
+    page.goto("/outbox")
+    # Another window (or the worker) holds the outbox while this one is tapped.
+    hold_the_outbox(page)
+    page.context.set_offline(False)
+    page.get_by_role("button", name="Send now").click()
+    expect(page.locator("[data-outbox-progress]")).to_have_text("Sending…")
+    page.wait_for_timeout(1500)  # the tap waits its turn: nothing sent twice meanwhile
+    expect(page.locator("[data-outbox-progress]")).to_have_text("Sending…")
+    assert server_incidents(app) == {}
+    let_go_of_the_outbox(page)
+    expect(page.locator("[data-outbox-progress]")).to_have_text(
+        "Sent 1 report. Nothing is waiting."
+    )
+    _sent(page, app, 1)
+    assert_device_matches_server(page, app, {made})
+
+
+def test_a_page_unloaded_mid_send_does_not_hold_up_the_outbox(
+    page: Page, live: LiveServer, app: Flask
+):
+    # Without Web Locks the outbox is held by a lease in IndexedDB, which a page
+    # unloaded mid-send cannot let go of; its tab's next page does.
+    page.context.add_init_script(NO_WEB_LOCKS)
+    [made] = _offline_with(page, 1)
+    page.evaluate(
+        """async (id) => {
+             const { store, page } = CandourOffline;
+             const gone = page.owner + '#unloaded';
+             const pause = () => new Promise((resolve) => setTimeout(resolve, 100));
+             // (after this page's own try with no signal has let go)
+             while (!(await store.takeReplayLease(gone, Date.now()))) await pause();
+             while (!(await store.claim(id, gone, Date.now()))) await pause();
+           }""",
+        made,
+    )
+    assert device_meta(page, "replay-lease")["owner"].endswith("#unloaded")
+    page.context.set_offline(False)
+    page.reload()  # the same tab's next page
+    _sent(page, app, 1)  # well before the leases would run out (a minute)
     assert_device_matches_server(page, app, {made})
 
 
@@ -376,6 +458,7 @@ def test_record_pages_and_lists_are_never_kept_on_the_phone(
         "/incidents/new",
         "/audits/new",
         "/outbox",
+        "/bulletins",  # anonymised learning, kept for reading with no signal
         "/api/v1/reference",
     }
     page.context.set_offline(True)
@@ -474,3 +557,47 @@ def test_background_sync_sends_with_no_page_of_the_app_open(
     page.goto("/outbox")
     expect(page.locator("[data-outbox-empty]")).to_be_visible()
     assert_device_matches_server(page, app, set(made))
+
+
+def test_reference_data_is_kept_for_the_user_and_served_with_no_signal(
+    page: Page, live: LiveServer, app: Flask, templates: Any
+):
+    sign_in(page, "supervisor@example.com")
+    open_ready(page, "/audits/new/medication-spot-check")
+    page.context.set_offline(True)
+    reference = page.evaluate("fetch('/api/v1/reference').then(r => r.json())")
+    assert "medication-spot-check" in {t["slug"] for t in reference["audit_templates"]}
+    assert {p["ref"] for p in reference["people"]} == {f"P-{n:04d}" for n in range(1, 11)}
+
+
+def test_the_first_save_asks_the_browser_to_keep_the_outbox(page: Page, live: LiveServer):
+    _offline_with(page, 1)
+    persist = wait_until(page, lambda: device_meta(page, "persist"), what="persist()")
+    assert persist["granted"] in (True, False)
+    expect(page.locator("html")).to_have_attribute("data-outbox-total", "1")
+
+
+def test_every_file_a_kept_form_names_is_on_the_phone(page: Page, live: LiveServer):
+    sign_in(page, "carer1@example.com")
+    open_ready(page)
+    missing = page.evaluate(
+        """async () => {
+             const names = [...document.querySelectorAll('script[src], link[rel=stylesheet]')]
+               .map(el => el.getAttribute('src') || el.getAttribute('href'));
+             const shell = (await caches.keys()).find(n => n.startsWith('candour-shell-'));
+             const cache = await caches.open(shell);
+             const out = [];
+             for (const url of names) if (!(await cache.match(url))) out.push(url);
+             return out;
+           }"""
+    )
+    assert missing == []
+    # And with no signal (and no help from the browser's own cache) the form's
+    # script still runs: only one "who was told" row shows until another is added.
+    page.context.set_offline(True)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+    page.reload()
+    page.wait_for_function("() => document.documentElement.dataset.offlineForms === 'ready'")
+    expect(page.locator("[data-informed-row]")).to_have_count(1)
+    expect(page.get_by_role("button", name="Add someone else")).to_be_visible()

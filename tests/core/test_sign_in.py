@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+from datetime import timedelta
 
 import pytest
 from flask import Flask
 
-from core.models import AuditEvent, LoginFailure, User
-from core.services import ACCOUNT_INACTIVE, SIGN_IN_FAILED, TOO_MANY_ATTEMPTS
+from core.models import AuditEvent, LoginFailure, SignInSession, User
+from core.services import ACCOUNT_INACTIVE, SIGN_IN_FAILED, SIGN_IN_MAX_AGE, TOO_MANY_ATTEMPTS
 from extensions import db
 from tests.conftest import PASSWORD, Client
 
@@ -199,3 +201,65 @@ def test_passwords_are_stored_as_argon2id(app_ctx, staff):
     for user in staff.values():
         assert re.match(r"^\$argon2id\$v=19\$", user.password_hash)
         assert PASSWORD not in user.password_hash
+
+
+def _session_cookie(c: Client) -> tuple[str, str]:
+    jar = c.http._cookies  # werkzeug's cookie store: (domain, path, name) -> Cookie
+    key = next(k for k in jar if k[2] == "session")
+    return key[0] or "localhost", jar[key].value
+
+
+def test_a_cookie_copied_before_sign_out_signs_nobody_in_after_it(sign_in):
+    carer = sign_in("carer1")
+    domain, copied = _session_cookie(carer)
+    carer.refresh_csrf()
+    assert carer.post_form("/logout", {}).status_code == 302
+
+    # The copy is still a validly signed cookie: only the server can refuse it.
+    carer.http.set_cookie("session", copied, domain=domain)
+    assert carer.get("/api/v1/session").status_code == 401
+    assert carer.get("/").status_code == 302
+
+
+def test_signing_out_on_one_phone_leaves_the_other_signed_in(sign_in):
+    first, second = sign_in("carer1"), sign_in("carer1")
+    first.refresh_csrf()
+    first.post_form("/logout", {})
+    assert first.get("/").status_code == 302
+    assert second.get("/").status_code == 200
+
+
+def test_the_cookie_names_a_sign_in_whose_token_is_kept_only_hashed(app: Flask, sign_in):
+    carer = sign_in("carer1")
+    carer.refresh_csrf()  # the token is in the session cookie, read back by the app
+    with app.test_request_context():
+        from flask import current_app
+
+        interface = current_app.session_interface
+        serializer = interface.get_signing_serializer(current_app)  # type: ignore[attr-defined]
+        token = serializer.loads(_session_cookie(carer)[1])["_user_id"]
+        rows = db.session.scalars(db.select(SignInSession)).all()
+    assert [r.token_hash for r in rows] == [hashlib.sha256(token.encode()).hexdigest()]
+    assert all(token not in (r.token_hash, r.address, r.user_agent) for r in rows)
+
+
+def test_a_sign_in_older_than_the_longest_allowed_signs_nobody_in(app: Flask, sign_in):
+    carer = sign_in("carer1")
+    with app.app_context():
+        row = db.session.scalars(db.select(SignInSession)).one()
+        row.started_at = row.started_at - SIGN_IN_MAX_AGE - timedelta(minutes=1)
+        db.session.commit()
+    assert carer.get("/").status_code == 302
+
+
+def test_ended_and_too_old_sign_ins_are_pruned_at_the_next_sign_in(app: Flask, sign_in):
+    first = sign_in("carer1")
+    first.refresh_csrf()
+    first.post_form("/logout", {})
+    with app.app_context():
+        ended = db.session.scalars(db.select(SignInSession)).one()
+        ended.ended_at = ended.ended_at - timedelta(days=2)
+        db.session.commit()
+    sign_in("carer1")
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(SignInSession.id))) == 1

@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from core.models import AuditEvent
+from core.models import UK, AuditEvent
 from extensions import db
-from incidents.duties import UK
 from incidents.models import Incident, IncidentDecision
 from tests.factories import incident_payload, iso
 

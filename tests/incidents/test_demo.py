@@ -9,8 +9,8 @@ from typing import Any
 from flask import Flask
 
 from app import create_app
+from core.models import UK, Team, User
 from extensions import db
-from incidents.duties import UK
 from incidents.models import Incident, IncidentDecision
 
 
@@ -112,3 +112,27 @@ def test_a_negative_count_is_refused(tmp_path: Path):
     )
     assert result.exit_code == 2
     assert "--incidents" in result.output
+
+
+def test_demo_branches_have_two_teams_and_incidents_carry_the_reporters_team(tmp_path: Path):
+    app = _app(tmp_path / "teams.db")
+    runner = app.test_cli_runner()
+    for _ in range(2):  # safe to run twice: no second set of teams
+        result = runner.invoke(
+            args=["seed-demo", "--password", "demo-password-1", "--incidents", "30", "--seed", "4"]
+        )
+        assert result.exit_code == 0, result.output
+    with app.app_context():
+        teams = {(t.branch.code, t.name) for t in db.session.scalars(db.select(Team))}
+        assert sorted(code for code, _ in teams) == ["NORTH", "NORTH", "SOUTH", "SOUTH"]
+        carers = db.session.scalars(db.select(User).where(User.role == "carer"))
+        assert all(c.team is not None and c.team.branch_id == c.branches[0].id for c in carers)
+        incidents = list(db.session.scalars(db.select(Incident)))
+        assert incidents
+        for incident in incidents:
+            team = incident.author.team
+            expected = team.id if team and team.branch_id == incident.branch_id else None
+            assert incident.team_id == expected
+        assert any(i.team_id is not None for i in incidents)
+        db.session.remove()
+        db.engine.dispose()

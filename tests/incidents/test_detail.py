@@ -369,6 +369,7 @@ def test_closing_and_reopening_are_named_in_the_timeline(sign_in, make_incident)
             **base,
             "version": "1",
             "status": "closed",
+            "no_review_reason": "Explained in full at triage.",
             "feedback": "Pharmacy now delivers a day early.",
         },
     )
@@ -395,6 +396,7 @@ def test_the_reporter_sees_when_it_was_closed(sign_in, make_incident):
             "harm": "none",
             "version": "1",
             "status": "closed",
+            "no_review_reason": "Explained in full at triage.",
             "feedback": "Thank you: the pack is checked at delivery now.",
         },
     )
@@ -417,6 +419,7 @@ def test_the_api_record_says_when_it_was_seen_closed_and_what_was_learned(sign_i
             "harm": "none",
             "version": "1",
             "status": "closed",
+            "no_review_reason": "Explained in full at triage.",
             "feedback": "Checked at delivery now.",
         },
     )

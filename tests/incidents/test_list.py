@@ -399,6 +399,7 @@ def test_carer_sees_questions_and_what_was_learned(app, sign_in, make_incident, 
             status="closed",
             reviewer_id=None,
             feedback="Doses are now read back at every handover.",
+            no_review_reason="Explained in full at triage.",
         )
         db.session.remove()
     html = sign_in("carer1").get("/incidents").get_data(as_text=True)

@@ -6,26 +6,12 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
-from sqlalchemy import event
 
+from core import demo
+from core.models import Team
 from extensions import db
 from incidents.demo import seed_incidents
-
-
-def _statements(app: Flask, client, url: str) -> int:
-    seen = {"n": 0}
-
-    def count(*_):
-        seen["n"] += 1
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return seen["n"]
+from tests.helpers import statements_at_two_volumes, statements_for
 
 
 @pytest.mark.parametrize(
@@ -40,12 +26,36 @@ def _statements(app: Flask, client, url: str) -> int:
 )
 def test_statements_per_request_do_not_grow_with_volume(app: Flask, sign_in, who, url):
     client = sign_in(who)
+    few, many = statements_at_two_volumes(app, client, url)
+    assert many <= few + 1, (few, many)
+
+
+def _seed_teams(app: Flask) -> int:
+    """The demo teams; returns the id of "Town centre" (carer1 and the supervisor)."""
+    with app.app_context():
+        demo.seed_teams()
+        team_id = db.session.scalar(db.select(Team.id).where(Team.name == "Town centre"))
+        db.session.remove()
+    assert team_id is not None
+    return team_id
+
+
+def test_the_team_choices_cost_the_same_however_many_teams(app: Flask, sign_in):
+    # The list always asks for the teams in scope (one statement), so adding teams
+    # adds options to the select, never statements.
+    client = sign_in("manager")
     with app.app_context():
         seed_incidents(10, seed=3)
         db.session.commit()
-    few = _statements(app, client, url)
-    with app.app_context():
-        seed_incidents(80, seed=4)
-        db.session.commit()
-    many = _statements(app, client, url)
+    without_teams = statements_for(app, client, "/incidents")
+    _seed_teams(app)
+    assert statements_for(app, client, "/incidents") == without_teams
+
+
+@pytest.mark.parametrize("who", ["manager", "supervisor", "office"])
+def test_a_team_filtered_list_does_not_grow_with_volume(app: Flask, sign_in, who):
+    team_id = _seed_teams(app)
+    client = sign_in(who)
+    url = f"/incidents?team={team_id}"
+    few, many = statements_at_two_volumes(app, client, url)
     assert many <= few + 1, (few, many)

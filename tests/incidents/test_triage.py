@@ -4,12 +4,14 @@ change clinical fields or threshold decisions."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import update
 
+from core.errors import NotAllowed
 from core.models import AuditEvent, User
 from extensions import db
 from incidents import review
@@ -173,7 +175,11 @@ def test_closing_with_feedback_sets_closed_at_and_reopening_clears_it(
     manager = sign_in("manager")
     response = manager.post_form(
         f"/incidents/{incident_id}/triage",
-        triage_form(status="closed", feedback="Doses are read back at handover now."),
+        triage_form(
+            status="closed",
+            feedback="Doses are read back at handover now.",
+            no_review_reason="Explained in full at triage.",
+        ),
     )
     assert response.status_code == 303
     closed_at, feedback, feedback_at = read_incident(
@@ -505,6 +511,69 @@ def test_an_empty_chase_is_422(sign_in, make_incident, app):
     assert events(app, incident_id, "chase") == []
 
 
+# --- closing follows the learning package's closing rule -------------------------------------
+
+
+def test_closing_at_triage_needs_a_review_or_a_reason(sign_in, make_incident, read_incident):
+    incident_id = make_incident("carer1")
+    response = sign_in("manager").post_form(
+        f"/incidents/{incident_id}/triage", triage_form(status="closed", feedback="Learned.")
+    )
+    assert response.status_code == 422
+    assert "Complete a learning review first, or record why no review is needed." in (
+        response.get_data(as_text=True)
+    )
+    assert read_incident(incident_id, lambda i: (i.status, i.no_review_reason)) == (
+        "submitted",
+        None,
+    )
+
+
+def test_closing_at_triage_records_the_reason(app, sign_in, make_incident, read_incident):
+    incident_id = make_incident("carer1")
+    response = sign_in("manager").post_form(
+        f"/incidents/{incident_id}/triage",
+        triage_form(status="closed", feedback="Learned.", no_review_reason="A duplicate report."),
+    )
+    assert response.status_code == 303
+    assert read_incident(incident_id, lambda i: (i.status, i.no_review_reason)) == (
+        "closed",
+        "A duplicate report.",
+    )
+    (event,) = events(app, incident_id, "triage")
+    assert event.detail["changes"]["no_review_reason"] == [None, "A duplicate report."]
+
+
+def test_closing_at_triage_waits_for_open_actions(
+    app, sign_in, make_incident, read_incident, seeded
+):
+    from learning.models import Action
+
+    incident_id = make_incident("carer1")
+    with app.app_context():
+        incident = db.session.get_one(Incident, incident_id)
+        db.session.add(
+            Action(
+                title="Handover checklist",
+                due=date.today() + timedelta(days=7),
+                branch_id=incident.branch_id,
+                owner_id=seeded["manager"].id,
+                author_id=seeded["manager"].id,
+                source_type="incident",
+                source_id=incident_id,
+            )
+        )
+        db.session.commit()
+        db.session.remove()
+    response = sign_in("manager").post_form(
+        f"/incidents/{incident_id}/triage",
+        triage_form(status="closed", feedback="Learned.", no_review_reason="Simple."),
+    )
+    assert response.status_code == 422
+    assert "1 action is still open" in response.get_data(as_text=True)
+    assert read_incident(incident_id, lambda i: i.status) == "submitted"
+
+
 # --- feedback written from elsewhere (a learning review) ---------------------------------
 
 
@@ -522,12 +591,13 @@ def test_feedback_is_written_by_a_manager_or_the_assigned_reviewer(
         db.session.commit()
         actor = db.session.get_one(User, seeded[who].id)
         if allowed:
-            review.write_feedback(actor, incident, "  The rota now leaves travel time.  ")
+            review.stage_feedback(actor, incident, "  The rota now leaves travel time.  ")
+            db.session.commit()
             assert incident.feedback == "The rota now leaves travel time."
             assert incident.feedback_at is not None
         else:
-            with pytest.raises(review.NotAllowed):
-                review.write_feedback(actor, incident, "Anything.")
+            with pytest.raises(NotAllowed):
+                review.stage_feedback(actor, incident, "Anything.")
         db.session.remove()
     written = events(app, incident_id, "feedback")
     assert len(written) == (1 if allowed else 0)
@@ -544,6 +614,6 @@ def test_empty_feedback_is_refused(app, make_incident, seeded):
         incident = db.session.get_one(Incident, incident_id)
         manager = db.session.get_one(User, seeded["manager"].id)
         with pytest.raises(review.ReviewError):
-            review.write_feedback(manager, incident, "   ")
+            review.stage_feedback(manager, incident, "   ")
         db.session.remove()
     assert events(app, incident_id, "feedback") == []

@@ -79,6 +79,7 @@ def hostile_incident(app, sign_in, make_incident, hostile) -> str:
             "reason": hostile,
             "status": "closed",
             "feedback": hostile,
+            "no_review_reason": hostile,
         },
     )
     assert response.status_code == 303

@@ -35,6 +35,10 @@
       return queue.newOwner('tab');
     }
   })();
+  // Each replay from this page has its own owner within the tab's, so two
+  // replays of one page never share a lease, and the tab's next page can let go
+  // of what this one held if it is unloaded mid-send.
+  const replayOwner = () => `${pageOwner}#${S.uuid()}`;
   const SYNC_TAG = 'candour-outbox';
   const FORM_TIMEOUT_MS = 20 * 1000;
   // How long a submit waits to learn whether there is signal before saving on
@@ -44,6 +48,8 @@
   const LOW_STORAGE_BYTES = 10 * 1024 * 1024;
   const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
   const OUTBOX_URL = '/outbox';
+  // Entries whose sending changes a page kept on the phone (a bulletin's "read").
+  const KEPT_STATE_KINDS = new Set(['acknowledgement']);
 
   // --- small DOM helpers (no innerHTML with anything a person typed) -------------
 
@@ -128,30 +134,41 @@
   let timer = null;
   let lastResult = null;
 
-  async function kick(force) {
+  // A tap on "Send now" waits this long for a send already under way.
+  const TAP_WAIT_MS = 20 * 1000;
+
+  async function kick(force, waitMs) {
     if (!userId) return null;
-    const result = await queue.replay({ force });
+    const result = await queue.replay({ force, waitMs, owner: replayOwner() });
     lastResult = result;
-    await afterReplay(result);
+    await afterReplay(result, force);
     return result;
   }
 
-  async function afterReplay(result) {
+  async function afterReplay(result, force) {
     clearTimeout(timer);
     timer = null;
+    // A kept page shows what was sent (a bulletin read): keep it again now, so
+    // with no signal later it does not ask for the same thing twice.
+    if ((result.sent || []).some((s) => KEPT_STATE_KINDS.has(s.kind))) toWorker({ type: 'signed-in', userId, force: true });
     await refreshBadge();
     await renderNotices(result);
     if (doc.querySelector('[data-outbox]')) await renderOutbox();
     const c = await store.counts(userId);
     if (!c.waiting || result.stopped === 'signed-out') return;
     let delay;
-    if (result.stopped === 'busy') delay = 1500 + Math.random() * 1000;
-    else {
+    // Another tab or the worker was sending: look again soon, still forced if
+    // this was (the network just came back, or "send now").
+    let again = false;
+    if (result.stopped === 'busy') {
+      delay = 1000 + Math.random() * 1000;
+      again = Boolean(force);
+    } else {
       const at = await queue.nextTryAt();
       delay = at ? Math.max(500, at - Date.now()) : 3000 + Math.random() * 2000;
     }
     if (result.stopped === 'trouble') askForBackgroundSync();
-    timer = setTimeout(() => kick(false), delay);
+    timer = setTimeout(() => kick(again), delay);
   }
 
   // --- forms -----------------------------------------------------------------------
@@ -308,6 +325,8 @@
     form.dataset.offlineInit = '1';
     if (!userId) return;
     const idField = form.querySelector('input[name="entry_id"]') || setField(form, 'entry_id', '');
+    const waiting = await waitingEntryFor(form);
+    if (waiting) return showWaiting(form, waiting);
     if (fresh) {
       const wanted = new URLSearchParams(location.search).get('outbox_entry');
       const rendered = idField.value;
@@ -446,6 +465,32 @@
     return store.saveEntry(entry, { replaces: form.dataset.correcting || null });
   }
 
+  /* A small form within a page (data-offline-inline, like a bulletin's "I have
+   * read this"): its answer takes its place where it is, with no "Report another". */
+  function isInline(form) {
+    return form.hasAttribute('data-offline-inline');
+  }
+
+  /* The entry already made with a small form, if it still waits in the outbox
+   * (a page kept on the phone from before it was tapped shows the form again). */
+  async function waitingEntryFor(form) {
+    if (!isInline(form) || !form.dataset.apiUrl) return null;
+    const mine = await store.entriesFor(userId);
+    return mine.find((e) => e.apiUrl === form.dataset.apiUrl) || null;
+  }
+
+  function showWaiting(form, entry) {
+    const attention = entry.status === 'attention';
+    const panel = el('div', { className: 'app-saved-panel', role: 'status', 'data-offline-saved': 'earlier' }, [
+      el('h2', {
+        className: 'nhsuk-heading-s',
+        text: attention ? 'Done on this phone, but it needs your attention' : 'Done on this phone — it will be sent when you have signal',
+      }),
+      el('p', {}, [el('a', { href: OUTBOX_URL, text: 'See what is waiting to be sent' })]),
+    ]);
+    form.replaceWith(panel);
+  }
+
   function replaceWithPanel(form, panel) {
     const container = form.parentNode;
     if (container) {
@@ -453,7 +498,7 @@
     }
     form.replaceWith(panel);
     panel.focus();
-    window.scrollTo(0, 0);
+    if (!isInline(form)) window.scrollTo(0, 0);
   }
 
   async function showSaved(form, entry, why) {
@@ -469,7 +514,7 @@
       el('h2', { className: 'nhsuk-heading-m', text: 'Saved on this phone — it will be sent when you have signal' }),
       el('p', { text: lines[why] || 'You do not need to do anything else. Keep Candour on this phone until it has been sent.' }),
       why === 'signed-out' ? el('p', {}, [el('a', { href: `/login?next=${encodeURIComponent(OUTBOX_URL)}`, text: 'Sign in again' })]) : null,
-      el('p', {}, [el('a', { className: 'nhsuk-button', href: location.pathname, 'data-report-another': true, text: 'Report another' })]),
+      isInline(form) ? null : el('p', {}, [el('a', { className: 'nhsuk-button', href: location.pathname, 'data-report-another': true, text: 'Report another' })]),
       el('p', {}, [el('a', { href: OUTBOX_URL, text: `See what is waiting to be sent (${c.total})` })]),
     ]);
     replaceWithPanel(form, panel);
@@ -482,8 +527,8 @@
     unsaved.delete(form);
     const panel = el('div', { className: 'app-saved-panel app-saved-panel--sent', role: 'status', tabindex: '-1', 'data-offline-sent': reference || '' }, [
       el('h2', { className: 'nhsuk-heading-m', text: 'Sent' }),
-      el('p', { text: reference ? `The office has it. Its reference is ${reference}.` : 'The office has it.' }),
-      el('p', {}, [el('a', { className: 'nhsuk-button', href: location.pathname, text: 'Report another' })]),
+      el('p', { text: form.dataset.offlineSentText || (reference ? `The office has it. Its reference is ${reference}.` : 'The office has it.') }),
+      isInline(form) ? null : el('p', {}, [el('a', { className: 'nhsuk-button', href: location.pathname, text: 'Report another' })]),
     ]);
     replaceWithPanel(form, panel);
   }
@@ -491,7 +536,9 @@
   /* Send a form's entry through the sync API and show what happened (forms that
    * htmx does not post, and when the form's own post was refused as expired). */
   async function sendThroughApi(form, entry) {
-    const result = await queue.replay({ force: true, only: [entry.id], owner: pageOwner });
+    // Another window or this page's own start may be sending: wait a little for
+    // it rather than tell a carer with signal that it is only saved on the phone.
+    const result = await queue.replay({ force: true, only: [entry.id], owner: pageOwner, waitMs: SIGNAL_CHECK_MS });
     const sent = (result.sent || []).find((s) => s.id === entry.id);
     if (sent) {
       await store.deleteDraft(entry.draftKey).catch(() => {});
@@ -560,11 +607,29 @@
     else await sendThroughApi(form, entry);
   }
 
+  /* Never let the outbox stand between a carer and the send button: if saving
+   * here fails in a way nobody foresaw, the form still goes as it would without
+   * this script. */
+  function prepareOrSend(form, issue) {
+    let issued = false;
+    const once = issue
+      ? () => {
+          if (!issued) {
+            issued = true;
+            issue();
+          }
+        }
+      : null;
+    prepare(form, once).catch(() => {
+      if (once) once();
+    });
+  }
+
   doc.addEventListener('htmx:confirm', (event) => {
     const form = offlineForm(event.detail.elt);
     if (!form || !userId) return;
     event.preventDefault();
-    prepare(form, () => event.detail.issueRequest(true));
+    prepareOrSend(form, () => event.detail.issueRequest(true));
   });
 
   doc.addEventListener('htmx:configRequest', (event) => {
@@ -619,7 +684,7 @@
   });
 
   async function confirmAfterForm(entry) {
-    const result = await queue.replay({ force: true, only: [entry.id] });
+    const result = await queue.replay({ force: true, only: [entry.id], owner: replayOwner() });
     await afterReplay(result);
   }
 
@@ -640,8 +705,8 @@
     const form = offlineForm(event.target);
     if (!form || !userId || form.hasAttribute('hx-post')) return;
     event.preventDefault();
-    if (form.dataset.offlineSend === 'api') prepare(form, null);
-    else prepare(form, () => HTMLFormElement.prototype.submit.call(form));
+    if (form.dataset.offlineSend === 'api') prepareOrSend(form, null);
+    else prepareOrSend(form, () => HTMLFormElement.prototype.submit.call(form));
   });
 
   doc.addEventListener('input', (event) => {
@@ -842,15 +907,25 @@
     const status = doc.querySelector('[data-outbox-progress]');
     button.disabled = true;
     if (status) status.textContent = 'Sending…';
-    const result = await kick(true);
+    const ids = async () => new Set((await store.entriesFor(userId)).map((e) => e.id));
+    const before = await ids();
+    const result = await kick(true, TAP_WAIT_MS);
     button.disabled = false;
     if (!status || !result) return;
+    // What left the phone since the tap, whether this window, another one or
+    // the worker sent it: the carer asked for it to go, not who should send it.
+    const after = await ids();
+    const gone = [...before].filter((id) => !after.has(id)).length;
     const c = await store.counts(userId);
     const parts = [];
-    if (result.sent.length) parts.push(`Sent ${plural(result.sent.length, 'report', 'reports')}.`);
+    if (gone) parts.push(`Sent ${plural(gone, 'report', 'reports')}.`);
     if (result.stopped === 'trouble') parts.push('No signal or the server is busy: we will keep trying.');
     if (result.stopped === 'signed-out') parts.push('Your sign-in has expired: sign in again to send.');
-    if (result.stopped === 'busy') parts.push('Already sending from another window.');
+    if (result.stopped === 'busy') parts.push('Still sending from another window or in the background: we will keep trying.');
+    if (result.stopped === 'backoff' && result.until) {
+      const at = new Date(result.until).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+      parts.push(`The server asked us to wait: we will try again at ${at}.`);
+    }
     if (c.attention) parts.push(`${plural(c.attention, 'report needs', 'reports need')} your attention.`);
     if (!c.total) parts.push('Nothing is waiting.');
     status.textContent = parts.join(' ');
@@ -1043,7 +1118,7 @@
     send.addEventListener('click', async () => {
       send.disabled = true;
       progress.textContent = 'Sending…';
-      await kick(true);
+      await kick(true, TAP_WAIT_MS);
       const left = await store.counts(userId);
       send.disabled = false;
       if (!left.total) {

@@ -119,7 +119,15 @@
     return body;
   }
 
-  const READERS = { incident, audit };
+  // --- sync/routes.py acknowledge_bulletin (learning.schemas.AcknowledgementInSchema) ---
+
+  /* "I have read and understood this", tapped perhaps with no signal: the time
+   * it was tapped goes with it, on the phone's clock. */
+  function acknowledgement(values, now) {
+    return { id: S.strip(values.get('entry_id') || ''), read_at: S.deviceTime(now) };
+  }
+
+  const READERS = { incident, audit, acknowledgement };
 
   /* The API body for a form of this kind. `shape` (from describeForm) is only
    * needed by forms without their own reader. */

@@ -91,6 +91,14 @@
     return store.stillAhead(state.nextAt, now, RETRY_AFTER_MAX_MS) ? state.nextAt : now;
   }
 
+  /* Until when the server itself asked us to wait (Retry-After), or null. Even
+   * "Send now" and the network coming back honour it: the server said when. */
+  async function serverAskedUntil() {
+    const state = await store.getMeta('backoff');
+    const until = state && state.retryAfterUntil;
+    return store.stillAhead(until, Date.now(), RETRY_AFTER_MAX_MS) ? until : null;
+  }
+
   function describeTrouble(status) {
     if (status === 0) return 'No signal, or the server could not be reached.';
     if (status === 429) return 'The server asked us to wait before sending more.';
@@ -155,12 +163,39 @@
     );
   }
 
-  async function withLock(owner, fn) {
+  /* What a replay resolves to, whichever way it ends (callers read every field). */
+  function outcome(stopped) {
+    return { sent: [], attention: [], stopped, user: null };
+  }
+
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  /* AbortSignal.timeout, also where it is missing (Safari before 16 has Web Locks). */
+  function timeoutSignal(ms) {
+    if (typeof AbortSignal.timeout === 'function') return AbortSignal.timeout(ms);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), ms);
+    return controller.signal;
+  }
+
+  /* Run fn holding the outbox, or resolve 'busy' when another window or the
+   * worker holds it: at once, or after waiting up to waitMs for it. */
+  async function withLock(owner, fn, waitMs) {
     const locks = root.navigator && root.navigator.locks;
     if (locks && typeof locks.request === 'function') {
-      return locks.request(LOCK_NAME, { ifAvailable: true }, (lock) => (lock ? fn() : { stopped: 'busy' }));
+      if (!waitMs) return locks.request(LOCK_NAME, { ifAvailable: true }, (lock) => (lock ? fn() : outcome('busy')));
+      try {
+        return await locks.request(LOCK_NAME, { signal: timeoutSignal(waitMs) }, fn);
+      } catch (err) {
+        if (err && (err.name === 'TimeoutError' || err.name === 'AbortError')) return outcome('busy');
+        throw err;
+      }
     }
-    if (!(await store.takeReplayLease(owner, Date.now()))) return { stopped: 'busy' };
+    const deadline = Date.now() + (waitMs || 0);
+    while (!(await store.takeReplayLease(owner, Date.now()))) {
+      if (Date.now() >= deadline) return outcome('busy');
+      await sleep(250);
+    }
     try {
       return await fn();
     } finally {
@@ -172,28 +207,30 @@
    *   force   ignore the back-off (the network just came back, "send now")
    *   only    ids to send (a form confirming its own entry)
    *   owner   the lease owner (a form passes its own, to send what it holds)
+   *   waitMs  how long to wait for another window or the worker to finish
+   *           first (a person tapped "Send now"); 0 means answer 'busy' at once
    * Resolves to {sent: [...], attention: [...], stopped: null | 'busy' |
-   * 'backoff' | 'trouble' | 'signed-out', user}. Never rejects. */
+   * 'backoff' | 'trouble' | 'signed-out', until, user}; until (ms since epoch)
+   * says when a 'backoff' ends. Never rejects. */
   async function replay(options) {
     const opts = options || {};
     const owner = opts.owner || newOwner(root.document ? 'page' : 'worker');
     try {
-      return await withLock(owner, () => run(opts, owner));
+      return await withLock(owner, () => run(opts, owner), opts.waitMs || 0);
     } catch (err) {
-      return { sent: [], attention: [], stopped: 'error', error: String(err) };
+      return Object.assign(outcome('error'), { error: String(err) });
     } finally {
       store.announce({ type: 'replayed' });
     }
   }
 
   async function run(opts, owner) {
-    const result = { sent: [], attention: [], stopped: null, user: null };
-    if (!opts.force) {
-      const at = await nextTryAt();
-      if (at !== null && at > Date.now()) {
-        result.stopped = 'backoff';
-        return result;
-      }
+    const result = outcome(null);
+    const at = opts.force ? await serverAskedUntil() : await nextTryAt();
+    if (at !== null && at > Date.now()) {
+      result.stopped = 'backoff';
+      result.until = at;
+      return result;
     }
     let who = await session();
     if (who.state === 'signed-out') {
@@ -236,7 +273,7 @@
           createdAt: entry.createdAt,
         });
         await store.setMeta('backoff', null);
-        result.sent.push({ id: entry.id, reference: answer.body.reference || null });
+        result.sent.push({ id: entry.id, kind: entry.kind, reference: answer.body.reference || null });
         continue;
       }
       if (answer.status === 401) {

@@ -209,18 +209,28 @@
     announce();
   }
 
-  /* Drop every lease one owner holds (a tab's previous page, now gone). */
+  /* Whether a lease holder is this owner or one of its replays ("owner#…"). */
+  function heldBy(holder, owner) {
+    return holder === owner || (typeof holder === 'string' && holder.startsWith(`${owner}#`));
+  }
+
+  /* Drop every lease one owner and its replays hold, on entries and on the
+   * outbox itself: a tab's previous page is gone, and a page that was unloaded
+   * mid-send could not let go itself. */
   async function releaseOwner(owner) {
-    const freed = await inTransaction(['entries'], 'readwrite', async (tx) => {
+    const freed = await inTransaction(['entries', 'meta'], 'readwrite', async (tx) => {
       const store = tx.objectStore('entries');
       let count = 0;
       for (const entry of await store.getAll()) {
-        if (entry.lease && entry.lease.owner === owner) {
+        if (entry.lease && heldBy(entry.lease.owner, owner)) {
           entry.lease = null;
           await store.put(entry);
           count += 1;
         }
       }
+      const meta = tx.objectStore('meta');
+      const lease = await meta.get('replay-lease');
+      if (lease && heldBy(lease.owner, owner)) await meta.delete('replay-lease');
       return count;
     });
     if (freed) announce();

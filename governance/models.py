@@ -1,0 +1,67 @@
+"""Governance meetings: a quality and governance meeting of one or more branches,
+what it discussed and decided, and a frozen copy of the dashboard's figures for its
+period as they stood when the meeting was recorded."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, ColumnElement, Date, ForeignKey, Table, Text, false, true
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.models import Branch, Role, User, UTCDateTime, utcnow
+from extensions import db
+
+meeting_branches = Table(
+    "governance_meeting_branch",
+    db.metadata,
+    Column("meeting_id", ForeignKey("governance_meeting.id", ondelete="CASCADE"), primary_key=True),
+    Column("branch_id", ForeignKey("branch.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class GovernanceMeeting(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "governance_meeting"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    held_on: Mapped[date] = mapped_column(Date, index=True)
+    attendees: Mapped[str] = mapped_column(Text, default="")
+    minutes: Mapped[str] = mapped_column(Text, default="")
+    decisions: Mapped[str] = mapped_column(Text, default="")
+    # The dashboard's figures for the period, as the meeting saw them: never
+    # recomputed, so later reports do not change the record of the meeting.
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[User] = relationship(lazy="joined")
+    branches: Mapped[list[Branch]] = relationship(
+        secondary=meeting_branches, lazy="selectin", order_by=Branch.code
+    )
+
+    @classmethod
+    def carer_scope(cls, user: User) -> ColumnElement[bool]:  # noqa: ARG003
+        return false()
+
+    @classmethod
+    def staff_scope(cls, user: User) -> ColumnElement[bool]:
+        """A meeting's figures cover every one of its branches, so only someone
+        who works across all of them may see it (office: every meeting)."""
+        if user.role == Role.OFFICE:
+            return true()
+        ids = user.branch_ids
+        if not ids:
+            return false()
+        return cls.branches.any() & ~cls.branches.any(~Branch.id.in_(ids))
+
+    @property
+    def title(self) -> str:
+        held = f"{self.held_on.day} {self.held_on:%b %Y}"
+        return f"Governance meeting {held} ({self.branch_codes})"
+
+    @property
+    def branch_codes(self) -> str:
+        return ", ".join(b.code for b in self.branches)

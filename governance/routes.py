@@ -1,0 +1,172 @@
+"""Governance pages (managers): the dashboard, meetings and meeting packs. Thin:
+parse, authorise, call a service, render."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from marshmallow import ValidationError
+
+from core.errors import Invalid
+from core.forms import flatten_errors, load_form
+from core.models import Role, uk_today
+from core.permissions import role_required
+from governance import services
+from governance.schemas import DashboardFilterSchema, MeetingInSchema
+from learning import patterns as pattern_rules
+from learning import services as learning
+
+bp = Blueprint("governance", __name__, url_prefix="/governance")
+
+
+def _settings() -> dict[str, Any]:
+    config = current_app.config
+    return {
+        "pattern_settings": pattern_rules.PatternSettings.from_config(config),
+    }
+
+
+def _is_partial() -> bool:
+    htmx = request.htmx  # type: ignore[attr-defined]
+    return bool(htmx) and not htmx.history_restore_request
+
+
+def _filters() -> tuple[dict[str, Any], dict[str, list[str]]]:
+    raw = {k: v for k, v in request.args.items() if v.strip() != ""}
+    try:
+        return DashboardFilterSchema().load(raw), {}
+    except ValidationError as err:
+        return {"branch": None, "months": services.DEFAULT_MONTHS}, flatten_errors(err.messages)
+
+
+@bp.get("")
+@role_required(Role.MANAGER)
+def dashboard() -> Any:
+    data, errors = _filters()
+    try:
+        branches = services.choose_branches(current_user, data["branch"])
+    except Invalid as err:
+        errors.update(err.errors)
+        data["branch"] = None
+        branches = services.choose_branches(current_user, None)
+    period = services.last_months(uk_today(), data["months"])
+    figures = services.dashboard_figures(current_user, branches, period, **_settings())
+    context = {
+        "figures": figures,
+        "chart": services.spc_chart(figures),
+        "values": {"branch": data["branch"] or "", "months": data["months"]},
+        "errors": errors,
+        "branches": [
+            (b.code, f"{b.name} ({b.code})") for b in services.choose_branches(current_user, None)
+        ],
+        "months_choices": [(n, f"Last {n} months") for n in services.PERIOD_CHOICES],
+        "period": period,
+    }
+    template = "governance/_dashboard.html" if _is_partial() else "governance/dashboard.html"
+    return render_template(template, **context), 422 if errors else 200
+
+
+# --- meetings ----------------------------------------------------------------------------------
+
+
+@bp.get("/meetings")
+@role_required(Role.MANAGER)
+def meetings() -> Any:
+    return render_template(
+        "governance/meetings.html", meetings=services.list_meetings(current_user)
+    )
+
+
+def _meeting_form(values: dict[str, Any], errors: dict[str, list[str]], status: int = 200) -> Any:
+    branches = services.choose_branches(current_user, None)
+    return render_template(
+        "governance/meeting_new.html",
+        values=values,
+        errors=errors,
+        branches=[("", "All my branches")] + [(b.code, f"{b.name} ({b.code})") for b in branches],
+    ), status
+
+
+@bp.get("/meetings/new")
+@role_required(Role.MANAGER)
+def meeting_new() -> Any:
+    data, _ = _filters()
+    period = services.last_months(uk_today(), data["months"])
+    mine = {b.code for b in services.choose_branches(current_user, None)}
+    values = {
+        "branch": data["branch"] if data["branch"] in mine else "",
+        "period_start": period.start.isoformat(),
+        "period_end": period.end.isoformat(),
+        "held_on": uk_today().isoformat(),
+    }
+    return _meeting_form(values, {})
+
+
+@bp.post("/meetings")
+@role_required(Role.MANAGER)
+def meeting_create() -> Any:
+    data, errors = load_form(MeetingInSchema(), request.form)
+    if not errors:
+        try:
+            meeting = services.record_meeting(current_user, data, **_settings())
+        except Invalid as err:
+            errors = err.errors
+        else:
+            flash("Meeting recorded, with the figures as they stand today.", "success")
+            return redirect(url_for("governance.meeting", meeting_id=meeting.id), 303)
+    values = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in data.items()}
+    return _meeting_form(values, errors, 422)
+
+
+def _meeting_context(meeting: Any) -> dict[str, Any]:
+    return {
+        "meeting": meeting,
+        "figures": meeting.snapshot,
+        "chart": services.spc_chart(meeting.snapshot),
+        "actions": services.meeting_actions(current_user, meeting),
+        "strength": learning.action_strength,
+    }
+
+
+@bp.get("/meetings/<int:meeting_id>")
+@role_required(Role.MANAGER)
+def meeting(meeting_id: int) -> Any:
+    return render_template(
+        "governance/meeting.html",
+        **_meeting_context(services.get_meeting(current_user, meeting_id)),
+    )
+
+
+@bp.get("/meetings/<int:meeting_id>/pack")
+@role_required(Role.MANAGER)
+def meeting_pack(meeting_id: int) -> Any:
+    found = services.get_meeting(current_user, meeting_id)
+    services.record_pack_export(current_user, found, "print")
+    return render_template("governance/pack.html", **_meeting_context(found))
+
+
+@bp.get("/meetings/<int:meeting_id>/pack.html")
+@role_required(Role.MANAGER)
+def meeting_pack_word(meeting_id: int) -> Any:
+    found = services.get_meeting(current_user, meeting_id)
+    services.record_pack_export(current_user, found, "html")
+    html = render_template("governance/pack_export.html", **_meeting_context(found))
+    response = Response(html, mimetype="text/html")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="governance-meeting-{found.id}.html"'
+    )
+    # A document for Word: its own small stylesheet, and nothing that runs.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response

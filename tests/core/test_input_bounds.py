@@ -1,0 +1,100 @@
+"""Numbers a client can send never overflow the database: every whole number an
+input schema loads, every `<int:…>` in a URL and every id typed into a query is
+bounded, so the answer is a 4xx (or "not found"), never a 500."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+
+import pytest
+from marshmallow import Schema, ValidationError, fields
+
+from core.forms import MAX_ID, record_id
+
+HUGE = 10**20
+
+# Schemas that only describe answers (dumped, never loaded from a client).
+ANSWER_ONLY = (
+    "Out",
+    "Receipt",
+    "Page",
+    "Ref",
+    "Session",
+    "Reference",
+    "Errors",
+    "Message",
+    "Choice",
+)
+
+
+def _input_integer_fields() -> list[tuple[str, str, bool]]:
+    found = []
+    for module_name in ("core.schemas", "incidents.schemas", "audits.schemas", "learning.schemas"):
+        module = importlib.import_module(module_name)
+        for name, cls in inspect.getmembers(module, inspect.isclass):
+            if not issubclass(cls, Schema) or cls.__module__ != module_name:
+                continue
+            if any(word in name for word in ANSWER_ONLY) or name.startswith("_"):
+                continue
+            for field_name, field in cls().load_fields.items():
+                inner = field.inner if isinstance(field, fields.List) else field
+                if isinstance(inner, fields.Integer):
+                    key = field.data_key or field_name
+                    found.append((f"{module_name}.{name}", key, isinstance(field, fields.List)))
+    return found
+
+
+INPUT_INTEGERS = _input_integer_fields()
+
+
+def test_the_scan_finds_the_schemas_it_guards():
+    assert ("learning.schemas.BulletinInSchema", "review_ids", True) in INPUT_INTEGERS
+    assert ("incidents.schemas.TriageSchema", "reviewer_id", False) in INPUT_INTEGERS
+
+
+@pytest.mark.parametrize(("schema", "key", "many"), INPUT_INTEGERS)
+def test_a_huge_number_is_refused_by_the_field_itself(schema, key, many):
+    module_name, _, class_name = schema.rpartition(".")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    with pytest.raises(ValidationError) as caught:
+        cls().load({key: [HUGE] if many else HUGE}, partial=True)
+    assert key in caught.value.messages
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("1", 1), (str(MAX_ID), MAX_ID), (str(MAX_ID + 1), None), ("0", None), ("²", None),
+     ("-3", None), ("", None), (None, None), ("12a", None), ("٣", None)],
+)  # fmt: skip
+def test_record_id(raw, expected):
+    assert record_id(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/actions/99999999999999999999",
+        "/reviews/2147483648",
+        "/bulletins/99999999999999999999",
+        "/case-studies/99999999999999999999",
+        "/audits/reaudit/99999999999999999999",
+        "/users/99999999999999999999",
+        "/bulletins/new?review=99999999999999999999",
+        "/bulletins/new?review=%C2%B2",
+        "/actions/new?source_type=review&source_id=99999999999999999999",
+        "/actions/new?source_type=review&source_id=%C2%B2",
+        "/api/v1/actions?cursor=YTk5OTk5OTk5OTk5OTk5OTk5OTk5",
+    ],
+)
+def test_a_huge_id_in_a_url_is_not_a_server_error(sign_in, url):
+    response = sign_in("manager").get(url)
+    assert response.status_code in (200, 404, 422)
+
+
+def test_a_huge_bulletin_id_in_the_api_is_404(sign_in):
+    response = sign_in("carer1").post_json(
+        "/api/v1/bulletins/28978802265252621050707968/acknowledgements",
+        {"id": "e3e70682-c209-4cac-a29f-6fbed82c07cd"},
+    )
+    assert response.status_code == 404
