@@ -331,6 +331,23 @@ class Worker:
         )
         return f"page: {page_view}; chromium: {self.versions}"
 
+    def watch_for_takeover(self) -> None:
+        """Note in the page when a new worker takes control (its `activate` claims
+        the page). Read with took_over(), which sends the workers nothing."""
+        self.page.evaluate(
+            """() => { navigator.serviceWorker.addEventListener('controllerchange', () => {
+                 document.documentElement.dataset.workerTookOver = 'yes'; }); }"""
+        )
+
+    def took_over(self) -> bool:
+        """Whether a new worker has taken control since watch_for_takeover().
+        Polling the worker itself instead (a message each time) keeps the old one
+        busy: Chromium hands over only when the old worker is idle, so a test that
+        asks it questions every 100 ms can hold off the new one for good."""
+        return self.page.evaluate(  # type: ignore[no-any-return]
+            "() => document.documentElement.dataset.workerTookOver === 'yes'"
+        )
+
     def check_for_update(self, timeout_ms: int = 15000) -> None:
         """Ask the browser to look for a new worker, as a visit does. Bounded: the
         update's promise waits for the new worker's install, which has no limit

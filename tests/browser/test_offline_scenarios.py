@@ -432,11 +432,8 @@ def test_8_a_new_worker_version_keeps_the_outbox_and_the_forms_open_offline(
     revisions = app.extensions["candour_asset_revs"]
     old = revisions.get("js/app.js")
 
-    def updated() -> str | None:
-        now = worker.version()
-        return now if now not in (None, before) else None
-
     # The server cannot take them yet, so the outbox is not empty during the update.
+    worker.watch_for_takeover()
     with live.refusing("/api/v1/session"):
         page.context.set_offline(False)
         revisions["js/app.js"] = "deployed0002"  # a deploy that changed the app's script
@@ -444,18 +441,19 @@ def test_8_a_new_worker_version_keeps_the_outbox_and_the_forms_open_offline(
             # The browser checks for a new worker on each visit; an install whose
             # download failed (the network just came back) keeps the old one until
             # the next check, so check again as a visit would.
-            now = None
             for _ in range(5):
                 worker.check_for_update()
                 try:
-                    now = wait_until(page, updated, timeout=10, what="the new worker")
+                    wait_until(page, worker.took_over, timeout=10, what="the new worker")
                     break
                 except AssertionError:
                     continue
-            assert now is not None, (
+            assert worker.took_over(), (
                 f"the new worker never took over ({worker.states()}; "
                 f"unanswered: {list(pending.values())})"
             )
+            now = worker.version()
+            assert now not in (None, before)
             # Activated (its activate step done): the old shell is gone, the outbox is not.
             wait_until(
                 page,
