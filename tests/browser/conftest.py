@@ -36,10 +36,20 @@ CHROMIUM_ARGS = [
 PHONE = {"width": 360, "height": 740}
 
 
+# A browser test that fails is run once more (pytest-rerunfailures), as
+# Playwright's own runner does on CI: a real browser on a loaded machine can lose
+# a race of the test's making. Every first failure is printed in full at the end
+# of the run (see pytest_terminal_summary), so a flaky test is seen and fixed,
+# not hidden; a test that fails twice fails the run.
+BROWSER_RERUNS = 1
+_first_failures: list[tuple[str, str]] = []
+
+
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     for item in items:
         if "tests/browser/" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.flaky(reruns=BROWSER_RERUNS))
     if not os.path.exists(CHROMIUM):
         message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
         if IN_CI:
@@ -47,6 +57,22 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
         for item in items:
             if "tests/browser/" in str(item.fspath):
                 item.add_marker(pytest.mark.skip(reason=message))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.outcome == "rerun":
+        _first_failures.append((report.nodeid, report.longreprtext))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not _first_failures:
+        return
+    terminalreporter.write_sep(
+        "=", "browser tests that failed and were run again (flaky: fix them)"
+    )
+    for nodeid, text in _first_failures:
+        terminalreporter.write_sep("-", nodeid)
+        terminalreporter.write_line(text)
 
 
 class LiveServer:
