@@ -14,7 +14,7 @@ one click. Pure rules over loaded incidents; no request objects here.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -249,6 +249,28 @@ def _is_hotspot(
     return value >= settings.hotspot_ratio * (sum(others) / len(others))
 
 
+def _weekday(incident: Incident) -> int:
+    return incident.occurred_local.weekday()
+
+
+def _count_hotspots(
+    rows: Sequence[Incident],
+    bucket_of: Callable[[Incident], int],
+    buckets: int,
+    settings: PatternSettings,
+) -> Iterator[tuple[int, list[Incident]]]:
+    """The buckets (0 to `buckets` - 1: a time of day, a weekday) whose count of
+    incidents is a hotspot against the others', with their incidents."""
+    spread: dict[int, list[Incident]] = defaultdict(list)
+    for incident in rows:
+        spread[bucket_of(incident)].append(incident)
+    for n in range(buckets):
+        mine = spread.get(n, [])
+        others = [len(spread.get(m, [])) for m in range(buckets) if m != n]
+        if _is_hotspot(len(mine), len(mine), others, settings):
+            yield n, mine
+
+
 @dataclass(frozen=True)
 class TeamSize:
     """A team in use and how many active staff are in it today."""
@@ -364,49 +386,39 @@ def hotspots(
 
         patterns.extend(_team_hotspots(category, rows, teams, settings))
 
-        buckets: dict[int, list[Incident]] = defaultdict(list)
-        for incident in rows:
-            buckets[time_band(incident)].append(incident)
-        for n, (band, _, _) in enumerate(TIME_BANDS):
-            mine = buckets.get(n, [])
-            others = [len(buckets.get(m, [])) for m in range(len(TIME_BANDS)) if m != n]
-            if _is_hotspot(len(mine), len(mine), others, settings):
-                patterns.append(
-                    Pattern(
-                        kind="time_of_day",
-                        key=f"time:{category}:{n}",
-                        title=f"{_plural(len(mine), category)} in the {band.split(' (')[0]}",
-                        detail=(
-                            f"{len(mine)} of {len(rows)} {what} events happened in the {band}: "
-                            f"at least {settings.hotspot_ratio:g} times the average of the "
-                            "other times of day."
-                        ),
-                        theme=f"{label(category)} incidents in the {band.split(' (')[0]}",
-                        incidents=mine,
-                    )
+        for n, mine in _count_hotspots(rows, time_band, len(TIME_BANDS), settings):
+            band = TIME_BANDS[n][0]
+            patterns.append(
+                Pattern(
+                    kind="time_of_day",
+                    key=f"time:{category}:{n}",
+                    title=f"{_plural(len(mine), category)} in the {band.split(' (')[0]}",
+                    detail=(
+                        f"{len(mine)} of {len(rows)} {what} events happened in the {band}: "
+                        f"at least {settings.hotspot_ratio:g} times the average of the "
+                        "other times of day."
+                    ),
+                    theme=f"{label(category)} incidents in the {band.split(' (')[0]}",
+                    incidents=mine,
                 )
+            )
 
-        days: dict[int, list[Incident]] = defaultdict(list)
-        for incident in rows:
-            days[incident.occurred_local.weekday()].append(incident)
-        for n, day in enumerate(WEEKDAYS):
-            mine = days.get(n, [])
-            others = [len(days.get(m, [])) for m in range(7) if m != n]
-            if _is_hotspot(len(mine), len(mine), others, settings):
-                patterns.append(
-                    Pattern(
-                        kind="weekday",
-                        key=f"weekday:{category}:{n}",
-                        title=f"{_plural(len(mine), category)} on {day}s",
-                        detail=(
-                            f"{len(mine)} of {len(rows)} {what} events happened on a {day}: "
-                            f"at least {settings.hotspot_ratio:g} times the average of the "
-                            "other days."
-                        ),
-                        theme=f"{label(category)} incidents on {day}s",
-                        incidents=mine,
-                    )
+        for n, mine in _count_hotspots(rows, _weekday, len(WEEKDAYS), settings):
+            day = WEEKDAYS[n]
+            patterns.append(
+                Pattern(
+                    kind="weekday",
+                    key=f"weekday:{category}:{n}",
+                    title=f"{_plural(len(mine), category)} on {day}s",
+                    detail=(
+                        f"{len(mine)} of {len(rows)} {what} events happened on a {day}: "
+                        f"at least {settings.hotspot_ratio:g} times the average of the "
+                        "other days."
+                    ),
+                    theme=f"{label(category)} incidents on {day}s",
+                    incidents=mine,
                 )
+            )
     return patterns
 
 
