@@ -145,7 +145,9 @@ def test_acknowledging_with_no_signal_says_so_and_works_later(world, page: Page,
 def test_a_server_failure_on_an_htmx_form_is_shown_in_plain_words(world, page: Page):
     sign_in(page, "carer1@example.com")
     page.goto(f"/bulletins/{world['bulletin']}")
-    page.route("**/acknowledge*", lambda route: route.fulfill(status=500, body="boom"))
+    # On the context, not the page: once the worker controls the page, its POST can
+    # reach the network through the worker, which a page route does not see.
+    page.context.route("**/acknowledge*", lambda route: route.fulfill(status=500, body="boom"))
     page.get_by_role("button", name="I have read and understood this").click()
     expect(page.get_by_role("alert")).to_contain_text("Something went wrong on our side")
     expect(page.get_by_test_id("acknowledged")).to_have_count(0)
