@@ -1,7 +1,8 @@
-"""Every Flask extension, created once here and bound in `app.create_app`."""
+"""Every Flask extension, created once here and bound to the app by `init_app`."""
 
 from __future__ import annotations
 
+from flask import Flask
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -9,6 +10,8 @@ from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+import settings
 
 # Named constraints so Alembic migrations are stable on SQLite and PostgreSQL.
 NAMING = {
@@ -29,3 +32,11 @@ migrate = Migrate(render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = Htmx()
+
+
+def init_app(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(settings.ROOT / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)

@@ -11,7 +11,8 @@ from datetime import timedelta
 from typing import Any
 
 from audits.models import AuditSchedule, AuditTemplate, AuditTemplateItem
-from core.models import Branch, User, uk_today, utcnow
+from core.dates import uk_today, utcnow
+from core.models import Branch, User
 from extensions import db
 
 Y = "yes_no"

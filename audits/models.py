@@ -19,9 +19,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.models import Branch, PersonSupported, User, UTCDateTime, utcnow
+from actions.models import Action
+from core.dates import utcnow
+from core.models import Branch, PersonSupported, User, UTCDateTime
 from extensions import db
-from learning.models import Action
 
 
 class Answer(enum.StrEnum):

@@ -34,9 +34,10 @@ from audits.schemas import (
     audit_form_to_json,
 )
 from core import navigation, scoping
-from core.errors import IdConflict, Invalid, OutOfScope, Stale
+from core.dates import UK, uk_today, utcnow
+from core.errors import IdConflict, Invalid, OutOfScope
 from core.forms import flatten_errors, load_form
-from core.models import UK, Role, uk_today, utcnow
+from core.models import Role
 from core.permissions import role_required
 
 bp = Blueprint("audits", __name__, url_prefix="/audits")
@@ -50,12 +51,12 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     everyone = set(Role)
     navigation.add_menu_link(app, "Spot checks", "audits.index", everyone, order=30)
-    navigation.add_home_action(app, "Start a spot check", "audits.new", set(CONDUCTING), order=20)
-    navigation.add_home_section(
-        app, "audits/_home_schedules.html", {Role.SUPERVISOR, Role.MANAGER}, order=30
+    navigation.add_home_button(app, "Start a spot check", "audits.new", set(CONDUCTING), order=20)
+    navigation.add_section(
+        app, "home", "audits/_home_schedules.html", {Role.SUPERVISOR, Role.MANAGER}, order=30
     )
-    navigation.add_home_section(
-        app, "audits/_home_feedback.html", {Role.CARER, Role.SUPERVISOR}, order=31
+    navigation.add_section(
+        app, "home", "audits/_home_feedback.html", {Role.CARER, Role.SUPERVISOR}, order=31
     )
     app.jinja_env.globals.update(
         audit_schedules_due=_home_schedules,
@@ -63,9 +64,7 @@ def init_app(app: Flask) -> None:
         answer_label=_answer_label,
         action_reaudits=_action_reaudits,
     )
-    app.jinja_env.filters["staff_option"] = lambda u: (u.id, f"{u.name} ({u.role_enum.label})")
     app.jinja_env.filters["template_option"] = lambda t: (t.slug, t.title)
-    app.jinja_env.filters["person_option"] = lambda p: (p.ref, f"{p.ref} ({p.initials})")
 
 
 def _home_schedules() -> list[services.ScheduleStatus]:
@@ -344,28 +343,6 @@ def _date(value: str | None) -> date | None:
         return date.fromisoformat(value) if value else None
     except ValueError:
         return None
-
-
-@bp.post("/<audit_id>/verification")
-@role_required(Role.MANAGER)
-def verify(audit_id: str) -> Any:
-    audit = services.get_audit(current_user, audit_id)
-    choice = request.form.get("effective")
-    if choice not in {"yes", "no"}:
-        flash("Choose whether the change worked.", "error")
-        return redirect(url_for("audits.detail", audit_id=audit.id, _anchor="verify"), code=303)
-    try:
-        action = services.verify_action(
-            current_user, audit, choice == "yes", request.form.get("note", "")[:2000]
-        )
-    except Invalid as err:
-        flash(" ".join(m for ms in err.errors.values() for m in ms), "error")
-        return redirect(url_for("audits.detail", audit_id=audit.id), code=303)
-    except Stale:
-        flash("Someone else changed this action at the same time. Check it and try again.", "error")
-        return redirect(url_for("audits.detail", audit_id=audit.id), code=303)
-    flash(f"Action marked {action.status_enum.label.lower()}.", "success")
-    return redirect(url_for("audits.detail", audit_id=audit.id), code=303)
 
 
 @bp.get("/failure-rates")

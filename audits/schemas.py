@@ -19,8 +19,8 @@ from marshmallow import (
 from werkzeug.datastructures import MultiDict
 
 from audits.models import Answer, AnswerSet, AuditTemplate
+from core.dates import utcnow
 from core.forms import MAX_ID
-from core.models import utcnow
 from core.schemas import StrictSchema as _Strict
 from core.schemas import required_messages as _required
 from incidents.forms import device_zone, local_to_iso

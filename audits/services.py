@@ -5,17 +5,17 @@ these; no request objects here."""
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_
+from sqlalchemy import Select, and_, func
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
+from actions import reading
+from actions.models import Action, ActionSource, ActionStatus
 from audits.models import (
     Answer,
     Audit,
@@ -25,17 +25,17 @@ from audits.models import (
     AuditTemplateItem,
     Outcome,
 )
-from core import audit as trail
-from core import scoping
-from core.errors import IdConflict, Invalid, NotAllowed, OutOfScope, Stale
-from core.models import UK, Branch, PersonSupported, Role, User, uk_midnight, uk_today, utcnow
+from core import pagination, scoping, trail
+from core.dates import UK, last_months, month_key, uk_midnight, utcnow
+from core.errors import IdConflict, Invalid, NotAllowed, OutOfScope
+from core.models import Branch, PersonSupported, Role, User
+from core.permissions import require_role
 from extensions import db
 from incidents.services import content_hash
-from learning import services as learning_rules
-from learning.models import Action, ActionSource, ActionStatus
 
-CONDUCTING_ROLES = {Role.SUPERVISOR.value, Role.MANAGER.value}
-OBSERVABLE_ROLES = {Role.CARER.value, Role.SUPERVISOR.value, Role.MANAGER.value}
+CONDUCTING_ROLES = frozenset({Role.SUPERVISOR, Role.MANAGER})
+MANAGERS = frozenset({Role.MANAGER})
+OBSERVABLE_ROLES = frozenset({Role.CARER, Role.SUPERVISOR, Role.MANAGER})
 ACTION_DUE_DAYS = 7
 DUE_SOON_DAYS = 3
 
@@ -155,11 +155,6 @@ def audits_per_version(slug: str) -> dict[int, int]:
     return {int(row[0]): int(row[1]) for row in rows}
 
 
-def _require_manager(user: User) -> None:
-    if user.role != Role.MANAGER:
-        raise NotAllowed()
-
-
 def _editable(draft: AuditTemplate) -> None:
     # A published version is what audits were answered against: never changed.
     if not draft.is_draft:
@@ -168,7 +163,7 @@ def _editable(draft: AuditTemplate) -> None:
 
 def create_template(manager: User, data: dict[str, Any]) -> AuditTemplate:
     """A new template, as a draft of version 1."""
-    _require_manager(manager)
+    require_role(manager, MANAGERS)
     slug = data.get("slug") or slugify(data["title"])
     if db.session.scalar(db.select(AuditTemplate.id).where(AuditTemplate.slug == slug).limit(1)):
         raise Invalid(
@@ -191,7 +186,7 @@ def create_template(manager: User, data: dict[str, Any]) -> AuditTemplate:
 
 def start_draft(manager: User, slug: str) -> AuditTemplate:
     """The draft of the next version: a copy of the current one to edit."""
-    _require_manager(manager)
+    require_role(manager, MANAGERS)
     existing = draft_of(slug)
     if existing is not None:
         return existing
@@ -238,7 +233,7 @@ def _copy_item(item: AuditTemplateItem) -> AuditTemplateItem:
 
 
 def update_details(manager: User, draft: AuditTemplate, data: dict[str, Any]) -> None:
-    _require_manager(manager)
+    require_role(manager, MANAGERS)
     _editable(draft)
     draft.title = data["title"].strip()
     draft.description = (data.get("description") or "").strip()
@@ -263,7 +258,7 @@ def _renumber(draft: AuditTemplate) -> None:
 def add_item(manager: User, draft: AuditTemplate, data: dict[str, Any]) -> AuditTemplateItem:
     """A new question at the end. Its key is new for this template: a retired
     item's key is never reused, so old failure rates keep their meaning."""
-    _require_manager(manager)
+    require_role(manager, MANAGERS)
     _editable(draft)
     used = _all_keys(draft.slug)
     base = slugify(data["text"], 60)
@@ -302,7 +297,7 @@ def _draft_item(draft: AuditTemplate, key: str) -> AuditTemplateItem:
 
 
 def update_item(manager: User, draft: AuditTemplate, key: str, data: dict[str, Any]) -> None:
-    _require_manager(manager)
+    require_role(manager, MANAGERS)
     _editable(draft)
     item = _draft_item(draft, key)
     for name, value in _item_fields(data).items():
@@ -312,7 +307,7 @@ def update_item(manager: User, draft: AuditTemplate, key: str, data: dict[str, A
 
 
 def move_item(manager: User, draft: AuditTemplate, key: str, direction: str) -> None:
-    _require_manager(manager)
+    require_role(manager, MANAGERS)
     _editable(draft)
     items = sorted(draft.items, key=lambda i: i.position)
     item = _draft_item(draft, key)
@@ -330,7 +325,7 @@ def move_item(manager: User, draft: AuditTemplate, key: str, direction: str) -> 
 
 def retire_item(manager: User, draft: AuditTemplate, key: str) -> None:
     """Leave a question out of the next version (older versions keep it)."""
-    _require_manager(manager)
+    require_role(manager, MANAGERS)
     _editable(draft)
     item = _draft_item(draft, key)
     if len(draft.items) == 1:
@@ -355,7 +350,7 @@ def retired_items(draft: AuditTemplate) -> list[AuditTemplateItem]:
 
 
 def restore_item(manager: User, draft: AuditTemplate, key: str) -> None:
-    _require_manager(manager)
+    require_role(manager, MANAGERS)
     _editable(draft)
     retired = {i.key: i for i in retired_items(draft)}
     if key not in retired:
@@ -369,7 +364,7 @@ def restore_item(manager: User, draft: AuditTemplate, key: str) -> None:
 
 def publish(manager: User, draft: AuditTemplate) -> AuditTemplate:
     """The draft becomes the version new spot checks use."""
-    _require_manager(manager)
+    require_role(manager, MANAGERS)
     _editable(draft)
     if not draft.items:
         raise Invalid({"_schema": ["Add at least one question before publishing."]})
@@ -381,7 +376,7 @@ def publish(manager: User, draft: AuditTemplate) -> AuditTemplate:
 
 
 def discard_draft(manager: User, draft: AuditTemplate) -> None:
-    _require_manager(manager)
+    require_role(manager, MANAGERS)
     _editable(draft)
     trail.record(manager, "discard", "audit_template", f"{draft.slug}@{draft.version}")
     db.session.delete(draft)
@@ -424,8 +419,7 @@ def create_audit(author: User, data: dict[str, Any]) -> Receipt:
     content: IdConflict. The primary key is the device's UUID, so concurrent
     duplicates end as one row.
     """
-    if author.role not in CONDUCTING_ROLES:
-        raise NotAllowed()
+    require_role(author, CONDUCTING_ROLES)
     audit_id = str(data["id"])
     digest = content_hash(author, data)
     existing = db.session.get(Audit, audit_id)
@@ -658,37 +652,11 @@ def get_audit(user: User, audit_id: str) -> Audit:
     return scoping.one_by_uuid_in_scope(visible_audits(user), Audit, audit_id)
 
 
-def _encode_cursor(audit: Audit) -> str:
-    raw = f"{audit.received_at.isoformat()}|{audit.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        stamp, _, key = base64.urlsafe_b64decode(padded).decode().partition("|")
-        moment = datetime.fromisoformat(stamp)
-        if moment.tzinfo is None or not key:
-            raise ValueError(cursor)
-        return moment, key
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Invalid({"cursor": ["This cursor is not valid."]}) from exc
-
-
 def page_of_audits(user: User, limit: int, cursor: str | None) -> tuple[list[Audit], str | None]:
     """Newest first (by when the server received them), keyset-paginated."""
-    stmt = visible_audits(user).order_by(Audit.received_at.desc(), Audit.id.desc())
-    if cursor:
-        moment, key = _decode_cursor(cursor)
-        stmt = stmt.where(
-            or_(
-                Audit.received_at < moment,
-                and_(Audit.received_at == moment, Audit.id < key),
-            )
-        )
-    rows = list(db.session.scalars(stmt.limit(limit + 1)))
-    items = rows[:limit]
-    return items, (_encode_cursor(items[-1]) if len(rows) > limit else None)
+    return pagination.newest_received(
+        visible_audits(user), Audit.received_at, Audit.id, limit, cursor
+    )
 
 
 @dataclass(frozen=True)
@@ -750,7 +718,7 @@ def reaudits_of(user: User, action: Action) -> list[Audit]:
 
 
 def action_in_scope(user: User, action_id: int) -> Action:
-    return learning_rules.get_action(user, action_id)
+    return reading.get_action(user, action_id)
 
 
 def source_audit(user: User, action: Action) -> Audit | None:
@@ -780,8 +748,7 @@ def raise_action_for_item(
     user: User, audit: Audit, key: str, owner_id: int | None = None, due: date | None = None
 ) -> Action:
     """An action for a failed item that is not critical, when the supervisor wants one."""
-    if user.role not in CONDUCTING_ROLES:
-        raise NotAllowed()
+    require_role(user, CONDUCTING_ROLES)
     answer = audit.answer_for(key)
     if answer is None:
         raise OutOfScope(key)
@@ -816,53 +783,6 @@ def raise_action_for_item(
     return action
 
 
-def verify_action(user: User, audit: Audit, effective: bool, note: str) -> Action:
-    """A manager's judgement, on the evidence of this re-audit, of whether the
-    action it checks worked."""
-    if user.role != Role.MANAGER:
-        raise NotAllowed()
-    if audit.reaudit_of_action_id is None:
-        raise Invalid({"effective": ["This spot check is not a re-audit of an action."]})
-    action = action_in_scope(user, audit.reaudit_of_action_id)
-    if effective:
-        # One verification rule for every page: the learning package's.
-        blockers = learning_rules.verification_blockers(
-            action, learning_rules.verification_evidence(action, uk_today())
-        )
-        if blockers:
-            raise Invalid({"effective": blockers})
-    previous = action.status
-    now = utcnow()
-    action.status = (
-        ActionStatus.VERIFIED_EFFECTIVE.value if effective else ActionStatus.NOT_EFFECTIVE.value
-    )
-    if action.done_at is None:
-        action.done_at = now
-    action.verified_at = now
-    action.verified_by_id = user.id
-    outcome = audit.outcome_enum.label.lower()
-    score = "not scored" if audit.score is None else f"{audit.score:g}%"
-    action.verification_note = (
-        f"Re-audit on {audit.conducted_at.astimezone(UK):%d %b %Y}: {score}, {outcome}."
-        + (f" {note.strip()}" if note.strip() else "")
-    )
-    trail.record(
-        user,
-        "verify",
-        "action",
-        action.id,
-        effective=effective,
-        reaudit=audit.id,
-        previous_status=previous,
-    )
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise Stale() from None
-    return action
-
-
 # --- failure rates -------------------------------------------------------------------
 
 
@@ -880,23 +800,12 @@ class ItemRate:
         return failed, answered
 
 
-def month_keys(today: date, months: int) -> list[str]:
-    keys: list[str] = []
-    year, month = today.year, today.month
-    for _ in range(months):
-        keys.append(f"{year:04d}-{month:02d}")
-        month -= 1
-        if month == 0:
-            year, month = year - 1, 12
-    return list(reversed(keys))
-
-
 def failure_rates(
     user: User, slug: str, months: int, today: date
 ) -> tuple[list[str], list[ItemRate]]:
     """How often each question was not met, month by month, across every
     version of the template (items are followed by their key). N/A is left out."""
-    keys = month_keys(today, months)
+    keys = last_months(today, months).months
     first = date.fromisoformat(f"{keys[0]}-01")
     rates: dict[str, ItemRate] = {}
     for version in sorted(versions_of(slug), key=lambda t: t.version, reverse=True):
@@ -917,7 +826,7 @@ def failure_rates(
         rate = rates.get(key)
         if rate is None:
             continue
-        month = conducted.astimezone(UK).strftime("%Y-%m")
+        month = month_key(conducted)
         failed, answered = rate.months.get(month, (0, 0))
         rate.months[month] = (failed + (answer == Answer.NO.value), answered + 1)
     return keys, list(rates.values())
@@ -1028,7 +937,7 @@ def schedules_for(user: User, today: date, outstanding_only: bool = False) -> li
 
 
 def create_schedule(manager: User, data: dict[str, Any], today: date) -> AuditSchedule:
-    _require_manager(manager)
+    require_role(manager, MANAGERS)
     errors: dict[str, list[str]] = {}
     if current_template(data["template"]) is None:
         errors["template"] = ["Choose a published template."]
@@ -1072,7 +981,7 @@ def create_schedule(manager: User, data: dict[str, Any], today: date) -> AuditSc
 
 
 def cancel_schedule(manager: User, schedule_id: int) -> None:
-    _require_manager(manager)
+    require_role(manager, MANAGERS)
     schedule: AuditSchedule | None = db.session.scalar(
         db.select(AuditSchedule)
         .where(AuditSchedule.id == schedule_id)

@@ -32,7 +32,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, event, text
 
 from app import create_app
 from core import demo
@@ -124,8 +124,6 @@ def build(url: str | None, incidents: int, workdir: Path) -> Flask:
     if url is None:
         url = f"sqlite:///{workdir / f'bench-{incidents}.db'}"
     elif url.startswith("postgresql"):
-        from sqlalchemy import create_engine
-
         engine = create_engine(url)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))

@@ -1,6 +1,14 @@
-"""Demo data exactly as CONTRACT.md describes; idempotent."""
+"""Demo data exactly as docs/api.md describes ("Demo data"); idempotent.
+
+Core seeds branches, people supported, staff and teams; every other package adds
+its own through `add_seeder`."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Flask, current_app
 
 from core.models import Branch, PersonSupported, Role, Team, User
 from core.passwords import hash_password, verify_password
@@ -97,18 +105,32 @@ def seed_teams() -> list[str]:
     return [f"Demo teams: {', '.join(names)} ({code})" for code, names in TEAMS.items()]
 
 
+@dataclass(frozen=True)
+class DemoOptions:
+    password: str
+    incidents: int = 0  # generated incidents (0: none)
+    incident_seed: int = 1  # the same seed gives the same incidents
+
+
+# A package's demo data: what it adds for these options, as lines to print.
+Seeder = Callable[[DemoOptions], list[str]]
+
+
+def add_seeder(app: Flask, order: int, seeder: Seeder) -> None:
+    """Each package adds its demo data (in its `init_app`), so that seeding runs
+    in layer order without core knowing the packages above it."""
+    app.extensions.setdefault("candour_demo_seeders", []).append((order, seeder))
+
+
+def _seed_staff(options: DemoOptions) -> list[str]:
+    return ["Demo sign-ins (password as given):", *seed_core(options.password), *seed_teams()]
+
+
 def seed(password: str, incidents: int = 0, incident_seed: int = 1) -> list[str]:
-    from audits import demo as audits_demo
-
-    lines = ["Demo sign-ins (password as given):"]
-    lines += seed_core(password)
-    lines += seed_teams()
-    lines += audits_demo.seed()
-    if incidents:
-        from incidents.demo import seed_incidents
-
-        lines += seed_incidents(incidents, seed=incident_seed)
-        from learning.demo import seed_learning
-
-        lines += seed_learning()
+    """Every package's demo data, lowest layer first. Safe to run twice."""
+    options = DemoOptions(password, incidents, incident_seed)
+    seeders = [(0, _seed_staff), *current_app.extensions.get("candour_demo_seeders", [])]
+    lines: list[str] = []
+    for _order, seeder in sorted(seeders, key=lambda pair: pair[0]):
+        lines += seeder(options)
     return lines

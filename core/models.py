@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import enum
-import zoneinfo
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask_login import UserMixin
@@ -12,23 +11,8 @@ from sqlalchemy import JSON, Column, DateTime, ForeignKey, String, Table, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from core.dates import utcnow
 from extensions import db
-
-# Care in England runs on UK time: days, months and due dates are UK calendar ones.
-UK = zoneinfo.ZoneInfo("Europe/London")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def uk_today() -> date:
-    return utcnow().astimezone(UK).date()
-
-
-def uk_midnight(day: date) -> datetime:
-    """The start of a UK calendar day, in UTC."""
-    return datetime(day.year, day.month, day.day, tzinfo=UK).astimezone(UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -233,13 +217,14 @@ class SignInSession(db.Model):  # type: ignore[name-defined,misc]
     user_agent: Mapped[str] = mapped_column(String(200), default="")
 
 
-class AuditEvent(db.Model):  # type: ignore[name-defined,misc]
+class TrailEvent(db.Model):  # type: ignore[name-defined,misc]
     """Append-only: who did what to which record, and when.
 
     The ORM refuses updates and deletes (below) and the migration adds database
     triggers, so the trail cannot be rewritten through the app or by hand in SQL.
     """
 
+    # The table keeps the name it was created with; "audit" now means a spot check.
     __tablename__ = "audit_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -259,7 +244,7 @@ class AppendOnlyError(RuntimeError):
     pass
 
 
-@event.listens_for(AuditEvent, "before_update")
-@event.listens_for(AuditEvent, "before_delete")
-def _refuse_rewrite(mapper: Any, connection: Any, target: AuditEvent) -> None:
+@event.listens_for(TrailEvent, "before_update")
+@event.listens_for(TrailEvent, "before_delete")
+def _refuse_rewrite(mapper: Any, connection: Any, target: TrailEvent) -> None:
     raise AppendOnlyError("the audit trail is append-only")

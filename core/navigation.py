@@ -1,5 +1,6 @@
-"""Menus and home-page sections, contributed by each blueprint for the roles that
-use them, so the core does not need to know what the other packages offer."""
+"""Menus, home-page buttons and page sections, contributed by each package for
+the roles that use them, so that a page of a lower package (core's home page, an
+incident's record) shows what the packages above it add without importing them."""
 
 from __future__ import annotations
 
@@ -26,8 +27,9 @@ class Link:
 @dataclass
 class Navigation:
     menu: list[Link] = field(default_factory=list)
-    actions: list[Link] = field(default_factory=list)
-    sections: list[tuple[int, str, frozenset[Role]]] = field(default_factory=list)
+    buttons: list[Link] = field(default_factory=list)
+    # page -> (order, template, roles)
+    sections: dict[str, list[tuple[int, str, frozenset[Role]]]] = field(default_factory=dict)
 
 
 def _nav(app: Flask | None = None) -> Navigation:
@@ -39,15 +41,17 @@ def add_menu_link(app: Flask, label: str, endpoint: str, roles: set[Role], order
     _nav(app).menu.append(Link(label, endpoint, frozenset(roles), order))
 
 
-def add_home_action(
+def add_home_button(
     app: Flask, label: str, endpoint: str, roles: set[Role], order: int = 50
 ) -> None:
     """A big button on the home page (the first one shown is the primary)."""
-    _nav(app).actions.append(Link(label, endpoint, frozenset(roles), order))
+    _nav(app).buttons.append(Link(label, endpoint, frozenset(roles), order))
 
 
-def add_home_section(app: Flask, template: str, roles: set[Role], order: int = 50) -> None:
-    _nav(app).sections.append((order, template, frozenset(roles)))
+def add_section(app: Flask, page: str, template: str, roles: set[Role], order: int = 50) -> None:
+    """A partial that `page` includes for these roles ("home": the home page;
+    "incident": an incident's record, inside its staff-only part)."""
+    _nav(app).sections.setdefault(page, []).append((order, template, frozenset(roles)))
 
 
 def _mine(links: list[Link]) -> list[Link]:
@@ -61,9 +65,9 @@ def menu_links() -> list[Link]:
     return _mine(_nav().menu)
 
 
-def home_actions() -> list[Link]:
-    return _mine(_nav().actions)
+def home_buttons() -> list[Link]:
+    return _mine(_nav().buttons)
 
 
-def home_sections(role: Role) -> list[str]:
-    return [t for order, t, roles in sorted(_nav().sections) if role in roles]
+def page_sections(page: str, role: Role) -> list[str]:
+    return [t for _order, t, roles in sorted(_nav().sections.get(page, [])) if role in roles]

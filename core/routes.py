@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    Flask,
     abort,
     current_app,
     flash,
@@ -262,3 +263,7 @@ def user_team(user_id: int) -> Any:
     else:
         errors = {f"team_id-{user.id}": [services.NO_SUCH_TEAM]}
     return _staff_page(422, errors=errors)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

@@ -12,9 +12,10 @@ from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from core import audit
+from core import trail
+from core.dates import utcnow
 from core.errors import Invalid
-from core.models import Branch, LoginFailure, Role, SignInSession, Team, User, utcnow
+from core.models import Branch, LoginFailure, Role, SignInSession, Team, User
 from core.passwords import hash_password, verify_password
 from extensions import db
 
@@ -79,14 +80,14 @@ def authenticate(email: str, password: str, address: str, policy: SignInPolicy) 
     if ok and user is not None and not user.active:
         raise AccountInactive()
     if ok and user is not None:
-        audit.record(user, "sign_in", "user", user.id)
+        trail.record(user, "sign_in", "user", user.id)
         # Old failures stay (they are evidence); the window lets them expire.
         db.session.commit()
         return user
 
     db.session.add(LoginFailure(email=email, address=address, at=now))
     if user is not None:
-        audit.record(None, "sign_in_failed", "user", user.id, address=address)
+        trail.record(None, "sign_in_failed", "user", user.id, address=address)
     # Prune failures far outside any window so the table stays small.
     db.session.execute(
         db.delete(LoginFailure).where(LoginFailure.at < now - max(policy.window, timedelta(days=1)))
@@ -143,7 +144,7 @@ def record_sign_out(user: User) -> None:
             )
             .values(ended_at=utcnow())
         )
-    audit.record(user, "sign_out", "user", user.id)
+    trail.record(user, "sign_out", "user", user.id)
     db.session.commit()
 
 
@@ -229,7 +230,7 @@ def create_user(
     )
     db.session.add(user)
     db.session.flush()
-    audit.record(
+    trail.record(
         manager,
         "create",
         "user",
@@ -288,7 +289,7 @@ def update_user(
     changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     if password:
         changes["password"] = ["(set)", "(set)"]
-    audit.record(manager, "update", "user", user.id, changes=changes)
+    trail.record(manager, "update", "user", user.id, changes=changes)
     db.session.commit()
     return user
 
@@ -336,7 +337,7 @@ def create_team(manager: User, *, branch_id: int, name: str) -> Team:
     except IntegrityError:  # made at the same moment by someone else
         db.session.rollback()
         raise duplicate from None
-    audit.record(manager, "create", "team", team.id, branch=branch.code, name=name)
+    trail.record(manager, "create", "team", team.id, branch=branch.code, name=name)
     db.session.commit()
     return team
 
@@ -357,7 +358,7 @@ def set_team_active(manager: User, team: Team, active: bool) -> int:
     for member in members:
         member.team = None
     team.active = active
-    audit.record(
+    trail.record(
         manager,
         "update",
         "team",
@@ -383,6 +384,6 @@ def set_user_team(manager: User, user: User, team_id: int | None) -> User:
     after = team.name if team else None
     if user.team_id != (team.id if team else None):
         user.team = team
-        audit.record(manager, "update", "user", user.id, changes={"team": [before, after]})
+        trail.record(manager, "update", "user", user.id, changes={"team": [before, after]})
         db.session.commit()
     return user

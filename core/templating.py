@@ -11,7 +11,8 @@ from flask import Flask, current_app, get_flashed_messages, request, url_for
 from flask_login import current_user
 
 from core import navigation
-from core.models import UK, Role
+from core.dates import UK
+from core.models import Role
 
 
 def uk_time(value: datetime | None, fmt: str = "%d %b %Y, %H:%M") -> str:
@@ -54,18 +55,16 @@ def page_flashes() -> list[tuple[str, str]]:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["uk_time"] = uk_time
-    app.jinja_env.filters["attr_pair"] = lambda role: (role.value, role.label)
-    app.jinja_env.filters["branch_pair"] = lambda b: (b.id, f"{b.name} ({b.code})")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.globals.update(
         asset_url=asset_url,
         nav_items=navigation.menu_links,
-        home_actions=navigation.home_actions,
-        home_sections=navigation.home_sections,
+        home_buttons=navigation.home_buttons,
+        page_sections=navigation.page_sections,
     )
-    navigation.add_home_section(app, "core/_home_staff.html", set(Role), order=0)
-    navigation.add_home_section(app, "core/_home_manager.html", {Role.MANAGER}, order=90)
+    navigation.add_section(app, "home", "core/_home_staff.html", set(Role), order=0)
+    navigation.add_section(app, "home", "core/_home_manager.html", {Role.MANAGER}, order=90)
     navigation.add_menu_link(app, "Staff", "core.users", {Role.MANAGER}, order=90)
 
     @app.context_processor

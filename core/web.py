@@ -13,6 +13,7 @@ from werkzeug.routing import IntegerConverter, Map
 
 from core.errors import NotAllowed, OutOfScope
 from core.forms import MAX_ID
+from core.htmx import is_htmx_request
 from core.services import load_session_user
 from extensions import login_manager
 
@@ -130,6 +131,8 @@ class DatabaseIdConverter(IntegerConverter):
 
 
 def init_app(app: Flask) -> None:
+    # Before any blueprint adds a route, so that every `<int:…>` uses it.
+    app.url_map.converters["int"] = DatabaseIdConverter
     app.session_interface = QuietSessionInterface()
     app.before_request(_refuse_nul_characters)
     app.after_request(_security_headers)
@@ -178,8 +181,8 @@ def init_app(app: Flask) -> None:
 
     @login_manager.unauthorized_handler
     def _unauthorized() -> Any:
-        if wants_json() or request.htmx:  # type: ignore[attr-defined]
-            if request.htmx and not wants_json():  # type: ignore[attr-defined]
+        if wants_json() or is_htmx_request():
+            if is_htmx_request() and not wants_json():
                 resp = Response(status=401)
                 resp.headers["HX-Redirect"] = url_for("core.login", next=request.full_path)
                 return resp

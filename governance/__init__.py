@@ -6,12 +6,20 @@ from __future__ import annotations
 
 from flask import Flask
 
+from actions.models import ActionSource
+from actions.sources import SourceKind, add_source
 from core import navigation
 from core.models import Role
+from governance import models, routes, services
+
+__all__ = ["init_app", "models"]
 
 
 def init_app(app: Flask) -> None:
-    from governance.routes import bp
-
-    app.register_blueprint(bp)
+    app.register_blueprint(routes.bp)
+    add_source(
+        app,
+        ActionSource.MEETING,
+        SourceKind(services.meeting_source, public_title=services.meeting_public_title),
+    )
     navigation.add_menu_link(app, "Governance", "governance.dashboard", {Role.MANAGER}, order=47)

@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, ColumnElement, Date, ForeignKey, Table, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.models import Branch, Role, User, UTCDateTime, utcnow
+from core.dates import utcnow
+from core.models import Branch, Role, User, UTCDateTime
 from extensions import db
 
 meeting_branches = Table(

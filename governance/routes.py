@@ -19,14 +19,18 @@ from flask import (
 from flask_login import current_user
 from marshmallow import ValidationError
 
+from actions import strength
+from core import dates
+from core.choices import branch_code_choice
+from core.dates import uk_today
 from core.errors import Invalid
 from core.forms import flatten_errors, load_form
-from core.models import Role, uk_today
+from core.htmx import wants_partial
+from core.models import Role
 from core.permissions import role_required
 from governance import services
 from governance.schemas import DashboardFilterSchema, MeetingInSchema
 from learning import patterns as pattern_rules
-from learning import services as learning
 
 bp = Blueprint("governance", __name__, url_prefix="/governance")
 
@@ -36,11 +40,6 @@ def _settings() -> dict[str, Any]:
     return {
         "pattern_settings": pattern_rules.PatternSettings.from_config(config),
     }
-
-
-def _is_partial() -> bool:
-    htmx = request.htmx  # type: ignore[attr-defined]
-    return bool(htmx) and not htmx.history_restore_request
 
 
 def _filters() -> tuple[dict[str, Any], dict[str, list[str]]]:
@@ -61,20 +60,18 @@ def dashboard() -> Any:
         errors.update(err.errors)
         data["branch"] = None
         branches = services.choose_branches(current_user, None)
-    period = services.last_months(uk_today(), data["months"])
+    period = dates.last_months(uk_today(), data["months"])
     figures = services.dashboard_figures(current_user, branches, period, **_settings())
     context = {
         "figures": figures,
         "chart": services.spc_chart(figures),
         "values": {"branch": data["branch"] or "", "months": data["months"]},
         "errors": errors,
-        "branches": [
-            (b.code, f"{b.name} ({b.code})") for b in services.choose_branches(current_user, None)
-        ],
+        "branches": [branch_code_choice(b) for b in services.choose_branches(current_user, None)],
         "months_choices": [(n, f"Last {n} months") for n in services.PERIOD_CHOICES],
         "period": period,
     }
-    template = "governance/_dashboard.html" if _is_partial() else "governance/dashboard.html"
+    template = "governance/_dashboard.html" if wants_partial() else "governance/dashboard.html"
     return render_template(template, **context), 422 if errors else 200
 
 
@@ -95,7 +92,7 @@ def _meeting_form(values: dict[str, Any], errors: dict[str, list[str]], status: 
         "governance/meeting_new.html",
         values=values,
         errors=errors,
-        branches=[("", "All my branches")] + [(b.code, f"{b.name} ({b.code})") for b in branches],
+        branches=[("", "All my branches")] + [branch_code_choice(b) for b in branches],
     ), status
 
 
@@ -103,7 +100,7 @@ def _meeting_form(values: dict[str, Any], errors: dict[str, list[str]], status: 
 @role_required(Role.MANAGER)
 def meeting_new() -> Any:
     data, _ = _filters()
-    period = services.last_months(uk_today(), data["months"])
+    period = dates.last_months(uk_today(), data["months"])
     mine = {b.code for b in services.choose_branches(current_user, None)}
     values = {
         "branch": data["branch"] if data["branch"] in mine else "",
@@ -136,7 +133,7 @@ def _meeting_context(meeting: Any) -> dict[str, Any]:
         "figures": meeting.snapshot,
         "chart": services.spc_chart(meeting.snapshot),
         "actions": services.meeting_actions(current_user, meeting),
-        "strength": learning.action_strength,
+        "strength": strength.action_strength,
     }
 
 

@@ -15,15 +15,21 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import or_
 
-from core import audit, scoping
-from core.errors import Invalid, NotAllowed, OutOfScope
+from actions import due, reading, strength
+from actions.models import Action, ActionSource, ActionStatus
+from actions.sources import SourceInfo
+from audits.models import Audit, AuditTemplate
+from core import scoping, trail
+from core.dates import UK, Period, month_key, month_label, utcnow
+from core.errors import Invalid, OutOfScope
 from core.forms import record_id
-from core.models import UK, Branch, Role, User, uk_midnight, utcnow
+from core.models import Branch, Role, User
+from core.permissions import require_role
 from extensions import db
 from governance.models import GovernanceMeeting
 from incidents.models import (
@@ -35,16 +41,9 @@ from incidents.models import (
     Kind,
     label,
 )
+from learning import bulletins as bulletins_
 from learning import patterns as pattern_rules
-from learning import services as learning
-from learning.models import (
-    Action,
-    ActionStatus,
-    Bulletin,
-    Condition,
-    LearningReview,
-    ReviewStatus,
-)
+from learning.models import Bulletin, Condition, LearningReview, ReviewStatus
 
 PERIOD_CHOICES = (3, 6, 12)
 DEFAULT_MONTHS = 12
@@ -54,68 +53,6 @@ MIN_SPC_MONTHS = 6
 RUN_LENGTH = 8
 SNAPSHOT_VERSION = 1
 MAX_PERIOD_DAYS = 731
-
-# --- months in UK time (pure) --------------------------------------------------------------
-
-
-def month_key(moment: datetime) -> str:
-    """The UK calendar month a moment falls in, as "YYYY-MM"."""
-    return moment.astimezone(UK).strftime("%Y-%m")
-
-
-def month_label(key: str) -> str:
-    return date.fromisoformat(f"{key}-01").strftime("%b %Y")
-
-
-def add_months(first: date, months: int) -> date:
-    index = first.year * 12 + first.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-@dataclass(frozen=True)
-class Period:
-    """From `start` to `end`, both whole UK days included."""
-
-    start: date
-    end: date
-
-    @property
-    def starts_at(self) -> datetime:
-        return uk_midnight(self.start)
-
-    @property
-    def ends_at(self) -> datetime:
-        """The first moment after the period."""
-        return uk_midnight(self.end + timedelta(days=1))
-
-    @property
-    def months(self) -> list[str]:
-        keys: list[str] = []
-        month = self.start.replace(day=1)
-        while month <= self.end:
-            keys.append(month.strftime("%Y-%m"))
-            month = add_months(month, 1)
-        return keys
-
-    def complete_months(self, now: datetime) -> list[str]:
-        """Months wholly inside the period and already over at `now`."""
-        today = now.astimezone(UK).date()
-        complete = []
-        for key in self.months:
-            first = date.fromisoformat(f"{key}-01")
-            last = add_months(first, 1) - timedelta(days=1)
-            if first >= self.start and last <= self.end and last < today:
-                complete.append(key)
-        return complete
-
-    def contains(self, moment: datetime) -> bool:
-        return self.starts_at <= moment < self.ends_at
-
-
-def last_months(today: date, months: int) -> Period:
-    """The last `months` whole calendar months, this month included."""
-    this_month = today.replace(day=1)
-    return Period(add_months(this_month, 1 - months), add_months(this_month, 1) - timedelta(days=1))
 
 
 def count_by_month(moments: Iterable[datetime], period: Period) -> dict[str, int]:
@@ -307,11 +244,6 @@ def spc_chart(figures: dict[str, Any]) -> Chart:
 # --- which branches ---------------------------------------------------------------------------
 
 
-def require_manager(user: User) -> None:
-    if user.role != Role.MANAGER.value:
-        raise NotAllowed(user.role)
-
-
 def choose_branches(user: User, code: str | None) -> list[Branch]:
     """The branches a dashboard or meeting covers: one of the manager's branches
     by code, or (no code) all of them."""
@@ -446,7 +378,7 @@ def _duties(user: User, branch_ids: list[int], period: Period, now: datetime) ->
 def _actions(user: User, branch_ids: list[int], period: Period, today: date) -> dict[str, Any]:
     start, end = period.starts_at, period.ends_at
     actions = db.session.scalars(
-        learning.visible_actions(user)
+        reading.visible_actions(user)
         .where(Action.branch_id.in_(branch_ids))
         .where(
             or_(
@@ -467,7 +399,7 @@ def _actions(user: User, branch_ids: list[int], period: Period, today: date) -> 
     for action in actions:
         if within(action.created_at):
             figures["raised"] += 1
-            if learning.action_strength(action.title, action.detail).is_weak:
+            if strength.action_strength(action.title, action.detail).is_weak:
                 figures["weaker"] += 1
         if within(action.done_at):
             figures["done"] += 1
@@ -476,14 +408,12 @@ def _actions(user: User, branch_ids: list[int], period: Period, today: date) -> 
                 figures["verified_effective"] += 1
             elif action.status == ActionStatus.NOT_EFFECTIVE.value:
                 figures["not_effective"] += 1
-        if action.created_at < end and learning.is_overdue(action, today):
+        if action.created_at < end and due.is_overdue(action, today):
             figures["overdue"] += 1
     return figures
 
 
 def _spot_checks(user: User, branch_ids: list[int], period: Period) -> list[dict[str, Any]]:
-    from audits.models import Audit, AuditTemplate
-
     rows = db.session.execute(
         scoping.scoped(
             db.select(AuditTemplate.slug, AuditTemplate.title, Audit.conducted_at, Audit.score)
@@ -521,7 +451,7 @@ def _spot_checks(user: User, branch_ids: list[int], period: Period) -> list[dict
 def _bulletins(user: User, branch_ids: list[int], period: Period) -> dict[str, Any]:
     bulletins = list(
         db.session.scalars(
-            learning.visible_bulletins(user)
+            bulletins_.visible_bulletins(user)
             .where(Bulletin.branches.any(Branch.id.in_(branch_ids)))
             .where(
                 Bulletin.published_at >= period.starts_at, Bulletin.published_at < period.ends_at
@@ -529,7 +459,7 @@ def _bulletins(user: User, branch_ids: list[int], period: Period) -> dict[str, A
             .order_by(Bulletin.published_at)
         )
     )
-    counts = learning.read_counts(bulletins, branch_ids)
+    counts = bulletins_.read_counts(bulletins, branch_ids)
     rows = [
         {
             "id": b.id,
@@ -580,7 +510,7 @@ def dashboard_figures(
 ) -> dict[str, Any]:
     """Every figure the dashboard shows, as plain JSON-ready data: the same
     structure is frozen into a meeting's snapshot and drawn by the same template."""
-    require_manager(user)
+    require_role(user, {Role.MANAGER})
     now = now or utcnow()
     today = now.astimezone(UK).date()
     branch_ids = [b.id for b in branches]
@@ -632,7 +562,7 @@ def meeting_title(meeting_id: str) -> str | None:
 
 
 def list_meetings(user: User) -> list[GovernanceMeeting]:
-    require_manager(user)
+    require_role(user, {Role.MANAGER})
     return list(
         db.session.scalars(
             visible_meetings(user).order_by(
@@ -669,7 +599,7 @@ def record_meeting(
     now: datetime | None = None,
     pattern_settings: pattern_rules.PatternSettings | None = None,
 ) -> GovernanceMeeting:
-    require_manager(user)
+    require_role(user, {Role.MANAGER})
     now = now or utcnow()
     errors = meeting_problems(data, now.astimezone(UK).date())
     try:
@@ -702,7 +632,7 @@ def record_meeting(
     meeting.branches = list(branches)
     db.session.add(meeting)
     db.session.flush()
-    audit.record(
+    trail.record(
         user,
         "create",
         "governance_meeting",
@@ -720,7 +650,7 @@ def meeting_actions(user: User, meeting: GovernanceMeeting) -> list[Action]:
     """The actions agreed at a meeting that `user` may see."""
     return list(
         db.session.scalars(
-            learning.visible_actions(user)
+            reading.visible_actions(user)
             .where(Action.source_type == "meeting", Action.source_id == str(meeting.id))
             .order_by(Action.due, Action.id)
         )
@@ -728,5 +658,29 @@ def meeting_actions(user: User, meeting: GovernanceMeeting) -> list[Action]:
 
 
 def record_pack_export(user: User, meeting: GovernanceMeeting, fmt: str) -> None:
-    audit.record(user, "export", "governance_meeting", meeting.id, format=fmt)
+    trail.record(user, "export", "governance_meeting", meeting.id, format=fmt)
     db.session.commit()
+
+
+def meeting_source(user: User, source_id: str) -> SourceInfo:
+    """A governance meeting as the source of an action (actions.sources): one
+    recorded in Candour, by its id, or one held outside it (and every action
+    raised before meetings were recorded), by its name as typed."""
+    text = source_id.strip()
+    if not text.isdigit():
+        return SourceInfo(ActionSource.MEETING.value, text, text, None)
+    meeting = get_meeting(user, int(text))
+    branch_ids = tuple(b.id for b in meeting.branches)
+    return SourceInfo(
+        ActionSource.MEETING.value,
+        str(meeting.id),
+        meeting.title,
+        branch_ids[0] if len(branch_ids) == 1 else None,
+        branch_ids=branch_ids,
+    )
+
+
+def meeting_public_title(source_id: str) -> str:
+    # Whoever may see an action may know which meeting agreed it (its title and
+    # date, never its minutes): the carer who owns it, say.
+    return meeting_title(source_id) or f"Meeting {source_id}"

@@ -1,23 +1,23 @@
-"""Incidents and near misses: capture, review, triage, threshold decisions, duty timers."""
+"""Incidents and near misses: the carer's report, the incident list and record,
+triage, office details, threshold decisions and duty timers."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from core import navigation
-from core.models import Role
+from core.demo import DemoOptions, add_seeder
+from incidents import models, routes
+from incidents.demo import seed_incidents
 
-REPORTING = {Role.CARER, Role.SUPERVISOR, Role.MANAGER}
+__all__ = ["init_app", "models"]
+
+
+def _demo_incidents(options: DemoOptions) -> list[str]:
+    if not options.incidents:
+        return []
+    return seed_incidents(options.incidents, seed=options.incident_seed)
 
 
 def init_app(app: Flask) -> None:
-    """What the incidents pages add to menus and home pages."""
-    # The first thing a carer sees: reporting is the job this app exists for.
-    navigation.add_home_action(
-        app, "Report an incident or near miss", "incidents.new", REPORTING, order=0
-    )
-    navigation.add_menu_link(app, "Report", "incidents.new", REPORTING, order=10)
-
-    from incidents.routes import register_review
-
-    register_review(app)
+    routes.init_app(app)
+    add_seeder(app, 30, _demo_incidents)

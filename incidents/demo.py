@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from core.models import UK, PersonSupported, Role, User, utcnow
+from core.dates import UK, utcnow
+from core.models import PersonSupported, Role, User
 from extensions import db
 from incidents import duties, review, services
 from incidents.models import DecisionStatus, Incident, Status

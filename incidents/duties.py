@@ -15,13 +15,15 @@ from datetime import date, datetime, time, timedelta
 from functools import cache
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import ColumnElement, Select, and_, exists, func, select
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.exc import StaleDataError
 
-from core import audit
+from core import trail
+from core.dates import UK, utcnow
 from core.errors import Invalid, NotAllowed, OutOfScope, Stale
-from core.models import UK, Role, User, utcnow
+from core.models import Role, User
+from core.saving import check_version, commit
 from extensions import db
 from incidents.models import (
     Category,
@@ -398,8 +400,6 @@ def duties_for(facts: Facts, settings: DutySettings) -> list[Duty]:
 
 
 def settings_from_app() -> DutySettings:
-    from flask import current_app
-
     return DutySettings.from_config(current_app.config)
 
 
@@ -434,7 +434,7 @@ def open_decisions(
             and duty.due_at is not None
             and (current.due_at is None or duty.due_at < current.due_at)
         ):
-            audit.record(
+            trail.record(
                 None,
                 "duty_due_changed",
                 "incident",
@@ -447,7 +447,7 @@ def open_decisions(
             current.trigger = duty.trigger
     if added:
         # Worked out by Candour, not decided by anyone: no actor.
-        event = audit.record(
+        event = trail.record(
             None,
             "duties_opened",
             "incident",
@@ -498,8 +498,7 @@ def record_decision(
     decision = next((d for d in incident.decisions if d.id == decision_id), None)
     if decision is None:
         raise OutOfScope(decision_id)
-    if decision.version != version:
-        raise StaleDecision(decision)
+    check_version(decision, version, lambda: StaleDecision(decision))
 
     errors: dict[str, list[str]] = {}
     rationale = rationale.strip()
@@ -529,7 +528,7 @@ def record_decision(
     decision.decided_by_id = actor.id
     decision.decided_at = now
     after = _decision_values(decision)
-    audit.record(
+    trail.record(
         actor,
         "decision",
         "incident",
@@ -537,16 +536,17 @@ def record_decision(
         rule=decision.rule,
         changes={k: [before[k], after[k]] for k in before if before[k] != after[k]},
     )
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        fresh = db.session.get(IncidentDecision, decision_id)
-        if fresh is None:
-            raise OutOfScope(decision_id) from None
-        db.session.refresh(fresh)
-        raise StaleDecision(fresh) from None
+    commit(lambda: _stale_decision(decision_id))
     return decision
+
+
+def _stale_decision(decision_id: int) -> Exception:
+    """After a lost race: the decision as it is now, or 404 if it went."""
+    fresh = db.session.get(IncidentDecision, decision_id)
+    if fresh is None:
+        return OutOfScope(decision_id)
+    db.session.refresh(fresh)
+    return StaleDecision(fresh)
 
 
 def _decision_values(decision: IncidentDecision) -> dict[str, Any]:

@@ -16,8 +16,8 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from core.dates import UK
 from core.forms import flatten_errors
-from core.models import UK
 from incidents.models import Category
 
 # Real time zones lie between UTC-12 and UTC+14.

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, ColumnElement, ForeignKey, Integer, String, Text, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.models import Branch, PersonSupported, Role, Team, User, UTCDateTime, utcnow
+from core.dates import utcnow
+from core.models import Branch, PersonSupported, Role, Team, User, UTCDateTime
 from extensions import db
 
 

@@ -6,18 +6,19 @@ these; no request objects here. Every read goes through services.visible_inciden
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from flask import Flask, current_app
 from sqlalchemy import Select, case, or_, select, update
-from sqlalchemy.orm.exc import StaleDataError
 
-from core import audit, scoping
+from core import scoping, trail
+from core.dates import uk_midnight, utcnow
 from core.errors import Invalid, NotAllowed, Stale
-from core.models import AuditEvent, PersonSupported, Role, Team, User, uk_midnight, utcnow
+from core.models import PersonSupported, Role, Team, TrailEvent, User
+from core.saving import check_version, saving
 from core.templating import uk_time
 from extensions import db
 from incidents import duties
@@ -35,7 +36,6 @@ from incidents.models import (
 )
 from incidents.schemas import TEAM_CHOICE
 from incidents.services import visible_incidents
-from learning.models import Action
 
 HARM_ORDER = [Harm.DEATH, Harm.SEVERE, Harm.MODERATE, Harm.LOW, Harm.NONE]
 SORTS = {
@@ -234,7 +234,7 @@ def mark_seen(user: User, incident: Incident) -> None:
         .execution_options(synchronize_session=False)
     )
     if getattr(result, "rowcount", 0):
-        audit.record(user, "seen", "incident", incident.id)
+        trail.record(user, "seen", "incident", incident.id)
     db.session.commit()
     db.session.refresh(incident)
 
@@ -277,16 +277,9 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def actions_for(incident: Incident) -> list[Action]:
-    """Actions raised on the incident or on a learning review of it."""
-    from learning import services as learning
-
-    return sorted(learning.actions_for_incident(incident), key=lambda a: (a.created_at, a.id))
-
-
-def views_of(incident: Incident) -> list[AuditEvent]:
+def views_of(incident: Incident) -> list[TrailEvent]:
     """Who opened a safeguarding record (each view is in the audit trail)."""
-    return [e for e in audit.trail("incident", incident.id) if e.action == "view"]
+    return [e for e in trail.events("incident", incident.id) if e.action == "view"]
 
 
 # --- the timeline -------------------------------------------------------------------
@@ -377,7 +370,7 @@ def _field_label(key: str) -> str:
     return FIELD_LABELS.get(key, key.replace("_", " ").capitalize())
 
 
-def describe_event(event: AuditEvent) -> TimelineEntry:
+def describe_event(event: TrailEvent) -> TimelineEntry:
     """Any audit event on an incident, in words: known actions get their own
     title, others a readable one, and every detail is listed (escaped on the page)."""
     detail = dict(event.detail or {})
@@ -408,7 +401,7 @@ def describe_event(event: AuditEvent) -> TimelineEntry:
     return TimelineEntry(event.at, title, who, tuple(lines), kind=event.action)
 
 
-def _status_change(event: AuditEvent) -> tuple[Any, Any] | None:
+def _status_change(event: TrailEvent) -> tuple[Any, Any] | None:
     changes = (event.detail or {}).get("changes")
     status = changes.get("status") if isinstance(changes, dict) else None
     if isinstance(status, list | tuple) and len(status) == 2:
@@ -416,9 +409,17 @@ def _status_change(event: AuditEvent) -> tuple[Any, Any] | None:
     return None
 
 
-def _closes(event: AuditEvent) -> bool:
+def _closes(event: TrailEvent) -> bool:
     change = _status_change(event)
     return change is not None and change[1] == Status.CLOSED.value
+
+
+# What a package above adds to a record's timeline for staff (learning: actions).
+TimelineSource = Callable[[Incident], list["TimelineEntry"]]
+
+
+def add_timeline_source(app: Flask, source: TimelineSource) -> None:
+    app.extensions.setdefault("candour_timeline_sources", []).append(source)
 
 
 def timeline(incident: Incident, *, for_reporter: bool = False) -> list[TimelineEntry]:
@@ -441,7 +442,7 @@ def timeline(incident: Incident, *, for_reporter: bool = False) -> list[Timeline
         ),
         TimelineEntry(incident.received_at, "Received by Candour", who=author, kind="received"),
     ]
-    events = [e for e in audit.trail("incident", incident.id) if e.action not in HIDDEN_EVENTS]
+    events = [e for e in trail.events("incident", incident.id) if e.action not in HIDDEN_EVENTS]
     if for_reporter:
         events = [e for e in events if e.action in REPORTER_EVENTS]
     described = [describe_event(e) for e in events]
@@ -470,31 +471,38 @@ def timeline(incident: Incident, *, for_reporter: bool = False) -> list[Timeline
                         kind="done",
                     )
                 )
-        for action in actions_for(incident):
-            entries.append(
-                TimelineEntry(
-                    action.created_at,
-                    f"Action agreed: {action.title}",
-                    who=action.owner.name,
-                    details=(f"Due: {action.due.strftime('%d %b %Y')}",),
-                    kind="action",
-                )
-            )
-            if action.done_at is not None:
-                entries.append(
-                    TimelineEntry(action.done_at, f"Action done: {action.title}", kind="action")
-                )
-            if action.verified_at is not None:
-                entries.append(
-                    TimelineEntry(
-                        action.verified_at, f"Action checked: {action.title}", kind="action"
-                    )
-                )
+        for source in current_app.extensions.get("candour_timeline_sources", []):
+            entries += source(incident)
     # Stable: equal times keep the order above (record, then events, then the rest).
     return sorted(entries, key=lambda e: e.at)
 
 
 # --- triage -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClosingRule:
+    """What closing an incident needs beyond triage's own rules. The learning
+    package sets it (a review or a reason why none is needed, actions done or
+    carried into a review, feedback for the reporter); incidents alone close
+    freely."""
+
+    # Why it cannot close yet, by field ("actions" for the whole form).
+    problems: Callable[[Incident, str | None, str | None], dict[str, list[str]]]
+    # Keep what closing records (the reason no review is needed): changes for the trail.
+    record: Callable[[User, Incident, str | None], dict[str, list[Any]]]
+
+
+NO_CLOSING_RULE = ClosingRule(problems=lambda *_: {}, record=lambda *_: {})
+
+
+def set_closing_rule(app: Flask, rule: ClosingRule) -> None:
+    app.extensions["candour_closing_rule"] = rule
+
+
+def closing_rule() -> ClosingRule:
+    rule: ClosingRule = current_app.extensions.get("candour_closing_rule", NO_CLOSING_RULE)
+    return rule
 
 
 class StaleIncident(Stale):
@@ -524,23 +532,15 @@ def reviewers_for(incident: Incident) -> list[User]:
     return list(db.session.scalars(stmt))
 
 
-def _check_version(incident: Incident, version: int) -> None:
-    if incident.version != version:
-        raise StaleIncident(incident)
+def _stale(incident: Incident) -> Callable[[], StaleIncident]:
+    """The 409 for a triage or office change that lost a race: it carries the
+    record as it is now, for the page to show beside what was sent."""
 
-
-@contextmanager
-def _saving(incident: Incident) -> Iterator[None]:
-    """Make the changes in the block and commit them. If another request committed
-    a change first (the version column moved under us, noticed at any flush),
-    nothing is saved and the caller gets the current record."""
-    try:
-        yield
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
+    def stale() -> StaleIncident:
         db.session.refresh(incident)
-        raise StaleIncident(incident) from None
+        return StaleIncident(incident)
+
+    return stale
 
 
 def triage(
@@ -567,7 +567,7 @@ def triage(
     """
     if not can_triage(actor):
         raise NotAllowed()
-    _check_version(incident, version)
+    check_version(incident, version, _stale(incident))
     errors: dict[str, list[str]] = {}
     reason = reason.strip()
     feedback = feedback.strip()
@@ -585,11 +585,8 @@ def triage(
         if reviewer is None:
             errors["reviewer_id"] = ["Choose a manager or supervisor of this branch."]
     if status == Status.CLOSED.value and incident.status != Status.CLOSED.value:
-        # One closing rule (learning): a review or a reason why none is needed,
-        # actions done or carried into a review, and feedback for the reporter.
-        from learning import services as learning
-
-        for key, messages in learning.close_problems(incident, no_review_reason, feedback).items():
+        # One closing rule, the learning package's (see ClosingRule).
+        for key, messages in closing_rule().problems(incident, no_review_reason, feedback).items():
             errors["status" if key == "actions" else key] = messages
     new_values: dict[str, Any] = {
         "kind": kind,
@@ -609,7 +606,7 @@ def triage(
 
     changes: dict[str, list[Any]] = dict(clinical_changes)
     now = utcnow()
-    with _saving(incident):
+    with saving(_stale(incident)):
         if incident.reviewer_id != reviewer_id:
             before = incident.reviewer.name if incident.reviewer else None
             changes["reviewer"] = [before, reviewer.name if reviewer else None]
@@ -620,9 +617,7 @@ def triage(
             changes["status"] = [incident.status, status]
             incident.status = status
             if status == Status.CLOSED.value:
-                from learning import services as learning
-
-                changes.update(learning.record_no_review_reason(actor, incident, no_review_reason))
+                changes.update(closing_rule().record(actor, incident, no_review_reason))
                 incident.closed_at = now
             elif incident.closed_at is not None:
                 incident.closed_at = None
@@ -635,7 +630,7 @@ def triage(
         detail: dict[str, Any] = {"changes": changes}
         if reason:
             detail["reason"] = reason
-        audit.record(actor, "triage", "incident", incident.id, **detail)
+        trail.record(actor, "triage", "incident", incident.id, **detail)
         if clinical_changes:
             duties.open_decisions(incident)
     return incident
@@ -662,7 +657,7 @@ def stage_feedback(actor: User, incident: Incident, feedback: str) -> None:
         raise ReviewError({"feedback": ["Write up to 5,000 characters."]})
     if feedback == incident.feedback:
         return
-    audit.record(
+    trail.record(
         actor,
         "feedback",
         "incident",
@@ -712,19 +707,19 @@ def add_details(
     if errors:
         raise ReviewError(errors)
     if changes:
-        _check_version(incident, version)
-    with _saving(incident):
+        check_version(incident, version, _stale(incident))
+    with saving(_stale(incident)):
         if "location" in changes:
             incident.location = location
         if person is not None:
             incident.person_id = person.id
         if changes:
-            audit.record(actor, "details_added", "incident", incident.id, changes=changes)
+            trail.record(actor, "details_added", "incident", incident.id, changes=changes)
         if note:
             incident.notes.append(
                 IncidentNote(kind=NoteKind.ADMIN.value, body=note, author_id=actor.id)
             )
-            audit.record(actor, "note", "incident", incident.id, note=note)
+            trail.record(actor, "note", "incident", incident.id, note=note)
     return incident
 
 
@@ -737,7 +732,7 @@ def chase_reporter(actor: User, incident: Incident, *, message: str) -> Incident
         raise ReviewError({"message": ["Say what you need from the reporter."]})
     chase = IncidentNote(kind=NoteKind.CHASE.value, body=message, author_id=actor.id)
     incident.notes.append(chase)
-    audit.record(actor, "chase", "incident", incident.id, message=message)
+    trail.record(actor, "chase", "incident", incident.id, message=message)
     db.session.commit()
     return chase
 

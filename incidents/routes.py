@@ -22,9 +22,12 @@ from marshmallow import ValidationError
 from werkzeug.routing import BuildError
 
 from core import navigation, scoping
+from core.choices import branch_code_choice, person_choice, staff_choice
+from core.dates import UK, utcnow
 from core.errors import IdConflict, Invalid, OutOfScope
 from core.forms import flatten_errors, load_form
-from core.models import UK, Role, User, utcnow
+from core.htmx import wants_partial
+from core.models import Role, User
 from core.permissions import role_required
 from core.web import error_response
 from incidents import duties, forms, review, services
@@ -81,7 +84,7 @@ def _form_context(values: dict[str, str], errors: dict[str, list[str]]) -> dict[
         "people": people,
         "people_by_branch": _group_by_branch(people),
         "branches": branches,
-        "branch_options": [(b.code, f"{b.name} ({b.code})") for b in branches],
+        "branch_options": [branch_code_choice(b) for b in branches],
         "kinds": [
             (Kind.INCIDENT.value, "Incident", "Something happened"),
             (Kind.NEAR_MISS.value, "Near miss", "Caught in time, no harm"),
@@ -111,7 +114,7 @@ def _group_by_branch(people: list[Any]) -> list[tuple[str, list[Any]]]:
 
 def _form(values: dict[str, str], errors: dict[str, list[str]], status: int = 200) -> Any:
     """The form: the whole page, or just the form for an htmx swap."""
-    template = "incidents/_form.html" if request.htmx else "incidents/new.html"  # type: ignore[attr-defined]
+    template = "incidents/_form.html" if wants_partial() else "incidents/new.html"
     return render_template(template, **_form_context(values, errors)), status
 
 
@@ -166,7 +169,7 @@ def create() -> Any:
         return _form(values, {"entry_id": [ALREADY_SENT.format(reference=reference)]}, 409)
 
     incident = receipt.incident
-    if request.htmx:  # type: ignore[attr-defined]
+    if wants_partial():
         return render_template("incidents/_sent.html", **_sent_context(incident)), (
             201 if receipt.created else 200
         )
@@ -194,11 +197,16 @@ def _sent_context(incident: Incident) -> dict[str, Any]:
 # --- reviewing: the list, a record, triage, duties, office work ---------------------
 
 
-def register_review(app: Flask) -> None:
-    """The review list's menu link, the manager's overdue duties on the home page,
-    and template helpers (called from incidents.init_app)."""
+def init_app(app: Flask) -> None:
+    """The pages, their menu links and home-page parts, and template helpers."""
+    app.register_blueprint(bp)
+    # The first thing a carer sees: reporting is the job this app exists for.
+    navigation.add_home_button(
+        app, "Report an incident or near miss", "incidents.new", set(REPORTERS), order=0
+    )
+    navigation.add_menu_link(app, "Report", "incidents.new", set(REPORTERS), order=10)
     navigation.add_menu_link(app, "Incidents", "incidents.index", set(Role), order=20)
-    navigation.add_home_section(app, "incidents/_home_duties.html", {Role.MANAGER}, order=10)
+    navigation.add_section(app, "home", "incidents/_home_duties.html", {Role.MANAGER}, order=10)
     app.jinja_env.globals.update(
         incident_label=label,
         rule_label=rule_label,
@@ -220,11 +228,6 @@ HARM_CHOICES = _choices([h.value for h in Harm])
 KIND_CHOICES = _choices([k.value for k in Kind])
 STATUS_CHOICES = _choices([s.value for s in Status])
 MEDICATION_CHOICES = _choices([m.value for m in MedicationError])
-
-
-def _is_partial() -> bool:
-    htmx = request.htmx  # type: ignore[attr-defined]
-    return bool(htmx) and not htmx.history_restore_request
 
 
 # --- the list -----------------------------------------------------------------------
@@ -261,13 +264,13 @@ def index() -> Any:
         "values": raw if errors else _filter_values(filters),
         "errors": errors,
         "query": _query_without_page(filters),
-        "partial": _is_partial(),
+        "partial": wants_partial(),
     }
     if review.can_filter(user):
-        template = "incidents/_results.html" if _is_partial() else "incidents/index.html"
+        template = "incidents/_results.html" if wants_partial() else "incidents/index.html"
         context.update(
             branches=[(b.code, b.name) for b in scoping.branches_for(user)],
-            people=[(p.ref, f"{p.ref} ({p.initials})") for p in scoping.people_for(user)],
+            people=[person_choice(p) for p in scoping.people_for(user)],
             teams=[(t.id, t.label if t.active else f"{t.label} (switched off)") for t in teams],
             category_choices=CATEGORY_CHOICES,
             harm_choices=HARM_CHOICES,
@@ -276,7 +279,7 @@ def index() -> Any:
             sort_choices=list(review.SORTS.items()),
         )
     else:
-        template = "incidents/_my_reports.html" if _is_partial() else "incidents/mine.html"
+        template = "incidents/_my_reports.html" if wants_partial() else "incidents/mine.html"
     return render_template(template, **context), 422 if errors else 200
 
 
@@ -321,7 +324,6 @@ def detail(incident_id: str) -> Any:
         now=now,
         lateness=review.lateness(incident),
         timeline=review.timeline(incident, for_reporter=is_reporter_view),
-        actions=[] if is_reporter_view else review.actions_for(incident),
         decisions=[] if is_reporter_view else incident.decisions,
         notes=incident.notes,
         views=review.views_of(incident)
@@ -374,9 +376,7 @@ def _triage_page(
         harm_choices=HARM_CHOICES,
         medication_choices=MEDICATION_CHOICES,
         status_choices=_choices(review.TRIAGE_STATUSES),
-        reviewers=[
-            (u.id, f"{u.name} ({u.role_enum.label})") for u in review.reviewers_for(incident)
-        ],
+        reviewers=[staff_choice(u) for u in review.reviewers_for(incident)],
         **extra,
     ), status
 
@@ -512,7 +512,7 @@ def _details_page(
     **extra: Any,
 ) -> Any:
     people = [
-        (p.ref, f"{p.ref} ({p.initials})")
+        person_choice(p)
         for p in scoping.people_for(current_user)
         if p.branch_id == incident.branch_id
     ]

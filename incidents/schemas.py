@@ -15,8 +15,8 @@ from marshmallow import (
     validates_schema,
 )
 
+from core.dates import UK, utcnow
 from core.forms import StoredInt
-from core.models import UK, utcnow
 from core.schemas import StrictSchema as _Strict
 from core.schemas import required_messages as _required
 from incidents.models import (

@@ -3,7 +3,6 @@ scope. Pages, the sync API and the CLI all call these; no request objects here."
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import uuid
@@ -11,15 +10,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, update
+from sqlalchemy import Select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from core import audit, scoping
+from core import pagination, scoping, trail
+from core.dates import UK, utcnow
 from core.errors import IdConflict, NotAllowed, OutOfScope
 from core.errors import Invalid as InvalidIncident  # the shared 422 error, local name kept
-from core.models import UK, Branch, Role, User, utcnow
+from core.models import Branch, Role, User
 from extensions import db
 from incidents import duties
 from incidents.models import Incident, ReferenceCounter
@@ -153,7 +153,7 @@ def create_incident(
         family_contact=thresholds["family_contact"],
     )
     db.session.add(incident)
-    created = audit.record(author, "create", "incident", incident_id, reference=incident.reference)
+    created = trail.record(author, "create", "incident", incident_id, reference=incident.reference)
     duties.open_decisions(incident, at=received_at)
     if received_at is not None:
         created.at = received_at
@@ -199,6 +199,12 @@ def visible_incidents(user: User) -> Select[Any]:
     return scoping.scoped(db.select(Incident), user, Incident)
 
 
+def incident_in_scope(user: User, incident_id: str) -> Incident:
+    """One incident within scope (OutOfScope otherwise), for the pages that link
+    to it; unlike `get_incident`, not a view of the record."""
+    return scoping.one_by_uuid_in_scope(visible_incidents(user), Incident, incident_id)
+
+
 def get_incident(user: User, incident_id: str) -> Incident:
     """One incident within scope (OutOfScope otherwise). Views of safeguarding
     records are written to the audit trail."""
@@ -210,41 +216,15 @@ def get_incident(user: User, incident_id: str) -> Incident:
     if incident is None:
         raise OutOfScope(incident_id)
     if incident.is_safeguarding:
-        audit.record(user, "view", "incident", incident.id, safeguarding=True)
+        trail.record(user, "view", "incident", incident.id, safeguarding=True)
         db.session.commit()
     return incident
-
-
-def _encode_cursor(incident: Incident) -> str:
-    raw = f"{incident.received_at.isoformat()}|{incident.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        stamp, _, key = base64.urlsafe_b64decode(padded).decode().partition("|")
-        moment = datetime.fromisoformat(stamp)
-        if moment.tzinfo is None or not key:
-            raise ValueError(cursor)
-        return moment, key
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidIncident({"cursor": ["This cursor is not valid."]}) from exc
 
 
 def page_of_incidents(
     user: User, limit: int, cursor: str | None
 ) -> tuple[list[Incident], str | None]:
     """Newest first (by when the server received them), keyset-paginated."""
-    stmt = visible_incidents(user).order_by(Incident.received_at.desc(), Incident.id.desc())
-    if cursor:
-        moment, key = _decode_cursor(cursor)
-        stmt = stmt.where(
-            or_(
-                Incident.received_at < moment,
-                and_(Incident.received_at == moment, Incident.id < key),
-            )
-        )
-    rows = list(db.session.scalars(stmt.limit(limit + 1)))
-    items = rows[:limit]
-    return items, (_encode_cursor(items[-1]) if len(rows) > limit else None)
+    return pagination.newest_received(
+        visible_incidents(user), Incident.received_at, Incident.id, limit, cursor
+    )

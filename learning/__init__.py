@@ -8,8 +8,18 @@ from typing import Any
 from flask import Flask, current_app, g
 from flask_login import current_user
 
+from actions import due
+from actions.models import ActionSource
+from actions.sources import SourceKind, add_source
 from core import navigation
-from core.models import Role, uk_today
+from core.dates import uk_today
+from core.demo import DemoOptions, add_seeder
+from core.models import Role
+from incidents.review import ClosingRule, add_timeline_source, set_closing_rule
+from learning import bulletins, closing, incident_learning, models, patterns, reviews, routes
+from learning.demo import seed_learning
+
+__all__ = ["init_app", "models"]
 
 ALL_ROLES = set(Role)
 STAFF_WHO_REVIEW = {Role.SUPERVISOR, Role.MANAGER, Role.OFFICE}
@@ -17,16 +27,14 @@ STAFF_WHO_REVIEW = {Role.SUPERVISOR, Role.MANAGER, Role.OFFICE}
 
 def _home_learning() -> dict[str, Any]:
     """What the home page sections of this package show the signed-in user."""
-    from learning import patterns, services
-
     cached: dict[str, Any] | None = g.get("learning_home")
     if cached is not None:
         return cached
     user = current_user
     config = current_app.config
     data: dict[str, Any] = {
-        "actions": services.home_actions(user, uk_today(), config["ACTION_DUE_SOON_DAYS"]),
-        "unread": services.unread_bulletins(user),
+        "actions": due.home_actions(user, uk_today(), config["ACTION_DUE_SOON_DAYS"]),
+        "unread": bulletins.unread_bulletins(user),
         "patterns": None,
     }
     if user.role == Role.MANAGER.value:
@@ -37,18 +45,31 @@ def _home_learning() -> dict[str, Any]:
     return data
 
 
-def init_app(app: Flask) -> None:
-    from learning.routes import bp
+def _demo_learning(options: DemoOptions) -> list[str]:
+    # Learning from incidents needs incidents to learn from.
+    return seed_learning() if options.incidents else []
 
-    app.register_blueprint(bp)
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(routes.bp)
+    add_seeder(app, 40, _demo_learning)
+    add_source(app, ActionSource.REVIEW, SourceKind(reviews.review_source))
+    # An incident's record shows the actions agreed on it, and closes by our rule.
+    set_closing_rule(
+        app, ClosingRule(problems=closing.close_problems, record=closing.record_no_review_reason)
+    )
+    add_timeline_source(app, incident_learning.action_timeline)
+    app.jinja_env.globals["incident_actions"] = incident_learning.actions_on_record
+    navigation.add_section(
+        app, "incident", "learning/_incident_actions.html", STAFF_WHO_REVIEW, order=10
+    )
     app.jinja_env.globals["learning_home"] = _home_learning
-    app.jinja_env.filters["user_pair"] = lambda u: (u.id, f"{u.name} ({u.role_enum.label})")
 
     navigation.add_menu_link(app, "Reviews", "learning.reviews", STAFF_WHO_REVIEW, order=30)
     navigation.add_menu_link(app, "Actions", "learning.actions", ALL_ROLES, order=40)
     navigation.add_menu_link(app, "Patterns", "learning.patterns", {Role.MANAGER}, order=45)
     navigation.add_menu_link(app, "Bulletins", "learning.bulletins", ALL_ROLES, order=60)
     # Carers see unread bulletins first: "staff can explain the revised approach".
-    navigation.add_home_section(app, "learning/_home_bulletins.html", ALL_ROLES, order=5)
-    navigation.add_home_section(app, "learning/_home_actions.html", ALL_ROLES, order=20)
-    navigation.add_home_section(app, "learning/_home_patterns.html", {Role.MANAGER}, order=30)
+    navigation.add_section(app, "home", "learning/_home_bulletins.html", ALL_ROLES, order=5)
+    navigation.add_section(app, "home", "learning/_home_actions.html", ALL_ROLES, order=20)
+    navigation.add_section(app, "home", "learning/_home_patterns.html", {Role.MANAGER}, order=30)

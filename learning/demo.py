@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from core.models import Branch, User, uk_today
+from actions import records
+from core.dates import uk_today
+from core.models import Branch, User
 from extensions import db
 from incidents.models import Incident
-from learning import services
+from learning import bulletins, reviews
 from learning.models import LearningReview
 
 
@@ -29,10 +31,10 @@ def seed_learning() -> list[str]:
     if manager is None or supervisor is None or north is None or incident is None:
         return ["Demo learning: no medication incident to learn from yet."]
 
-    review = services.start_review(
+    review = reviews.start_review(
         manager, "root_cause", [incident.id], "Medication at the change of carer"
     )
-    services.save_review(
+    reviews.save_review(
         manager,
         review,
         {
@@ -59,7 +61,7 @@ def seed_learning() -> list[str]:
         "trend_person_ref": None,
         "sample_size": 1,
     }
-    services.new_action(
+    records.new_action(
         manager,
         {
             **common,
@@ -70,7 +72,7 @@ def seed_learning() -> list[str]:
             "sample_template": "handover-quality",
         },
     )
-    services.new_action(
+    records.new_action(
         manager,
         {
             **common,
@@ -79,7 +81,7 @@ def seed_learning() -> list[str]:
             "verification": "none",
         },
     )
-    services.new_bulletin(
+    bulletins.new_bulletin(
         manager,
         {
             "title": "Safer handovers for time-critical medicines",

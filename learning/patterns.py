@@ -23,7 +23,8 @@ from sqlalchemy import func
 from sqlalchemy.orm import joinedload, lazyload, load_only
 
 from core import scoping
-from core.models import UK, Branch, PersonSupported, Team, User, uk_midnight, utcnow
+from core.dates import UK, uk_midnight, utcnow
+from core.models import Branch, PersonSupported, Team, User
 from extensions import db
 from incidents.models import Incident, label
 from incidents.services import visible_incidents

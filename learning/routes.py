@@ -20,23 +20,28 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from audits import services as audit_services
+from actions import due, permissions, reading, records, sources
+from actions import strength as strength_
+from actions.models import ActionStatus
+from audits import services as spot_checks
 from core import scoping
+from core.dates import uk_today
 from core.errors import Invalid, OutOfScope, Stale
 from core.forms import load_form, record_id
-from core.models import Role, uk_today
+from core.htmx import wants_partial
+from core.models import Role
 from core.permissions import role_required
+from incidents import services
 from incidents import services as incidents
 from incidents.models import Category, label
+from learning import briefing_notes, closing, incident_links, verification
+from learning import bulletins as bulletins_
+from learning import case_studies as case_studies_
+from learning import incident_learning as incident_learning_
 from learning import patterns as pattern_rules
-from learning import services
-from learning.models import (
-    ActionStatus,
-    Condition,
-    NoteKind,
-    ReviewMethod,
-    ReviewStatus,
-)
+from learning import permissions as learning_permissions
+from learning import reviews as reviews_
+from learning.models import Condition, NoteKind, ReviewMethod, ReviewStatus
 from learning.schemas import (
     ActionCarrySchema,
     ActionDoneSchema,
@@ -83,7 +88,7 @@ def reviews() -> Any:
         status = None
     return render_template(
         "learning/reviews.html",
-        reviews=services.list_reviews(current_user, status),
+        reviews=reviews_.list_reviews(current_user, status),
         status=status,
         ReviewStatus=ReviewStatus,
     )
@@ -92,12 +97,14 @@ def reviews() -> Any:
 def _review_new_form(
     values: dict[str, Any], errors: dict[str, list[str]], status: int = 200
 ) -> Any:
-    candidates = services.reviewable_incidents(current_user)
+    candidates = incident_links.reviewable_incidents(current_user)
     chosen = set(values.get("incident_ids") or [])
     # Incidents passed in (from a pattern or a record) stay listed even if closed.
     known = {i.id for i in candidates}
     candidates += [
-        i for i in services.visible_among(current_user, sorted(chosen - known)) if i.id not in known
+        i
+        for i in incident_links.visible_among(current_user, sorted(chosen - known))
+        if i.id not in known
     ]
     return render_template(
         "learning/review_new.html",
@@ -127,7 +134,7 @@ def review_start() -> Any:
     data, errors = load_form(ReviewStartSchema(), request.form)
     if not errors:
         try:
-            review = services.start_review(
+            review = reviews_.start_review(
                 current_user, data["method"], data["incident_ids"], data.get("title", "")
             )
         except Invalid as err:
@@ -141,8 +148,8 @@ def review_start() -> Any:
 def _review_page(
     review: Any, values: dict[str, Any], errors: dict[str, list[str]], status: int = 200
 ) -> Any:
-    actions = services.actions_from("review", str(review.id))
-    carried = services.carried_into(current_user, review)
+    actions = reading.actions_from("review", str(review.id))
+    carried = reviews_.carried_into(current_user, review)
     return render_template(
         "learning/review.html",
         review=review,
@@ -150,16 +157,16 @@ def _review_page(
         errors=errors,
         actions=actions,
         carried=carried,
-        weak_only=services.only_weak(actions),
-        required=services.REQUIRED_ANSWERS[review.method],
+        weak_only=strength_.only_weak(actions),
+        required=reviews_.REQUIRED_ANSWERS[review.method],
         conditions=list(Condition),
-        can_edit=current_user.role in services.REVIEW_ROLES and not review.is_completed,
+        can_edit=current_user.role in learning_permissions.REVIEW_ROLES and not review.is_completed,
         label=label,
     ), status
 
 
 def _review_values(review: Any) -> dict[str, Any]:
-    values = {name: getattr(review, name) for name in services.ANSWER_FIELDS}
+    values = {name: getattr(review, name) for name in reviews_.ANSWER_FIELDS}
     values["conditions"] = list(review.conditions)
     values["version"] = review.version
     return values
@@ -168,26 +175,26 @@ def _review_values(review: Any) -> dict[str, Any]:
 @bp.get("/reviews/<int:review_id>")
 @role_required(Role.SUPERVISOR, Role.MANAGER, Role.OFFICE)
 def review(review_id: int) -> Any:
-    found = services.get_review(current_user, review_id)
+    found = reviews_.get_review(current_user, review_id)
     return _review_page(found, _review_values(found), {})
 
 
 @bp.post("/reviews/<int:review_id>")
 @role_required(Role.SUPERVISOR, Role.MANAGER)
 def review_save(review_id: int) -> Any:
-    found = services.get_review(current_user, review_id)
+    found = reviews_.get_review(current_user, review_id)
     data, errors = load_form(ReviewAnswersSchema(), request.form)
     if errors:
         return _review_page(found, {**data, "version": found.version}, errors, 422)
     complete = data.pop("intent") == "complete"
     version = data.pop("version")
     try:
-        services.save_review(current_user, found, data, complete=complete, version=version)
+        reviews_.save_review(current_user, found, data, complete=complete, version=version)
     except Invalid as err:
-        found = services.get_review(current_user, review_id)
+        found = reviews_.get_review(current_user, review_id)
         return _review_page(found, {**data, "version": found.version}, err.errors, 422)
     except Stale:
-        found = services.get_review(current_user, review_id)
+        found = reviews_.get_review(current_user, review_id)
         return _review_page(found, {**data, "version": found.version}, {"_schema": [STALE]}, 409)
     if complete:
         flash(
@@ -206,18 +213,18 @@ def review_save(review_id: int) -> Any:
 def actions() -> Any:
     default = "mine" if current_user.role in (Role.CARER.value, Role.OFFICE.value) else "open"
     view = request.args.get("view", default)
-    if view not in services.ACTION_VIEWS:
+    if view not in due.ACTION_VIEWS:
         view = default
     return render_template(
         "learning/actions.html",
-        actions=services.list_actions(current_user, view, _today(), _soon()),
+        actions=due.list_actions(current_user, view, _today(), _soon()),
         view=view,
-        views=services.ACTION_VIEWS,
+        views=due.ACTION_VIEWS,
         today=_today(),
         soon=_soon(),
-        due_state=services.due_state,
-        strength=services.action_strength,
-        can_raise=current_user.role in services.ACTION_ROLES,
+        due_state=due.due_state,
+        strength=strength_.action_strength,
+        can_raise=current_user.role in permissions.ACTION_ROLES,
     )
 
 
@@ -227,7 +234,7 @@ def _action_new_form(
     source = None
     branch_id = None
     try:
-        source = services.resolve_source(
+        source = sources.resolve_source(
             current_user, values.get("source_type") or "", values.get("source_id") or ""
         )
         branch_id = source.branch_id
@@ -242,7 +249,7 @@ def _action_new_form(
         if branch_id is None and len(branches) == 1:
             branch_id = branches[0].id
     owners = (
-        services.owners_for(current_user, branch_id)
+        records.owners_for(current_user, branch_id)
         if branch_id is not None
         else scoping.staff_for(current_user)
     )
@@ -254,7 +261,7 @@ def _action_new_form(
         branches=branches,
         owners=owners,
         categories=[(c.value, label(c.value)) for c in Category],
-        strength=services.action_strength(values.get("title") or "", values.get("detail") or ""),
+        strength=strength_.action_strength(values.get("title") or "", values.get("detail") or ""),
     ), status
 
 
@@ -272,7 +279,7 @@ def action_new() -> Any:
         "sample_size": 1,
     }
     if source_type != "meeting" or values["source_id"].strip().isdigit():
-        services.resolve_source(current_user, source_type, values["source_id"])
+        sources.resolve_source(current_user, source_type, values["source_id"])
     return _action_new_form(values, {})
 
 
@@ -282,7 +289,7 @@ def action_create() -> Any:
     data, errors = load_form(ActionInSchema(), request.form)
     if not errors:
         try:
-            action = services.new_action(current_user, data)
+            action = records.new_action(current_user, data)
         except Invalid as err:
             errors = err.errors
         else:
@@ -302,7 +309,7 @@ def action_create() -> Any:
 def action_strength() -> Any:
     """The weak-action hint for what is being typed (htmx); a plain page without
     JavaScript."""
-    strength = services.action_strength(
+    strength = strength_.action_strength(
         request.args.get("title", "")[:200], request.args.get("detail", "")[:5000]
     )
     return render_template("learning/_strength.html", strength=strength)
@@ -315,30 +322,31 @@ def _action_page(
     status: int = 200,
 ) -> Any:
     today = _today()
-    evidence = services.verification_evidence(action, today)
-    can_manage = current_user.role in services.ACTION_ROLES
+    evidence = verification.verification_evidence(action, today)
+    can_manage = current_user.role in permissions.ACTION_ROLES
     reviews = (
-        services.list_reviews(current_user)
+        reviews_.list_reviews(current_user)
         if can_manage and action.status == ActionStatus.OPEN.value
         else []
     )
     return render_template(
         "learning/action.html",
         action=action,
-        source=services.describe_source(current_user, action),
+        source=sources.describe_source(current_user, action),
         evidence=evidence,
-        blockers=services.verification_blockers(action, evidence),
-        strength=services.action_strength(action.title, action.detail),
-        state=services.due_state(action, today, _soon()),
+        blockers=verification.verification_blockers(action, evidence),
+        strength=strength_.action_strength(action.title, action.detail),
+        state=due.due_state(action, today, _soon()),
         can_mark_done=action.status == ActionStatus.OPEN.value
         and (action.owner_id == current_user.id or can_manage),
-        can_verify=current_user.role == Role.MANAGER.value and services.can_judge(action, evidence),
-        can_reaudit=current_user.role in services.ACTION_ROLES
+        can_verify=current_user.role == Role.MANAGER.value
+        and verification.can_judge(action, evidence),
+        can_reaudit=current_user.role in permissions.ACTION_ROLES
         and action.requires_verification
         and evidence.kind != "trend"
         and action.status in (ActionStatus.OPEN.value, ActionStatus.DONE.value),
         reviews=reviews,
-        sample_template=audit_services.current_template(action.sample_template)
+        sample_template=spot_checks.current_template(action.sample_template)
         if action.sample_template
         else None,
         errors=errors or {},
@@ -350,23 +358,23 @@ def _action_page(
 @bp.get("/actions/<int:action_id>")
 @login_required
 def action(action_id: int) -> Any:
-    return _action_page(services.get_action(current_user, action_id))
+    return _action_page(reading.get_action(current_user, action_id))
 
 
 def _action_post(
     action_id: int, schema: Any, apply: Callable[[Any, dict[str, Any]], Any], message: str
 ) -> Any:
-    found = services.get_action(current_user, action_id)
+    found = reading.get_action(current_user, action_id)
     data, errors = load_form(schema, request.form)
     if errors:
         return _action_page(found, errors, data, 422)
     try:
         apply(found, data)
     except Invalid as err:
-        return _action_page(services.get_action(current_user, action_id), err.errors, data, 422)
+        return _action_page(reading.get_action(current_user, action_id), err.errors, data, 422)
     except Stale:
         return _action_page(
-            services.get_action(current_user, action_id), {"_schema": [STALE]}, data, 409
+            reading.get_action(current_user, action_id), {"_schema": [STALE]}, data, 409
         )
     flash(message, "success")
     return redirect(url_for("learning.action", action_id=action_id))
@@ -378,7 +386,7 @@ def action_done(action_id: int) -> Any:
     return _action_post(
         action_id,
         ActionDoneSchema(),
-        lambda a, d: services.mark_done(current_user, a, d["evidence"], d["version"]),
+        lambda a, d: records.mark_done(current_user, a, d["evidence"], d["version"]),
         "Marked done. Thank you.",
     )
 
@@ -389,7 +397,7 @@ def action_verify(action_id: int) -> Any:
     return _action_post(
         action_id,
         ActionVerifySchema(),
-        lambda a, d: services.verify_action(
+        lambda a, d: verification.verify_action(
             current_user, a, d["outcome"], d["note"], version=d["version"]
         ),
         "Verification recorded.",
@@ -402,7 +410,7 @@ def action_carry(action_id: int) -> Any:
     return _action_post(
         action_id,
         ActionCarrySchema(),
-        lambda a, d: services.carry_into_review(current_user, a, d["review_id"], d["version"]),
+        lambda a, d: reviews_.carry_into_review(current_user, a, d["review_id"], d["version"]),
         "The review now follows this action.",
     )
 
@@ -434,7 +442,7 @@ def _incident_page(
     incident = incidents.get_incident(current_user, incident_id)
     return render_template(
         "learning/incident.html",
-        learning=services.incident_learning(current_user, incident),
+        learning=incident_learning_.incident_learning(current_user, incident),
         incident=incident,
         methods=list(ReviewMethod),
         errors=errors or {},
@@ -442,7 +450,7 @@ def _incident_page(
         label=label,
         today=_today(),
         soon=_soon(),
-        due_state=services.due_state,
+        due_state=due.due_state,
     ), status
 
 
@@ -459,7 +467,7 @@ def incident_close(incident_id: str) -> Any:
     data, errors = load_form(CloseIncidentSchema(), request.form)
     if not errors:
         try:
-            services.close_incident(
+            closing.close_incident(
                 current_user,
                 incident,
                 data.get("no_review_reason"),
@@ -482,7 +490,7 @@ def incident_close(incident_id: str) -> Any:
 @bp.get("/bulletins")
 @login_required
 def bulletins() -> Any:
-    return render_template("learning/bulletins.html", rows=services.list_bulletins(current_user))
+    return render_template("learning/bulletins.html", rows=bulletins_.list_bulletins(current_user))
 
 
 def _bulletin_form(values: dict[str, Any], errors: dict[str, list[str]], status: int = 200) -> Any:
@@ -492,7 +500,7 @@ def _bulletin_form(values: dict[str, Any], errors: dict[str, list[str]], status:
         errors=errors,
         branches=scoping.branches_for(current_user),
         roles=list(Role),
-        reviews=services.list_reviews(current_user, ReviewStatus.COMPLETED.value),
+        reviews=reviews_.list_reviews(current_user, ReviewStatus.COMPLETED.value),
     ), status
 
 
@@ -501,7 +509,7 @@ def _bulletin_form(values: dict[str, Any], errors: dict[str, list[str]], status:
 def bulletin_new() -> Any:
     review_ids = [i for i in map(record_id, request.args.getlist("review")) if i is not None]
     if review_ids:
-        values = services.bulletin_draft(current_user, review_ids)
+        values = bulletins_.bulletin_draft(current_user, review_ids)
     else:
         values = {"branch_ids": [b.id for b in scoping.branches_for(current_user)], "roles": []}
     return _bulletin_form(values, {})
@@ -513,7 +521,7 @@ def bulletin_create() -> Any:
     data, errors = load_form(BulletinInSchema(), request.form)
     if not errors:
         try:
-            bulletin = services.new_bulletin(current_user, data)
+            bulletin = bulletins_.new_bulletin(current_user, data)
         except Invalid as err:
             errors = err.errors
         else:
@@ -529,7 +537,7 @@ def _bulletin_page(
     status: int = 200,
 ) -> Any:
     staff_view = current_user.role in (Role.MANAGER.value, Role.SUPERVISOR.value, Role.OFFICE.value)
-    can_note = current_user.role in services.ACTION_ROLES
+    can_note = current_user.role in permissions.ACTION_ROLES
     note_branches = [b for b in scoping.branches_for(current_user) if b in bulletin.branches]
     note_values = values or {
         "kind": NoteKind.TEAM_DEBRIEF.value,
@@ -539,10 +547,10 @@ def _bulletin_page(
     return render_template(
         "learning/bulletin.html",
         bulletin=bulletin,
-        for_me=services.is_for(current_user, bulletin),
-        read_at=services.acknowledged_at(current_user, bulletin),
-        readers=services.readership(bulletin) if staff_view else [],
-        notes=services.notes_about(current_user, bulletin),
+        for_me=bulletins_.is_for(current_user, bulletin),
+        read_at=bulletins_.acknowledged_at(current_user, bulletin),
+        readers=bulletins_.readership(bulletin) if staff_view else [],
+        notes=briefing_notes.notes_about(current_user, bulletin),
         can_note=can_note,
         note_branches=note_branches,
         note_staff=[
@@ -561,15 +569,15 @@ def _bulletin_page(
 @bp.get("/bulletins/<int:bulletin_id>")
 @login_required
 def bulletin(bulletin_id: int) -> Any:
-    return _bulletin_page(services.get_bulletin(current_user, bulletin_id))
+    return _bulletin_page(bulletins_.get_bulletin(current_user, bulletin_id))
 
 
 @bp.post("/bulletins/<int:bulletin_id>/acknowledge")
 @login_required
 def bulletin_acknowledge(bulletin_id: int) -> Any:
-    found = services.get_bulletin(current_user, bulletin_id)
-    ack = services.acknowledge(current_user, found)
-    if request.htmx:  # type: ignore[attr-defined]
+    found = bulletins_.get_bulletin(current_user, bulletin_id)
+    ack = bulletins_.acknowledge(current_user, found)
+    if wants_partial():
         return render_template(
             "learning/_acknowledge.html", bulletin=found, for_me=True, read_at=ack.at
         )
@@ -580,11 +588,11 @@ def bulletin_acknowledge(bulletin_id: int) -> Any:
 @bp.post("/bulletins/<int:bulletin_id>/notes")
 @role_required(Role.SUPERVISOR, Role.MANAGER)
 def bulletin_note(bulletin_id: int) -> Any:
-    found = services.get_bulletin(current_user, bulletin_id)
+    found = bulletins_.get_bulletin(current_user, bulletin_id)
     data, errors = load_form(BriefingNoteSchema(), request.form)
     if not errors:
         try:
-            services.add_briefing_note(current_user, data, bulletin=found)
+            briefing_notes.add_briefing_note(current_user, data, bulletin=found)
         except Invalid as err:
             errors = err.errors
         else:
@@ -601,8 +609,8 @@ def bulletin_note(bulletin_id: int) -> Any:
 def case_studies() -> Any:
     return render_template(
         "learning/case_studies.html",
-        case_studies=services.list_case_studies(current_user),
-        reviews=services.list_reviews(current_user, ReviewStatus.COMPLETED.value),
+        case_studies=case_studies_.list_case_studies(current_user),
+        reviews=reviews_.list_reviews(current_user, ReviewStatus.COMPLETED.value),
         errors={},
     )
 
@@ -613,7 +621,7 @@ def case_study_create() -> Any:
     data, errors = load_form(CaseStudyStartSchema(), request.form)
     if not errors:
         try:
-            case_study = services.draft_case_study(current_user, data["incident_id"])
+            case_study = case_studies_.draft_case_study(current_user, data["incident_id"])
         except Invalid as err:
             errors = err.errors
         else:
@@ -624,8 +632,8 @@ def case_study_create() -> Any:
             return redirect(url_for("learning.case_study", case_study_id=case_study.id))
     return render_template(
         "learning/case_studies.html",
-        case_studies=services.list_case_studies(current_user),
-        reviews=services.list_reviews(current_user, ReviewStatus.COMPLETED.value),
+        case_studies=case_studies_.list_case_studies(current_user),
+        reviews=reviews_.list_reviews(current_user, ReviewStatus.COMPLETED.value),
         errors=errors,
     ), 422
 
@@ -639,7 +647,7 @@ def _case_study_page(
     if values is None:
         values = {
             name: getattr(case_study, name)
-            for name in ("title", *(k for k, _ in services.CASE_STUDY_SECTIONS))
+            for name in ("title", *(k for k, _ in case_studies_.CASE_STUDY_SECTIONS))
         }
         values["version"] = case_study.version
     return render_template(
@@ -647,31 +655,31 @@ def _case_study_page(
         case_study=case_study,
         values=values,
         errors=errors or {},
-        sections=services.CASE_STUDY_SECTIONS,
-        warnings=services.case_study_warnings(case_study),
+        sections=case_studies_.CASE_STUDY_SECTIONS,
+        warnings=case_studies_.case_study_warnings(case_study),
     ), status
 
 
 @bp.get("/case-studies/<int:case_study_id>")
 @role_required(Role.MANAGER)
 def case_study(case_study_id: int) -> Any:
-    return _case_study_page(services.get_case_study(current_user, case_study_id))
+    return _case_study_page(case_studies_.get_case_study(current_user, case_study_id))
 
 
 @bp.post("/case-studies/<int:case_study_id>")
 @role_required(Role.MANAGER)
 def case_study_save(case_study_id: int) -> Any:
-    found = services.get_case_study(current_user, case_study_id)
+    found = case_studies_.get_case_study(current_user, case_study_id)
     data, errors = load_form(CaseStudySchema(), request.form)
     if not errors:
         try:
-            services.save_case_study(current_user, found, data, data.get("version"))
+            case_studies_.save_case_study(current_user, found, data, data.get("version"))
         except Stale:
             errors = {"_schema": [STALE]}
         else:
             flash("Saved.", "success")
             return redirect(url_for("learning.case_study", case_study_id=case_study_id))
-    found = services.get_case_study(current_user, case_study_id)
+    found = case_studies_.get_case_study(current_user, case_study_id)
     return _case_study_page(
         found,
         {**data, "version": found.version},
@@ -689,10 +697,10 @@ def _download(body: str, mimetype: str, filename: str) -> Response:
 @bp.get("/case-studies/<int:case_study_id>/case-study.md")
 @role_required(Role.MANAGER)
 def case_study_markdown(case_study_id: int) -> Any:
-    found = services.get_case_study(current_user, case_study_id)
-    services.record_export(current_user, found, "markdown")
+    found = case_studies_.get_case_study(current_user, case_study_id)
+    case_studies_.record_export(current_user, found, "markdown")
     return _download(
-        services.case_study_markdown(found),
+        case_studies_.case_study_markdown(found),
         "text/markdown",
         f"case-study-{found.id}.md",
     )
@@ -701,12 +709,37 @@ def case_study_markdown(case_study_id: int) -> Any:
 @bp.get("/case-studies/<int:case_study_id>/case-study.html")
 @role_required(Role.MANAGER)
 def case_study_word(case_study_id: int) -> Any:
-    found = services.get_case_study(current_user, case_study_id)
-    services.record_export(current_user, found, "html")
+    found = case_studies_.get_case_study(current_user, case_study_id)
+    case_studies_.record_export(current_user, found, "html")
     html = render_template(
-        "learning/case_study_export.html", case_study=found, sections=services.CASE_STUDY_SECTIONS
+        "learning/case_study_export.html",
+        case_study=found,
+        sections=case_studies_.CASE_STUDY_SECTIONS,
     )
     response = _download(html, "text/html", f"case-study-{found.id}.html")
     # A document for Word: its own small stylesheet, and nothing that runs.
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     return response
+
+
+@bp.post("/audits/<audit_id>/verification")
+@role_required(Role.MANAGER)
+def verify_by_reaudit(audit_id: str) -> Any:
+    """A manager's judgement of an action on a re-audit's result page."""
+    audit = spot_checks.get_audit(current_user, audit_id)
+    choice = request.form.get("effective")
+    if choice not in {"yes", "no"}:
+        flash("Choose whether the change worked.", "error")
+        return redirect(url_for("audits.detail", audit_id=audit.id, _anchor="verify"), code=303)
+    try:
+        action = verification.verify_by_reaudit(
+            current_user, audit, choice == "yes", request.form.get("note", "")[:2000]
+        )
+    except Invalid as err:
+        flash(" ".join(m for ms in err.errors.values() for m in ms), "error")
+        return redirect(url_for("audits.detail", audit_id=audit.id), code=303)
+    except Stale:
+        flash("Someone else changed this action at the same time. Check it and try again.", "error")
+        return redirect(url_for("audits.detail", audit_id=audit.id), code=303)
+    flash(f"Action marked {action.status_enum.label.lower()}.", "success")
+    return redirect(url_for("audits.detail", audit_id=audit.id), code=303)

@@ -15,13 +15,14 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from marshmallow import Schema, ValidationError
 
+from actions import reading
 from audits import services as audits
 from audits.schemas import AuditInSchema, AuditOutSchema, AuditReceiptSchema
 from core.errors import IdConflict, Invalid, NotAllowed, OutOfScope
 from core.forms import flatten_errors
 from incidents import services as incidents
 from incidents.schemas import IncidentInSchema, IncidentOutSchema, IncidentReceiptSchema
-from learning import services as learning
+from learning import bulletins
 from learning.schemas import AcknowledgementInSchema, ActionOutSchema
 from sync.http import BadBody, errors_response, message_response, object_body
 from sync.openapi import build_spec
@@ -176,7 +177,7 @@ def get_audit(audit_id: str) -> ResponseReturnValue:
 @login_required
 def list_actions() -> ResponseReturnValue:
     """Actions within scope, newest first (CONTRACT.md)."""
-    return _page(learning.page_of_actions, ActionOutSchema())
+    return _page(reading.page_of_actions, ActionOutSchema())
 
 
 # --- learning bulletins ---------------------------------------------------------------
@@ -193,8 +194,8 @@ def acknowledge_bulletin(bulletin_id: int) -> ResponseReturnValue:
     except ValidationError as err:
         return errors_response(flatten_errors(err.messages))
     try:
-        bulletin = learning.get_bulletin(current_user, bulletin_id)
-        ack, created = learning.record_acknowledgement(current_user, bulletin, data["read_at"])
+        bulletin = bulletins.get_bulletin(current_user, bulletin_id)
+        ack, created = bulletins.record_acknowledgement(current_user, bulletin, data["read_at"])
     except OutOfScope:
         return message_response(404, "No such bulletin.")
     except NotAllowed:

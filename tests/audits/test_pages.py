@@ -12,11 +12,12 @@ import pytest
 from flask import Flask
 from werkzeug.datastructures import MultiDict
 
+from actions.models import Action
 from audits.models import Audit
 from audits.schemas import audit_form_to_json
-from core.models import UK, AuditEvent
+from core.dates import UK
+from core.models import TrailEvent
 from extensions import db
-from learning.models import Action
 from tests.factories import audit_payload
 
 SLUG = "medication-spot-check"
@@ -361,7 +362,7 @@ def test_the_carer_observed_acknowledges_the_feedback(app: Flask, sign_in, templ
     with app.app_context():
         assert db.session.get_one(Audit, audit_id).acknowledged_at is not None
         events = db.session.scalars(
-            db.select(AuditEvent).where(AuditEvent.action == "acknowledge")
+            db.select(TrailEvent).where(TrailEvent.action == "acknowledge")
         ).all()
         assert [e.actor_id for e in events] == [templates["carer1"].id]
     assert "Spot-check feedback for you" not in carer.get("/").get_data(as_text=True)
@@ -516,7 +517,7 @@ def test_a_manager_marks_the_action_verified_or_not(app: Flask, sign_in, templat
         assert action.verified_at is not None
         assert "Re-audit on" in action.verification_note
         assert "Checked at two calls." in action.verification_note
-        event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "verify"))
+        event = db.session.scalar(db.select(TrailEvent).where(TrailEvent.action == "verify"))
         assert event.record_id == str(action_id)
         assert event.detail["reaudit"] == reaudit
 

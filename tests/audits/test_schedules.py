@@ -10,6 +10,7 @@ from flask import Flask
 
 from audits import services
 from audits.models import AuditSchedule
+from core import dates
 from core.models import Branch, User
 from extensions import db
 from tests.factories import audit_payload
@@ -51,7 +52,7 @@ def world(app: Flask, templates):
 def _schedule(app: Flask, refs, **changes) -> int:
     with app.app_context():
         north = db.session.scalar(db.select(Branch).where(Branch.code == "NORTH"))
-        today = services.uk_today()
+        today = dates.uk_today()
         values = {
             "template_slug": "medication-spot-check",
             "branch_id": north.id,
@@ -70,7 +71,7 @@ def _schedule(app: Flask, refs, **changes) -> int:
 def _status(app: Flask, schedule_id: int) -> tuple[int, str]:
     with app.app_context():
         status = services.status_of(
-            db.session.get_one(AuditSchedule, schedule_id), services.uk_today()
+            db.session.get_one(AuditSchedule, schedule_id), dates.uk_today()
         )
         return status.done, status.state
 
@@ -94,9 +95,7 @@ def test_other_templates_branches_and_earlier_checks_do_not_count(app: Flask, si
     schedule_id = _schedule(app, world)
     _audit(sign_in, world, template="handover-quality")
     _audit(sign_in, world, author="manager", observed="carer3", person_ref="P-0011")
-    before_start = datetime.combine(
-        services.uk_today() - timedelta(days=3), time(9), tzinfo=services.UK
-    )
+    before_start = datetime.combine(dates.uk_today() - timedelta(days=3), time(9), tzinfo=dates.UK)
     _audit(sign_in, world, conducted_at=before_start.isoformat())
     assert _status(app, schedule_id) == (0, "due")
 
@@ -110,7 +109,7 @@ def test_a_schedule_for_one_carer_counts_only_their_checks(app: Flask, sign_in, 
 
 
 def test_an_unfinished_schedule_past_its_date_is_overdue(app: Flask, sign_in, world):
-    today = services.uk_today()
+    today = dates.uk_today()
     schedule_id = _schedule(
         app, world, starts_on=today - timedelta(days=20), due_on=today - timedelta(days=1)
     )
@@ -119,7 +118,7 @@ def test_an_unfinished_schedule_past_its_date_is_overdue(app: Flask, sign_in, wo
 
 
 def test_supervisors_see_due_and_overdue_on_their_home_page(app: Flask, sign_in, world):
-    today = services.uk_today()
+    today = dates.uk_today()
     _schedule(app, world, reason="Sample this fortnight")
     _schedule(
         app,
@@ -158,7 +157,7 @@ def test_carers_see_no_schedules(app: Flask, sign_in, world):
 
 
 def _form(world, **changes) -> dict:
-    today = services.uk_today()
+    today = dates.uk_today()
     with_branch = {
         "template": "medication-spot-check",
         "target": "10",
@@ -178,7 +177,7 @@ def test_a_manager_sets_a_schedule(app: Flask, sign_in, world):
     with app.app_context():
         schedule = db.session.scalar(db.select(AuditSchedule))
         assert schedule.target == 10
-        assert schedule.starts_on == services.uk_today()
+        assert schedule.starts_on == dates.uk_today()
         assert schedule.author_id == world["manager"].id
     page = sign_in("supervisor").get("/audits/schedules").get_data(as_text=True)
     assert "Sample time-critical calls after INC-2026-0001" in page
@@ -231,5 +230,5 @@ def test_schedules_in_the_demo(app: Flask, world):
         seed_schedule()
         assert db.session.scalar(db.select(db.func.count(AuditSchedule.id))) == 1
         manager = db.session.get_one(User, world["manager"].id)
-        [status] = services.schedules_for(manager, services.uk_today())
+        [status] = services.schedules_for(manager, dates.uk_today())
         assert (status.schedule.target, status.state) == (10, "due")

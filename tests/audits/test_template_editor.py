@@ -152,12 +152,12 @@ def test_preview_as_on_a_phone(sign_in, editing):
 def test_editing_is_in_the_audit_trail(app: Flask, editing):
     editing.post_form(f"/audits/templates/{SLUG}/draft/items/storage-safe/retire")
     editing.post_form(f"/audits/templates/{SLUG}/draft/publish")
-    from core.models import AuditEvent
+    from core.models import TrailEvent
 
     with app.app_context():
         events = [
             (e.action, e.record_id, e.detail)
-            for e in db.session.scalars(db.select(AuditEvent).order_by(AuditEvent.id))
+            for e in db.session.scalars(db.select(TrailEvent).order_by(TrailEvent.id))
         ]
     assert ("create", f"{SLUG}@2", {"draft_of": 1}) in events
     assert ("change", f"{SLUG}@2", {"retired": "storage-safe"}) in events

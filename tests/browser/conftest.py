@@ -19,6 +19,7 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from extensions import db
+from learning import bulletins, case_studies, reviews
 from tests.conftest import IN_CI, PASSWORD
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -216,7 +217,6 @@ def world(app: Flask, live: Any) -> dict[str, Any]:
     """One of everything the learning pages show (a live server over the demo
     staff, with an incident, a completed and a thematic review, an action, a
     bulletin and a case study)."""
-    from learning import services
     from tests.learning.conftest import add_action, complete_review, make_incident
 
     def _user(key: str) -> Any:
@@ -229,13 +229,11 @@ def world(app: Flask, live: Any) -> dict[str, Any]:
         incident = make_incident(carer, category="fall", person_ref="P-0003")
         others = [make_incident(carer, category="fall", person_ref="P-0003") for _ in range(2)]
         review = complete_review(manager, [incident], "root_cause")
-        thematic = services.start_review(
-            manager, "thematic", [incident.id] + [o.id for o in others]
-        )
+        thematic = reviews.start_review(manager, "thematic", [incident.id] + [o.id for o in others])
         action = add_action(
             manager, "review", str(review.id), title="Remind staff about night checks", owner=carer
         )
-        bulletin = services.new_bulletin(
+        bulletin = bulletins.new_bulletin(
             manager,
             {
                 "title": "Small falls are a warning",
@@ -247,7 +245,7 @@ def world(app: Flask, live: Any) -> dict[str, Any]:
                 "review_ids": [review.id],
             },
         )
-        case_study = services.draft_case_study(manager, incident.id)
+        case_study = case_studies.draft_case_study(manager, incident.id)
         ids = {
             "incident": incident.id,
             "review": review.id,

@@ -14,10 +14,10 @@ from typing import Any
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 
+from actions.models import Action
 from audits.demo import TEMPLATES
 from audits.models import Audit
 from extensions import db
-from learning.models import Action
 from tests.browser.conftest import sign_in
 from tests.browser.offline_support import (
     FORMS_READY,

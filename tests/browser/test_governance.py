@@ -15,8 +15,8 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
 
+from core import dates
 from extensions import db
-from learning import services as learning
 from tests.browser.conftest import SCREENS, sign_in
 from tests.governance.conftest import in_month, user
 from tests.learning.conftest import complete_review, make_incident
@@ -61,7 +61,7 @@ def test_the_manager_uses_the_dashboard_records_a_meeting_and_agrees_an_action(w
 
     page.get_by_test_id("record-meeting").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Record a governance meeting")
-    start = learning.uk_today().replace(day=1)
+    start = dates.uk_today().replace(day=1)
     for _ in range(5):
         start = (start - timedelta(days=1)).replace(day=1)
     expect(page.get_by_label("First day of the period looked at")).to_have_value(start.isoformat())
@@ -79,7 +79,7 @@ def test_the_manager_uses_the_dashboard_records_a_meeting_and_agrees_an_action(w
     page.get_by_test_id("raise-action").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Add an action")
     page.get_by_label("What will be done?").fill("Introduce a written handover checklist")
-    page.get_by_label("Due date").fill((learning.uk_today() + timedelta(days=30)).isoformat())
+    page.get_by_label("Due date").fill((dates.uk_today() + timedelta(days=30)).isoformat())
     page.get_by_role("button", name="Agree action").click()
     expect(page.get_by_test_id("meeting-actions")).to_contain_text(
         "Introduce a written handover checklist"

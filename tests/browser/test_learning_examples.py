@@ -20,10 +20,11 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from actions.models import Action
 from core.models import User
 from extensions import db
 from incidents.models import Incident
-from learning.models import Action, LearningReview
+from learning.models import LearningReview
 from tests.browser.conftest import sign_in
 from tests.browser.test_incident_form import EXAMPLES, Taps, _report
 from tests.learning.conftest import make_incident

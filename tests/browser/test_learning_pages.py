@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from core.models import User
 from extensions import db
-from learning import services
+from learning import bulletins
 from learning.models import Bulletin
 from tests.browser.conftest import SCREENS, sign_in
 from tests.browser.offline_support import hold_the_outbox, let_go_of_the_outbox
@@ -105,8 +105,8 @@ def test_a_bulletin_is_acknowledged_without_javascript(
     finally:
         context.close()
     with app.app_context():
-        bulletin = services.get_bulletin(_user("manager"), world["bulletin"])
-        read = {r.user.email: r.read_at for r in services.readership(bulletin)}
+        bulletin = bulletins.get_bulletin(_user("manager"), world["bulletin"])
+        read = {r.user.email: r.read_at for r in bulletins.readership(bulletin)}
         assert read["carer1@example.com"] is not None
 
 
@@ -133,8 +133,8 @@ def test_acknowledging_with_no_signal_says_so_and_works_later(world, page: Page,
     expect(problem).to_contain_text("Nothing was changed")
     expect(problem).to_be_focused()
     with app.app_context():
-        bulletin = services.get_bulletin(_user("manager"), world["bulletin"])
-        assert services.acknowledged_at(_user("carer1"), bulletin) is None
+        bulletin = bulletins.get_bulletin(_user("manager"), world["bulletin"])
+        assert bulletins.acknowledged_at(_user("carer1"), bulletin) is None
 
     page.context.set_offline(False)
     button.click()

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask
 from playwright.sync_api import Page, expect
 
-from core.models import UK
+from core.dates import UK
 from tests.browser.conftest import sign_in
 from tests.conftest import Client
 from tests.factories import incident_payload, iso

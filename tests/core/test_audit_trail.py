@@ -6,16 +6,16 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from core import audit
-from core.models import AppendOnlyError, AuditEvent
+from core import trail
+from core.models import AppendOnlyError, TrailEvent
 from extensions import db
 
 
 def test_events_record_who_what_which_and_when(app_ctx, staff):
     manager = staff["manager"]
-    audit.record(manager, "view", "incident", "abc", reason="triage")
+    trail.record(manager, "view", "incident", "abc", reason="triage")
     db.session.commit()
-    [event] = audit.trail("incident", "abc")
+    [event] = trail.events("incident", "abc")
     assert event.actor_id == manager.id
     assert event.action == "view"
     assert event.detail == {"reason": "triage"}
@@ -23,7 +23,7 @@ def test_events_record_who_what_which_and_when(app_ctx, staff):
 
 
 def test_orm_refuses_to_change_an_event(app_ctx, staff):
-    event = audit.record(staff["manager"], "view", "incident", "abc")
+    event = trail.record(staff["manager"], "view", "incident", "abc")
     db.session.commit()
     event.action = "edited"
     with pytest.raises(AppendOnlyError):
@@ -32,7 +32,7 @@ def test_orm_refuses_to_change_an_event(app_ctx, staff):
 
 
 def test_orm_refuses_to_delete_an_event(app_ctx, staff):
-    event = audit.record(staff["manager"], "view", "incident", "abc")
+    event = trail.record(staff["manager"], "view", "incident", "abc")
     db.session.commit()
     db.session.delete(event)
     with pytest.raises(AppendOnlyError):
@@ -45,9 +45,9 @@ def test_orm_refuses_to_delete_an_event(app_ctx, staff):
     ["UPDATE audit_event SET action = 'x'", "DELETE FROM audit_event"],
 )
 def test_database_refuses_raw_sql_rewrites(app_ctx, staff, statement):
-    audit.record(staff["manager"], "view", "incident", "abc")
+    trail.record(staff["manager"], "view", "incident", "abc")
     db.session.commit()
     with pytest.raises(DBAPIError):
         db.session.execute(text(statement))
     db.session.rollback()
-    assert db.session.scalar(db.select(AuditEvent.action)) == "view"
+    assert db.session.scalar(db.select(TrailEvent.action)) == "view"

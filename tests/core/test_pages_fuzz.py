@@ -14,13 +14,14 @@ import pytest
 from flask import Flask
 from marshmallow import Schema
 
+from actions.models import Action
 from audits.models import Audit, AuditTemplate
 from core import demo
 from core.models import Team, User
 from extensions import db
 from incidents.models import IncidentDecision
-from learning import services as learning
-from learning.models import Action, Bulletin, LearningReview
+from learning import case_studies
+from learning.models import Bulletin, LearningReview
 from tests.conftest import PASSWORD, Client
 from tests.factories import audit_payload
 
@@ -82,7 +83,7 @@ def _world(app: Flask) -> dict[str, str]:
                 (IncidentDecision.incident_id == incident.id).desc()
             )
         )
-        case_study = learning.draft_case_study(manager, incident.id)
+        case_study = case_studies.draft_case_study(manager, incident.id)
         from tests.governance.conftest import record
 
         meeting = record(manager)

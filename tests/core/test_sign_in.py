@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 
-from core.models import AuditEvent, LoginFailure, SignInSession, User
+from core.models import LoginFailure, SignInSession, TrailEvent, User
 from core.services import ACCOUNT_INACTIVE, SIGN_IN_FAILED, SIGN_IN_MAX_AGE, TOO_MANY_ATTEMPTS
 from extensions import db
 from tests.conftest import PASSWORD, Client
@@ -130,7 +130,7 @@ def test_five_failures_from_one_address_limit_other_accounts(app: Flask, client:
 def test_failures_outside_the_window_do_not_count(app: Flask, client: Client, seeded):
     from datetime import timedelta
 
-    from core.models import utcnow
+    from core.dates import utcnow
 
     with app.app_context():
         for _ in range(5):
@@ -167,9 +167,9 @@ def test_sign_in_and_failure_are_in_the_audit_trail(app: Flask, client: Client, 
     client.sign_in("carer1@example.com")
     with app.app_context():
         actions = db.session.scalars(
-            db.select(AuditEvent.action)
-            .where(AuditEvent.record_type == "user")
-            .order_by(AuditEvent.id)
+            db.select(TrailEvent.action)
+            .where(TrailEvent.record_type == "user")
+            .order_by(TrailEvent.id)
         ).all()
     assert actions == ["sign_in_failed", "sign_in"]
 

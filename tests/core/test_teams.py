@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 
 from core import demo
-from core.models import AuditEvent, Branch, Team, User
+from core.models import Branch, Team, TrailEvent, User
 from core.passwords import hash_password
 from extensions import db
 from tests.conftest import PASSWORD, Client
@@ -43,10 +43,10 @@ def _events(app: Flask, record_type: str) -> list[dict[str, Any]]:
     """Changes to records of this type on the trail (sign-ins left out)."""
     with app.app_context():
         rows = db.session.scalars(
-            db.select(AuditEvent)
-            .where(AuditEvent.record_type == record_type)
-            .where(AuditEvent.action.in_(["create", "update"]))
-            .order_by(AuditEvent.id)
+            db.select(TrailEvent)
+            .where(TrailEvent.record_type == record_type)
+            .where(TrailEvent.action.in_(["create", "update"]))
+            .order_by(TrailEvent.id)
         )
         return [
             {"action": e.action, "id": e.record_id, "actor": e.actor_id, **e.detail} for e in rows

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from core.models import AuditEvent, Branch, User
+from core.models import Branch, TrailEvent, User
 from extensions import db
 
 
@@ -44,8 +44,8 @@ def test_manager_adds_a_carer_who_can_then_sign_in(app: Flask, sign_in, client):
         assert user is not None
         assert [b.code for b in user.branches] == ["NORTH"]
         event = db.session.scalar(
-            db.select(AuditEvent).where(
-                AuditEvent.record_type == "user", AuditEvent.action == "create"
+            db.select(TrailEvent).where(
+                TrailEvent.record_type == "user", TrailEvent.action == "create"
             )
         )
         assert event.record_id == str(user.id)
@@ -135,7 +135,7 @@ def test_manager_changes_a_role_and_the_trail_records_before_and_after(app: Flas
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get_one(User, seeded["carer2"].id).role == "supervisor"
-        event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "update"))
+        event = db.session.scalar(db.select(TrailEvent).where(TrailEvent.action == "update"))
         assert event.detail["changes"]["role"] == ["carer", "supervisor"]
 
 

@@ -9,27 +9,27 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from core import dates
 from core.models import Branch, Role, User
 from core.passwords import hash_password
 from extensions import db
 from governance import services
-from learning import services as learning
 from tests.conftest import PASSWORD
 
 
 def month_start(months_back: int) -> date:
     """The first day of the UK month `months_back` before this one."""
-    return services.add_months(learning.uk_today().replace(day=1), -months_back)
+    return dates.add_months(dates.uk_today().replace(day=1), -months_back)
 
 
 def in_month(months_back: int, day: int = 10, hour: int = 12) -> datetime:
     """A moment (UTC) on a day of a month before this one, at UK noon."""
     first = month_start(months_back)
-    return services.uk_midnight(first.replace(day=day)) + timedelta(hours=hour)
+    return dates.uk_midnight(first.replace(day=day)) + timedelta(hours=hour)
 
 
-def twelve_months() -> services.Period:
-    return services.last_months(learning.uk_today(), 12)
+def twelve_months() -> dates.Period:
+    return dates.last_months(dates.uk_today(), 12)
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def meeting_form(**changes: Any) -> dict[str, Any]:
         "branch": "",
         "period_start": period.start.isoformat(),
         "period_end": period.end.isoformat(),
-        "held_on": learning.uk_today().isoformat(),
+        "held_on": dates.uk_today().isoformat(),
         "attendees": "Registered manager, two supervisors",
         "minutes": "We looked at the falls trend and the handover theme.",
         "decisions": "Trial a written handover sheet in NORTH.",

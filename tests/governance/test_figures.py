@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from core.models import Branch, utcnow
+from actions import records
+from actions.models import ActionStatus
+from core import dates
+from core.dates import utcnow
+from core.models import Branch
 from extensions import db
 from governance import services
 from incidents.models import DecisionStatus, IncidentDecision
-from learning import services as learning
-from learning.models import ActionStatus
+from learning import bulletins, reviews
 from tests.factories import audit_payload, iso
 from tests.governance.conftest import in_month, twelve_months
 from tests.learning.conftest import add_action, complete_review, make_incident
@@ -78,7 +81,7 @@ def test_the_spc_uses_only_whole_months_and_needs_six(staff):
     assert spc["months_used"] == 11
     assert spc["centre"] == 5 / 11
     three = services.dashboard_figures(
-        staff["manager"], _branches("NORTH"), services.last_months(learning.uk_today(), 3)
+        staff["manager"], _branches("NORTH"), dates.last_months(dates.uk_today(), 3)
     )["spc"]
     assert three["enough"] is False
     assert three["months_used"] == 2
@@ -89,7 +92,7 @@ def test_themes_count_conditions_of_reviews_completed_in_the_period(staff):
     other = make_incident(staff["carer1"], in_month(1))
     complete_review(staff["manager"], [incident], conditions=["handover", "communication"])
     complete_review(staff["manager"], [other], conditions=["handover"])
-    learning.start_review(staff["manager"], "huddle", [other.id])  # in progress: not counted
+    reviews.start_review(staff["manager"], "huddle", [other.id])  # in progress: not counted
     themes = _figures(staff["manager"], "NORTH", "SOUTH")["themes"]
     assert themes["reviews"] == 2
     assert [(c["value"], c["count"]) for c in themes["conditions"]] == [
@@ -134,14 +137,14 @@ def test_actions_raised_weaker_done_verified_and_overdue(staff):
     weak = add_action(manager, "incident", incident.id, title="Remind staff to read the MAR chart")
     done = add_action(manager, "incident", incident.id, title="Introduce a handover checklist")
     proved = add_action(manager, "incident", incident.id, title="Replace the bath hoist")
-    learning.mark_done(manager, done, "Checklist in every folder.")
+    records.mark_done(manager, done, "Checklist in every folder.")
     now = utcnow()
     proved.status, proved.done_at, proved.verified_at = (
         ActionStatus.VERIFIED_EFFECTIVE.value,
         now,
         now,
     )
-    weak.due = learning.uk_today() - timedelta(days=3)
+    weak.due = dates.uk_today() - timedelta(days=3)
     db.session.commit()
     actions = _figures(manager, "NORTH")["actions"]
     assert actions == {
@@ -158,7 +161,7 @@ def test_actions_raised_weaker_done_verified_and_overdue(staff):
 def test_actions_due_today_or_soon_are_not_counted_as_overdue(staff):
     manager = staff["manager"]
     incident = make_incident(staff["carer1"], in_month(1))
-    today = learning.uk_today()
+    today = dates.uk_today()
     late = add_action(manager, "incident", incident.id, due=today)
     add_action(manager, "incident", incident.id, due=today)
     add_action(manager, "incident", incident.id, due=today + timedelta(days=1))
@@ -198,7 +201,7 @@ def test_bulletins_published_and_the_share_of_their_audience_that_read_them(staf
     incident = make_incident(staff["carer1"], in_month(1))
     review = complete_review(manager, [incident])
     north = _branches("NORTH")[0]
-    bulletin = learning.new_bulletin(
+    bulletin = bulletins.new_bulletin(
         manager,
         {
             "title": "Handovers in writing",
@@ -210,7 +213,7 @@ def test_bulletins_published_and_the_share_of_their_audience_that_read_them(staf
             "review_ids": [review.id],
         },
     )
-    learning.acknowledge(staff["carer1"], bulletin)
+    bulletins.acknowledge(staff["carer1"], bulletin)
     shared = _figures(manager, "NORTH")["bulletins"]
     # NORTH's carers: carer1 and carer2; carer1 read it.
     assert (shared["published"], shared["read"], shared["audience"], shared["share"]) == (

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from core.models import AuditEvent, Branch
+from actions.models import Action
+from core import dates
+from core.models import Branch, TrailEvent
 from extensions import db
 from governance.models import GovernanceMeeting
-from learning import services as learning
-from learning.models import Action
 from tests.governance.conftest import in_month, meeting_form, record, user
 from tests.learning.conftest import add_action, make_incident
 
@@ -58,7 +58,7 @@ def test_recording_a_meeting_is_on_the_audit_trail(app):
     meeting_id = _meeting(app)
     with app.app_context():
         event = db.session.scalar(
-            db.select(AuditEvent).where(AuditEvent.record_type == "governance_meeting")
+            db.select(TrailEvent).where(TrailEvent.record_type == "governance_meeting")
         )
         assert (event.action, event.record_id) == ("create", str(meeting_id))
         assert event.detail["branches"] == ["NORTH", "SOUTH"]
@@ -70,7 +70,7 @@ def test_the_new_meeting_form_is_prefilled_with_the_dashboards_period(sign_in):
         .get("/governance/meetings/new?months=3&branch=NORTH")
         .get_data(as_text=True)
     )
-    start = learning.uk_today().replace(day=1)
+    start = dates.uk_today().replace(day=1)
     first = (start - timedelta(days=1)).replace(day=1)
     first = (first - timedelta(days=1)).replace(day=1)
     assert f'value="{first.isoformat()}"' in html
@@ -278,7 +278,7 @@ def test_the_pack_prints_without_navigation_and_downloads_for_word(app, sign_in)
     assert "<script" not in body
     with app.app_context():
         exports = db.session.scalars(
-            db.select(AuditEvent.detail).where(AuditEvent.action == "export")
+            db.select(TrailEvent.detail).where(TrailEvent.action == "export")
         ).all()
         assert sorted(e["format"] for e in exports) == ["html", "print"]
 

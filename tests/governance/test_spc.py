@@ -8,15 +8,13 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from core.dates import Period, last_months, month_key
 from governance.services import (
     MIN_SPC_MONTHS,
     RUN_LENGTH,
     Limits,
-    Period,
     c_chart_limits,
     count_by_month,
-    last_months,
-    month_key,
     share,
     spc_signals,
 )

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from core.models import UK, AuditEvent
+from core.dates import UK
+from core.models import TrailEvent
 from extensions import db
 from incidents.models import Incident, IncidentDecision
 from tests.factories import incident_payload, iso
@@ -97,8 +98,8 @@ def test_the_duties_are_audited_as_opened(app, make_incident):
     incident_id = make_incident("carer1", **MODERATE)
     with app.app_context():
         [event] = db.session.scalars(
-            db.select(AuditEvent).where(
-                AuditEvent.action == "duties_opened", AuditEvent.record_id == incident_id
+            db.select(TrailEvent).where(
+                TrailEvent.action == "duties_opened", TrailEvent.record_id == incident_id
             )
         ).all()
         assert event.actor_id is None
@@ -142,8 +143,8 @@ def test_a_manager_records_a_decision(app, sign_in, make_incident, seeded):
     assert after["decided_at"] is not None
     with app.app_context():
         [event] = db.session.scalars(
-            db.select(AuditEvent).where(
-                AuditEvent.action == "decision", AuditEvent.record_id == incident_id
+            db.select(TrailEvent).where(
+                TrailEvent.action == "decision", TrailEvent.record_id == incident_id
             )
         ).all()
         assert event.detail["rule"] == "cqc_reg18"
@@ -405,7 +406,7 @@ def test_concurrent_duplicate_sends_open_the_duties_once(app, sign_in):
     with app.app_context():
         rules = db.session.scalars(db.select(IncidentDecision.rule)).all()
         opened = db.session.scalars(
-            db.select(AuditEvent).where(AuditEvent.action == "duties_opened")
+            db.select(TrailEvent).where(TrailEvent.action == "duties_opened")
         ).all()
         db.session.remove()
     assert sorted(rules) == sorted(

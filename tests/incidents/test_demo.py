@@ -9,7 +9,8 @@ from typing import Any
 from flask import Flask
 
 from app import create_app
-from core.models import UK, Team, User
+from core.dates import UK
+from core.models import Team, User
 from extensions import db
 from incidents.models import Incident, IncidentDecision
 

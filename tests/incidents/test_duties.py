@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from core.dates import UK
 from incidents.duties import (
-    UK,
     DutySettings,
     Facts,
     Rule,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from core.models import AuditEvent
+from core.models import TrailEvent
 from extensions import db
 from incidents.models import Incident
 from tests.conftest import Client
@@ -225,7 +225,7 @@ def test_the_creation_is_in_the_audit_trail(app: Flask, sign_in, seeded):
     sign_in("carer1").post_form("/incidents/new", fields)
     with app.app_context():
         events = db.session.scalars(
-            db.select(AuditEvent).where(AuditEvent.record_id == fields["entry_id"])
+            db.select(TrailEvent).where(TrailEvent.record_id == fields["entry_id"])
         ).all()
         # The duties the report may trigger are opened by Candour itself (no actor).
         assert [(e.action, e.actor_id) for e in events if e.action != "duties_opened"] == [
@@ -553,7 +553,7 @@ def test_a_confirmation_is_only_for_those_who_may_see_the_record(sign_in, viewer
     assert sign_in(viewer).get(f"/incidents/{incident_id}/sent").status_code == status
 
 
-@pytest.mark.parametrize("incident_id", [str(uuid.uuid4()), "not-a-uuid"])
+@pytest.mark.parametrize("incident_id", ["9b1f0e52-7c3d-4e8a-a6b4-2f5d8c9e1a37", "not-a-uuid"])
 def test_an_unknown_confirmation_is_404(sign_in, incident_id):
     assert sign_in("carer1").get(f"/incidents/{incident_id}/sent").status_code == 404
 

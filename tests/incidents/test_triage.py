@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import update
 
 from core.errors import NotAllowed
-from core.models import AuditEvent, User
+from core.models import TrailEvent, User
 from extensions import db
 from incidents import review
 from incidents.models import Incident, IncidentDecision, IncidentNote
@@ -34,12 +34,12 @@ def triage_form(**changes: Any) -> dict[str, str]:
     return form
 
 
-def events(app: Flask, incident_id: str, action: str) -> list[AuditEvent]:
+def events(app: Flask, incident_id: str, action: str) -> list[TrailEvent]:
     with app.app_context():
         found = list(
             db.session.scalars(
-                db.select(AuditEvent).where(
-                    AuditEvent.record_id == incident_id, AuditEvent.action == action
+                db.select(TrailEvent).where(
+                    TrailEvent.record_id == incident_id, TrailEvent.action == action
                 )
             )
         )
@@ -272,7 +272,7 @@ def test_a_change_committed_between_the_check_and_the_save_is_not_lost(app, make
         assert (incident.harm, incident.location, incident.version) == ("none", "hallway", 2)
         assert (
             db.session.scalar(
-                db.select(db.func.count(AuditEvent.id)).where(AuditEvent.action == "triage")
+                db.select(db.func.count(TrailEvent.id)).where(TrailEvent.action == "triage")
             )
             == 0
         )
@@ -547,7 +547,7 @@ def test_closing_at_triage_records_the_reason(app, sign_in, make_incident, read_
 def test_closing_at_triage_waits_for_open_actions(
     app, sign_in, make_incident, read_incident, seeded
 ):
-    from learning.models import Action
+    from actions.models import Action
 
     incident_id = make_incident("carer1")
     with app.app_context():

@@ -9,13 +9,16 @@ from typing import Any
 
 import pytest
 
+from actions import records
+from actions.models import Action
+from core import dates
 from core.models import User
 from extensions import db
 from incidents import services as incident_services
 from incidents.models import Incident
 from incidents.schemas import IncidentInSchema
-from learning import services
-from learning.models import Action, LearningReview
+from learning import reviews
+from learning.models import LearningReview
 from tests.factories import incident_payload
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -54,7 +57,7 @@ def complete_review(
     conditions: list[str] | None = None,
     **answers: Any,
 ) -> LearningReview:
-    review = services.start_review(user, method, [i.id for i in incidents])
+    review = reviews.start_review(user, method, [i.id for i in incidents])
     return complete_review_answers(user, review, conditions, **answers)
 
 
@@ -77,7 +80,7 @@ def complete_review_answers(
         "changes": "A written handover checklist for time-critical medicines.",
         **answers,
     }
-    return services.save_review(user, review, filled, complete=True)
+    return reviews.save_review(user, review, filled, complete=True)
 
 
 def add_action(
@@ -94,7 +97,7 @@ def add_action(
         "title": title,
         "detail": "",
         "owner_id": (owner or user).id,
-        "due": due or services.uk_today() + timedelta(days=14),
+        "due": due or dates.uk_today() + timedelta(days=14),
         "source_type": source_type,
         "source_id": source_id,
         "branch_id": None,
@@ -106,7 +109,7 @@ def add_action(
         "trend_person_ref": None,
         **changes,
     }
-    return services.new_action(user, data)
+    return records.new_action(user, data)
 
 
 def count(model: Any, *conditions: Any) -> int:

@@ -7,11 +7,15 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from actions import due as due_
+from actions import records
+from actions import strength as strength_
+from actions.models import Action, ActionStatus
+from core import dates
 from core.errors import Invalid, NotAllowed
 from extensions import db
-from learning import services
-from learning.models import Action, ActionStatus
-from learning.services import Evidence, SampleResult, TrendResult
+from learning import reviews, verification
+from learning.verification import Evidence, SampleResult, TrendResult
 from tests.learning.conftest import NOW, add_action, complete_review, count
 
 TODAY = date(2026, 11, 27)
@@ -44,12 +48,12 @@ def _action(**changes) -> Action:
     ],
 )
 def test_due_state(due, status, state):
-    assert services.due_state(_action(due=due, status=status), TODAY, soon_days=7) == state
+    assert due_.due_state(_action(due=due, status=status), TODAY, soon_days=7) == state
 
 
 def test_home_shows_the_owner_their_due_and_overdue_actions(staff, report):
     incident = report()
-    today = services.uk_today()
+    today = dates.uk_today()
     soon = add_action(
         staff["manager"],
         "incident",
@@ -73,7 +77,7 @@ def test_home_shows_the_owner_their_due_and_overdue_actions(staff, report):
     )
     overdue.due = today - timedelta(days=2)
     db.session.commit()
-    home = services.home_actions(staff["carer1"], today, 7)
+    home = due_.home_actions(staff["carer1"], today, 7)
     assert home.overdue == [overdue]
     assert home.due_soon == [soon]
     assert later not in home.due_soon
@@ -82,7 +86,7 @@ def test_home_shows_the_owner_their_due_and_overdue_actions(staff, report):
 
 def test_home_shows_a_manager_everything_overdue_and_done_actions_to_verify(staff, report):
     incident = report()
-    today = services.uk_today()
+    today = dates.uk_today()
     overdue = add_action(
         staff["supervisor"],
         "incident",
@@ -92,8 +96,8 @@ def test_home_shows_a_manager_everything_overdue_and_done_actions_to_verify(staf
     )
     overdue.due = today - timedelta(days=1)
     done = add_action(staff["supervisor"], "incident", incident.id, owner=staff["supervisor"])
-    services.mark_done(staff["supervisor"], done, "Checklist in every folder.")
-    home = services.home_actions(staff["manager"], today, 7)
+    records.mark_done(staff["supervisor"], done, "Checklist in every folder.")
+    home = due_.home_actions(staff["manager"], today, 7)
     assert home.overdue == [overdue]
     assert home.to_verify == [done]
 
@@ -101,7 +105,7 @@ def test_home_shows_a_manager_everything_overdue_and_done_actions_to_verify(staf
 def test_other_peoples_actions_are_not_on_a_supervisors_home(staff, report):
     incident = report()
     add_action(staff["manager"], "incident", incident.id, owner=staff["carer1"])
-    assert services.home_actions(staff["supervisor"], services.uk_today(), 30).empty
+    assert due_.home_actions(staff["supervisor"], dates.uk_today(), 30).empty
 
 
 # --- raising ------------------------------------------------------------------------------
@@ -167,7 +171,7 @@ def test_a_carer_sees_only_actions_they_own(staff, report):
     incident = report()
     mine = add_action(staff["manager"], "incident", incident.id, owner=staff["carer1"])
     add_action(staff["manager"], "incident", incident.id, owner=staff["carer2"])
-    assert services.list_actions(staff["carer1"], "all", services.uk_today(), 7) == [mine]
+    assert due_.list_actions(staff["carer1"], "all", dates.uk_today(), 7) == [mine]
 
 
 # --- done --------------------------------------------------------------------------------
@@ -175,7 +179,7 @@ def test_a_carer_sees_only_actions_they_own(staff, report):
 
 def test_the_owner_marks_it_done_with_evidence(staff, report):
     action = add_action(staff["manager"], "incident", report().id, owner=staff["carer1"])
-    services.mark_done(staff["carer1"], action, "  Read the new checklist.  ")
+    records.mark_done(staff["carer1"], action, "  Read the new checklist.  ")
     assert action.status == "done"
     assert action.evidence == "Read the new checklist."
     assert action.done_at is not None
@@ -184,7 +188,7 @@ def test_the_owner_marks_it_done_with_evidence(staff, report):
 def test_someone_else_s_carer_cannot_mark_it_done(staff, report):
     action = add_action(staff["manager"], "incident", report().id, owner=staff["carer1"])
     with pytest.raises(NotAllowed):
-        services.mark_done(staff["carer2"], action, "Done")
+        records.mark_done(staff["carer2"], action, "Done")
 
 
 # --- verification rules (pure) --------------------------------------------------------------
@@ -213,7 +217,7 @@ def _sample(passed: bool, hours_ago: int = 0) -> SampleResult:
 def test_a_sample_must_be_complete_and_all_passed(required, results, ok):
     # Listed oldest first.
     samples = [_sample(r, hours_ago=len(results) - n) for n, r in enumerate(results)]
-    blockers = services.sample_blockers(required, samples)
+    blockers = verification.sample_blockers(required, samples)
     assert (blockers == []) is ok
 
 
@@ -233,18 +237,18 @@ def _trend(before: int, after: int, complete: bool = True) -> TrendResult:
     ],
 )
 def test_a_trend_must_be_over_and_lower(before, after, complete, ok):
-    assert (services.trend_blockers(_trend(before, after, complete)) == []) is ok
+    assert (verification.trend_blockers(_trend(before, after, complete)) == []) is ok
 
 
 def test_an_open_action_cannot_be_verified():
-    blockers = services.verification_blockers(_action(), Evidence(kind=None))
+    blockers = verification.verification_blockers(_action(), Evidence(kind=None))
     assert blockers == ["Only an action marked done can be verified."]
 
 
 def test_an_open_action_checked_by_a_sample_can_be_judged_from_the_reaudit():
     action = _action(requires_verification=True, verification_kind="sample")
     assert (
-        services.verification_blockers(
+        verification.verification_blockers(
             action, Evidence(kind="sample", sample_required=1, samples=(_sample(True),))
         )
         == []
@@ -253,17 +257,19 @@ def test_an_open_action_checked_by_a_sample_can_be_judged_from_the_reaudit():
 
 def test_an_open_action_checked_by_a_trend_must_be_done_first():
     action = _action(requires_verification=True, verification_kind="trend")
-    blockers = services.verification_blockers(action, Evidence(kind="trend"))
+    blockers = verification.verification_blockers(action, Evidence(kind="trend"))
     assert blockers == ["Only an action marked done can be verified."]
 
 
 def test_a_judged_action_is_not_judged_again():
-    blockers = services.verification_blockers(_action(status="not_effective"), Evidence(kind=None))
+    blockers = verification.verification_blockers(
+        _action(status="not_effective"), Evidence(kind=None)
+    )
     assert blockers == ["This action is already not effective."]
 
 
 def test_a_done_action_with_no_check_can_be_verified():
-    assert services.verification_blockers(_action(status="done"), Evidence(kind=None)) == []
+    assert verification.verification_blockers(_action(status="done"), Evidence(kind=None)) == []
 
 
 def test_a_done_action_needing_a_sample_waits_for_it():
@@ -271,7 +277,7 @@ def test_a_done_action_needing_a_sample_waits_for_it():
         status="done", requires_verification=True, verification_kind="sample", sample_size=2
     )
     evidence = Evidence(kind="sample", sample_required=2, samples=(_sample(True),))
-    assert services.verification_blockers(action, evidence) == [
+    assert verification.verification_blockers(action, evidence) == [
         "It needs 2 re-audits or spot checks linked to this action; 1 so far."
     ]
 
@@ -283,28 +289,30 @@ def test_verified_effective_is_refused_until_the_sample_exists(staff, report):
     action = add_action(
         staff["manager"], "incident", report().id, verification="sample", sample_size=2
     )
-    services.mark_done(staff["manager"], action, "Checklist in use.")
+    records.mark_done(staff["manager"], action, "Checklist in use.")
     with pytest.raises(Invalid) as caught:
-        services.verify_action(staff["manager"], action, "effective", "")
+        verification.verify_action(staff["manager"], action, "effective", "")
     assert "2 re-audits" in caught.value.errors["outcome"][0]
     assert action.status == "done"
 
 
 def test_not_effective_needs_a_reason_and_is_recorded(staff, report):
     action = add_action(staff["manager"], "incident", report().id)
-    services.mark_done(staff["manager"], action, "Posters up.")
+    records.mark_done(staff["manager"], action, "Posters up.")
     with pytest.raises(Invalid):
-        services.verify_action(staff["manager"], action, "not_effective", " ")
-    services.verify_action(staff["manager"], action, "not_effective", "Two more omissions since.")
+        verification.verify_action(staff["manager"], action, "not_effective", " ")
+    verification.verify_action(
+        staff["manager"], action, "not_effective", "Two more omissions since."
+    )
     assert action.status == "not_effective"
     assert action.verified_by_id == staff["manager"].id
 
 
 def test_only_managers_verify(staff, report):
     action = add_action(staff["supervisor"], "incident", report().id)
-    services.mark_done(staff["supervisor"], action, "Done.")
+    records.mark_done(staff["supervisor"], action, "Done.")
     with pytest.raises(NotAllowed):
-        services.verify_action(staff["supervisor"], action, "effective", "")
+        verification.verify_action(staff["supervisor"], action, "effective", "")
 
 
 def _trend_action(staff, report, days_done_ago: int, falls_before: int, falls_after: int):
@@ -334,7 +342,7 @@ def _trend_action(staff, report, days_done_ago: int, falls_before: int, falls_af
         trend_days=14,
         trend_person_ref="P-0005",
     )
-    services.mark_done(staff["manager"], action, "Risk assessment updated; new footwear.")
+    records.mark_done(staff["manager"], action, "Risk assessment updated; new footwear.")
     action.done_at = datetime.now(UTC) - timedelta(days=days_done_ago)
     db.session.commit()
     return action
@@ -342,23 +350,25 @@ def _trend_action(staff, report, days_done_ago: int, falls_before: int, falls_af
 
 def test_a_trend_action_is_verified_when_falls_fell(staff, report):
     action = _trend_action(staff, report, days_done_ago=15, falls_before=3, falls_after=0)
-    evidence = services.verification_evidence(action, services.uk_today())
+    evidence = verification.verification_evidence(action, dates.uk_today())
     assert (evidence.trend.before, evidence.trend.after, evidence.trend.complete) == (4, 0, True)
-    services.verify_action(staff["manager"], action, "effective", "No falls in the 14 days after.")
+    verification.verify_action(
+        staff["manager"], action, "effective", "No falls in the 14 days after."
+    )
     assert action.status == "verified_effective"
 
 
 def test_a_trend_action_waits_for_the_after_period(staff, report):
     action = _trend_action(staff, report, days_done_ago=5, falls_before=3, falls_after=0)
     with pytest.raises(Invalid) as caught:
-        services.verify_action(staff["manager"], action, "effective", "")
+        verification.verify_action(staff["manager"], action, "effective", "")
     assert "can be judged after" in caught.value.errors["outcome"][0]
 
 
 def test_a_trend_action_is_refused_when_falls_did_not_fall(staff, report):
     action = _trend_action(staff, report, days_done_ago=15, falls_before=1, falls_after=3)
     with pytest.raises(Invalid) as caught:
-        services.verify_action(staff["manager"], action, "effective", "")
+        verification.verify_action(staff["manager"], action, "effective", "")
     assert "did not fall" in caught.value.errors["outcome"][0]
 
 
@@ -368,18 +378,18 @@ def test_a_trend_action_is_refused_when_falls_did_not_fall(staff, report):
 def test_an_open_action_can_be_carried_into_a_review(staff, report):
     a, b = report(), report()
     action = add_action(staff["manager"], "incident", a.id)
-    thematic = services.start_review(staff["manager"], "thematic", [a.id, b.id])
-    services.carry_into_review(staff["manager"], action, thematic.id)
+    thematic = reviews.start_review(staff["manager"], "thematic", [a.id, b.id])
+    reviews.carry_into_review(staff["manager"], action, thematic.id)
     assert action.carried_to_review_id == thematic.id
 
 
 def test_a_done_action_is_not_carried(staff, report):
     a, b = report(), report()
     action = add_action(staff["manager"], "incident", a.id)
-    services.mark_done(staff["manager"], action, "Done.")
-    thematic = services.start_review(staff["manager"], "thematic", [a.id, b.id])
+    records.mark_done(staff["manager"], action, "Done.")
+    thematic = reviews.start_review(staff["manager"], "thematic", [a.id, b.id])
     with pytest.raises(Invalid):
-        services.carry_into_review(staff["manager"], action, thematic.id)
+        reviews.carry_into_review(staff["manager"], action, thematic.id)
 
 
 # --- how strong an action is ---------------------------------------------------------------------
@@ -402,7 +412,7 @@ def test_a_done_action_is_not_carried(staff, report):
     ],
 )
 def test_reminders_and_training_alone_are_weak(title, weak):
-    strength = services.action_strength(title)
+    strength = strength_.action_strength(title)
     assert strength.is_weak is weak
     assert bool(strength.hint) is weak
 
@@ -412,8 +422,8 @@ def test_a_review_with_only_weak_actions_is_flagged(staff, report):
     first = add_action(
         staff["manager"], "review", str(review.id), title="Remind staff to read the care plan"
     )
-    assert services.only_weak([first])
+    assert strength_.only_weak([first])
     second = add_action(
         staff["manager"], "review", str(review.id), title="Handover checklist in every folder"
     )
-    assert not services.only_weak([first, second])
+    assert not strength_.only_weak([first, second])

@@ -8,10 +8,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event
 
+from core import dates
 from core.errors import Invalid, NotAllowed, OutOfScope
-from core.models import AuditEvent, Branch, User
+from core.models import Branch, TrailEvent, User
 from extensions import db
-from learning import services
+from learning import briefing_notes
+from learning import bulletins as bulletins_
 from learning.models import Acknowledgement, Bulletin
 from tests.learning.conftest import complete_review, count
 
@@ -35,30 +37,30 @@ def _data(**changes):
 
 
 def test_a_bulletin_goes_to_staff_of_its_branches(staff):
-    bulletin = services.new_bulletin(staff["manager"], _data())
-    assert services.unread_bulletins(staff["carer1"]) == [bulletin]
-    assert services.unread_bulletins(staff["carer2"]) == [bulletin]
-    assert services.unread_bulletins(staff["carer3"]) == []
+    bulletin = bulletins_.new_bulletin(staff["manager"], _data())
+    assert bulletins_.unread_bulletins(staff["carer1"]) == [bulletin]
+    assert bulletins_.unread_bulletins(staff["carer2"]) == [bulletin]
+    assert bulletins_.unread_bulletins(staff["carer3"]) == []
 
 
 def test_roles_narrow_the_audience(staff):
-    bulletin = services.new_bulletin(staff["manager"], _data(roles=["supervisor"]))
-    assert services.unread_bulletins(staff["carer1"]) == []
-    assert services.unread_bulletins(staff["supervisor"]) == [bulletin]
-    assert [r.user.email for r in services.readership(bulletin)] == ["supervisor@example.com"]
+    bulletin = bulletins_.new_bulletin(staff["manager"], _data(roles=["supervisor"]))
+    assert bulletins_.unread_bulletins(staff["carer1"]) == []
+    assert bulletins_.unread_bulletins(staff["supervisor"]) == [bulletin]
+    assert [r.user.email for r in bulletins_.readership(bulletin)] == ["supervisor@example.com"]
 
 
 def test_acknowledging_removes_it_from_unread_and_shows_the_manager(staff):
-    bulletin = services.new_bulletin(staff["manager"], _data())
-    services.acknowledge(staff["carer1"], bulletin)
-    assert services.unread_bulletins(staff["carer1"]) == []
-    read = {r.user.email: r.read_at for r in services.readership(bulletin)}
+    bulletin = bulletins_.new_bulletin(staff["manager"], _data())
+    bulletins_.acknowledge(staff["carer1"], bulletin)
+    assert bulletins_.unread_bulletins(staff["carer1"]) == []
+    read = {r.user.email: r.read_at for r in bulletins_.readership(bulletin)}
     assert read["carer1@example.com"] is not None
     assert read["carer2@example.com"] is None
     assert (
         db.session.scalar(
-            db.select(AuditEvent).where(
-                AuditEvent.record_type == "bulletin", AuditEvent.action == "acknowledge"
+            db.select(TrailEvent).where(
+                TrailEvent.record_type == "bulletin", TrailEvent.action == "acknowledge"
             )
         ).actor_id
         == staff["carer1"].id
@@ -66,24 +68,24 @@ def test_acknowledging_removes_it_from_unread_and_shows_the_manager(staff):
 
 
 def test_acknowledging_twice_is_once(staff):
-    bulletin = services.new_bulletin(staff["manager"], _data())
-    first = services.acknowledge(staff["carer1"], bulletin)
-    second = services.acknowledge(staff["carer1"], bulletin)
+    bulletin = bulletins_.new_bulletin(staff["manager"], _data())
+    first = bulletins_.acknowledge(staff["carer1"], bulletin)
+    second = bulletins_.acknowledge(staff["carer1"], bulletin)
     assert first.id == second.id
     assert count(Acknowledgement) == 1
 
 
 def test_someone_it_was_not_sent_to_cannot_acknowledge(staff):
-    bulletin = services.new_bulletin(staff["manager"], _data(roles=["supervisor"]))
+    bulletin = bulletins_.new_bulletin(staff["manager"], _data(roles=["supervisor"]))
     with pytest.raises(NotAllowed):
-        services.acknowledge(staff["carer1"], bulletin)
+        bulletins_.acknowledge(staff["carer1"], bulletin)
 
 
 def test_a_carer_cannot_open_a_bulletin_for_another_branch(staff):
-    bulletin = services.new_bulletin(staff["manager"], _data())
+    bulletin = bulletins_.new_bulletin(staff["manager"], _data())
     with pytest.raises(OutOfScope):
-        services.get_bulletin(staff["carer3"], bulletin.id)
-    assert services.get_bulletin(staff["carer1"], bulletin.id) == bulletin
+        bulletins_.get_bulletin(staff["carer3"], bulletin.id)
+    assert bulletins_.get_bulletin(staff["carer1"], bulletin.id) == bulletin
 
 
 @pytest.mark.parametrize(
@@ -97,7 +99,7 @@ def test_a_carer_cannot_open_a_bulletin_for_another_branch(staff):
 )
 def test_names_and_references_are_refused(staff, field, text, found):
     with pytest.raises(Invalid) as caught:
-        services.new_bulletin(staff["manager"], _data(**{field: text}))
+        bulletins_.new_bulletin(staff["manager"], _data(**{field: text}))
     assert f"“{found}”" in caught.value.errors[field][0]
     assert count(Bulletin) == 0
 
@@ -110,7 +112,7 @@ def test_a_draft_from_a_review_is_anonymised(staff, report):
         "root_cause",
         what_happened="Amina Carer found P-0001's evening dose still in the pack.",
     )
-    draft = services.bulletin_draft(staff["manager"], [review.id])
+    draft = bulletins_.bulletin_draft(staff["manager"], [review.id])
     assert (
         draft["what_happened"] == "a colleague found the person's evening dose still in the pack."
     )
@@ -121,32 +123,32 @@ def test_a_draft_from_a_review_is_anonymised(staff, report):
 
 def test_only_managers_write_bulletins(staff):
     with pytest.raises(NotAllowed):
-        services.new_bulletin(staff["supervisor"], _data())
+        bulletins_.new_bulletin(staff["supervisor"], _data())
 
 
 def test_a_manager_can_only_send_to_their_branches(staff):
     staff["manager"].branches = [_branch("NORTH")]
     with pytest.raises(Invalid) as caught:
-        services.new_bulletin(staff["manager"], _data(branch_ids=[_branch("SOUTH").id]))
+        bulletins_.new_bulletin(staff["manager"], _data(branch_ids=[_branch("SOUTH").id]))
     assert "branch_ids" in caught.value.errors
 
 
 def test_a_debrief_note_references_the_bulletin(staff):
-    bulletin = services.new_bulletin(staff["manager"], _data())
-    note = services.add_briefing_note(
+    bulletin = bulletins_.new_bulletin(staff["manager"], _data())
+    note = briefing_notes.add_briefing_note(
         staff["supervisor"],
         {
             "kind": "team_debrief",
-            "held_on": services.uk_today(),
+            "held_on": dates.uk_today(),
             "branch_id": _branch("NORTH").id,
             "attendee_ids": [staff["carer1"].id, staff["carer2"].id],
             "note": "Both carers explained the checklist in their own words.",
         },
         bulletin=bulletin,
     )
-    assert services.notes_about(staff["manager"], bulletin) == [note]
-    assert services.notes_about(staff["carer1"], bulletin) == [note]
-    assert services.notes_about(staff["carer3"], bulletin) == []
+    assert briefing_notes.notes_about(staff["manager"], bulletin) == [note]
+    assert briefing_notes.notes_about(staff["carer1"], bulletin) == [note]
+    assert briefing_notes.notes_about(staff["carer3"], bulletin) == []
 
 
 @pytest.mark.parametrize(
@@ -157,16 +159,16 @@ def test_a_debrief_note_references_the_bulletin(staff):
     ],
 )
 def test_bad_notes_are_refused(staff, changes, field):
-    bulletin = services.new_bulletin(staff["manager"], _data())
+    bulletin = bulletins_.new_bulletin(staff["manager"], _data())
     data = {
         "kind": "supervision",
-        "held_on": services.uk_today() + timedelta(days=changes.get("held_on_days", 0)),
+        "held_on": dates.uk_today() + timedelta(days=changes.get("held_on_days", 0)),
         "branch_id": _branch("NORTH").id,
         "attendee_ids": [staff[changes.get("attendee_key", "carer1")].id],
         "note": "Talked it through.",
     }
     with pytest.raises(Invalid) as caught:
-        services.add_briefing_note(staff["manager"], data, bulletin=bulletin)
+        briefing_notes.add_briefing_note(staff["manager"], data, bulletin=bulletin)
     assert field in caught.value.errors
 
 
@@ -175,12 +177,12 @@ def _read_counts_world(staff):
     acknowledgements; returns the bulletins."""
     manager = staff["manager"]
     north, south = _branch("NORTH").id, _branch("SOUTH").id
-    everyone = services.new_bulletin(manager, _data(title="Everyone", branch_ids=[north, south]))
-    carers = services.new_bulletin(manager, _data(title="Carers", roles=["carer"]))
-    leads = services.new_bulletin(
+    everyone = bulletins_.new_bulletin(manager, _data(title="Everyone", branch_ids=[north, south]))
+    carers = bulletins_.new_bulletin(manager, _data(title="Carers", roles=["carer"]))
+    leads = bulletins_.new_bulletin(
         manager, _data(title="Leads", branch_ids=[south], roles=["manager", "supervisor"])
     )
-    services.acknowledge(staff["carer2"], everyone)
+    bulletins_.acknowledge(staff["carer2"], everyone)
     staff["carer2"].active = False
     for who, bulletin in (
         ("carer1", everyone),
@@ -188,7 +190,7 @@ def _read_counts_world(staff):
         ("manager", everyone),
         ("manager", leads),
     ):
-        services.acknowledge(staff[who], bulletin)
+        bulletins_.acknowledge(staff[who], bulletin)
     db.session.commit()
     return everyone, carers, leads
 
@@ -197,7 +199,7 @@ def test_read_counts_count_active_staff_of_the_branches_and_roles_once_each(staf
     everyone, carers, leads = _read_counts_world(staff)
     # everyone: carer1, carer3, supervisor, manager and office (carer2 has left);
     # carers: carer1 of NORTH; leads: the manager, the only lead in SOUTH.
-    assert services.read_counts([everyone, carers, leads]) == {
+    assert bulletins_.read_counts([everyone, carers, leads]) == {
         everyone.id: (2, 5),
         carers.id: (1, 1),
         leads.id: (1, 1),
@@ -207,7 +209,7 @@ def test_read_counts_count_active_staff_of_the_branches_and_roles_once_each(staf
 def test_read_counts_for_some_branches_count_only_their_staff(staff):
     everyone, carers, leads = _read_counts_world(staff)
     # SOUTH: carer3, the manager and office.
-    assert services.read_counts([everyone, carers, leads], [_branch("SOUTH").id]) == {
+    assert bulletins_.read_counts([everyone, carers, leads], [_branch("SOUTH").id]) == {
         everyone.id: (1, 3),
         carers.id: (0, 0),
         leads.id: (1, 1),
@@ -228,7 +230,7 @@ def test_read_counts_do_not_load_staff_outside_the_audience(staff):
 
     event.listen(User, "load", on_load)
     try:
-        services.read_counts(bulletins)
+        bulletins_.read_counts(bulletins)
     finally:
         event.remove(User, "load", on_load)
     assert not outside & set(loaded), loaded

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from actions import records
 from core.errors import Invalid, NotAllowed
 from extensions import db
-from learning import services
+from learning import bulletins, case_studies, incident_links, reviews, verification
 from tests.learning.conftest import NOW, add_action, complete_review
 
 
@@ -31,14 +32,14 @@ def _reviewed_incident(staff, report):
         str(review.id),
         title="Written handover checklist for time-critical medicines",
     )
-    services.mark_done(staff["manager"], action, "Checklist in every folder.")
-    services.verify_action(staff["manager"], action, "effective", "No omissions since.")
+    records.mark_done(staff["manager"], action, "Checklist in every folder.")
+    verification.verify_action(staff["manager"], action, "effective", "No omissions since.")
     return incident
 
 
 def test_a_draft_covers_the_five_parts_without_names(staff, report):
     incident = _reviewed_incident(staff, report)
-    case_study = services.draft_case_study(staff["manager"], incident.id)
+    case_study = case_studies.draft_case_study(staff["manager"], incident.id)
     whole = "\n".join(
         [
             case_study.title,
@@ -61,17 +62,17 @@ def test_a_draft_covers_the_five_parts_without_names(staff, report):
     )
     assert "A written handover checklist" in case_study.what_changed
     assert "1 of 1 action verified effective by the registered manager." in case_study.evidence
-    assert services.case_study_warnings(case_study) == []
+    assert case_studies.case_study_warnings(case_study) == []
 
 
 def test_the_evidence_gives_the_trend_before_and_after(staff, report):
     for n in range(3):
         report(occurred_at=NOW - timedelta(days=40 + n), category="medication", person_ref="P-0002")
     incident = _reviewed_incident(staff, report)
-    action = services.actions_for_incident(incident)[0]
+    action = incident_links.actions_for_incident(incident)[0]
     action.done_at = datetime.now(UTC) - timedelta(days=31)
     db.session.commit()
-    case_study = services.draft_case_study(staff["manager"], incident.id)
+    case_study = case_studies.draft_case_study(staff["manager"], incident.id)
     assert (
         "Medication incidents in the branch: 3 in the 30 days before the changes, 0 in the 30 days after."
         in case_study.evidence
@@ -80,8 +81,8 @@ def test_the_evidence_gives_the_trend_before_and_after(staff, report):
 
 def test_the_evidence_counts_bulletin_readers(staff, report):
     incident = _reviewed_incident(staff, report)
-    review = services.reviews_of(staff["manager"], incident)[0]
-    bulletin = services.new_bulletin(
+    review = reviews.reviews_of(staff["manager"], incident)[0]
+    bulletin = bulletins.new_bulletin(
         staff["manager"],
         {
             "title": "Safer handovers",
@@ -93,8 +94,8 @@ def test_the_evidence_counts_bulletin_readers(staff, report):
             "review_ids": [review.id],
         },
     )
-    services.acknowledge(staff["carer1"], bulletin)
-    case_study = services.draft_case_study(staff["manager"], incident.id)
+    bulletins.acknowledge(staff["carer1"], bulletin)
+    case_study = case_studies.draft_case_study(staff["manager"], incident.id)
     assert (
         "1 of 2 staff confirmed they had read the learning bulletin about it."
         in case_study.evidence
@@ -103,25 +104,29 @@ def test_the_evidence_counts_bulletin_readers(staff, report):
 
 def test_no_case_study_before_a_review_is_complete(staff, report):
     incident = report()
-    services.start_review(staff["manager"], "huddle", [incident.id])
+    reviews.start_review(staff["manager"], "huddle", [incident.id])
     with pytest.raises(Invalid) as caught:
-        services.draft_case_study(staff["manager"], incident.id)
+        case_studies.draft_case_study(staff["manager"], incident.id)
     assert "Complete a learning review" in caught.value.errors["incident_id"][0]
 
 
 def test_a_manager_edit_is_kept_and_warned_about(staff, report):
-    case_study = services.draft_case_study(staff["manager"], _reviewed_incident(staff, report).id)
-    services.save_case_study(
+    case_study = case_studies.draft_case_study(
+        staff["manager"], _reviewed_incident(staff, report).id
+    )
+    case_studies.save_case_study(
         staff["manager"], case_study, {"title": "Safer handovers", "event": "Amina found it."}
     )
     assert case_study.title == "Safer handovers"
     assert case_study.event == "Amina found it."
-    assert services.case_study_warnings(case_study) == ["Amina"]
+    assert case_studies.case_study_warnings(case_study) == ["Amina"]
 
 
 def test_markdown_export_has_a_heading_per_part(staff, report):
-    case_study = services.draft_case_study(staff["manager"], _reviewed_incident(staff, report).id)
-    markdown = services.case_study_markdown(case_study)
+    case_study = case_studies.draft_case_study(
+        staff["manager"], _reviewed_incident(staff, report).id
+    )
+    markdown = case_studies.case_study_markdown(case_study)
     assert markdown.startswith(f"# {case_study.title}\n\n## The event\n\n")
     for heading in (
         "## How we reviewed it",
@@ -136,4 +141,4 @@ def test_markdown_export_has_a_heading_per_part(staff, report):
 def test_only_managers_draft_case_studies(staff, report, key):
     incident = _reviewed_incident(staff, report)
     with pytest.raises(NotAllowed):
-        services.draft_case_study(staff[key], incident.id)
+        case_studies.draft_case_study(staff[key], incident.id)

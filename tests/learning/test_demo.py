@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from actions.models import Action
 from extensions import db
 from incidents.demo import seed_incidents
-from learning import services
+from learning import bulletins, reviews
 from learning.demo import seed_learning
-from learning.models import Action, Bulletin, LearningReview
+from learning.models import Bulletin, LearningReview
 from tests.learning.conftest import count
 
 
@@ -22,6 +23,6 @@ def test_demo_learning_is_made_once(staff):
     assert first[0].startswith("Demo learning: a review of INC-")
     assert seed_learning() == ["Demo learning: already there."]
     assert (count(LearningReview), count(Action), count(Bulletin)) == (1, 2, 1)
-    (review,) = services.list_reviews(staff["manager"])
+    (review,) = reviews.list_reviews(staff["manager"])
     assert review.is_completed
-    assert services.unread_bulletins(staff["carer1"])[0].reviews == [review]
+    assert bulletins.unread_bulletins(staff["carer1"])[0].reviews == [review]

@@ -11,11 +11,14 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from actions import records
+from actions.models import Action
+from core import dates
 from core.models import User
 from extensions import db
 from incidents.models import Incident
-from learning import services
-from learning.models import Action, Bulletin, LearningReview
+from learning import bulletins, case_studies, reviews
+from learning.models import Bulletin, LearningReview
 from tests.learning.conftest import add_action, complete_review, make_incident
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -86,9 +89,9 @@ def test_home_pages_show_learning_sections(app, sign_in):
             "incident",
             incident_id,
             owner=_user("carer1"),
-            due=services.uk_today() + timedelta(days=2),
+            due=dates.uk_today() + timedelta(days=2),
         )
-        services.new_bulletin(
+        bulletins.new_bulletin(
             _user("manager"),
             {
                 "title": "Safer handovers",
@@ -142,7 +145,7 @@ def test_a_review_form_without_a_method_is_422_with_the_choice_kept(app, sign_in
 def test_completing_with_answers_missing_is_422_and_keeps_what_was_typed(app, sign_in):
     incident_id = _incident(app)
     review_id = _arrange(
-        app, lambda: services.start_review(_user("manager"), "huddle", [incident_id]).id
+        app, lambda: reviews.start_review(_user("manager"), "huddle", [incident_id]).id
     )
     manager = sign_in("manager")
     response = manager.post_form(
@@ -158,7 +161,7 @@ def test_completing_with_answers_missing_is_422_and_keeps_what_was_typed(app, si
 def test_completing_a_review_from_the_page(app, sign_in):
     incident_id = _incident(app)
     review_id = _arrange(
-        app, lambda: services.start_review(_user("manager"), "huddle", [incident_id]).id
+        app, lambda: reviews.start_review(_user("manager"), "huddle", [incident_id]).id
     )
     response = sign_in("manager").post_form(
         f"/reviews/{review_id}",
@@ -177,7 +180,7 @@ def test_completing_a_review_from_the_page(app, sign_in):
 def test_a_stale_review_form_is_409_and_keeps_the_answers(app, sign_in):
     incident_id = _incident(app)
     review_id = _arrange(
-        app, lambda: services.start_review(_user("manager"), "huddle", [incident_id]).id
+        app, lambda: reviews.start_review(_user("manager"), "huddle", [incident_id]).id
     )
     manager = sign_in("manager")
     manager.post_form(
@@ -195,7 +198,7 @@ def test_a_review_outside_scope_is_404(app, sign_in):
     def arrange():
         north = make_incident(_user("carer1"))
         south = make_incident(_user("carer3"), person_ref="P-0011")
-        return services.start_review(_user("manager"), "thematic", [north.id, south.id]).id
+        return reviews.start_review(_user("manager"), "thematic", [north.id, south.id]).id
 
     review_id = _arrange(app, arrange)
     assert sign_in("supervisor").get(f"/reviews/{review_id}").status_code == 404
@@ -336,7 +339,7 @@ def _bulletin(app: Flask, **changes) -> int:
             "review_ids": [],
             **changes,
         }
-        return services.new_bulletin(_user("manager"), data).id
+        return bulletins.new_bulletin(_user("manager"), data).id
 
     return _arrange(app, arrange)
 
@@ -492,9 +495,9 @@ def test_user_text_is_escaped_on_every_learning_page(app, sign_in):
             _user("manager"), [incident], "root_cause", why=XSS, lessons=XSS, changes=XSS
         )
         action = add_action(_user("manager"), "review", str(review.id), title=XSS[:200], detail=XSS)
-        services.mark_done(_user("manager"), action, XSS)
+        records.mark_done(_user("manager"), action, XSS)
         north = incident.branch_id
-        bulletin = services.new_bulletin(
+        bulletin = bulletins.new_bulletin(
             _user("manager"),
             {
                 "title": XSS[:120],
@@ -506,7 +509,7 @@ def test_user_text_is_escaped_on_every_learning_page(app, sign_in):
                 "review_ids": [review.id],
             },
         )
-        case = services.draft_case_study(_user("manager"), incident.id)
+        case = case_studies.draft_case_study(_user("manager"), incident.id)
         return incident.id, review.id, action.id, bulletin.id, case.id
 
     incident_id, review_id, action_id, bulletin_id, case_id = _arrange(app, arrange)

@@ -11,7 +11,8 @@ import pytest
 from flask import Flask
 
 from core import demo
-from core.models import UK, PersonSupported, Team, User
+from core.dates import UK
+from core.models import PersonSupported, Team, User
 from extensions import db
 from incidents.models import Incident
 from tests.learning.conftest import NOW, make_incident

@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core import demo
-from core.models import UK, Team
+from core.dates import UK
+from core.models import Team
 from extensions import db
 from incidents.models import Incident
-from learning import patterns, services
+from learning import patterns, reviews
 from learning.patterns import PatternSettings, find_patterns
 from tests.learning.conftest import NOW, complete_review
 
@@ -361,7 +362,7 @@ def test_moving_team_later_leaves_the_falls_with_the_old_team(staff, teams, repo
 
 def test_a_thematic_review_of_all_its_incidents_covers_a_pattern(staff, report):
     made = [report(occurred_at=at(d), category="fall", person_ref="P-0002") for d in (9, 6, 3)]
-    services.start_review(staff["manager"], "thematic", [i.id for i in made], "Falls for P-0002")
+    reviews.start_review(staff["manager"], "thematic", [i.id for i in made], "Falls for P-0002")
     (pattern,) = kinds(find_patterns(staff["manager"], DEFAULTS), "repeat")
     assert pattern.review is not None
     assert pattern.covered == 3
@@ -370,7 +371,7 @@ def test_a_thematic_review_of_all_its_incidents_covers_a_pattern(staff, report):
 
 def test_a_new_incident_after_the_thematic_review_reopens_the_pattern(staff, report):
     made = [report(occurred_at=at(d), category="fall", person_ref="P-0002") for d in (9, 6, 3)]
-    services.start_review(staff["manager"], "thematic", [i.id for i in made])
+    reviews.start_review(staff["manager"], "thematic", [i.id for i in made])
     report(occurred_at=at(1), category="fall", person_ref="P-0002")
     (pattern,) = kinds(find_patterns(staff["manager"], DEFAULTS), "repeat")
     assert pattern.covered == 3

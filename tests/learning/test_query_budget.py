@@ -10,7 +10,8 @@ from core.models import User
 from extensions import db
 from incidents.demo import seed_incidents
 from incidents.models import Incident
-from learning import services
+from learning import bulletins
+from learning import reviews as reviews_
 from tests.helpers import statements_during, statements_for
 from tests.learning.conftest import add_action, complete_review
 
@@ -35,7 +36,7 @@ def _grow(app: Flask, incidents: int, reviews: int, seed: int) -> None:
         for incident in open_ones:
             review = complete_review(manager, [incident])
             add_action(manager, "review", str(review.id), owner=carer)
-            bulletin = services.new_bulletin(
+            bulletin = bulletins.new_bulletin(
                 manager,
                 {
                     "title": f"Learning {review.id}",
@@ -47,7 +48,7 @@ def _grow(app: Flask, incidents: int, reviews: int, seed: int) -> None:
                     "review_ids": [review.id],
                 },
             )
-            services.acknowledge(carer, bulletin)
+            bulletins.acknowledge(carer, bulletin)
         db.session.remove()
 
 
@@ -76,7 +77,7 @@ def test_statements_per_learning_page_do_not_grow_with_volume(app: Flask, sign_i
 def _reads_to_start_review(app: Flask, user: User, incidents: list[Incident]) -> int:
     ids = [i.id for i in incidents]
     with statements_during(app) as statements:
-        services.start_review(user, "thematic", ids)
+        reviews_.start_review(user, "thematic", ids)
     return sum(1 for s in statements if s.lstrip().upper().startswith("SELECT"))
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from core.errors import Invalid, NotAllowed, OutOfScope, Stale
-from core.models import AuditEvent
+from core.models import TrailEvent
 from extensions import db
 from incidents.models import Incident, Status
-from learning import services
+from learning import closing, reviews
 from learning.models import LearningReview, ReviewStatus
 from tests.learning.conftest import complete_review, complete_review_answers, count
 
@@ -17,10 +17,10 @@ from tests.learning.conftest import complete_review, complete_review_answers, co
 def _events(incident, action):
     return list(
         db.session.scalars(
-            db.select(AuditEvent).where(
-                AuditEvent.record_type == "incident",
-                AuditEvent.record_id == incident.id,
-                AuditEvent.action == action,
+            db.select(TrailEvent).where(
+                TrailEvent.record_type == "incident",
+                TrailEvent.record_id == incident.id,
+                TrailEvent.action == action,
             )
         )
     )
@@ -28,7 +28,7 @@ def _events(incident, action):
 
 def test_starting_a_review_records_it_on_the_incident_timeline(staff, report):
     incident = report()
-    review = services.start_review(staff["manager"], "root_cause", [incident.id])
+    review = reviews.start_review(staff["manager"], "root_cause", [incident.id])
     (event,) = _events(incident, "review_started")
     assert event.detail["review_id"] == review.id
     assert event.detail["method"] == "Simple root cause review"
@@ -51,7 +51,7 @@ def test_the_incident_timeline_shows_the_review(staff, report):
 
 def test_starting_a_review_moves_the_incident_under_review(staff, report):
     incident = report()
-    services.start_review(staff["supervisor"], "huddle", [incident.id])
+    reviews.start_review(staff["supervisor"], "huddle", [incident.id])
     assert incident.status == Status.UNDER_REVIEW.value
     (event,) = _events(incident, "review_started")
     assert event.detail["changes"] == {
@@ -65,28 +65,28 @@ def test_an_assigned_reviewer_is_kept(staff, report):
     incident = report()
     incident.reviewer_id = staff["manager"].id
     db.session.commit()
-    services.start_review(staff["supervisor"], "huddle", [incident.id])
+    reviews.start_review(staff["supervisor"], "huddle", [incident.id])
     assert incident.reviewer_id == staff["manager"].id
 
 
 def test_only_a_manager_or_the_reviewer_completes_a_review(staff, report):
     incident = report()
-    review = services.start_review(staff["manager"], "huddle", [incident.id])
+    review = reviews.start_review(staff["manager"], "huddle", [incident.id])
     answers = {"what_happened": "Missed dose.", "lessons": "Handovers.", "changes": "Checklist."}
     with pytest.raises(Invalid) as caught:
-        services.save_review(staff["supervisor"], review, answers, complete=True)
+        reviews.save_review(staff["supervisor"], review, answers, complete=True)
     assert "the reviewer assigned to" in caught.value.errors["_schema"][0]
     db.session.refresh(review)
     assert not review.is_completed
-    services.save_review(staff["manager"], review, answers, complete=True)
+    reviews.save_review(staff["manager"], review, answers, complete=True)
     assert incident.feedback.startswith("What we learned: Handovers.")
 
 
 def test_feedback_that_would_not_fit_is_refused(staff, report):
-    review = services.start_review(staff["manager"], "huddle", [report().id])
+    review = reviews.start_review(staff["manager"], "huddle", [report().id])
     answers = {"what_happened": "x", "lessons": "a" * 3000, "changes": "b" * 3000}
     with pytest.raises(Invalid) as caught:
-        services.save_review(staff["manager"], review, answers, complete=True)
+        reviews.save_review(staff["manager"], review, answers, complete=True)
     assert "5,000 characters between them" in caught.value.errors["lessons"][0]
 
 
@@ -135,7 +135,7 @@ def _changed_elsewhere(incident):
 
 def test_a_review_completes_with_every_reporters_feedback_or_not_at_all(staff, report):
     first, second = report("carer1"), report("carer2")
-    review = services.start_review(staff["manager"], "thematic", [first.id, second.id])
+    review = reviews.start_review(staff["manager"], "thematic", [first.id, second.id])
     _changed_elsewhere(second)
     with pytest.raises(Stale):
         complete_review_answers(staff["manager"], review)
@@ -150,7 +150,7 @@ def test_closing_an_incident_changed_meanwhile_is_refused(staff, report):
     incident = report()
     _changed_elsewhere(incident)
     with pytest.raises(Stale):
-        services.close_incident(
+        closing.close_incident(
             staff["manager"], incident, "Caught at once; nothing more to learn.", "Thank you."
         )
     db.session.expire_all()
@@ -160,7 +160,7 @@ def test_closing_an_incident_changed_meanwhile_is_refused(staff, report):
 
 def test_a_closed_incident_in_a_thematic_review_stays_closed(staff, report):
     first, second = report(), report()
-    services.close_incident(
+    closing.close_incident(
         staff["manager"], first, "Caught at once; nothing more to learn.", "Thank you."
     )
     complete_review(staff["manager"], [first, second], "thematic")
@@ -183,9 +183,9 @@ def test_a_closed_incident_in_a_thematic_review_stays_closed(staff, report):
 )
 def test_each_method_lists_what_it_must_answer(staff, report, method, required):
     incidents = [report(), report()]
-    review = services.start_review(staff["manager"], method, [i.id for i in incidents])
+    review = reviews.start_review(staff["manager"], method, [i.id for i in incidents])
     with pytest.raises(Invalid) as caught:
-        services.save_review(staff["manager"], review, {}, complete=True)
+        reviews.save_review(staff["manager"], review, {}, complete=True)
     assert set(caught.value.errors) == required
     db.session.refresh(review)
     assert review.status == ReviewStatus.IN_PROGRESS.value
@@ -205,8 +205,8 @@ def test_free_text_conditions_are_enough_for_a_root_cause_review(staff, report):
 
 def test_saving_keeps_answers_without_completing(staff, report):
     incident = report()
-    review = services.start_review(staff["manager"], "after_action", [incident.id])
-    services.save_review(
+    review = reviews.start_review(staff["manager"], "after_action", [incident.id])
+    reviews.save_review(
         staff["manager"], review, {"expected": "On time.", "conditions": ["staffing", "bogus"]}
     )
     db.session.refresh(review)
@@ -218,33 +218,33 @@ def test_saving_keeps_answers_without_completing(staff, report):
 def test_a_completed_review_cannot_be_changed(staff, report):
     review = complete_review(staff["manager"], [report()])
     with pytest.raises(Invalid):
-        services.save_review(staff["manager"], review, {"lessons": "Something else"})
+        reviews.save_review(staff["manager"], review, {"lessons": "Something else"})
 
 
 def test_a_stale_version_is_refused(staff, report):
-    review = services.start_review(staff["manager"], "huddle", [report().id])
+    review = reviews.start_review(staff["manager"], "huddle", [report().id])
     old = review.version
-    services.save_review(staff["manager"], review, {"what_happened": "First"})
+    reviews.save_review(staff["manager"], review, {"what_happened": "First"})
     with pytest.raises(Stale):
-        services.save_review(staff["manager"], review, {"what_happened": "Second"}, version=old)
+        reviews.save_review(staff["manager"], review, {"what_happened": "Second"}, version=old)
 
 
 def test_a_thematic_review_needs_two_incidents(staff, report):
     with pytest.raises(Invalid) as caught:
-        services.start_review(staff["manager"], "thematic", [report().id])
+        reviews.start_review(staff["manager"], "thematic", [report().id])
     assert "two or more" in caught.value.errors["incident_ids"][0]
 
 
 @pytest.mark.parametrize("key", ["carer1", "office"])
 def test_carers_and_office_do_not_run_reviews(staff, report, key):
     with pytest.raises(NotAllowed):
-        services.start_review(staff[key], "huddle", [report().id])
+        reviews.start_review(staff[key], "huddle", [report().id])
 
 
 def test_incidents_outside_scope_cannot_be_reviewed(staff, report):
     south = report("carer3", person_ref="P-0011")
     with pytest.raises(Invalid):
-        services.start_review(staff["supervisor"], "huddle", [south.id])
+        reviews.start_review(staff["supervisor"], "huddle", [south.id])
     assert count(LearningReview) == 0
 
 
@@ -255,34 +255,34 @@ def test_one_incident_not_to_be_had_refuses_the_whole_review(staff, report, othe
     if other == "out_of_scope":
         other = report("carer3", person_ref="P-0011").id
     with pytest.raises(Invalid) as caught:
-        services.start_review(staff["supervisor"], "thematic", [report().id, other])
+        reviews.start_review(staff["supervisor"], "thematic", [report().id, other])
     assert caught.value.errors == {"incident_ids": ["Choose incidents from the list."]}
     assert count(LearningReview) == 0
 
 
 def test_the_same_incident_written_twice_is_reviewed_once(staff, report):
     incident = report()
-    review = services.start_review(staff["manager"], "huddle", [incident.id, incident.id.upper()])
+    review = reviews.start_review(staff["manager"], "huddle", [incident.id, incident.id.upper()])
     assert review.incidents == [incident]
 
 
 def test_a_review_spanning_branches_is_hidden_from_a_one_branch_supervisor(staff, report):
     north, south = report(), report("carer3", person_ref="P-0011")
-    review = services.start_review(staff["manager"], "thematic", [north.id, south.id])
-    assert services.list_reviews(staff["manager"]) == [review]
-    assert services.list_reviews(staff["supervisor"]) == []
+    review = reviews.start_review(staff["manager"], "thematic", [north.id, south.id])
+    assert reviews.list_reviews(staff["manager"]) == [review]
+    assert reviews.list_reviews(staff["supervisor"]) == []
     with pytest.raises(OutOfScope):
-        services.get_review(staff["supervisor"], review.id)
+        reviews.get_review(staff["supervisor"], review.id)
 
 
 def test_a_review_of_a_safeguarding_concern_is_for_managers_only(staff, report):
     concern = report(category="safeguarding")
-    review = services.start_review(staff["manager"], "root_cause", [concern.id])
-    assert services.list_reviews(staff["supervisor"]) == []
-    assert services.get_review(staff["manager"], review.id) == review
+    review = reviews.start_review(staff["manager"], "root_cause", [concern.id])
+    assert reviews.list_reviews(staff["supervisor"]) == []
+    assert reviews.get_review(staff["manager"], review.id) == review
 
 
 def test_carers_never_see_reviews(staff, report):
     incident = report()
-    services.start_review(staff["manager"], "huddle", [incident.id])
-    assert services.list_reviews(staff["carer1"]) == []
+    reviews.start_review(staff["manager"], "huddle", [incident.id])
+    assert reviews.list_reviews(staff["carer1"]) == []

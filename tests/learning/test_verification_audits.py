@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Flask
 
+from actions import records
+from actions.models import Action
 from core.errors import Invalid
 from extensions import db
-from learning import services
-from learning.models import Action
+from learning import verification
 from tests.factories import audit_payload
 from tests.learning.conftest import add_action, complete_review, make_incident
 
@@ -51,7 +52,7 @@ def _review_action(app: Flask, sample_size: int) -> int:
             sample_size=sample_size,
             sample_template="medication-spot-check",
         )
-        services.mark_done(_user("manager"), action, "Checklist in every folder.")
+        records.mark_done(_user("manager"), action, "Checklist in every folder.")
         action_id = action.id
         db.session.remove()
         return action_id
@@ -60,7 +61,7 @@ def _review_action(app: Flask, sample_size: int) -> int:
 def _verify(app: Flask, action_id: int, outcome: str = "effective", note: str = "") -> Action:
     with app.app_context():
         action = db.session.get_one(Action, action_id)
-        services.verify_action(_user("manager"), action, outcome, note)
+        verification.verify_action(_user("manager"), action, outcome, note)
         db.session.refresh(action)
         db.session.expunge(action)
         return action
@@ -71,7 +72,7 @@ def test_linked_spot_checks_are_the_sample(app, sign_in, templates):
     first = _check(sign_in, templates, action_id, 48)
     _check(sign_in, templates, action_id, 24, fail=("right-dose",))
     with app.app_context():
-        samples = services.linked_samples(db.session.get_one(Action, action_id))
+        samples = verification.linked_samples(db.session.get_one(Action, action_id))
     assert samples[0].audit_id == first
     assert [s.passed for s in samples] == [True, False]
     assert samples[0].score == 100

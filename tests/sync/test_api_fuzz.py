@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
+from learning import bulletins
 from sync.openapi import build_spec
 from tests.conftest import PASSWORD
 
@@ -66,12 +67,11 @@ def bulletin(app: Any, seeded: Any) -> int:
     """Bulletin 1, for everyone in NORTH, so acknowledgements reach the rules."""
     from core.models import Branch, User
     from extensions import db
-    from learning import services
 
     with app.app_context():
         manager = db.session.scalar(db.select(User).where(User.email == "manager@example.com"))
         north = db.session.scalar(db.select(Branch).where(Branch.code == "NORTH"))
-        made = services.new_bulletin(
+        made = bulletins.new_bulletin(
             manager,
             {
                 "title": "Safer handovers",

@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Flask
 
+from actions.models import Action
 from audits.demo import TEMPLATES
 from audits.models import Audit, AuditAnswer
-from core.models import AuditEvent
+from core.models import TrailEvent
 from extensions import db
-from learning.models import Action
 from tests.conftest import Client
 from tests.factories import audit_payload, iso
 
@@ -263,7 +263,7 @@ def test_creating_a_spot_check_is_in_the_audit_trail(app: Flask, sign_in, templa
     body = audit_payload(templates["carer1"].id, fail=TWO_CRITICAL)
     _post(sign_in("supervisor"), body)
     with app.app_context():
-        events = db.session.scalars(db.select(AuditEvent).order_by(AuditEvent.id)).all()
+        events = db.session.scalars(db.select(TrailEvent).order_by(TrailEvent.id)).all()
         kinds = [(e.action, e.record_type) for e in events]
         assert ("create", "audit") in kinds
         assert kinds.count(("create", "action")) == 2

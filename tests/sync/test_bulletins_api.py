@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from flask import Flask
 
-from core.models import AuditEvent, Branch, User
+from core.models import Branch, TrailEvent, User
 from extensions import db
-from learning import services
+from learning import bulletins
 from learning.models import Acknowledgement
 
 
@@ -22,7 +22,7 @@ def _user(key: str) -> User:
 def _bulletin(app: Flask, roles: list[str] | None = None) -> int:
     with app.app_context():
         north = db.session.scalar(db.select(Branch).where(Branch.code == "NORTH"))
-        bulletin = services.new_bulletin(
+        bulletin = bulletins.new_bulletin(
             _user("manager"),
             {
                 "title": "Safer handovers",
@@ -77,7 +77,7 @@ def test_the_time_it_was_read_on_the_phone_is_kept(app, sign_in):
     bulletin_id = _bulletin(app)
     published = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
     with app.app_context():
-        services.get_bulletin(_user("manager"), bulletin_id).published_at = published
+        bulletins.get_bulletin(_user("manager"), bulletin_id).published_at = published
         db.session.commit()
     tapped = (published + timedelta(minutes=30)).astimezone(timezone(timedelta(hours=1)))
     body = {"id": str(uuid.uuid4()), "read_at": tapped.isoformat()}
@@ -90,7 +90,7 @@ def test_the_time_it_was_read_on_the_phone_is_kept(app, sign_in):
 def test_a_wrong_phone_clock_is_kept_within_what_is_possible(app, sign_in, shift):
     bulletin_id = _bulletin(app)
     with app.app_context():
-        published = services.get_bulletin(_user("manager"), bulletin_id).published_at
+        published = bulletins.get_bulletin(_user("manager"), bulletin_id).published_at
     body = {"id": str(uuid.uuid4()), "read_at": (datetime.now(UTC) + shift).isoformat()}
     sign_in("carer1").post_json(_url(bulletin_id), body)
     [ack] = _acks(app)
@@ -102,7 +102,7 @@ def test_the_audit_trail_records_the_confirmation(app, sign_in):
     sign_in("carer1").post_json(_url(bulletin_id), {"id": str(uuid.uuid4())})
     with app.app_context():
         events = db.session.scalars(
-            db.select(AuditEvent).where(AuditEvent.action == "acknowledge")
+            db.select(TrailEvent).where(TrailEvent.action == "acknowledge")
         ).all()
         assert [(e.record_type, e.record_id) for e in events] == [("bulletin", str(bulletin_id))]
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Flask
 
-from core.models import AuditEvent
+from core.models import TrailEvent
 from extensions import db
 from incidents.models import Incident
 from tests.conftest import Client
@@ -345,8 +345,8 @@ def test_every_view_of_a_safeguarding_record_is_audited(app: Flask, sign_in, see
     manager.get(f"/api/v1/incidents/{incident_id}")
     with app.app_context():
         views = db.session.scalars(
-            db.select(AuditEvent).where(
-                AuditEvent.action == "view", AuditEvent.record_id == incident_id
+            db.select(TrailEvent).where(
+                TrailEvent.action == "view", TrailEvent.record_id == incident_id
             )
         ).all()
     assert [v.actor_id for v in views] == [seeded["manager"].id] * 2

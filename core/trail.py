@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.models import AuditEvent, User
+from core.models import TrailEvent, User
 from extensions import db
 
 
@@ -15,10 +15,10 @@ def record(
     record_type: str,
     record_id: object,
     **detail: Any,
-) -> AuditEvent:
+) -> TrailEvent:
     """Add an event to the current transaction; it commits with the change itself,
     so a change is never saved without its trail (or the trail without it)."""
-    event = AuditEvent(
+    event = TrailEvent(
         actor_id=actor.id if actor is not None else None,
         action=action,
         record_type=record_type,
@@ -29,11 +29,11 @@ def record(
     return event
 
 
-def trail(record_type: str, record_id: object) -> list[AuditEvent]:
+def events(record_type: str, record_id: object) -> list[TrailEvent]:
     return list(
         db.session.scalars(
-            db.select(AuditEvent)
-            .where(AuditEvent.record_type == record_type, AuditEvent.record_id == str(record_id))
-            .order_by(AuditEvent.at, AuditEvent.id)
+            db.select(TrailEvent)
+            .where(TrailEvent.record_type == record_type, TrailEvent.record_id == str(record_id))
+            .order_by(TrailEvent.at, TrailEvent.id)
         )
     )

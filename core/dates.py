@@ -1,0 +1,87 @@
+"""Time in the care service's terms: UK calendar days and months.
+
+Care in England runs on UK time: days, months, due dates and "this month" are UK
+calendar ones, whatever the server's clock or a phone's offset. Everything here is
+pure except `utcnow` and `uk_today`, which read the clock.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+UK = zoneinfo.ZoneInfo("Europe/London")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def uk_today() -> date:
+    return utcnow().astimezone(UK).date()
+
+
+def uk_midnight(day: date) -> datetime:
+    """The start of a UK calendar day, in UTC."""
+    return datetime(day.year, day.month, day.day, tzinfo=UK).astimezone(UTC)
+
+
+def month_key(moment: datetime) -> str:
+    """The UK calendar month a moment falls in, as "YYYY-MM"."""
+    return moment.astimezone(UK).strftime("%Y-%m")
+
+
+def month_label(key: str) -> str:
+    return date.fromisoformat(f"{key}-01").strftime("%b %Y")
+
+
+def add_months(first: date, months: int) -> date:
+    index = first.year * 12 + first.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class Period:
+    """From `start` to `end`, both whole UK days included."""
+
+    start: date
+    end: date
+
+    @property
+    def starts_at(self) -> datetime:
+        return uk_midnight(self.start)
+
+    @property
+    def ends_at(self) -> datetime:
+        """The first moment after the period."""
+        return uk_midnight(self.end + timedelta(days=1))
+
+    @property
+    def months(self) -> list[str]:
+        keys: list[str] = []
+        month = self.start.replace(day=1)
+        while month <= self.end:
+            keys.append(month.strftime("%Y-%m"))
+            month = add_months(month, 1)
+        return keys
+
+    def complete_months(self, now: datetime) -> list[str]:
+        """Months wholly inside the period and already over at `now`."""
+        today = now.astimezone(UK).date()
+        complete = []
+        for key in self.months:
+            first = date.fromisoformat(f"{key}-01")
+            last = add_months(first, 1) - timedelta(days=1)
+            if first >= self.start and last <= self.end and last < today:
+                complete.append(key)
+        return complete
+
+    def contains(self, moment: datetime) -> bool:
+        return self.starts_at <= moment < self.ends_at
+
+
+def last_months(today: date, months: int) -> Period:
+    """The last `months` whole calendar months, this month included."""
+    this_month = today.replace(day=1)
+    return Period(add_months(this_month, 1 - months), add_months(this_month, 1) - timedelta(days=1))
