@@ -1,4 +1,5 @@
-"""When an open action is due soon or overdue, the lists by due state, and what each person's home page shows."""
+"""When an open action is due soon or overdue, the lists by due state, and what each
+person's home page shows."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select
 
 from actions.models import Action, ActionStatus
-from actions.reading import visible_actions
+from actions.queries import visible_actions
 from core.models import Role, User
 from extensions import db
 

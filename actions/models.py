@@ -7,14 +7,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Date,
-    ForeignKey,
-    String,
-    Text,
-    or_,
-)
+from sqlalchemy import ColumnElement, Date, ForeignKey, String, Text, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.dates import utcnow

@@ -1,4 +1,5 @@
-"""The hierarchy of action strength: a reminder or training on its own is a weaker action than a change to the system."""
+"""The hierarchy of action strength: a reminder or training on its own is a weaker
+action than a change to the system."""
 
 from __future__ import annotations
 

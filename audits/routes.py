@@ -9,21 +9,14 @@ import uuid
 from datetime import date
 from typing import Any
 
-from flask import (
-    Blueprint,
-    Flask,
-    abort,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
-from audits import services
+from audits import failure_rates as failure_rate_rules
+from audits import raised_actions, recording, results, template_editor, template_versions
+from audits import schedules as schedule_rules
 from audits.models import Answer, AuditTemplate, Outcome
 from audits.schemas import (
     AuditInSchema,
@@ -67,18 +60,18 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["template_option"] = lambda t: (t.slug, t.title)
 
 
-def _home_schedules() -> list[services.ScheduleStatus]:
-    return services.schedules_for(current_user, uk_today(), outstanding_only=True)
+def _home_schedules() -> list[schedule_rules.ScheduleStatus]:
+    return schedule_rules.schedules_for(current_user, uk_today(), outstanding_only=True)
 
 
 def _home_feedback() -> list[Any]:
-    return services.unacknowledged_for(current_user)
+    return results.unacknowledged_for(current_user)
 
 
 def _action_reaudits(action: Any) -> list[Any]:
     """For any page that shows an action (the actions pages include
     audits/_action_reaudits.html): the re-audits that checked it."""
-    return services.reaudits_of(current_user, action)
+    return raised_actions.reaudits_of(current_user, action)
 
 
 def _answer_label(item: Any, answer: str) -> str:
@@ -104,7 +97,7 @@ def _form_page(
     raw_action = _int(values.get("reaudit_of_action"))
     if raw_action:
         try:
-            action = services.action_in_scope(current_user, raw_action)
+            action = raised_actions.action_in_scope(current_user, raw_action)
         except OutOfScope:
             action = None
     return render_template(
@@ -112,7 +105,7 @@ def _form_page(
         template=template,
         values=values,
         errors=errors,
-        staff=services.observable_staff(current_user),
+        staff=recording.observable_staff(current_user),
         people=scoping.people_for(current_user),
         reaudit_action=action,
         answer_values=[a.value for a in Answer],
@@ -130,7 +123,7 @@ def new() -> Any:
     if slug:
         # Links that name the template in the query still work.
         return redirect(url_for("audits.new_for_template", slug=slug))
-    return render_template("audits/choose.html", templates=services.published_templates())
+    return render_template("audits/choose.html", templates=template_versions.published_templates())
 
 
 def _blank_values(template: AuditTemplate) -> MultiDict[str, str]:
@@ -151,7 +144,7 @@ def _blank_values(template: AuditTemplate) -> MultiDict[str, str]:
 def new_for_template(slug: str) -> Any:
     """A blank form. Nothing on it depends on the query string: the phone keeps
     this page by its path and shows it again offline."""
-    template = services.current_template(slug)
+    template = template_versions.current_template(slug)
     if template is None:
         abort(404)
     return _form_page(template, _blank_values(template), {}, fresh=True)
@@ -162,13 +155,13 @@ def new_for_template(slug: str) -> Any:
 def reaudit(action_id: int) -> Any:
     """A spot check that re-audits an action: the template, colleague and person
     of the check that raised it, filled in."""
-    action = services.action_in_scope(current_user, action_id)
-    source = services.source_audit(current_user, action)
-    template = services.current_template(source.template.slug) if source else None
+    action = raised_actions.action_in_scope(current_user, action_id)
+    source = raised_actions.source_audit(current_user, action)
+    template = template_versions.current_template(source.template.slug) if source else None
     if template is None:
         return render_template(
             "audits/choose.html",
-            templates=services.published_templates(),
+            templates=template_versions.published_templates(),
             reaudit_action=action,
         )
     values = _blank_values(template)
@@ -185,8 +178,8 @@ def reaudit(action_id: int) -> Any:
 def reaudit_with(action_id: int, slug: str) -> Any:
     """A re-audit of an action that did not come from a spot check (an incident's
     or a review's), with the template the supervisor chose."""
-    action = services.action_in_scope(current_user, action_id)
-    template = services.current_template(slug)
+    action = raised_actions.action_in_scope(current_user, action_id)
+    template = template_versions.current_template(slug)
     if template is None:
         abort(404)
     values = _blank_values(template)
@@ -199,11 +192,11 @@ def reaudit_with(action_id: int, slug: str) -> Any:
 def create() -> Any:
     form = request.form
     body = audit_form_to_json(form)
-    template = services.template_version(
+    template = template_versions.template_version(
         form.get("template", ""), _int(form.get("template_version"))
     )
     if template is None or template.is_draft:
-        template = services.current_template(form.get("template", ""))
+        template = template_versions.current_template(form.get("template", ""))
     if template is None:
         abort(404)
     try:
@@ -211,7 +204,7 @@ def create() -> Any:
     except ValidationError as err:
         return _form_page(template, form, _form_errors(flatten_errors(err.messages)), 422)
     try:
-        receipt = services.create_audit(current_user, data)
+        receipt = recording.create_audit(current_user, data)
     except Invalid as err:
         return _form_page(template, form, _form_errors(err.errors), 422)
     except OutOfScope:
@@ -251,11 +244,11 @@ def _form_errors(errors: dict[str, list[str]]) -> dict[str, list[str]]:
 # --- results ---------------------------------------------------------------------------
 
 
-def _filters() -> services.AuditFilters:
+def _filters() -> results.AuditFilters:
     """The list's filters from the query string; anything unreadable is ignored."""
     args = request.args
     outcome = args.get("outcome")
-    return services.AuditFilters(
+    return results.AuditFilters(
         template=args.get("template") or None,
         branch=args.get("branch") or None,
         observed=_int(args.get("observed")) or None,
@@ -270,7 +263,7 @@ def _filters() -> services.AuditFilters:
 def index() -> Any:
     filters = _filters()
     page = max(_int(request.args.get("page")) or 1, 1)
-    audits, total = services.filtered_audits(
+    audits, total = results.filtered_audits(
         current_user, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )
     return render_template(
@@ -280,9 +273,9 @@ def index() -> Any:
         page=page,
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
         filters=filters,
-        templates=services.published_templates(),
+        templates=template_versions.published_templates(),
         branches=scoping.branches_for(current_user),
-        staff=services.observable_staff(current_user) if current_user.role != Role.CARER else [],
+        staff=recording.observable_staff(current_user) if current_user.role != Role.CARER else [],
         outcomes=list(Outcome),
         query={k: v for k, v in request.args.items() if k != "page" and v},
     )
@@ -291,8 +284,8 @@ def index() -> Any:
 @bp.get("/<audit_id>")
 @login_required
 def detail(audit_id: str) -> Any:
-    audit = services.get_audit(current_user, audit_id)
-    current = services.current_template(audit.template.slug)
+    audit = results.get_audit(current_user, audit_id)
+    current = template_versions.current_template(audit.template.slug)
     actioned = {a.source_item for a in audit.raised_actions}
     reaudit_answer = None
     if audit.reaudit_of_action is not None and audit.reaudit_of_action.source_item:
@@ -312,8 +305,8 @@ def detail(audit_id: str) -> Any:
 @bp.post("/<audit_id>/acknowledge")
 @login_required
 def acknowledge(audit_id: str) -> Any:
-    audit = services.get_audit(current_user, audit_id)
-    services.acknowledge_feedback(current_user, audit)
+    audit = results.get_audit(current_user, audit_id)
+    results.acknowledge_feedback(current_user, audit)
     flash("Thank you: your supervisor can see you have read this feedback.", "success")
     return redirect(url_for("audits.detail", audit_id=audit.id), code=303)
 
@@ -321,10 +314,10 @@ def acknowledge(audit_id: str) -> Any:
 @bp.post("/<audit_id>/actions")
 @role_required(*CONDUCTING)
 def raise_action(audit_id: str) -> Any:
-    audit = services.get_audit(current_user, audit_id)
+    audit = results.get_audit(current_user, audit_id)
     due = _date(request.form.get("due"))
     try:
-        action = services.raise_action_for_item(
+        action = raised_actions.raise_action_for_item(
             current_user,
             audit,
             request.form.get("item", ""),
@@ -348,11 +341,11 @@ def _date(value: str | None) -> date | None:
 @bp.get("/failure-rates")
 @role_required(*READING)
 def failure_rates() -> Any:
-    templates = services.published_templates()
+    templates = template_versions.published_templates()
     slug = request.args.get("template") or (templates[0].slug if templates else "")
     months = _int(request.args.get("months")) or 6
     months = min(max(months, 1), 24)
-    keys, rates = services.failure_rates(current_user, slug, months, uk_today())
+    keys, rates = failure_rate_rules.failure_rates(current_user, slug, months, uk_today())
     return render_template(
         "audits/failure_rates.html",
         templates=templates,
@@ -369,10 +362,10 @@ def failure_rates() -> Any:
 def _schedules_page(values: dict[str, Any], errors: dict[str, list[str]], status: int = 200) -> Any:
     return render_template(
         "audits/schedules.html",
-        statuses=services.schedules_for(current_user, uk_today()),
-        templates=services.published_templates(),
+        statuses=schedule_rules.schedules_for(current_user, uk_today()),
+        templates=template_versions.published_templates(),
         branches=scoping.branches_for(current_user),
-        staff=services.observable_staff(current_user),
+        staff=recording.observable_staff(current_user),
         values=values,
         errors=errors,
     ), status
@@ -390,7 +383,7 @@ def create_schedule() -> Any:
     data, errors = load_form(ScheduleSchema(), request.form)
     if not errors:
         try:
-            services.create_schedule(current_user, data, uk_today())
+            schedule_rules.create_schedule(current_user, data, uk_today())
         except Invalid as err:
             errors = err.errors
         else:
@@ -402,7 +395,7 @@ def create_schedule() -> Any:
 @bp.post("/schedules/<int:schedule_id>/cancel")
 @role_required(Role.MANAGER)
 def cancel_schedule(schedule_id: int) -> Any:
-    services.cancel_schedule(current_user, schedule_id)
+    schedule_rules.cancel_schedule(current_user, schedule_id)
     flash("Schedule cancelled.", "success")
     return redirect(url_for("audits.schedules"), code=303)
 
@@ -417,11 +410,11 @@ def templates() -> Any:
 
 
 def _templates_page(values: dict[str, Any], errors: dict[str, list[str]], status: int = 200) -> Any:
-    slugs = services.template_slugs()
+    slugs = template_versions.template_slugs()
     rows = []
     for slug in slugs:
-        current = services.current_template(slug)
-        draft = services.draft_of(slug)
+        current = template_versions.current_template(slug)
+        draft = template_versions.draft_of(slug)
         rows.append({"slug": slug, "current": current, "draft": draft})
     return render_template("audits/templates.html", rows=rows, values=values, errors=errors), status
 
@@ -432,7 +425,7 @@ def create_template() -> Any:
     data, errors = load_form(NewTemplateSchema(), request.form)
     if not errors:
         try:
-            template = services.create_template(current_user, data)
+            template = template_editor.create_template(current_user, data)
         except Invalid as err:
             errors = err.errors
         else:
@@ -447,8 +440,8 @@ def _editor(
     status: int = 200,
     values: dict[str, Any] | None = None,
 ) -> Any:
-    draft = services.draft_of(slug)
-    current = services.current_template(slug)
+    draft = template_versions.draft_of(slug)
+    current = template_versions.current_template(slug)
     if draft is None and current is None:
         abort(404)
     return render_template(
@@ -456,9 +449,9 @@ def _editor(
         slug=slug,
         draft=draft,
         current=current,
-        retired=services.retired_items(draft) if draft is not None else [],
-        versions=services.versions_of(slug),
-        counts=services.audits_per_version(slug),
+        retired=template_editor.retired_items(draft) if draft is not None else [],
+        versions=template_versions.versions_of(slug),
+        counts=template_versions.audits_per_version(slug),
         errors=errors or {},
         values=values or {},
     ), status
@@ -471,7 +464,7 @@ def edit_template(slug: str) -> Any:
 
 
 def _draft_or_404(slug: str) -> AuditTemplate:
-    draft = services.draft_of(slug)
+    draft = template_versions.draft_of(slug)
     if draft is None:
         abort(404)
     return draft
@@ -484,7 +477,7 @@ def _back(slug: str, anchor: str | None = None) -> Any:
 @bp.post("/templates/<slug>/draft")
 @role_required(Role.MANAGER)
 def start_draft(slug: str) -> Any:
-    draft = services.start_draft(current_user, slug)
+    draft = template_editor.start_draft(current_user, slug)
     flash(
         f"Editing version {draft.version}. Spot checks keep using version {draft.version - 1} until you publish.",
         "info",
@@ -499,7 +492,7 @@ def update_details(slug: str) -> Any:
     data, errors = load_form(TemplateDetailsSchema(), request.form)
     if errors:
         return _editor(slug, errors, 422, values=dict(request.form))
-    services.update_details(current_user, draft, data)
+    template_editor.update_details(current_user, draft, data)
     flash("Details saved in the draft.", "success")
     return _back(slug)
 
@@ -516,7 +509,7 @@ def add_item(slug: str) -> Any:
             422,
             values={f"new.{k}": v for k, v in request.form.items()},
         )
-    item = services.add_item(current_user, draft, data)
+    item = template_editor.add_item(current_user, draft, data)
     flash(f"Question added: {item.text}", "success")
     return _back(slug, f"item-{item.key}")
 
@@ -529,7 +522,7 @@ def update_item(slug: str, key: str) -> Any:
     if errors:
         prefix = f"{key}."
         return _editor(slug, {prefix + k: v for k, v in errors.items()}, 422)
-    services.update_item(current_user, draft, key, data)
+    template_editor.update_item(current_user, draft, key, data)
     flash("Question saved in the draft.", "success")
     return _back(slug, f"item-{key}")
 
@@ -541,7 +534,7 @@ def move_item(slug: str, key: str) -> Any:
     direction = request.form.get("direction")
     if direction not in {"up", "down"}:
         abort(400)
-    services.move_item(current_user, draft, key, direction)
+    template_editor.move_item(current_user, draft, key, direction)
     return _back(slug, f"item-{key}")
 
 
@@ -550,7 +543,7 @@ def move_item(slug: str, key: str) -> Any:
 def retire_item(slug: str, key: str) -> Any:
     draft = _draft_or_404(slug)
     try:
-        services.retire_item(current_user, draft, key)
+        template_editor.retire_item(current_user, draft, key)
     except Invalid as err:
         return _editor(slug, err.errors, 422)
     flash("Question retired from the draft. Earlier versions keep it.", "success")
@@ -561,7 +554,7 @@ def retire_item(slug: str, key: str) -> Any:
 @role_required(Role.MANAGER)
 def restore_item(slug: str, key: str) -> Any:
     draft = _draft_or_404(slug)
-    services.restore_item(current_user, draft, key)
+    template_editor.restore_item(current_user, draft, key)
     flash("Question brought back into the draft.", "success")
     return _back(slug, f"item-{key}")
 
@@ -571,7 +564,7 @@ def restore_item(slug: str, key: str) -> Any:
 def publish(slug: str) -> Any:
     draft = _draft_or_404(slug)
     try:
-        services.publish(current_user, draft)
+        template_editor.publish(current_user, draft)
     except Invalid as err:
         return _editor(slug, err.errors, 422)
     flash(f"Version {draft.version} published: new spot checks use it from now on.", "success")
@@ -582,9 +575,9 @@ def publish(slug: str) -> Any:
 @role_required(Role.MANAGER)
 def discard(slug: str) -> Any:
     draft = _draft_or_404(slug)
-    services.discard_draft(current_user, draft)
+    template_editor.discard_draft(current_user, draft)
     flash("Draft discarded.", "success")
-    if services.current_template(slug) is None:
+    if template_versions.current_template(slug) is None:
         return redirect(url_for("audits.templates"), code=303)
     return _back(slug)
 
@@ -594,9 +587,9 @@ def discard(slug: str) -> Any:
 def preview(slug: str) -> Any:
     wanted = request.args.get("version", "")
     template = (
-        services.template_version(slug, _int(wanted))
+        template_versions.template_version(slug, _int(wanted))
         if _int(wanted)
-        else services.draft_of(slug) or services.current_template(slug)
+        else template_versions.draft_of(slug) or template_versions.current_template(slug)
     )
     if template is None:
         abort(404)

@@ -8,14 +8,7 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
-from marshmallow import (
-    Schema,
-    ValidationError,
-    fields,
-    post_load,
-    validate,
-    validates_schema,
-)
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 from werkzeug.datastructures import MultiDict
 
 from audits.models import Answer, AnswerSet, AuditTemplate

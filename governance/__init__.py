@@ -10,7 +10,7 @@ from actions.models import ActionSource
 from actions.sources import SourceKind, add_source
 from core import navigation
 from core.models import Role
-from governance import models, routes, services
+from governance import meetings, models, routes
 
 __all__ = ["init_app", "models"]
 
@@ -20,6 +20,6 @@ def init_app(app: Flask) -> None:
     add_source(
         app,
         ActionSource.MEETING,
-        SourceKind(services.meeting_source, public_title=services.meeting_public_title),
+        SourceKind(meetings.meeting_source, public_title=meetings.meeting_public_title),
     )
     navigation.add_menu_link(app, "Governance", "governance.dashboard", {Role.MANAGER}, order=47)

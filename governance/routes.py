@@ -28,7 +28,15 @@ from core.forms import flatten_errors, load_form
 from core.htmx import wants_partial
 from core.models import Role
 from core.permissions import role_required
-from governance import services
+from governance import chart
+from governance.figures import DEFAULT_MONTHS, PERIOD_CHOICES, choose_branches, dashboard_figures
+from governance.meetings import (
+    get_meeting,
+    list_meetings,
+    meeting_actions,
+    record_meeting,
+    record_pack_export,
+)
 from governance.schemas import DashboardFilterSchema, MeetingInSchema
 from learning import patterns as pattern_rules
 
@@ -47,7 +55,7 @@ def _filters() -> tuple[dict[str, Any], dict[str, list[str]]]:
     try:
         return DashboardFilterSchema().load(raw), {}
     except ValidationError as err:
-        return {"branch": None, "months": services.DEFAULT_MONTHS}, flatten_errors(err.messages)
+        return {"branch": None, "months": DEFAULT_MONTHS}, flatten_errors(err.messages)
 
 
 @bp.get("")
@@ -55,20 +63,20 @@ def _filters() -> tuple[dict[str, Any], dict[str, list[str]]]:
 def dashboard() -> Any:
     data, errors = _filters()
     try:
-        branches = services.choose_branches(current_user, data["branch"])
+        branches = choose_branches(current_user, data["branch"])
     except Invalid as err:
         errors.update(err.errors)
         data["branch"] = None
-        branches = services.choose_branches(current_user, None)
+        branches = choose_branches(current_user, None)
     period = dates.last_months(uk_today(), data["months"])
-    figures = services.dashboard_figures(current_user, branches, period, **_settings())
+    figures = dashboard_figures(current_user, branches, period, **_settings())
     context = {
         "figures": figures,
-        "chart": services.spc_chart(figures),
+        "chart": chart.spc_chart(figures),
         "values": {"branch": data["branch"] or "", "months": data["months"]},
         "errors": errors,
-        "branches": [branch_code_choice(b) for b in services.choose_branches(current_user, None)],
-        "months_choices": [(n, f"Last {n} months") for n in services.PERIOD_CHOICES],
+        "branches": [branch_code_choice(b) for b in choose_branches(current_user, None)],
+        "months_choices": [(n, f"Last {n} months") for n in PERIOD_CHOICES],
         "period": period,
     }
     template = "governance/_dashboard.html" if wants_partial() else "governance/dashboard.html"
@@ -81,13 +89,11 @@ def dashboard() -> Any:
 @bp.get("/meetings")
 @role_required(Role.MANAGER)
 def meetings() -> Any:
-    return render_template(
-        "governance/meetings.html", meetings=services.list_meetings(current_user)
-    )
+    return render_template("governance/meetings.html", meetings=list_meetings(current_user))
 
 
 def _meeting_form(values: dict[str, Any], errors: dict[str, list[str]], status: int = 200) -> Any:
-    branches = services.choose_branches(current_user, None)
+    branches = choose_branches(current_user, None)
     return render_template(
         "governance/meeting_new.html",
         values=values,
@@ -101,7 +107,7 @@ def _meeting_form(values: dict[str, Any], errors: dict[str, list[str]], status: 
 def meeting_new() -> Any:
     data, _ = _filters()
     period = dates.last_months(uk_today(), data["months"])
-    mine = {b.code for b in services.choose_branches(current_user, None)}
+    mine = {b.code for b in choose_branches(current_user, None)}
     values = {
         "branch": data["branch"] if data["branch"] in mine else "",
         "period_start": period.start.isoformat(),
@@ -117,7 +123,7 @@ def meeting_create() -> Any:
     data, errors = load_form(MeetingInSchema(), request.form)
     if not errors:
         try:
-            meeting = services.record_meeting(current_user, data, **_settings())
+            meeting = record_meeting(current_user, data, **_settings())
         except Invalid as err:
             errors = err.errors
         else:
@@ -131,8 +137,8 @@ def _meeting_context(meeting: Any) -> dict[str, Any]:
     return {
         "meeting": meeting,
         "figures": meeting.snapshot,
-        "chart": services.spc_chart(meeting.snapshot),
-        "actions": services.meeting_actions(current_user, meeting),
+        "chart": chart.spc_chart(meeting.snapshot),
+        "actions": meeting_actions(current_user, meeting),
         "strength": strength.action_strength,
     }
 
@@ -142,23 +148,23 @@ def _meeting_context(meeting: Any) -> dict[str, Any]:
 def meeting(meeting_id: int) -> Any:
     return render_template(
         "governance/meeting.html",
-        **_meeting_context(services.get_meeting(current_user, meeting_id)),
+        **_meeting_context(get_meeting(current_user, meeting_id)),
     )
 
 
 @bp.get("/meetings/<int:meeting_id>/pack")
 @role_required(Role.MANAGER)
 def meeting_pack(meeting_id: int) -> Any:
-    found = services.get_meeting(current_user, meeting_id)
-    services.record_pack_export(current_user, found, "print")
+    found = get_meeting(current_user, meeting_id)
+    record_pack_export(current_user, found, "print")
     return render_template("governance/pack.html", **_meeting_context(found))
 
 
 @bp.get("/meetings/<int:meeting_id>/pack.html")
 @role_required(Role.MANAGER)
 def meeting_pack_word(meeting_id: int) -> Any:
-    found = services.get_meeting(current_user, meeting_id)
-    services.record_pack_export(current_user, found, "html")
+    found = get_meeting(current_user, meeting_id)
+    record_pack_export(current_user, found, "html")
     html = render_template("governance/pack_export.html", **_meeting_context(found))
     response = Response(html, mimetype="text/html")
     response.headers["Content-Disposition"] = (

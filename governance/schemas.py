@@ -7,7 +7,7 @@ from marshmallow import fields, validate
 
 from core.schemas import StrictSchema
 from core.schemas import required_messages as _required
-from governance.services import DEFAULT_MONTHS, PERIOD_CHOICES
+from governance.figures import DEFAULT_MONTHS, PERIOD_CHOICES
 
 MAX_TEXT = 20000
 

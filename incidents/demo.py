@@ -15,7 +15,7 @@ from typing import Any
 from core.dates import UK, utcnow
 from core.models import PersonSupported, Role, User
 from extensions import db
-from incidents import duties, review, services
+from incidents import duties, services, triage
 from incidents.models import DecisionStatus, Incident, Status
 from incidents.schemas import IncidentInSchema
 
@@ -258,8 +258,8 @@ def _review_as_manager(rng: random.Random, manager: User, incident: Incident) ->
         ],
         weights=[55, 15, 15, 15],
     )[0]
-    reviewers = review.reviewers_for(incident)
-    review.triage(
+    reviewers = triage.reviewers_for(incident)
+    triage.triage(
         manager,
         incident,
         version=incident.version,

@@ -25,15 +25,7 @@ from core.errors import Invalid, NotAllowed, OutOfScope, Stale
 from core.models import Role, User
 from core.saving import check_version, commit
 from extensions import db
-from incidents.models import (
-    Category,
-    DecisionStatus,
-    Harm,
-    Incident,
-    IncidentDecision,
-    Kind,
-    label,
-)
+from incidents.models import Category, DecisionStatus, Harm, Incident, IncidentDecision, Kind, label
 
 
 class Rule(enum.StrEnum):

@@ -284,7 +284,7 @@ class IncidentDecision(db.Model):  # type: ignore[name-defined,misc]
         )
 
 
-class NoteKind(enum.StrEnum):
+class IncidentNoteKind(enum.StrEnum):
     CHASE = "chase"  # a question to the reporter, shown on their list
     ADMIN = "admin"  # an office note on the record
 

@@ -30,8 +30,10 @@ from core.htmx import wants_partial
 from core.models import Role, User
 from core.permissions import role_required
 from core.web import error_response
-from incidents import duties, forms, review, services
+from incidents import duties, forms, office, permissions, record, search, services, timeline
+from incidents import triage as triage_rules
 from incidents.duties import RULE_GUIDANCE, rule_label
+from incidents.errors import InvalidChange, StaleIncident
 from incidents.models import (
     FAMILY_CONTACT,
     INFORMED_METHOD,
@@ -211,11 +213,11 @@ def init_app(app: Flask) -> None:
         incident_label=label,
         rule_label=rule_label,
         overdue_duties=_overdue_duties,
-        offset_label=review.offset_label,
-        describe_due=review.describe_due,
+        offset_label=record.offset_label,
+        describe_due=record.describe_due,
         now_utc=utcnow,
     )
-    app.jinja_env.filters["uk_iso"] = review.uk_time_from_iso
+    app.jinja_env.filters["uk_iso"] = record.uk_time_from_iso
 
 
 def _overdue_duties() -> tuple[list[IncidentDecision], int]:
@@ -245,18 +247,18 @@ def index() -> Any:
     except ValidationError as err:
         errors = flatten_errors(err.messages)
         data = {}
-    filters = review.IncidentFilters.from_data(data)
-    if not review.can_filter(user):
-        filters = review.IncidentFilters(page=filters.page)
+    filters = search.IncidentFilters.from_data(data)
+    if not permissions.can_filter(user):
+        filters = search.IncidentFilters(page=filters.page)
     # One query for the team choices, whatever the number of incidents.
-    teams = scoping.teams_for(user) if review.can_filter(user) else []
+    teams = scoping.teams_for(user) if permissions.can_filter(user) else []
     if not errors:
-        errors = review.team_errors(filters, teams)
+        errors = search.team_errors(filters, teams)
     page_size = current_app.config["INCIDENTS_PAGE_SIZE"]
     page = (
-        review.search(user, filters, page_size)
+        search.search(user, filters, page_size)
         if not errors
-        else review.IncidentPage(items=[], total=0, page=1, page_size=page_size)
+        else search.IncidentPage(items=[], total=0, page=1, page_size=page_size)
     )
     context = {
         "page": page,
@@ -266,7 +268,7 @@ def index() -> Any:
         "query": _query_without_page(filters),
         "partial": wants_partial(),
     }
-    if review.can_filter(user):
+    if permissions.can_filter(user):
         template = "incidents/_results.html" if wants_partial() else "incidents/index.html"
         context.update(
             branches=[(b.code, b.name) for b in scoping.branches_for(user)],
@@ -276,14 +278,14 @@ def index() -> Any:
             harm_choices=HARM_CHOICES,
             kind_choices=KIND_CHOICES,
             status_choices=STATUS_CHOICES,
-            sort_choices=list(review.SORTS.items()),
+            sort_choices=list(search.SORTS.items()),
         )
     else:
         template = "incidents/_my_reports.html" if wants_partial() else "incidents/mine.html"
     return render_template(template, **context), 422 if errors else 200
 
 
-def _filter_values(filters: review.IncidentFilters) -> dict[str, Any]:
+def _filter_values(filters: search.IncidentFilters) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name in ("q", "branch", "category", "harm", "status", "kind", "person", "team", "sort"):
         value = getattr(filters, name)
@@ -298,7 +300,7 @@ def _filter_values(filters: review.IncidentFilters) -> dict[str, Any]:
     return values
 
 
-def _query_without_page(filters: review.IncidentFilters) -> dict[str, Any]:
+def _query_without_page(filters: search.IncidentFilters) -> dict[str, Any]:
     query = _filter_values(filters)
     if filters.overdue:
         query["overdue"] = "true"
@@ -315,25 +317,25 @@ def _query_without_page(filters: review.IncidentFilters) -> dict[str, Any]:
 def detail(incident_id: str) -> Any:
     user: User = current_user
     incident = services.get_incident(current_user, incident_id)
-    review.mark_seen(user, incident)
+    record.mark_seen(user, incident)
     is_reporter_view = user.role == Role.CARER.value
     now = utcnow()
     return render_template(
         "incidents/detail.html",
         incident=incident,
         now=now,
-        lateness=review.lateness(incident),
-        timeline=review.timeline(incident, for_reporter=is_reporter_view),
+        lateness=record.lateness(incident),
+        timeline=timeline.timeline(incident, for_reporter=is_reporter_view),
         decisions=[] if is_reporter_view else incident.decisions,
         notes=incident.notes,
-        views=review.views_of(incident)
+        views=record.views_of(incident)
         if incident.is_safeguarding and not is_reporter_view
         else [],
         guidance=RULE_GUIDANCE,
-        can_triage=review.can_triage(user),
+        can_triage=permissions.can_triage(user),
         can_decide=duties.may_decide(user),
-        can_add_details=review.can_add_details(user),
-        can_chase=review.can_chase(user),
+        can_add_details=permissions.can_add_details(user),
+        can_chase=permissions.can_chase(user),
         reporter_view=is_reporter_view,
     )
 
@@ -375,8 +377,8 @@ def _triage_page(
         category_choices=CATEGORY_CHOICES,
         harm_choices=HARM_CHOICES,
         medication_choices=MEDICATION_CHOICES,
-        status_choices=_choices(review.TRIAGE_STATUSES),
-        reviewers=[staff_choice(u) for u in review.reviewers_for(incident)],
+        status_choices=_choices(triage_rules.TRIAGE_STATUSES),
+        reviewers=[staff_choice(u) for u in triage_rules.reviewers_for(incident)],
         **extra,
     ), status
 
@@ -385,17 +387,17 @@ def _triage_page(
 @login_required
 def triage(incident_id: str) -> Any:
     incident = services.get_incident(current_user, incident_id)
-    if not review.can_triage(current_user):
+    if not permissions.can_triage(current_user):
         abort(403)
     if request.method == "GET":
         return _triage_page(incident, _triage_values(incident), {})
     data, errors = load_form(TriageSchema(), request.form)
     if not errors:
         try:
-            review.triage(current_user, incident, **data)
-        except review.StaleIncident as err:
+            triage_rules.triage(current_user, incident, **data)
+        except StaleIncident as err:
             return _conflict(err.incident, attempted=_attempted_triage(data))
-        except review.ReviewError as err:
+        except InvalidChange as err:
             errors = err.errors
         else:
             flash(f"Saved the triage of {incident.reference}.", "success")
@@ -407,10 +409,10 @@ def _attempted_triage(data: dict[str, Any]) -> list[tuple[str, str]]:
     shown = []
     for key in ("kind", "category", "medication_error", "harm", "status"):
         if data.get(key):
-            shown.append((review.FIELD_LABELS[key], label(data[key])))
+            shown.append((timeline.FIELD_LABELS[key], label(data[key])))
     for key in ("reason", "feedback"):
         if data.get(key):
-            shown.append((review.FIELD_LABELS[key], data[key]))
+            shown.append((timeline.FIELD_LABELS[key], data[key]))
     return shown
 
 
@@ -530,7 +532,7 @@ def _details_page(
 @login_required
 def details(incident_id: str) -> Any:
     incident = services.get_incident(current_user, incident_id)
-    if not review.can_add_details(current_user):
+    if not permissions.can_add_details(current_user):
         abort(403)
     if request.method == "GET":
         return _details_page(incident, {"version": incident.version}, {})
@@ -546,8 +548,8 @@ def details(incident_id: str) -> Any:
     data, errors = load_form(schema, request.form)
     if not errors:
         try:
-            review.add_details(current_user, incident, **data)
-        except review.StaleIncident as err:
+            office.add_details(current_user, incident, **data)
+        except StaleIncident as err:
             return _details_page(
                 err.incident,
                 {"version": err.incident.version, "note": data.get("note", "")},
@@ -555,7 +557,7 @@ def details(incident_id: str) -> Any:
                 409,
                 conflict=True,
             )
-        except review.ReviewError as err:
+        except InvalidChange as err:
             errors = err.errors
         else:
             flash("Saved the details.", "success")
@@ -567,15 +569,15 @@ def details(incident_id: str) -> Any:
 @login_required
 def chase(incident_id: str) -> Any:
     incident = services.get_incident(current_user, incident_id)
-    if not review.can_chase(current_user):
+    if not permissions.can_chase(current_user):
         abort(403)
     if request.method == "GET":
         return render_template("incidents/chase.html", incident=incident, values={}, errors={})
     data, errors = load_form(ChaseSchema(), request.form)
     if not errors:
         try:
-            review.chase_reporter(current_user, incident, **data)
-        except review.ReviewError as err:
+            office.chase_reporter(current_user, incident, **data)
+        except InvalidChange as err:
             errors = err.errors
         else:
             flash(

@@ -6,14 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from marshmallow import (
-    EXCLUDE,
-    Schema,
-    ValidationError,
-    fields,
-    validate,
-    validates_schema,
-)
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from core.dates import UK, utcnow
 from core.forms import StoredInt

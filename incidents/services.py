@@ -28,7 +28,7 @@ REPORTING_ROLES = {Role.CARER.value, Role.SUPERVISOR.value, Role.MANAGER.value}
 
 
 @dataclass(frozen=True)
-class Receipt:
+class IncidentReceipt:
     incident: Incident
     created: bool
 
@@ -100,7 +100,7 @@ def _reporter_team(author: User, branch: Branch) -> int | None:
 
 def create_incident(
     author: User, data: dict[str, Any], *, received_at: datetime | None = None
-) -> Receipt:
+) -> IncidentReceipt:
     """Save a validated incident exactly once, with a pending decision for every
     duty it may trigger (incidents/duties.py), in one transaction.
 
@@ -165,7 +165,7 @@ def create_incident(
         if winner is None:
             raise
         return _replay(winner, digest)
-    return Receipt(incident, created=True)
+    return IncidentReceipt(incident, created=True)
 
 
 def own_incident(author: User, incident_id: str) -> Incident | None:
@@ -181,10 +181,10 @@ def own_incident(author: User, incident_id: str) -> Incident | None:
     return incident
 
 
-def _replay(existing: Incident, digest: str) -> Receipt:
+def _replay(existing: Incident, digest: str) -> IncidentReceipt:
     if existing.content_hash != digest:
         raise IdConflict(existing)
-    return Receipt(existing, created=False)
+    return IncidentReceipt(existing, created=False)
 
 
 def _offset_minutes(moment: datetime) -> int:

@@ -15,7 +15,8 @@ from core import navigation
 from core.dates import uk_today
 from core.demo import DemoOptions, add_seeder
 from core.models import Role
-from incidents.review import ClosingRule, add_timeline_source, set_closing_rule
+from incidents.timeline import add_timeline_source
+from incidents.triage import ClosingRule, set_closing_rule
 from learning import bulletins, closing, incident_learning, models, patterns, reviews, routes
 from learning.demo import seed_learning
 

@@ -12,11 +12,7 @@ from core.errors import Invalid
 from core.models import User
 from core.permissions import require_role
 from extensions import db
-from learning.models import (
-    BriefingNote,
-    Bulletin,
-    NoteKind,
-)
+from learning.models import BriefingNote, Bulletin, BriefingNoteKind
 
 
 def notes_about(user: User, bulletin: Bulletin) -> list[BriefingNote]:
@@ -49,7 +45,7 @@ def add_briefing_note(
     if errors:
         raise Invalid(errors)
     note = BriefingNote(
-        kind=NoteKind(data["kind"]).value,
+        kind=BriefingNoteKind(data["kind"]).value,
         held_on=data["held_on"],
         branch_id=data["branch_id"],
         author_id=user.id,

@@ -1,4 +1,6 @@
-"""Learning bulletins: drafted from reviews with names taken out, sent to branches and roles, read and confirmed by staff (also from a phone with no signal), and who has read them."""
+"""Learning bulletins: drafted from reviews with names taken out, sent to branches and
+roles, read and confirmed by staff (also from a phone with no signal), and who has
+read them."""
 
 from __future__ import annotations
 
@@ -17,12 +19,7 @@ from core.models import Branch, Role, User, user_branches
 from core.permissions import require_role
 from extensions import db
 from learning import anonymise
-from learning.models import (
-    Acknowledgement,
-    Bulletin,
-    BulletinRole,
-    bulletin_branches,
-)
+from learning.models import Acknowledgement, Bulletin, BulletinRole, bulletin_branches
 from learning.permissions import MANAGERS
 from learning.reviews import get_review
 

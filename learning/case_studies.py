@@ -1,4 +1,5 @@
-"""Anonymised case studies: drafted from an incident, its reviews, actions and evidence; edited by a manager; exported as Markdown or Word-friendly HTML."""
+"""Anonymised case studies: drafted from an incident, its reviews, actions and
+evidence; edited by a manager; exported as Markdown or Word-friendly HTML."""
 
 from __future__ import annotations
 
@@ -21,13 +22,7 @@ from incidents.services import incident_in_scope
 from learning import anonymise
 from learning.bulletins import read_counts
 from learning.incident_links import actions_for_incident
-from learning.models import (
-    BriefingNote,
-    Bulletin,
-    CaseStudy,
-    LearningReview,
-    ReviewMethod,
-)
+from learning.models import BriefingNote, Bulletin, CaseStudy, LearningReview, ReviewMethod
 from learning.permissions import MANAGERS
 from learning.reviews import reviews_of
 from learning.verification import count_trend, verification_evidence

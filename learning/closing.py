@@ -1,4 +1,6 @@
-"""Closing an incident: a completed review or a recorded reason why none is needed, its actions done or carried into a review, and feedback for the reporter. Every way of closing an incident checks `close_problems`."""
+"""Closing an incident: a completed review or a recorded reason why none is needed, its
+actions done or carried into a review, and feedback for the reporter. Every way of
+closing an incident checks `close_problems`."""
 
 from __future__ import annotations
 
@@ -13,10 +15,7 @@ from core.saving import check_version, commit
 from extensions import db
 from incidents.models import Incident, Status
 from learning.incident_links import _timeline, actions_for_incident, give_feedback
-from learning.models import (
-    LearningReview,
-    ReviewStatus,
-)
+from learning.models import LearningReview, ReviewStatus
 from learning.permissions import MANAGERS
 
 

@@ -1,22 +1,20 @@
-"""An incident's learning in one place: its reviews, actions, what still stops it closing, and its case studies."""
+"""An incident's learning in one place: its reviews, actions, what still stops it
+closing, and its case studies."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from actions.models import Action
-from actions.reading import visible_actions
+from actions.queries import visible_actions
 from core.models import User
 from extensions import db
 from incidents.models import Incident, Status
-from incidents.review import TimelineEntry
+from incidents.timeline import TimelineEntry
 from learning.case_studies import visible_case_studies
 from learning.closing import close_blockers
 from learning.incident_links import actions_for_incident
-from learning.models import (
-    CaseStudy,
-    LearningReview,
-)
+from learning.models import CaseStudy, LearningReview
 from learning.permissions import MANAGERS
 from learning.reviews import reviews_of
 

@@ -1,4 +1,6 @@
-"""How learning reaches the incidents it learns from: finding them within the caller's scope, the actions agreed on them, moving their status on, writing to their timeline and giving the reporter feedback."""
+"""How learning reaches the incidents it learns from: finding them within the caller's
+scope, the actions agreed on them, moving their status on, writing to their timeline
+and giving the reporter feedback."""
 
 from __future__ import annotations
 
@@ -13,12 +15,10 @@ from core import trail
 from core.errors import OutOfScope
 from core.models import User
 from extensions import db
-from incidents import review as incident_review
+from incidents import triage
 from incidents.models import Incident, Status
 from incidents.services import visible_incidents
-from learning.models import (
-    LearningReview,
-)
+from learning.models import LearningReview
 
 # What the reporter can be told at once (Incident.feedback's limit).
 FEEDBACK_LIMIT = 5000
@@ -95,9 +95,7 @@ def give_feedback(actor: User, incident: Incident, text: str) -> None:
     if not text or text in old:
         return
     combined = f"{old}\n\n{text}" if old else text
-    incident_review.stage_feedback(
-        actor, incident, combined if len(combined) <= FEEDBACK_LIMIT else text
-    )
+    triage.stage_feedback(actor, incident, combined if len(combined) <= FEEDBACK_LIMIT else text)
 
 
 def actions_for_incident(incident: Incident) -> list[Action]:

@@ -292,7 +292,7 @@ class Acknowledgement(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (UniqueConstraint("bulletin_id", "user_id", name="uq_acknowledgement_once"),)
 
 
-class NoteKind(enum.StrEnum):
+class BriefingNoteKind(enum.StrEnum):
     TEAM_DEBRIEF = "team_debrief"
     SUPERVISION = "supervision"
 
@@ -336,8 +336,8 @@ class BriefingNote(db.Model):  # type: ignore[name-defined,misc]
         return cls.attendees.any(User.id == user.id)
 
     @property
-    def kind_enum(self) -> NoteKind:
-        return NoteKind(self.kind)
+    def kind_enum(self) -> BriefingNoteKind:
+        return BriefingNoteKind(self.kind)
 
 
 class CaseStudy(db.Model):  # type: ignore[name-defined,misc]

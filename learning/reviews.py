@@ -1,4 +1,5 @@
-"""Proportionate learning reviews (huddle note, after action review, simple root cause, thematic): starting one, answering it, completing it, and actions carried into it."""
+"""Proportionate learning reviews (huddle note, after action review, simple root cause,
+thematic): starting one, answering it, completing it, and actions carried into it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy import Select
 
 from actions.models import Action, ActionSource, ActionStatus
 from actions.permissions import ACTION_ROLES
-from actions.reading import visible_actions
+from actions.queries import visible_actions
 from actions.sources import SourceInfo
 from core import scoping, trail
 from core.dates import utcnow
@@ -19,7 +20,7 @@ from core.models import User
 from core.permissions import require_role
 from core.saving import check_version, commit
 from extensions import db
-from incidents import review as incident_review
+from incidents import permissions
 from incidents.models import Incident, Status
 from learning.incident_links import (
     BEFORE_REVIEW,
@@ -29,12 +30,7 @@ from learning.incident_links import (
     give_feedback,
     incidents_in_scope,
 )
-from learning.models import (
-    Condition,
-    LearningReview,
-    ReviewMethod,
-    ReviewStatus,
-)
+from learning.models import Condition, LearningReview, ReviewMethod, ReviewStatus
 from learning.permissions import REVIEW_ROLES
 
 # What each method must answer before it is complete.
@@ -183,9 +179,7 @@ def completion_problems(user: User, review: LearningReview) -> dict[str, list[st
     """Completing a review tells each reporter what was learned: only someone who
     may write that feedback (a manager, or the incident's reviewer) completes it,
     and it must fit in what the reporter can be told."""
-    others = [
-        i.reference for i in review.incidents if not incident_review.may_write_feedback(user, i)
-    ]
+    others = [i.reference for i in review.incidents if not permissions.may_write_feedback(user, i)]
     if others:
         return {
             "_schema": [

@@ -20,10 +20,10 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from actions import due, permissions, reading, records, sources
-from actions import strength as strength_
+from actions import due, permissions, queries, records, sources
+from actions import strength as strength_rules
 from actions.models import ActionStatus
-from audits import services as spot_checks
+from audits import results, template_versions
 from core import scoping
 from core.dates import uk_today
 from core.errors import Invalid, OutOfScope, Stale
@@ -35,13 +35,13 @@ from incidents import services
 from incidents import services as incidents
 from incidents.models import Category, label
 from learning import briefing_notes, closing, incident_links, verification
-from learning import bulletins as bulletins_
-from learning import case_studies as case_studies_
-from learning import incident_learning as incident_learning_
+from learning import bulletins as bulletin_rules
+from learning import case_studies as case_study_rules
+from learning import incident_learning as incident_learning_rules
 from learning import patterns as pattern_rules
 from learning import permissions as learning_permissions
-from learning import reviews as reviews_
-from learning.models import Condition, NoteKind, ReviewMethod, ReviewStatus
+from learning import reviews as review_rules
+from learning.models import Condition, BriefingNoteKind, ReviewMethod, ReviewStatus
 from learning.schemas import (
     ActionCarrySchema,
     ActionDoneSchema,
@@ -88,7 +88,7 @@ def reviews() -> Any:
         status = None
     return render_template(
         "learning/reviews.html",
-        reviews=reviews_.list_reviews(current_user, status),
+        reviews=review_rules.list_reviews(current_user, status),
         status=status,
         ReviewStatus=ReviewStatus,
     )
@@ -134,7 +134,7 @@ def review_start() -> Any:
     data, errors = load_form(ReviewStartSchema(), request.form)
     if not errors:
         try:
-            review = reviews_.start_review(
+            review = review_rules.start_review(
                 current_user, data["method"], data["incident_ids"], data.get("title", "")
             )
         except Invalid as err:
@@ -148,8 +148,8 @@ def review_start() -> Any:
 def _review_page(
     review: Any, values: dict[str, Any], errors: dict[str, list[str]], status: int = 200
 ) -> Any:
-    actions = reading.actions_from("review", str(review.id))
-    carried = reviews_.carried_into(current_user, review)
+    actions = queries.actions_from("review", str(review.id))
+    carried = review_rules.carried_into(current_user, review)
     return render_template(
         "learning/review.html",
         review=review,
@@ -157,8 +157,8 @@ def _review_page(
         errors=errors,
         actions=actions,
         carried=carried,
-        weak_only=strength_.only_weak(actions),
-        required=reviews_.REQUIRED_ANSWERS[review.method],
+        weak_only=strength_rules.only_weak(actions),
+        required=review_rules.REQUIRED_ANSWERS[review.method],
         conditions=list(Condition),
         can_edit=current_user.role in learning_permissions.REVIEW_ROLES and not review.is_completed,
         label=label,
@@ -166,7 +166,7 @@ def _review_page(
 
 
 def _review_values(review: Any) -> dict[str, Any]:
-    values = {name: getattr(review, name) for name in reviews_.ANSWER_FIELDS}
+    values = {name: getattr(review, name) for name in review_rules.ANSWER_FIELDS}
     values["conditions"] = list(review.conditions)
     values["version"] = review.version
     return values
@@ -175,26 +175,26 @@ def _review_values(review: Any) -> dict[str, Any]:
 @bp.get("/reviews/<int:review_id>")
 @role_required(Role.SUPERVISOR, Role.MANAGER, Role.OFFICE)
 def review(review_id: int) -> Any:
-    found = reviews_.get_review(current_user, review_id)
+    found = review_rules.get_review(current_user, review_id)
     return _review_page(found, _review_values(found), {})
 
 
 @bp.post("/reviews/<int:review_id>")
 @role_required(Role.SUPERVISOR, Role.MANAGER)
 def review_save(review_id: int) -> Any:
-    found = reviews_.get_review(current_user, review_id)
+    found = review_rules.get_review(current_user, review_id)
     data, errors = load_form(ReviewAnswersSchema(), request.form)
     if errors:
         return _review_page(found, {**data, "version": found.version}, errors, 422)
     complete = data.pop("intent") == "complete"
     version = data.pop("version")
     try:
-        reviews_.save_review(current_user, found, data, complete=complete, version=version)
+        review_rules.save_review(current_user, found, data, complete=complete, version=version)
     except Invalid as err:
-        found = reviews_.get_review(current_user, review_id)
+        found = review_rules.get_review(current_user, review_id)
         return _review_page(found, {**data, "version": found.version}, err.errors, 422)
     except Stale:
-        found = reviews_.get_review(current_user, review_id)
+        found = review_rules.get_review(current_user, review_id)
         return _review_page(found, {**data, "version": found.version}, {"_schema": [STALE]}, 409)
     if complete:
         flash(
@@ -223,7 +223,7 @@ def actions() -> Any:
         today=_today(),
         soon=_soon(),
         due_state=due.due_state,
-        strength=strength_.action_strength,
+        strength=strength_rules.action_strength,
         can_raise=current_user.role in permissions.ACTION_ROLES,
     )
 
@@ -261,7 +261,9 @@ def _action_new_form(
         branches=branches,
         owners=owners,
         categories=[(c.value, label(c.value)) for c in Category],
-        strength=strength_.action_strength(values.get("title") or "", values.get("detail") or ""),
+        strength=strength_rules.action_strength(
+            values.get("title") or "", values.get("detail") or ""
+        ),
     ), status
 
 
@@ -309,7 +311,7 @@ def action_create() -> Any:
 def action_strength() -> Any:
     """The weak-action hint for what is being typed (htmx); a plain page without
     JavaScript."""
-    strength = strength_.action_strength(
+    strength = strength_rules.action_strength(
         request.args.get("title", "")[:200], request.args.get("detail", "")[:5000]
     )
     return render_template("learning/_strength.html", strength=strength)
@@ -325,7 +327,7 @@ def _action_page(
     evidence = verification.verification_evidence(action, today)
     can_manage = current_user.role in permissions.ACTION_ROLES
     reviews = (
-        reviews_.list_reviews(current_user)
+        review_rules.list_reviews(current_user)
         if can_manage and action.status == ActionStatus.OPEN.value
         else []
     )
@@ -335,7 +337,7 @@ def _action_page(
         source=sources.describe_source(current_user, action),
         evidence=evidence,
         blockers=verification.verification_blockers(action, evidence),
-        strength=strength_.action_strength(action.title, action.detail),
+        strength=strength_rules.action_strength(action.title, action.detail),
         state=due.due_state(action, today, _soon()),
         can_mark_done=action.status == ActionStatus.OPEN.value
         and (action.owner_id == current_user.id or can_manage),
@@ -346,7 +348,7 @@ def _action_page(
         and evidence.kind != "trend"
         and action.status in (ActionStatus.OPEN.value, ActionStatus.DONE.value),
         reviews=reviews,
-        sample_template=spot_checks.current_template(action.sample_template)
+        sample_template=template_versions.current_template(action.sample_template)
         if action.sample_template
         else None,
         errors=errors or {},
@@ -358,23 +360,23 @@ def _action_page(
 @bp.get("/actions/<int:action_id>")
 @login_required
 def action(action_id: int) -> Any:
-    return _action_page(reading.get_action(current_user, action_id))
+    return _action_page(queries.get_action(current_user, action_id))
 
 
 def _action_post(
     action_id: int, schema: Any, apply: Callable[[Any, dict[str, Any]], Any], message: str
 ) -> Any:
-    found = reading.get_action(current_user, action_id)
+    found = queries.get_action(current_user, action_id)
     data, errors = load_form(schema, request.form)
     if errors:
         return _action_page(found, errors, data, 422)
     try:
         apply(found, data)
     except Invalid as err:
-        return _action_page(reading.get_action(current_user, action_id), err.errors, data, 422)
+        return _action_page(queries.get_action(current_user, action_id), err.errors, data, 422)
     except Stale:
         return _action_page(
-            reading.get_action(current_user, action_id), {"_schema": [STALE]}, data, 409
+            queries.get_action(current_user, action_id), {"_schema": [STALE]}, data, 409
         )
     flash(message, "success")
     return redirect(url_for("learning.action", action_id=action_id))
@@ -410,7 +412,7 @@ def action_carry(action_id: int) -> Any:
     return _action_post(
         action_id,
         ActionCarrySchema(),
-        lambda a, d: reviews_.carry_into_review(current_user, a, d["review_id"], d["version"]),
+        lambda a, d: review_rules.carry_into_review(current_user, a, d["review_id"], d["version"]),
         "The review now follows this action.",
     )
 
@@ -442,7 +444,7 @@ def _incident_page(
     incident = incidents.get_incident(current_user, incident_id)
     return render_template(
         "learning/incident.html",
-        learning=incident_learning_.incident_learning(current_user, incident),
+        learning=incident_learning_rules.incident_learning(current_user, incident),
         incident=incident,
         methods=list(ReviewMethod),
         errors=errors or {},
@@ -490,7 +492,9 @@ def incident_close(incident_id: str) -> Any:
 @bp.get("/bulletins")
 @login_required
 def bulletins() -> Any:
-    return render_template("learning/bulletins.html", rows=bulletins_.list_bulletins(current_user))
+    return render_template(
+        "learning/bulletins.html", rows=bulletin_rules.list_bulletins(current_user)
+    )
 
 
 def _bulletin_form(values: dict[str, Any], errors: dict[str, list[str]], status: int = 200) -> Any:
@@ -500,7 +504,7 @@ def _bulletin_form(values: dict[str, Any], errors: dict[str, list[str]], status:
         errors=errors,
         branches=scoping.branches_for(current_user),
         roles=list(Role),
-        reviews=reviews_.list_reviews(current_user, ReviewStatus.COMPLETED.value),
+        reviews=review_rules.list_reviews(current_user, ReviewStatus.COMPLETED.value),
     ), status
 
 
@@ -509,7 +513,7 @@ def _bulletin_form(values: dict[str, Any], errors: dict[str, list[str]], status:
 def bulletin_new() -> Any:
     review_ids = [i for i in map(record_id, request.args.getlist("review")) if i is not None]
     if review_ids:
-        values = bulletins_.bulletin_draft(current_user, review_ids)
+        values = bulletin_rules.bulletin_draft(current_user, review_ids)
     else:
         values = {"branch_ids": [b.id for b in scoping.branches_for(current_user)], "roles": []}
     return _bulletin_form(values, {})
@@ -521,7 +525,7 @@ def bulletin_create() -> Any:
     data, errors = load_form(BulletinInSchema(), request.form)
     if not errors:
         try:
-            bulletin = bulletins_.new_bulletin(current_user, data)
+            bulletin = bulletin_rules.new_bulletin(current_user, data)
         except Invalid as err:
             errors = err.errors
         else:
@@ -540,16 +544,16 @@ def _bulletin_page(
     can_note = current_user.role in permissions.ACTION_ROLES
     note_branches = [b for b in scoping.branches_for(current_user) if b in bulletin.branches]
     note_values = values or {
-        "kind": NoteKind.TEAM_DEBRIEF.value,
+        "kind": BriefingNoteKind.TEAM_DEBRIEF.value,
         "held_on": _today().isoformat(),
         "branch_id": note_branches[0].id if note_branches else None,
     }
     return render_template(
         "learning/bulletin.html",
         bulletin=bulletin,
-        for_me=bulletins_.is_for(current_user, bulletin),
-        read_at=bulletins_.acknowledged_at(current_user, bulletin),
-        readers=bulletins_.readership(bulletin) if staff_view else [],
+        for_me=bulletin_rules.is_for(current_user, bulletin),
+        read_at=bulletin_rules.acknowledged_at(current_user, bulletin),
+        readers=bulletin_rules.readership(bulletin) if staff_view else [],
         notes=briefing_notes.notes_about(current_user, bulletin),
         can_note=can_note,
         note_branches=note_branches,
@@ -560,7 +564,7 @@ def _bulletin_page(
         ]
         if can_note
         else [],
-        kinds=list(NoteKind),
+        kinds=list(BriefingNoteKind),
         errors=errors or {},
         values=note_values,
     ), status
@@ -569,14 +573,14 @@ def _bulletin_page(
 @bp.get("/bulletins/<int:bulletin_id>")
 @login_required
 def bulletin(bulletin_id: int) -> Any:
-    return _bulletin_page(bulletins_.get_bulletin(current_user, bulletin_id))
+    return _bulletin_page(bulletin_rules.get_bulletin(current_user, bulletin_id))
 
 
 @bp.post("/bulletins/<int:bulletin_id>/acknowledge")
 @login_required
 def bulletin_acknowledge(bulletin_id: int) -> Any:
-    found = bulletins_.get_bulletin(current_user, bulletin_id)
-    ack = bulletins_.acknowledge(current_user, found)
+    found = bulletin_rules.get_bulletin(current_user, bulletin_id)
+    ack = bulletin_rules.acknowledge(current_user, found)
     if wants_partial():
         return render_template(
             "learning/_acknowledge.html", bulletin=found, for_me=True, read_at=ack.at
@@ -588,7 +592,7 @@ def bulletin_acknowledge(bulletin_id: int) -> Any:
 @bp.post("/bulletins/<int:bulletin_id>/notes")
 @role_required(Role.SUPERVISOR, Role.MANAGER)
 def bulletin_note(bulletin_id: int) -> Any:
-    found = bulletins_.get_bulletin(current_user, bulletin_id)
+    found = bulletin_rules.get_bulletin(current_user, bulletin_id)
     data, errors = load_form(BriefingNoteSchema(), request.form)
     if not errors:
         try:
@@ -609,8 +613,8 @@ def bulletin_note(bulletin_id: int) -> Any:
 def case_studies() -> Any:
     return render_template(
         "learning/case_studies.html",
-        case_studies=case_studies_.list_case_studies(current_user),
-        reviews=reviews_.list_reviews(current_user, ReviewStatus.COMPLETED.value),
+        case_studies=case_study_rules.list_case_studies(current_user),
+        reviews=review_rules.list_reviews(current_user, ReviewStatus.COMPLETED.value),
         errors={},
     )
 
@@ -621,7 +625,7 @@ def case_study_create() -> Any:
     data, errors = load_form(CaseStudyStartSchema(), request.form)
     if not errors:
         try:
-            case_study = case_studies_.draft_case_study(current_user, data["incident_id"])
+            case_study = case_study_rules.draft_case_study(current_user, data["incident_id"])
         except Invalid as err:
             errors = err.errors
         else:
@@ -632,8 +636,8 @@ def case_study_create() -> Any:
             return redirect(url_for("learning.case_study", case_study_id=case_study.id))
     return render_template(
         "learning/case_studies.html",
-        case_studies=case_studies_.list_case_studies(current_user),
-        reviews=reviews_.list_reviews(current_user, ReviewStatus.COMPLETED.value),
+        case_studies=case_study_rules.list_case_studies(current_user),
+        reviews=review_rules.list_reviews(current_user, ReviewStatus.COMPLETED.value),
         errors=errors,
     ), 422
 
@@ -647,7 +651,7 @@ def _case_study_page(
     if values is None:
         values = {
             name: getattr(case_study, name)
-            for name in ("title", *(k for k, _ in case_studies_.CASE_STUDY_SECTIONS))
+            for name in ("title", *(k for k, _ in case_study_rules.CASE_STUDY_SECTIONS))
         }
         values["version"] = case_study.version
     return render_template(
@@ -655,31 +659,31 @@ def _case_study_page(
         case_study=case_study,
         values=values,
         errors=errors or {},
-        sections=case_studies_.CASE_STUDY_SECTIONS,
-        warnings=case_studies_.case_study_warnings(case_study),
+        sections=case_study_rules.CASE_STUDY_SECTIONS,
+        warnings=case_study_rules.case_study_warnings(case_study),
     ), status
 
 
 @bp.get("/case-studies/<int:case_study_id>")
 @role_required(Role.MANAGER)
 def case_study(case_study_id: int) -> Any:
-    return _case_study_page(case_studies_.get_case_study(current_user, case_study_id))
+    return _case_study_page(case_study_rules.get_case_study(current_user, case_study_id))
 
 
 @bp.post("/case-studies/<int:case_study_id>")
 @role_required(Role.MANAGER)
 def case_study_save(case_study_id: int) -> Any:
-    found = case_studies_.get_case_study(current_user, case_study_id)
+    found = case_study_rules.get_case_study(current_user, case_study_id)
     data, errors = load_form(CaseStudySchema(), request.form)
     if not errors:
         try:
-            case_studies_.save_case_study(current_user, found, data, data.get("version"))
+            case_study_rules.save_case_study(current_user, found, data, data.get("version"))
         except Stale:
             errors = {"_schema": [STALE]}
         else:
             flash("Saved.", "success")
             return redirect(url_for("learning.case_study", case_study_id=case_study_id))
-    found = case_studies_.get_case_study(current_user, case_study_id)
+    found = case_study_rules.get_case_study(current_user, case_study_id)
     return _case_study_page(
         found,
         {**data, "version": found.version},
@@ -697,10 +701,10 @@ def _download(body: str, mimetype: str, filename: str) -> Response:
 @bp.get("/case-studies/<int:case_study_id>/case-study.md")
 @role_required(Role.MANAGER)
 def case_study_markdown(case_study_id: int) -> Any:
-    found = case_studies_.get_case_study(current_user, case_study_id)
-    case_studies_.record_export(current_user, found, "markdown")
+    found = case_study_rules.get_case_study(current_user, case_study_id)
+    case_study_rules.record_export(current_user, found, "markdown")
     return _download(
-        case_studies_.case_study_markdown(found),
+        case_study_rules.case_study_markdown(found),
         "text/markdown",
         f"case-study-{found.id}.md",
     )
@@ -709,12 +713,12 @@ def case_study_markdown(case_study_id: int) -> Any:
 @bp.get("/case-studies/<int:case_study_id>/case-study.html")
 @role_required(Role.MANAGER)
 def case_study_word(case_study_id: int) -> Any:
-    found = case_studies_.get_case_study(current_user, case_study_id)
-    case_studies_.record_export(current_user, found, "html")
+    found = case_study_rules.get_case_study(current_user, case_study_id)
+    case_study_rules.record_export(current_user, found, "html")
     html = render_template(
         "learning/case_study_export.html",
         case_study=found,
-        sections=case_studies_.CASE_STUDY_SECTIONS,
+        sections=case_study_rules.CASE_STUDY_SECTIONS,
     )
     response = _download(html, "text/html", f"case-study-{found.id}.html")
     # A document for Word: its own small stylesheet, and nothing that runs.
@@ -726,7 +730,7 @@ def case_study_word(case_study_id: int) -> Any:
 @role_required(Role.MANAGER)
 def verify_by_reaudit(audit_id: str) -> Any:
     """A manager's judgement of an action on a re-audit's result page."""
-    audit = spot_checks.get_audit(current_user, audit_id)
+    audit = results.get_audit(current_user, audit_id)
     choice = request.form.get("effective")
     if choice not in {"yes", "no"}:
         flash("Choose whether the change worked.", "error")

@@ -11,7 +11,7 @@ from core.forms import StoredInt
 from core.models import Role
 from core.schemas import required_messages as _required
 from incidents.models import Category
-from learning.models import Condition, NoteKind, ReviewMethod
+from learning.models import Condition, BriefingNoteKind, ReviewMethod
 
 MAX_TEXT = 5000
 LONG_TEXT = 10000
@@ -278,7 +278,7 @@ class BriefingNoteSchema(_Form):
     kind = fields.String(
         required=True,
         validate=validate.OneOf(
-            [k.value for k in NoteKind], error="Choose team debrief or supervision."
+            [k.value for k in BriefingNoteKind], error="Choose team debrief or supervision."
         ),
         error_messages=_required("Choose team debrief or supervision."),
     )

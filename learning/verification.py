@@ -1,4 +1,6 @@
-"""Whether an action is proved to work: a sample of re-audits or spot checks linked to it, or fewer incidents after it than before; and a manager's judgement on that evidence."""
+"""Whether an action is proved to work: a sample of re-audits or spot checks linked to
+it, or fewer incidents after it than before; and a manager's judgement on that
+evidence."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from typing import Any
 from sqlalchemy import func
 
 from actions.models import Action, ActionStatus, VerificationKind
-from actions.reading import get_action
+from actions.queries import get_action
 from audits.models import Audit, Outcome
 from core import trail
 from core.dates import UK, uk_today, utcnow

@@ -15,8 +15,8 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from marshmallow import Schema, ValidationError
 
-from actions import reading
-from audits import services as audits
+from actions import queries
+from audits import recording, results
 from audits.schemas import AuditInSchema, AuditOutSchema, AuditReceiptSchema
 from core.errors import IdConflict, Invalid, NotAllowed, OutOfScope
 from core.forms import flatten_errors
@@ -136,7 +136,7 @@ def create_audit() -> ResponseReturnValue:
     except ValidationError as err:
         return errors_response(flatten_errors(err.messages))
     try:
-        receipt = audits.create_audit(current_user, data)
+        receipt = recording.create_audit(current_user, data)
     except NotAllowed:
         return message_response(403, "Your role cannot record spot checks.")
     except OutOfScope:
@@ -156,14 +156,14 @@ def create_audit() -> ResponseReturnValue:
 @bp.get("/audits")
 @login_required
 def list_audits() -> ResponseReturnValue:
-    return _page(audits.page_of_audits, AuditOutSchema())
+    return _page(results.page_of_audits, AuditOutSchema())
 
 
 @bp.get("/audits/<audit_id>")
 @login_required
 def get_audit(audit_id: str) -> ResponseReturnValue:
     try:
-        audit = audits.get_audit(current_user, audit_id)
+        audit = results.get_audit(current_user, audit_id)
     except OutOfScope:
         return message_response(404, "No such spot check.")
     record: dict[str, Any] = AuditOutSchema().dump(audit)
@@ -177,7 +177,7 @@ def get_audit(audit_id: str) -> ResponseReturnValue:
 @login_required
 def list_actions() -> ResponseReturnValue:
     """Actions within scope, newest first (CONTRACT.md)."""
-    return _page(reading.page_of_actions, ActionOutSchema())
+    return _page(queries.page_of_actions, ActionOutSchema())
 
 
 # --- learning bulletins ---------------------------------------------------------------

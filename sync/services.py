@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from audits import services as audits
+from audits import template_versions
 from audits.schemas import template_reference
 from core import scoping
 from core.models import User
@@ -31,5 +31,5 @@ def reference_for(user: User) -> dict[str, Any]:
             }
             for u in scoping.staff_for(user)
         ],
-        "audit_templates": template_reference(audits.published_templates()),
+        "audit_templates": template_reference(template_versions.published_templates()),
     }

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from flask import Flask
 
-from audits import services
+from audits import schedules
 from audits.models import AuditSchedule
 from core import dates
 from core.models import Branch, User
@@ -37,11 +37,11 @@ D = date(2026, 12, 14)
     ],
 )
 def test_schedule_state(target, done, today, state):
-    assert services.schedule_state(target, D, done, today) == state
+    assert schedules.schedule_state(target, D, done, today) == state
 
 
 def test_a_cancelled_schedule_is_cancelled_whatever_was_done():
-    assert services.schedule_state(1, D, [], D + timedelta(days=30), cancelled=True) == "cancelled"
+    assert schedules.schedule_state(1, D, [], D + timedelta(days=30), cancelled=True) == "cancelled"
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def _schedule(app: Flask, refs, **changes) -> int:
 
 def _status(app: Flask, schedule_id: int) -> tuple[int, str]:
     with app.app_context():
-        status = services.status_of(
+        status = schedules.status_of(
             db.session.get_one(AuditSchedule, schedule_id), dates.uk_today()
         )
         return status.done, status.state
@@ -230,5 +230,5 @@ def test_schedules_in_the_demo(app: Flask, world):
         seed_schedule()
         assert db.session.scalar(db.select(db.func.count(AuditSchedule.id))) == 1
         manager = db.session.get_one(User, world["manager"].id)
-        [status] = services.schedules_for(manager, dates.uk_today())
+        [status] = schedules.schedules_for(manager, dates.uk_today())
         assert (status.schedule.target, status.state) == (10, "due")

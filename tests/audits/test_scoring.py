@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from audits.models import Outcome
-from audits.services import score_answers
+from audits.scoring import score_answers
 
 
 @pytest.mark.parametrize(

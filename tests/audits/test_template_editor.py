@@ -7,7 +7,7 @@ import re
 import pytest
 from flask import Flask
 
-from audits import services
+from audits import template_versions
 from audits.models import AuditTemplate
 from extensions import db
 
@@ -16,7 +16,7 @@ SLUG = "medication-spot-check"
 
 def _draft_keys(app: Flask) -> list[str]:
     with app.app_context():
-        draft = services.draft_of(SLUG)
+        draft = template_versions.draft_of(SLUG)
         return [i.key for i in draft.items] if draft else []
 
 
@@ -66,7 +66,7 @@ def test_add_a_question(app: Flask, editing):
     assert response.status_code == 303
     assert _draft_keys(app)[-1] == "gloves-worn-for-creams-and-patches"
     with app.app_context():
-        item = services.draft_of(SLUG).items[-1]
+        item = template_versions.draft_of(SLUG).items[-1]
         assert (item.weight, item.critical, item.note_required_when_failed) == (2, True, False)
 
 
@@ -105,9 +105,10 @@ def test_change_a_question(app: Flask, editing):
     )
     with app.app_context():
         assert (
-            services.draft_of(SLUG).item("right-time").text == "Right time, as the MAR chart says"
+            template_versions.draft_of(SLUG).item("right-time").text
+            == "Right time, as the MAR chart says"
         )
-        assert services.template_version(SLUG, 1).item("right-time").weight == 2
+        assert template_versions.template_version(SLUG, 1).item("right-time").weight == 2
 
 
 def test_publish_makes_the_new_version_the_one_supervisors_get(app: Flask, sign_in, editing):
@@ -117,7 +118,7 @@ def test_publish_makes_the_new_version_the_one_supervisors_get(app: Flask, sign_
     assert 'name="template_version" value="2"' in form
     assert "storage-safe" not in form
     with app.app_context():
-        assert services.draft_of(SLUG) is None
+        assert template_versions.draft_of(SLUG) is None
 
 
 def test_discard_a_draft(app: Flask, editing):

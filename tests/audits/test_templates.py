@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from audits import services
+from audits import template_editor, template_versions
 from audits.demo import TEMPLATES, seed_templates
 from audits.models import AuditTemplate, AuditTemplateItem
 from core.errors import Invalid, NotAllowed
@@ -27,7 +27,7 @@ def _count(model) -> int:
 
 
 def test_the_demo_has_the_four_templates_written_for_home_care(manager):
-    current = {t.slug: t for t in services.published_templates()}
+    current = {t.slug: t for t in template_versions.published_templates()}
     assert set(current) == {
         "medication-spot-check",
         "field-observation",
@@ -51,79 +51,82 @@ def test_seeding_twice_changes_nothing(manager):
 
 
 def test_seeding_leaves_a_template_a_manager_edited_alone(manager):
-    draft = services.start_draft(manager, SLUG)
-    services.retire_item(manager, draft, "storage-safe")
-    services.publish(manager, draft)
+    draft = template_editor.start_draft(manager, SLUG)
+    template_editor.retire_item(manager, draft, "storage-safe")
+    template_editor.publish(manager, draft)
     seed_templates()
-    assert services.current_template(SLUG).version == 2
-    assert services.current_template(SLUG).item("storage-safe") is None
+    assert template_versions.current_template(SLUG).version == 2
+    assert template_versions.current_template(SLUG).item("storage-safe") is None
 
 
 def test_editing_makes_a_draft_of_the_next_version_and_the_current_one_stays(manager):
-    draft = services.start_draft(manager, SLUG)
+    draft = template_editor.start_draft(manager, SLUG)
     assert draft.version == 2
     assert draft.is_draft
-    services.update_item(
+    template_editor.update_item(
         manager, draft, "right-time", {"text": "Right time, as the MAR chart says", "weight": 3}
     )
-    v1 = services.template_version(SLUG, 1)
+    v1 = template_versions.template_version(SLUG, 1)
     assert v1.item("right-time").text.startswith("Right time: given within")
     assert v1.item("right-time").weight == 2
-    assert services.current_template(SLUG).version == 1  # drafts are not used
-    services.publish(manager, draft)
-    current = services.current_template(SLUG)
+    assert template_versions.current_template(SLUG).version == 1  # drafts are not used
+    template_editor.publish(manager, draft)
+    current = template_versions.current_template(SLUG)
     assert current.version == 2
     assert current.item("right-time").text == "Right time, as the MAR chart says"
 
 
 def test_starting_a_draft_twice_gives_the_same_draft(manager):
-    assert services.start_draft(manager, SLUG).id == services.start_draft(manager, SLUG).id
+    assert (
+        template_editor.start_draft(manager, SLUG).id
+        == template_editor.start_draft(manager, SLUG).id
+    )
 
 
 def test_a_published_version_cannot_be_edited(manager):
-    v1 = services.current_template(SLUG)
+    v1 = template_versions.current_template(SLUG)
     with pytest.raises(Invalid):
-        services.update_item(manager, v1, "right-time", {"text": "Changed"})
+        template_editor.update_item(manager, v1, "right-time", {"text": "Changed"})
     with pytest.raises(Invalid):
-        services.add_item(manager, v1, {"text": "New"})
+        template_editor.add_item(manager, v1, {"text": "New"})
 
 
 @pytest.mark.parametrize("key", ["supervisor", "office", "carer1"])
 def test_only_managers_edit_templates(templates, app_ctx, key):
     user = db.session.get_one(User, templates[key].id)
     with pytest.raises(NotAllowed):
-        services.start_draft(user, SLUG)
+        template_editor.start_draft(user, SLUG)
 
 
 def test_added_items_go_last_with_a_new_key(manager):
-    draft = services.start_draft(manager, SLUG)
-    item = services.add_item(
+    draft = template_editor.start_draft(manager, SLUG)
+    item = template_editor.add_item(
         manager, draft, {"text": "Gloves worn for creams and patches", "critical": True}
     )
     assert item.key == "gloves-worn-for-creams-and-patches"
     assert draft.items[-1].key == item.key
     assert item.critical
-    assert services.template_version(SLUG, 1).item(item.key) is None
+    assert template_versions.template_version(SLUG, 1).item(item.key) is None
 
 
 def test_a_retired_key_is_never_reused(manager):
-    draft = services.start_draft(manager, SLUG)
-    services.retire_item(manager, draft, "storage-safe")
-    services.publish(manager, draft)
-    draft = services.start_draft(manager, SLUG)
-    item = services.add_item(manager, draft, {"text": "Storage safe"})
+    draft = template_editor.start_draft(manager, SLUG)
+    template_editor.retire_item(manager, draft, "storage-safe")
+    template_editor.publish(manager, draft)
+    draft = template_editor.start_draft(manager, SLUG)
+    item = template_editor.add_item(manager, draft, {"text": "Storage safe"})
     assert item.key == "storage-safe-2"
 
 
 def test_retire_and_bring_back(manager):
-    draft = services.start_draft(manager, SLUG)
-    services.retire_item(manager, draft, "prn-recorded-with-reason")
+    draft = template_editor.start_draft(manager, SLUG)
+    template_editor.retire_item(manager, draft, "prn-recorded-with-reason")
     assert draft.item("prn-recorded-with-reason") is None
-    assert [i.key for i in services.retired_items(draft)] == ["prn-recorded-with-reason"]
+    assert [i.key for i in template_editor.retired_items(draft)] == ["prn-recorded-with-reason"]
     assert [i.position for i in draft.items] == list(range(len(draft.items)))
-    services.restore_item(manager, draft, "prn-recorded-with-reason")
+    template_editor.restore_item(manager, draft, "prn-recorded-with-reason")
     assert draft.items[-1].key == "prn-recorded-with-reason"
-    assert services.retired_items(draft) == []
+    assert template_editor.retired_items(draft) == []
 
 
 @pytest.mark.parametrize(
@@ -135,34 +138,36 @@ def test_retire_and_bring_back(manager):
     ],
 )
 def test_reorder(manager, key, direction, expected_first_three):
-    draft = services.start_draft(manager, SLUG)
-    services.move_item(manager, draft, key, direction)
+    draft = template_editor.start_draft(manager, SLUG)
+    template_editor.move_item(manager, draft, key, direction)
     db.session.expire_all()
-    draft = services.draft_of(SLUG)
+    draft = template_versions.draft_of(SLUG)
     assert [i.key for i in draft.items][:3] == expected_first_three
 
 
 def test_discarding_a_draft_leaves_the_current_version(manager):
-    draft = services.start_draft(manager, SLUG)
-    services.discard_draft(manager, draft)
-    assert services.draft_of(SLUG) is None
-    assert services.current_template(SLUG).version == 1
+    draft = template_editor.start_draft(manager, SLUG)
+    template_editor.discard_draft(manager, draft)
+    assert template_versions.draft_of(SLUG) is None
+    assert template_versions.current_template(SLUG).version == 1
 
 
 def test_a_new_template_is_a_draft_until_published(manager):
-    template = services.create_template(manager, {"title": "Moving and handling", "pass_mark": 90})
+    template = template_editor.create_template(
+        manager, {"title": "Moving and handling", "pass_mark": 90}
+    )
     assert template.slug == "moving-and-handling"
-    assert services.current_template("moving-and-handling") is None
+    assert template_versions.current_template("moving-and-handling") is None
     with pytest.raises(Invalid):
-        services.publish(manager, template)  # no questions yet
-    services.add_item(manager, template, {"text": "Hoist sling checked before use"})
-    services.publish(manager, template)
-    assert services.current_template("moving-and-handling").version == 1
+        template_editor.publish(manager, template)  # no questions yet
+    template_editor.add_item(manager, template, {"text": "Hoist sling checked before use"})
+    template_editor.publish(manager, template)
+    assert template_versions.current_template("moving-and-handling").version == 1
 
 
 def test_template_names_are_unique(manager):
     with pytest.raises(Invalid) as err:
-        services.create_template(manager, {"title": "Medication spot check"})
+        template_editor.create_template(manager, {"title": "Medication spot check"})
     assert "slug" in err.value.errors
 
 
@@ -172,12 +177,12 @@ def test_template_names_are_unique(manager):
 def _publish_v2(app: Flask, manager_id: int) -> None:
     with app.app_context():
         manager = db.session.get_one(User, manager_id)
-        draft = services.start_draft(manager, SLUG)
-        services.retire_item(manager, draft, "storage-safe")
-        services.add_item(
+        draft = template_editor.start_draft(manager, SLUG)
+        template_editor.retire_item(manager, draft, "storage-safe")
+        template_editor.add_item(
             manager, draft, {"text": "Gloves worn for creams and patches", "weight": 2}
         )
-        services.publish(manager, draft)
+        template_editor.publish(manager, draft)
         db.session.remove()
 
 

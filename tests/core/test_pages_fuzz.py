@@ -15,6 +15,7 @@ from flask import Flask
 from marshmallow import Schema
 
 from actions.models import Action
+from audits import recording
 from audits.models import Audit, AuditTemplate
 from core import demo
 from core.models import Team, User
@@ -71,9 +72,8 @@ def _world(app: Flask) -> dict[str, str]:
         supervisor = db.session.scalar(db.select(User).where(User.email.like("supervisor@%")))
         carer = db.session.scalar(db.select(User).where(User.email.like("carer1@%")))
         manager = db.session.scalar(db.select(User).where(User.email.like("manager@%")))
-        from audits import services as audits
 
-        audits.create_audit(supervisor, _loaded_audit(carer.id))
+        recording.create_audit(supervisor, _loaded_audit(carer.id))
         review = db.session.scalar(
             db.select(LearningReview).where(LearningReview.completed_at.is_not(None))
         )

@@ -13,7 +13,7 @@ from core import dates
 from core.models import Branch, Role, User
 from core.passwords import hash_password
 from extensions import db
-from governance import services
+from governance import meetings
 from tests.conftest import PASSWORD
 
 
@@ -79,7 +79,7 @@ def record(user: User, **changes: Any) -> Any:
         "period_end": date.fromisoformat(form["period_end"]),
         "held_on": date.fromisoformat(form["held_on"]),
     }
-    return services.record_meeting(user, data)
+    return meetings.record_meeting(user, data)
 
 
 __all__ = ["UTC", "in_month", "meeting_form", "month_start", "record", "twelve_months"]

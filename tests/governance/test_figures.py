@@ -11,7 +11,7 @@ from core import dates
 from core.dates import utcnow
 from core.models import Branch
 from extensions import db
-from governance import services
+from governance.figures import dashboard_figures
 from incidents.models import DecisionStatus, IncidentDecision
 from learning import bulletins, reviews
 from tests.factories import audit_payload, iso
@@ -26,7 +26,7 @@ def _branches(*codes: str) -> list[Branch]:
 
 
 def _figures(user, *codes: str):
-    return services.dashboard_figures(user, _branches(*codes), twelve_months())
+    return dashboard_figures(user, _branches(*codes), twelve_months())
 
 
 def _seed_incidents(staff):
@@ -80,7 +80,7 @@ def test_the_spc_uses_only_whole_months_and_needs_six(staff):
     assert spc["enough"] is True
     assert spc["months_used"] == 11
     assert spc["centre"] == 5 / 11
-    three = services.dashboard_figures(
+    three = dashboard_figures(
         staff["manager"], _branches("NORTH"), dates.last_months(dates.uk_today(), 3)
     )["spc"]
     assert three["enough"] is False

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from core.dates import Period, last_months, month_key
-from governance.services import (
+from governance.spc import (
     MIN_SPC_MONTHS,
     RUN_LENGTH,
     Limits,

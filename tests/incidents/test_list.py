@@ -12,7 +12,7 @@ from flask import Flask
 
 from core.models import User
 from extensions import db
-from incidents import review
+from incidents import triage
 from incidents.models import Incident
 from tests.factories import iso
 
@@ -387,7 +387,7 @@ def test_carer_sees_questions_and_what_was_learned(app, sign_in, make_incident, 
     with app.app_context():
         manager = db.session.get_one(User, seeded["manager"].id)
         incident = db.session.get_one(Incident, incident_id)
-        review.triage(
+        triage.triage(
             manager,
             incident,
             version=incident.version,

@@ -14,7 +14,7 @@ from sqlalchemy import update
 from core.errors import NotAllowed
 from core.models import TrailEvent, User
 from extensions import db
-from incidents import review
+from incidents import errors, triage
 from incidents.models import Incident, IncidentDecision, IncidentNote
 
 
@@ -251,8 +251,8 @@ def test_a_change_committed_between_the_check_and_the_save_is_not_lost(app, make
                 .where(Incident.__table__.c.id == incident_id)
                 .values(location="hallway", version=2)
             )
-        with pytest.raises(review.StaleIncident) as caught:
-            review.triage(
+        with pytest.raises(errors.StaleIncident) as caught:
+            triage.triage(
                 manager,
                 incident,
                 version=1,
@@ -591,13 +591,13 @@ def test_feedback_is_written_by_a_manager_or_the_assigned_reviewer(
         db.session.commit()
         actor = db.session.get_one(User, seeded[who].id)
         if allowed:
-            review.stage_feedback(actor, incident, "  The rota now leaves travel time.  ")
+            triage.stage_feedback(actor, incident, "  The rota now leaves travel time.  ")
             db.session.commit()
             assert incident.feedback == "The rota now leaves travel time."
             assert incident.feedback_at is not None
         else:
             with pytest.raises(NotAllowed):
-                review.stage_feedback(actor, incident, "Anything.")
+                triage.stage_feedback(actor, incident, "Anything.")
         db.session.remove()
     written = events(app, incident_id, "feedback")
     assert len(written) == (1 if allowed else 0)
@@ -613,7 +613,7 @@ def test_empty_feedback_is_refused(app, make_incident, seeded):
     with app.app_context():
         incident = db.session.get_one(Incident, incident_id)
         manager = db.session.get_one(User, seeded["manager"].id)
-        with pytest.raises(review.ReviewError):
-            review.stage_feedback(manager, incident, "   ")
+        with pytest.raises(errors.InvalidChange):
+            triage.stage_feedback(manager, incident, "   ")
         db.session.remove()
     assert events(app, incident_id, "feedback") == []

@@ -7,13 +7,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from actions import due as due_
 from actions import records
-from actions import strength as strength_
+from actions.due import due_state, home_actions, list_actions
 from actions.models import Action, ActionStatus
+from actions.strength import action_strength, only_weak
 from core import dates
 from core.errors import Invalid, NotAllowed
 from extensions import db
+from incidents import timeline
 from learning import reviews, verification
 from learning.verification import Evidence, SampleResult, TrendResult
 from tests.learning.conftest import NOW, add_action, complete_review, count
@@ -48,7 +49,7 @@ def _action(**changes) -> Action:
     ],
 )
 def test_due_state(due, status, state):
-    assert due_.due_state(_action(due=due, status=status), TODAY, soon_days=7) == state
+    assert due_state(_action(due=due, status=status), TODAY, soon_days=7) == state
 
 
 def test_home_shows_the_owner_their_due_and_overdue_actions(staff, report):
@@ -77,7 +78,7 @@ def test_home_shows_the_owner_their_due_and_overdue_actions(staff, report):
     )
     overdue.due = today - timedelta(days=2)
     db.session.commit()
-    home = due_.home_actions(staff["carer1"], today, 7)
+    home = home_actions(staff["carer1"], today, 7)
     assert home.overdue == [overdue]
     assert home.due_soon == [soon]
     assert later not in home.due_soon
@@ -97,7 +98,7 @@ def test_home_shows_a_manager_everything_overdue_and_done_actions_to_verify(staf
     overdue.due = today - timedelta(days=1)
     done = add_action(staff["supervisor"], "incident", incident.id, owner=staff["supervisor"])
     records.mark_done(staff["supervisor"], done, "Checklist in every folder.")
-    home = due_.home_actions(staff["manager"], today, 7)
+    home = home_actions(staff["manager"], today, 7)
     assert home.overdue == [overdue]
     assert home.to_verify == [done]
 
@@ -105,14 +106,13 @@ def test_home_shows_a_manager_everything_overdue_and_done_actions_to_verify(staf
 def test_other_peoples_actions_are_not_on_a_supervisors_home(staff, report):
     incident = report()
     add_action(staff["manager"], "incident", incident.id, owner=staff["carer1"])
-    assert due_.home_actions(staff["supervisor"], dates.uk_today(), 30).empty
+    assert home_actions(staff["supervisor"], dates.uk_today(), 30).empty
 
 
 # --- raising ------------------------------------------------------------------------------
 
 
 def test_an_action_from_a_review_is_on_each_incident_timeline(staff, report):
-    from incidents import review as incident_review
 
     a, b = report(), report()
     review = complete_review(staff["manager"], [a, b], "thematic")
@@ -123,7 +123,7 @@ def test_an_action_from_a_review_is_on_each_incident_timeline(staff, report):
         review.branch_id,
     )
     for incident in (a, b):
-        titles = [e.title for e in incident_review.timeline(incident)]
+        titles = [e.title for e in timeline.timeline(incident)]
         assert "Action agreed: Introduce a handover checklist" in titles
 
 
@@ -171,7 +171,7 @@ def test_a_carer_sees_only_actions_they_own(staff, report):
     incident = report()
     mine = add_action(staff["manager"], "incident", incident.id, owner=staff["carer1"])
     add_action(staff["manager"], "incident", incident.id, owner=staff["carer2"])
-    assert due_.list_actions(staff["carer1"], "all", dates.uk_today(), 7) == [mine]
+    assert list_actions(staff["carer1"], "all", dates.uk_today(), 7) == [mine]
 
 
 # --- done --------------------------------------------------------------------------------
@@ -412,7 +412,7 @@ def test_a_done_action_is_not_carried(staff, report):
     ],
 )
 def test_reminders_and_training_alone_are_weak(title, weak):
-    strength = strength_.action_strength(title)
+    strength = action_strength(title)
     assert strength.is_weak is weak
     assert bool(strength.hint) is weak
 
@@ -422,8 +422,8 @@ def test_a_review_with_only_weak_actions_is_flagged(staff, report):
     first = add_action(
         staff["manager"], "review", str(review.id), title="Remind staff to read the care plan"
     )
-    assert strength_.only_weak([first])
+    assert only_weak([first])
     second = add_action(
         staff["manager"], "review", str(review.id), title="Handover checklist in every folder"
     )
-    assert not strength_.only_weak([first, second])
+    assert not only_weak([first, second])

@@ -13,7 +13,15 @@ from core.errors import Invalid, NotAllowed, OutOfScope
 from core.models import Branch, TrailEvent, User
 from extensions import db
 from learning import briefing_notes
-from learning import bulletins as bulletins_
+from learning.bulletins import (
+    acknowledge,
+    bulletin_draft,
+    get_bulletin,
+    new_bulletin,
+    read_counts,
+    readership,
+    unread_bulletins,
+)
 from learning.models import Acknowledgement, Bulletin
 from tests.learning.conftest import complete_review, count
 
@@ -37,24 +45,24 @@ def _data(**changes):
 
 
 def test_a_bulletin_goes_to_staff_of_its_branches(staff):
-    bulletin = bulletins_.new_bulletin(staff["manager"], _data())
-    assert bulletins_.unread_bulletins(staff["carer1"]) == [bulletin]
-    assert bulletins_.unread_bulletins(staff["carer2"]) == [bulletin]
-    assert bulletins_.unread_bulletins(staff["carer3"]) == []
+    bulletin = new_bulletin(staff["manager"], _data())
+    assert unread_bulletins(staff["carer1"]) == [bulletin]
+    assert unread_bulletins(staff["carer2"]) == [bulletin]
+    assert unread_bulletins(staff["carer3"]) == []
 
 
 def test_roles_narrow_the_audience(staff):
-    bulletin = bulletins_.new_bulletin(staff["manager"], _data(roles=["supervisor"]))
-    assert bulletins_.unread_bulletins(staff["carer1"]) == []
-    assert bulletins_.unread_bulletins(staff["supervisor"]) == [bulletin]
-    assert [r.user.email for r in bulletins_.readership(bulletin)] == ["supervisor@example.com"]
+    bulletin = new_bulletin(staff["manager"], _data(roles=["supervisor"]))
+    assert unread_bulletins(staff["carer1"]) == []
+    assert unread_bulletins(staff["supervisor"]) == [bulletin]
+    assert [r.user.email for r in readership(bulletin)] == ["supervisor@example.com"]
 
 
 def test_acknowledging_removes_it_from_unread_and_shows_the_manager(staff):
-    bulletin = bulletins_.new_bulletin(staff["manager"], _data())
-    bulletins_.acknowledge(staff["carer1"], bulletin)
-    assert bulletins_.unread_bulletins(staff["carer1"]) == []
-    read = {r.user.email: r.read_at for r in bulletins_.readership(bulletin)}
+    bulletin = new_bulletin(staff["manager"], _data())
+    acknowledge(staff["carer1"], bulletin)
+    assert unread_bulletins(staff["carer1"]) == []
+    read = {r.user.email: r.read_at for r in readership(bulletin)}
     assert read["carer1@example.com"] is not None
     assert read["carer2@example.com"] is None
     assert (
@@ -68,24 +76,24 @@ def test_acknowledging_removes_it_from_unread_and_shows_the_manager(staff):
 
 
 def test_acknowledging_twice_is_once(staff):
-    bulletin = bulletins_.new_bulletin(staff["manager"], _data())
-    first = bulletins_.acknowledge(staff["carer1"], bulletin)
-    second = bulletins_.acknowledge(staff["carer1"], bulletin)
+    bulletin = new_bulletin(staff["manager"], _data())
+    first = acknowledge(staff["carer1"], bulletin)
+    second = acknowledge(staff["carer1"], bulletin)
     assert first.id == second.id
     assert count(Acknowledgement) == 1
 
 
 def test_someone_it_was_not_sent_to_cannot_acknowledge(staff):
-    bulletin = bulletins_.new_bulletin(staff["manager"], _data(roles=["supervisor"]))
+    bulletin = new_bulletin(staff["manager"], _data(roles=["supervisor"]))
     with pytest.raises(NotAllowed):
-        bulletins_.acknowledge(staff["carer1"], bulletin)
+        acknowledge(staff["carer1"], bulletin)
 
 
 def test_a_carer_cannot_open_a_bulletin_for_another_branch(staff):
-    bulletin = bulletins_.new_bulletin(staff["manager"], _data())
+    bulletin = new_bulletin(staff["manager"], _data())
     with pytest.raises(OutOfScope):
-        bulletins_.get_bulletin(staff["carer3"], bulletin.id)
-    assert bulletins_.get_bulletin(staff["carer1"], bulletin.id) == bulletin
+        get_bulletin(staff["carer3"], bulletin.id)
+    assert get_bulletin(staff["carer1"], bulletin.id) == bulletin
 
 
 @pytest.mark.parametrize(
@@ -99,7 +107,7 @@ def test_a_carer_cannot_open_a_bulletin_for_another_branch(staff):
 )
 def test_names_and_references_are_refused(staff, field, text, found):
     with pytest.raises(Invalid) as caught:
-        bulletins_.new_bulletin(staff["manager"], _data(**{field: text}))
+        new_bulletin(staff["manager"], _data(**{field: text}))
     assert f"“{found}”" in caught.value.errors[field][0]
     assert count(Bulletin) == 0
 
@@ -112,7 +120,7 @@ def test_a_draft_from_a_review_is_anonymised(staff, report):
         "root_cause",
         what_happened="Amina Carer found P-0001's evening dose still in the pack.",
     )
-    draft = bulletins_.bulletin_draft(staff["manager"], [review.id])
+    draft = bulletin_draft(staff["manager"], [review.id])
     assert (
         draft["what_happened"] == "a colleague found the person's evening dose still in the pack."
     )
@@ -123,18 +131,18 @@ def test_a_draft_from_a_review_is_anonymised(staff, report):
 
 def test_only_managers_write_bulletins(staff):
     with pytest.raises(NotAllowed):
-        bulletins_.new_bulletin(staff["supervisor"], _data())
+        new_bulletin(staff["supervisor"], _data())
 
 
 def test_a_manager_can_only_send_to_their_branches(staff):
     staff["manager"].branches = [_branch("NORTH")]
     with pytest.raises(Invalid) as caught:
-        bulletins_.new_bulletin(staff["manager"], _data(branch_ids=[_branch("SOUTH").id]))
+        new_bulletin(staff["manager"], _data(branch_ids=[_branch("SOUTH").id]))
     assert "branch_ids" in caught.value.errors
 
 
 def test_a_debrief_note_references_the_bulletin(staff):
-    bulletin = bulletins_.new_bulletin(staff["manager"], _data())
+    bulletin = new_bulletin(staff["manager"], _data())
     note = briefing_notes.add_briefing_note(
         staff["supervisor"],
         {
@@ -159,7 +167,7 @@ def test_a_debrief_note_references_the_bulletin(staff):
     ],
 )
 def test_bad_notes_are_refused(staff, changes, field):
-    bulletin = bulletins_.new_bulletin(staff["manager"], _data())
+    bulletin = new_bulletin(staff["manager"], _data())
     data = {
         "kind": "supervision",
         "held_on": dates.uk_today() + timedelta(days=changes.get("held_on_days", 0)),
@@ -177,12 +185,12 @@ def _read_counts_world(staff):
     acknowledgements; returns the bulletins."""
     manager = staff["manager"]
     north, south = _branch("NORTH").id, _branch("SOUTH").id
-    everyone = bulletins_.new_bulletin(manager, _data(title="Everyone", branch_ids=[north, south]))
-    carers = bulletins_.new_bulletin(manager, _data(title="Carers", roles=["carer"]))
-    leads = bulletins_.new_bulletin(
+    everyone = new_bulletin(manager, _data(title="Everyone", branch_ids=[north, south]))
+    carers = new_bulletin(manager, _data(title="Carers", roles=["carer"]))
+    leads = new_bulletin(
         manager, _data(title="Leads", branch_ids=[south], roles=["manager", "supervisor"])
     )
-    bulletins_.acknowledge(staff["carer2"], everyone)
+    acknowledge(staff["carer2"], everyone)
     staff["carer2"].active = False
     for who, bulletin in (
         ("carer1", everyone),
@@ -190,7 +198,7 @@ def _read_counts_world(staff):
         ("manager", everyone),
         ("manager", leads),
     ):
-        bulletins_.acknowledge(staff[who], bulletin)
+        acknowledge(staff[who], bulletin)
     db.session.commit()
     return everyone, carers, leads
 
@@ -199,7 +207,7 @@ def test_read_counts_count_active_staff_of_the_branches_and_roles_once_each(staf
     everyone, carers, leads = _read_counts_world(staff)
     # everyone: carer1, carer3, supervisor, manager and office (carer2 has left);
     # carers: carer1 of NORTH; leads: the manager, the only lead in SOUTH.
-    assert bulletins_.read_counts([everyone, carers, leads]) == {
+    assert read_counts([everyone, carers, leads]) == {
         everyone.id: (2, 5),
         carers.id: (1, 1),
         leads.id: (1, 1),
@@ -209,7 +217,7 @@ def test_read_counts_count_active_staff_of_the_branches_and_roles_once_each(staf
 def test_read_counts_for_some_branches_count_only_their_staff(staff):
     everyone, carers, leads = _read_counts_world(staff)
     # SOUTH: carer3, the manager and office.
-    assert bulletins_.read_counts([everyone, carers, leads], [_branch("SOUTH").id]) == {
+    assert read_counts([everyone, carers, leads], [_branch("SOUTH").id]) == {
         everyone.id: (1, 3),
         carers.id: (0, 0),
         leads.id: (1, 1),
@@ -230,7 +238,7 @@ def test_read_counts_do_not_load_staff_outside_the_audience(staff):
 
     event.listen(User, "load", on_load)
     try:
-        bulletins_.read_counts(bulletins)
+        read_counts(bulletins)
     finally:
         event.remove(User, "load", on_load)
     assert not outside & set(loaded), loaded

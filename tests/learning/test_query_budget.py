@@ -11,7 +11,7 @@ from extensions import db
 from incidents.demo import seed_incidents
 from incidents.models import Incident
 from learning import bulletins
-from learning import reviews as reviews_
+from learning.reviews import start_review
 from tests.helpers import statements_during, statements_for
 from tests.learning.conftest import add_action, complete_review
 
@@ -77,7 +77,7 @@ def test_statements_per_learning_page_do_not_grow_with_volume(app: Flask, sign_i
 def _reads_to_start_review(app: Flask, user: User, incidents: list[Incident]) -> int:
     ids = [i.id for i in incidents]
     with statements_during(app) as statements:
-        reviews_.start_review(user, "thematic", ids)
+        start_review(user, "thematic", ids)
     return sum(1 for s in statements if s.lstrip().upper().startswith("SELECT"))
 
 

@@ -8,6 +8,7 @@ import pytest
 from core.errors import Invalid, NotAllowed, OutOfScope, Stale
 from core.models import TrailEvent
 from extensions import db
+from incidents import timeline
 from incidents.models import Incident, Status
 from learning import closing, reviews
 from learning.models import LearningReview, ReviewStatus
@@ -37,11 +38,10 @@ def test_starting_a_review_records_it_on_the_incident_timeline(staff, report):
 
 
 def test_the_incident_timeline_shows_the_review(staff, report):
-    from incidents import review as incident_review
 
     incident = report()
     complete_review(staff["manager"], [incident], "huddle")
-    entries = {e.title: e for e in incident_review.timeline(incident)}
+    entries = {e.title: e for e in timeline.timeline(incident)}
     assert "Review started" in entries
     assert "Status: Sent → Being reviewed" in entries["Review started"].details
     assert "Method: Huddle note" in entries["Review completed"].details

@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 
 from actions.models import Action
+from audits import template_editor
 from audits.demo import TEMPLATES
 from audits.models import Audit, AuditAnswer
 from core.models import TrailEvent
@@ -432,16 +433,15 @@ def test_reference_answers_304_when_nothing_changed(sign_in, templates):
 def test_reference_etag_changes_when_a_template_version_is_published(
     app: Flask, sign_in, templates, seeded
 ):
-    from audits import services
     from core.models import User
 
     manager = sign_in("manager")
     etag = manager.get("/api/v1/reference").headers["ETag"]
     with app.app_context():
         user = db.session.get_one(User, seeded["manager"].id)
-        draft = services.start_draft(user, "medication-spot-check")
-        services.add_item(user, draft, {"text": "Gloves worn for creams and patches"})
-        services.publish(user, draft)
+        draft = template_editor.start_draft(user, "medication-spot-check")
+        template_editor.add_item(user, draft, {"text": "Gloves worn for creams and patches"})
+        template_editor.publish(user, draft)
     response = manager.get("/api/v1/reference", headers={"If-None-Match": etag})
     assert response.status_code == 200
     med = next(

@@ -1,4 +1,5 @@
-"""Finding actions within the caller's scope: one, those raised on a record, and the sync API's pages."""
+"""Finding actions within the caller's scope: one, those raised on a record, and the
+sync API's pages."""
 
 from __future__ import annotations
 

@@ -1,0 +1,95 @@
+"""The SPC chart drawn on the server as SVG (pure): no chart library, nothing inline
+that the content security policy refuses."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+CHART_WIDTH = 640
+
+
+CHART_HEIGHT = 240
+
+
+CHART_LEFT = 40
+
+
+CHART_RIGHT = 16
+
+
+CHART_TOP = 16
+
+
+CHART_BOTTOM = 40
+
+
+@dataclass(frozen=True)
+class ChartPoint:
+    x: float
+    y: float
+    label: str
+    value: int
+    complete: bool
+    signal: bool
+
+
+@dataclass(frozen=True)
+class Chart:
+    width: int
+    height: int
+    points: list[ChartPoint]
+    line: str  # the polyline's points
+    centre_y: float | None
+    upper_y: float | None
+    lower_y: float | None
+    ticks: list[tuple[float, int]]  # (y, value) for the axis
+    bottom: float
+    left: float
+    right: float
+
+
+def spc_chart(figures: dict[str, Any]) -> Chart:
+    """Coordinates for an inline SVG of the monthly counts and their limits."""
+    months = figures["incidents"]["months"]
+    spc = figures["spc"]
+    values = [m["total"] for m in months]
+    top_value = max([*values, spc.get("upper") or 0, 1])
+    scale_max: int = max(1, math.ceil(float(top_value)))
+    plot_w = CHART_WIDTH - CHART_LEFT - CHART_RIGHT
+    plot_h = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM
+    bottom = CHART_TOP + plot_h
+
+    def y_of(value: float) -> float:
+        return round(bottom - plot_h * float(value) / scale_max, 1)
+
+    step = plot_w / max(1, len(months) - 1) if len(months) > 1 else 0
+    flagged = {i for s in spc.get("signal_months", []) for i in s}
+    points = [
+        ChartPoint(
+            round(CHART_LEFT + (step * i if len(months) > 1 else plot_w / 2), 1),
+            y_of(m["total"]),
+            m["label"],
+            m["total"],
+            m["complete"],
+            i in flagged,
+        )
+        for i, m in enumerate(months)
+    ]
+    tick_step = max(1, math.ceil(scale_max / 4))
+    ticks = [(y_of(v), v) for v in range(0, scale_max + 1, tick_step)]
+    enough = spc.get("enough")
+    return Chart(
+        width=CHART_WIDTH,
+        height=CHART_HEIGHT,
+        points=points,
+        line=" ".join(f"{p.x},{p.y}" for p in points),
+        centre_y=y_of(spc["centre"]) if enough else None,
+        upper_y=y_of(spc["upper"]) if enough else None,
+        lower_y=y_of(spc["lower"]) if enough else None,
+        ticks=ticks,
+        bottom=bottom,
+        left=CHART_LEFT,
+        right=CHART_WIDTH - CHART_RIGHT,
+    )

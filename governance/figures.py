@@ -1,0 +1,324 @@
+"""The governance dashboard's figures for a manager's branches and a period of whole UK
+months: incidents and near misses, themes, duties, actions, spot checks, learning
+shared and open patterns."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import or_
+
+from actions import due, queries, strength
+from actions.models import Action, ActionStatus
+from audits.models import Audit, AuditTemplate
+from core import scoping
+from core.dates import UK, Period, month_key, month_label, utcnow
+from core.errors import Invalid
+from core.models import Branch, Role, User
+from core.permissions import require_role
+from extensions import db
+from governance.spc import MIN_SPC_MONTHS, c_chart_limits, share, spc_signals
+from incidents.models import Category, DecisionStatus, Harm, Incident, IncidentDecision, Kind, label
+from learning import bulletins as bulletin_rules
+from learning import patterns as pattern_rules
+from learning.models import Bulletin, Condition, LearningReview, ReviewStatus
+
+# The shape of the figures a meeting freezes (see meetings.record_meeting).
+SNAPSHOT_VERSION = 1
+PERIOD_CHOICES = (3, 6, 12)
+
+
+DEFAULT_MONTHS = 12
+
+
+def choose_branches(user: User, code: str | None) -> list[Branch]:
+    """The branches a dashboard or meeting covers: one of the manager's branches
+    by code, or (no code) all of them."""
+    mine = scoping.branches_for(user)
+    if not code:
+        return mine
+    chosen = [b for b in mine if b.code == code]
+    if not chosen:
+        raise Invalid({"branch": ["Choose one of your branches."]})
+    return chosen
+
+
+def _incident_figures(
+    user: User, branch_ids: list[int], period: Period, now: datetime
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    rows = db.session.execute(
+        scoping.scoped(
+            db.select(Incident.occurred_at, Incident.kind, Incident.harm, Incident.category),
+            user,
+            Incident,
+        )
+        .where(Incident.branch_id.in_(branch_ids))
+        .where(Incident.occurred_at >= period.starts_at, Incident.occurred_at < period.ends_at)
+    ).all()
+    complete = set(period.complete_months(now))
+    by_month: dict[str, Counter[str]] = {key: Counter() for key in period.months}
+    harm: Counter[str] = Counter()
+    categories: Counter[str] = Counter()
+    for occurred_at, kind, harm_level, category in rows:
+        by_month[month_key(occurred_at)][kind] += 1
+        harm[harm_level] += 1
+        categories[category] += 1
+    months: list[dict[str, Any]] = [
+        {
+            "month": key,
+            "label": month_label(key),
+            "incidents": counts[Kind.INCIDENT.value],
+            "near_misses": counts[Kind.NEAR_MISS.value],
+            "total": counts.total(),
+            "complete": key in complete,
+        }
+        for key, counts in by_month.items()
+    ]
+    near = sum(m["near_misses"] for m in months)
+    total = len(rows)
+    incidents = {
+        "months": months,
+        "total": total,
+        "near_misses": near,
+        "near_miss_share": share(near, total),
+        "harm": [{"value": h.value, "label": label(h.value), "count": harm[h.value]} for h in Harm],
+        "categories": [
+            {"value": c.value, "label": label(c.value), "count": categories[c.value]}
+            for c in sorted(Category, key=lambda c: -categories[c.value])
+            if categories[c.value]
+        ],
+    }
+    used = [m for m in months if m["complete"]]
+    limits = c_chart_limits([m["total"] for m in used])
+    signals = spc_signals([m["label"] for m in used], [m["total"] for m in used], limits)
+    index_of = {m["month"]: i for i, m in enumerate(months)}
+    spc: dict[str, Any] = {
+        "enough": limits is not None,
+        "months_used": len(used),
+        "min_months": MIN_SPC_MONTHS,
+        "centre": limits.centre if limits else None,
+        "upper": limits.upper if limits else None,
+        "lower": limits.lower if limits else None,
+        "signals": [s.text for s in signals],
+        "signal_months": [
+            [index_of[used[i]["month"]] for i in range(s.first, s.last + 1)]
+            for s in signals
+            if s.kind in ("above", "below")
+        ],
+    }
+    return incidents, spc
+
+
+def _themes(user: User, branch_ids: list[int], period: Period) -> dict[str, Any]:
+    conditions = db.session.scalars(
+        scoping.scoped(db.select(LearningReview.conditions), user, LearningReview)
+        .where(LearningReview.branch_id.in_(branch_ids))
+        .where(LearningReview.status == ReviewStatus.COMPLETED.value)
+        .where(
+            LearningReview.completed_at >= period.starts_at,
+            LearningReview.completed_at < period.ends_at,
+        )
+    ).all()
+    counts: Counter[str] = Counter()
+    for named in conditions:
+        counts.update(set(named or []))
+    order = {c.value: i for i, c in enumerate(Condition)}
+    return {
+        "reviews": len(conditions),
+        "conditions": [
+            {"value": value, "label": Condition(value).label, "count": n}
+            for value, n in sorted(counts.items(), key=lambda kv: (-kv[1], order.get(kv[0], 99)))
+            if value in order
+        ],
+    }
+
+
+def _duties(user: User, branch_ids: list[int], period: Period, now: datetime) -> dict[str, Any]:
+    incident_ids = (
+        scoping.scoped(db.select(Incident.id), user, Incident)
+        .where(Incident.branch_id.in_(branch_ids))
+        .scalar_subquery()
+    )
+    decisions = db.session.scalars(
+        db.select(IncidentDecision)
+        .where(IncidentDecision.incident_id.in_(incident_ids))
+        .where(IncidentDecision.status != DecisionStatus.DOES_NOT_APPLY.value)
+        .where(
+            IncidentDecision.due_at >= period.starts_at, IncidentDecision.due_at < period.ends_at
+        )
+    ).all()
+    figures = {"due": len(decisions), "on_time": 0, "late": 0, "overdue": 0, "not_yet_due": 0}
+    for decision in decisions:
+        assert decision.due_at is not None
+        if decision.done_at is not None:
+            figures["on_time" if decision.done_at <= decision.due_at else "late"] += 1
+        elif decision.is_overdue(now):
+            figures["overdue"] += 1
+        else:
+            figures["not_yet_due"] += 1
+    return figures
+
+
+def _actions(user: User, branch_ids: list[int], period: Period, today: date) -> dict[str, Any]:
+    start, end = period.starts_at, period.ends_at
+    actions = db.session.scalars(
+        queries.visible_actions(user)
+        .where(Action.branch_id.in_(branch_ids))
+        .where(
+            or_(
+                (Action.created_at >= start) & (Action.created_at < end),
+                (Action.done_at >= start) & (Action.done_at < end),
+                (Action.verified_at >= start) & (Action.verified_at < end),
+                (Action.status == ActionStatus.OPEN.value) & (Action.created_at < end),
+            )
+        )
+    ).all()
+    figures = dict.fromkeys(
+        ("raised", "weaker", "done", "verified_effective", "not_effective", "overdue"), 0
+    )
+
+    def within(moment: datetime | None) -> bool:
+        return moment is not None and period.contains(moment)
+
+    for action in actions:
+        if within(action.created_at):
+            figures["raised"] += 1
+            if strength.action_strength(action.title, action.detail).is_weak:
+                figures["weaker"] += 1
+        if within(action.done_at):
+            figures["done"] += 1
+        if within(action.verified_at):
+            if action.status == ActionStatus.VERIFIED_EFFECTIVE.value:
+                figures["verified_effective"] += 1
+            elif action.status == ActionStatus.NOT_EFFECTIVE.value:
+                figures["not_effective"] += 1
+        if action.created_at < end and due.is_overdue(action, today):
+            figures["overdue"] += 1
+    return figures
+
+
+def _spot_checks(user: User, branch_ids: list[int], period: Period) -> list[dict[str, Any]]:
+    rows = db.session.execute(
+        scoping.scoped(
+            db.select(AuditTemplate.slug, AuditTemplate.title, Audit.conducted_at, Audit.score)
+            .select_from(Audit)
+            .join(AuditTemplate, Audit.template_id == AuditTemplate.id),
+            user,
+            Audit,
+        )
+        .where(Audit.branch_id.in_(branch_ids))
+        .where(Audit.conducted_at >= period.starts_at, Audit.conducted_at < period.ends_at)
+        .order_by(Audit.conducted_at)
+    ).all()
+    titles: dict[str, str] = {}
+    groups: dict[tuple[str, str], list[float | None]] = defaultdict(list)
+    for slug, title, conducted_at, score in rows:
+        titles[slug] = title  # the latest version's title, as rows are in time order
+        groups[(slug, month_key(conducted_at))].append(score)
+    result = []
+    for (slug, month), scores in groups.items():
+        scored = [s for s in scores if s is not None]
+        result.append(
+            {
+                "template": slug,
+                "title": titles[slug],
+                "month": month,
+                "label": month_label(month),
+                "count": len(scores),
+                "average": round(sum(scored) / len(scored), 1) if scored else None,
+            }
+        )
+    result.sort(key=lambda r: (r["title"], r["month"]))
+    return result
+
+
+def _bulletins(user: User, branch_ids: list[int], period: Period) -> dict[str, Any]:
+    bulletins = list(
+        db.session.scalars(
+            bulletin_rules.visible_bulletins(user)
+            .where(Bulletin.branches.any(Branch.id.in_(branch_ids)))
+            .where(
+                Bulletin.published_at >= period.starts_at, Bulletin.published_at < period.ends_at
+            )
+            .order_by(Bulletin.published_at)
+        )
+    )
+    counts = bulletin_rules.read_counts(bulletins, branch_ids)
+    rows = [
+        {
+            "id": b.id,
+            "title": b.title,
+            "published": b.published_at.astimezone(UK).date().isoformat(),
+            "read": counts[b.id][0],
+            "audience": counts[b.id][1],
+        }
+        for b in bulletins
+    ]
+    read = sum(r["read"] for r in rows)
+    audience = sum(r["audience"] for r in rows)
+    return {
+        "published": len(rows),
+        "rows": rows,
+        "read": read,
+        "audience": audience,
+        "share": share(read, audience),
+    }
+
+
+def _patterns(
+    user: User, branch_ids: list[int], settings: pattern_rules.PatternSettings, now: datetime
+) -> list[dict[str, Any]]:
+    wanted = set(branch_ids)
+    report = pattern_rules.find_patterns(user, settings, now)
+    return [
+        {
+            "key": p.key,
+            "title": p.title,
+            "detail": p.detail,
+            "incidents": len(p.incidents),
+            "review_id": p.review.id if p.review is not None else None,
+            "review_title": p.review.title if p.review is not None else None,
+        }
+        for p in report.all
+        if not p.fully_reviewed and any(i.branch_id in wanted for i in p.incidents)
+    ]
+
+
+def dashboard_figures(
+    user: User,
+    branches: Sequence[Branch],
+    period: Period,
+    *,
+    now: datetime | None = None,
+    pattern_settings: pattern_rules.PatternSettings | None = None,
+) -> dict[str, Any]:
+    """Every figure the dashboard shows, as plain JSON-ready data: the same
+    structure is frozen into a meeting's snapshot and drawn by the same template."""
+    require_role(user, {Role.MANAGER})
+    now = now or utcnow()
+    today = now.astimezone(UK).date()
+    branch_ids = [b.id for b in branches]
+    settings = pattern_settings or pattern_rules.PatternSettings()
+    incidents, spc = _incident_figures(user, branch_ids, period, now)
+    return {
+        "version": SNAPSHOT_VERSION,
+        "computed_at": now.isoformat(),
+        "period": {
+            "start": period.start.isoformat(),
+            "end": period.end.isoformat(),
+            "months": period.months,
+        },
+        "branches": [b.code for b in branches],
+        "incidents": incidents,
+        "spc": spc,
+        "themes": _themes(user, branch_ids, period),
+        "duties": _duties(user, branch_ids, period, now),
+        "actions": _actions(user, branch_ids, period, today),
+        "spot_checks": _spot_checks(user, branch_ids, period),
+        "bulletins": _bulletins(user, branch_ids, period),
+        "patterns": _patterns(user, branch_ids, settings, now),
+        "patterns_days": settings.lookback_days,
+    }
