@@ -12,7 +12,7 @@ from core.errors import Invalid
 from core.models import User
 from core.permissions import require_role
 from extensions import db
-from learning.models import BriefingNote, Bulletin, BriefingNoteKind
+from learning.models import BriefingNote, BriefingNoteKind, Bulletin
 
 
 def notes_about(user: User, bulletin: Bulletin) -> list[BriefingNote]:

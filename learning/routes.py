@@ -41,7 +41,7 @@ from learning import incident_learning as incident_learning_rules
 from learning import patterns as pattern_rules
 from learning import permissions as learning_permissions
 from learning import reviews as review_rules
-from learning.models import Condition, BriefingNoteKind, ReviewMethod, ReviewStatus
+from learning.models import BriefingNoteKind, Condition, ReviewMethod, ReviewStatus
 from learning.schemas import (
     ActionCarrySchema,
     ActionDoneSchema,

@@ -11,7 +11,7 @@ from core.forms import StoredInt
 from core.models import Role
 from core.schemas import required_messages as _required
 from incidents.models import Category
-from learning.models import Condition, BriefingNoteKind, ReviewMethod
+from learning.models import BriefingNoteKind, Condition, ReviewMethod
 
 MAX_TEXT = 5000
 LONG_TEXT = 10000
