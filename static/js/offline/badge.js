@@ -3,7 +3,7 @@
 (() => {
   'use strict';
 
-  const P = window.CandourOffline && window.CandourOffline.pageParts;
+  const P = window.CandourOffline?.pageParts;
   if (!P) return;
   const { doc, store, userId, plural } = P;
 
@@ -16,7 +16,8 @@
       badge.classList.toggle('app-badge--attention', c.attention > 0);
     }
     for (const words of doc.querySelectorAll('[data-outbox-words]')) {
-      let text = c.total === 0 ? 'nothing waiting to be sent' : `${plural(c.total, 'report', 'reports')} waiting to be sent`;
+      let text =
+        c.total === 0 ? 'nothing waiting to be sent' : `${plural(c.total, 'report', 'reports')} waiting to be sent`;
       if (c.attention) text += `, ${c.attention} ${c.attention === 1 ? 'needs' : 'need'} your attention`;
       words.textContent = `: ${text}`;
     }

@@ -4,7 +4,7 @@
 (() => {
   'use strict';
 
-  const P = window.CandourOffline && window.CandourOffline.pageParts;
+  const P = window.CandourOffline?.pageParts;
   if (!P) return;
   const { doc, store, S, userId, UUID, el, when } = P;
   const DRAFT_DELAY_MS = 400;
@@ -46,14 +46,14 @@
       if (!field.name || field.type === 'hidden' || field.type === 'submit' || field.type === 'button') continue;
       const values = byName.get(field.name);
       if (field.type === 'radio' || field.type === 'checkbox') {
-        const on = Boolean(values && values.includes(field.value));
+        const on = Boolean(values?.includes(field.value));
         if (field.checked !== on) {
           field.checked = on;
           field.dispatchEvent(new Event('change', { bubbles: true }));
         }
       } else if (field.tagName === 'SELECT' && field.multiple) {
-        for (const option of Array.from(field.options)) option.selected = Boolean(values && values.includes(option.value));
-      } else if (values && values.length) {
+        for (const option of Array.from(field.options)) option.selected = Boolean(values?.includes(option.value));
+      } else if (values?.length) {
         field.value = values.shift();
         field.dispatchEvent(new Event(field.tagName === 'SELECT' ? 'change' : 'input', { bubbles: true }));
       } else {
@@ -114,7 +114,12 @@
     if (draft.entryId && UUID.test(draft.entryId)) idField.value = draft.entryId;
     if (draft.correcting) form.dataset.correcting = draft.correcting;
     form.dataset.offlineTouched = '1';
-    const again = el('button', { type: 'button', className: 'app-link-button', 'data-draft-discard': true, text: 'Start again with an empty form' });
+    const again = el('button', {
+      type: 'button',
+      className: 'app-link-button',
+      'data-draft-discard': true,
+      text: 'Start again with an empty form',
+    });
     again.addEventListener('click', async () => {
       await store.deleteDraft(draftKey(form));
       location.assign(location.pathname);
@@ -128,7 +133,11 @@
   async function loadCorrection(form, id, idField) {
     const entry = await store.getEntry(id);
     if (!entry || entry.userId !== userId || entry.kind !== form.dataset.offlineForm) {
-      P.notice(form, 'correction', [el('p', { text: 'That saved report is not on this phone any more: it may have been sent already. This is a new, empty form.' })]);
+      P.notice(form, 'correction', [
+        el('p', {
+          text: 'That saved report is not on this phone any more: it may have been sent already. This is a new, empty form.',
+        }),
+      ]);
       return;
     }
     fill(form, entry.fields || []);
@@ -138,7 +147,9 @@
     if (answer.status === 409) {
       // That id is taken on the server by other content: this becomes a new report.
       P.notice(form, 'correction', [
-        el('p', { text: 'A report with this number was already received with different answers. If you send this, it goes as a new report.' }),
+        el('p', {
+          text: 'A report with this number was already received with different answers. If you send this, it goes as a new report.',
+        }),
       ]);
     } else {
       idField.value = entry.id;

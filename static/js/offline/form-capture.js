@@ -6,7 +6,7 @@
 (() => {
   'use strict';
 
-  const P = window.CandourOffline && window.CandourOffline.pageParts;
+  const P = window.CandourOffline?.pageParts;
   if (!P) return;
   const { doc, store, queue, payloads, S, userId, pageOwner, UUID, el, unsaved } = P;
   const FORM_TIMEOUT_MS = 20 * 1000;
@@ -70,7 +70,7 @@
   }
 
   function navigationStatus() {
-    const nav = performance.getEntriesByType && performance.getEntriesByType('navigation')[0];
+    const nav = performance.getEntriesByType?.('navigation')[0];
     return nav && typeof nav.responseStatus === 'number' ? nav.responseStatus : null;
   }
 
@@ -132,7 +132,9 @@
       const errors = Object.assign({}, answer.errors || {});
       if (answer.status === 409) {
         form.querySelector('input[name="entry_id"]').value = S.uuid();
-        errors.entry_id = ['A report with this number was already received with different answers. Sending again sends this as a new report; compare both in your outbox.'];
+        errors.entry_id = [
+          'A report with this number was already received with different answers. Sending again sends this as a new report; compare both in your outbox.',
+        ];
       }
       P.showErrors(form, errors, answer.message);
       await P.refreshBadge();
@@ -151,7 +153,7 @@
     if (made && !made.value) made.value = S.deviceTime(now);
     const offset = form.querySelector('input[name="tz_offset"]');
     if (offset) offset.value = String(S.deviceOffset(now));
-    const problem = form.parentNode && form.parentNode.querySelector('[data-offline-problem]');
+    const problem = form.parentNode?.querySelector('[data-offline-problem]');
     if (problem) problem.remove();
     let entry;
     try {
@@ -166,7 +168,7 @@
         ]);
       } else {
         P.loudProblem(form, 'Not saved on this phone', [
-          `This phone would not keep the report (${err && err.name ? err.name : 'storage error'}). Your report is still on this screen: do not close Candour.`,
+          `This phone would not keep the report (${err?.name ? err.name : 'storage error'}). Your report is still on this screen: do not close Candour.`,
         ]);
       }
       // With signal it can still go straight to the server.
@@ -281,10 +283,14 @@
     else prepareOrSend(form, () => HTMLFormElement.prototype.submit.call(form));
   });
 
-  doc.addEventListener('input', (event) => {
-    const form = event.target && event.target.form;
-    if (offlineForm(form)) form.dataset.offlineTouched = '1';
-  }, true);
+  doc.addEventListener(
+    'input',
+    (event) => {
+      const form = event.target?.form;
+      if (offlineForm(form)) form.dataset.offlineTouched = '1';
+    },
+    true,
+  );
 
   window.addEventListener('beforeunload', (event) => {
     if (Array.from(unsaved).some((form) => form.isConnected)) {
@@ -294,7 +300,9 @@
   });
 
   function initForms(root, fresh) {
-    const forms = root.matches && root.matches('form[data-offline-form]') ? [root] : Array.from(root.querySelectorAll('form[data-offline-form]'));
+    const forms = root.matches?.('form[data-offline-form]')
+      ? [root]
+      : Array.from(root.querySelectorAll('form[data-offline-form]'));
     return Promise.all(forms.map((form) => initForm(form, fresh)));
   }
 

@@ -5,7 +5,7 @@
 (() => {
   'use strict';
 
-  const P = window.CandourOffline && window.CandourOffline.pageParts;
+  const P = window.CandourOffline?.pageParts;
   if (!P) return;
   const { doc, store, userId, OUTBOX_URL, el, plural } = P;
   const LOW_STORAGE_BYTES = 10 * 1024 * 1024;
@@ -14,7 +14,7 @@
 
   async function readStorage() {
     const s = navigator.storage;
-    if (!s || !s.estimate) return { supported: false };
+    if (!s?.estimate) return { supported: false };
     const state = { supported: true };
     try {
       state.persisted = s.persisted ? await s.persisted() : null;
@@ -22,7 +22,7 @@
       state.usage = est.usage;
       state.quota = est.quota;
       state.low = est.quota - est.usage < LOW_STORAGE_BYTES || est.usage / est.quota > 0.9;
-    } catch (err) {
+    } catch {
       state.supported = false;
     }
     storageState = state;
@@ -57,8 +57,17 @@
             : 'This phone may clear saved reports if it runs short of space. Send them as soon as you have signal; installing Candour on the home screen helps keep them.',
         ]),
       );
-      lines.push(el('p', { className: 'nhsuk-body-s', text: `Space free for Candour: ${mb(state.quota - state.usage)}.` }));
-      if (state.low) lines.push(el('p', { className: 'app-warning-text', 'data-storage-low': true, text: 'This phone is nearly out of space.' }));
+      lines.push(
+        el('p', { className: 'nhsuk-body-s', text: `Space free for Candour: ${mb(state.quota - state.usage)}.` }),
+      );
+      if (state.low)
+        lines.push(
+          el('p', {
+            className: 'app-warning-text',
+            'data-storage-low': true,
+            text: 'This phone is nearly out of space.',
+          }),
+        );
     }
     box.replaceChildren(...lines);
   }
@@ -79,21 +88,31 @@
     const items = [];
     if (result && result.stopped === 'signed-out' && c.total) {
       items.push(
-        el('div', { className: 'app-offline-banner app-offline-banner--warning', role: 'alert', 'data-notice': 'signin' }, [
-          el('p', {}, [
-            `Your sign-in has expired. ${plural(c.total, 'report is', 'reports are')} saved on this phone and will be sent when you `,
-            el('a', { href: `/login?next=${encodeURIComponent(location.pathname)}`, text: 'sign in again' }),
-            '.',
-          ]),
-        ]),
+        el(
+          'div',
+          { className: 'app-offline-banner app-offline-banner--warning', role: 'alert', 'data-notice': 'signin' },
+          [
+            el('p', {}, [
+              `Your sign-in has expired. ${plural(c.total, 'report is', 'reports are')} saved on this phone and will be sent when you `,
+              el('a', { href: `/login?next=${encodeURIComponent(location.pathname)}`, text: 'sign in again' }),
+              '.',
+            ]),
+          ],
+        ),
       );
     }
     const state = storageState || (await readStorage());
     if (state.supported && state.low) {
       items.push(
-        el('div', { className: 'app-offline-banner app-offline-banner--warning', role: 'alert', 'data-notice': 'storage-low' }, [
-          el('p', { text: `This phone is nearly out of space (${mb(state.quota - state.usage)} left for Candour). Reports are kept on it until sent: free some space soon.` }),
-        ]),
+        el(
+          'div',
+          { className: 'app-offline-banner app-offline-banner--warning', role: 'alert', 'data-notice': 'storage-low' },
+          [
+            el('p', {
+              text: `This phone is nearly out of space (${mb(state.quota - state.usage)} left for Candour). Reports are kept on it until sent: free some space soon.`,
+            }),
+          ],
+        ),
       );
     }
     box.replaceChildren(...items, ...Array.from(box.querySelectorAll('[data-notice="install"]')));
@@ -105,7 +124,7 @@
   }
 
   function installed() {
-    return navigator.standalone === true || (window.matchMedia && window.matchMedia('(display-mode: standalone)').matches);
+    return navigator.standalone === true || window.matchMedia?.('(display-mode: standalone)').matches;
   }
 
   let installPrompt = null;
@@ -122,14 +141,22 @@
     const dismiss = el('button', { type: 'button', className: 'app-link-button', text: 'Not now' });
     const parts = [];
     if (installPrompt) {
-      const button = el('button', { type: 'button', className: 'nhsuk-button nhsuk-button--secondary', 'data-install-button': true, text: 'Install Candour on this phone' });
+      const button = el('button', {
+        type: 'button',
+        className: 'nhsuk-button nhsuk-button--secondary',
+        'data-install-button': true,
+        text: 'Install Candour on this phone',
+      });
       button.addEventListener('click', async () => {
         installPrompt.prompt();
         await installPrompt.userChoice.catch(() => null);
         installPrompt = null;
         hint.remove();
       });
-      parts.push(el('p', { text: 'Install Candour to open it from your home screen, with or without signal.' }), button);
+      parts.push(
+        el('p', { text: 'Install Candour to open it from your home screen, with or without signal.' }),
+        button,
+      );
     } else if (isIos()) {
       parts.push(
         el('p', {}, [
@@ -140,7 +167,15 @@
     } else {
       return;
     }
-    const hint = el('div', { className: 'app-offline-banner', 'data-notice': 'install', 'data-install-hint': installPrompt ? 'prompt' : 'ios' }, [...parts, dismiss]);
+    const hint = el(
+      'div',
+      {
+        className: 'app-offline-banner',
+        'data-notice': 'install',
+        'data-install-hint': installPrompt ? 'prompt' : 'ios',
+      },
+      [...parts, dismiss],
+    );
     dismiss.addEventListener('click', () => {
       localStorage.setItem('candour-install-hint', 'dismissed');
       hint.remove();

@@ -5,7 +5,7 @@
 (() => {
   'use strict';
 
-  const P = window.CandourOffline && window.CandourOffline.pageParts;
+  const P = window.CandourOffline?.pageParts;
   if (!P) return;
   const { doc, store, S, userId, TAP_WAIT_MS, el, when, plural } = P;
 
@@ -27,7 +27,9 @@
       for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
     } else if (Array.isArray(value)) {
       if (!value.length) out[prefix] = '';
-      value.forEach((v, i) => flatten(v, `${prefix}.${i}`, out));
+      value.forEach((v, i) => {
+        flatten(v, `${prefix}.${i}`, out);
+      });
     } else {
       out[prefix] = value;
     }
@@ -40,8 +42,8 @@
     if (value === null || value === undefined || value === '') return '—';
     if (value === true) return 'Yes';
     if (value === false) return 'No';
-    const words = (entry.choices || {})[name.replace(/\.\d+\./, '.0.')] || (entry.choices || {})[name];
-    if (words && words[value]) return words[value];
+    const words = entry.choices?.[name.replace(/\.\d+\./, '.0.')] || entry.choices?.[name];
+    if (words?.[value]) return words[value];
     if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value)) return when(value);
     return String(value);
   }
@@ -55,7 +57,9 @@
   function comparison(entry) {
     const mine = flatten(entry.payload, '', {});
     const theirs = flatten(entry.lastAnswer.existing || {}, '', {});
-    const names = Array.from(new Set(Object.keys(mine).concat(Object.keys(theirs)))).filter((n) => !NOT_COMPARED.has(n));
+    const names = Array.from(new Set(Object.keys(mine).concat(Object.keys(theirs)))).filter(
+      (n) => !NOT_COMPARED.has(n),
+    );
     const rows = names
       .filter((n) => {
         const a = mine[n] === undefined ? null : mine[n];
@@ -63,7 +67,7 @@
         return a !== b && !sameMoment(a, b) && !((a === null || a === '') && (b === null || b === ''));
       })
       .map((n) => {
-        const question = (entry.questions || {})[n] || n.replace(/[._]/g, ' ');
+        const question = entry.questions?.[n] || n.replace(/[._]/g, ' ');
         return el('tr', { className: 'nhsuk-table__row' }, [
           el('th', { className: 'nhsuk-table__header', scope: 'row', text: question }),
           el('td', { className: 'nhsuk-table__cell', text: shown(entry, n, mine[n]) }),
@@ -77,10 +81,17 @@
           el('tr', {}, [
             el('th', { scope: 'col', text: 'Question' }),
             el('th', { scope: 'col', text: 'On this phone' }),
-            el('th', { scope: 'col', text: `Already received${entry.lastAnswer.existing && entry.lastAnswer.existing.reference ? ` (${entry.lastAnswer.existing.reference})` : ''}` }),
+            el('th', {
+              scope: 'col',
+              text: `Already received${entry.lastAnswer.existing?.reference ? ` (${entry.lastAnswer.existing.reference})` : ''}`,
+            }),
           ]),
         ]),
-        el('tbody', {}, rows.length ? rows : [el('tr', {}, [el('td', { colspan: '3', text: 'Only the times differ.' })])]),
+        el(
+          'tbody',
+          {},
+          rows.length ? rows : [el('tr', {}, [el('td', { colspan: '3', text: 'Only the times differ.' })])],
+        ),
       ]),
     ]);
   }
@@ -89,11 +100,13 @@
     const answer = entry.lastAnswer || {};
     const items = [];
     for (const [name, messages] of Object.entries(answer.errors || {})) {
-      const question = (entry.questions || {})[name === 'id' ? 'entry_id' : name];
+      const question = entry.questions?.[name === 'id' ? 'entry_id' : name];
       for (const text of [].concat(messages)) items.push(el('li', { text: question ? `${question} ${text}` : text }));
     }
     if (answer.message) items.unshift(el('li', { text: answer.message }));
-    return items.length ? el('ul', { className: 'nhsuk-list nhsuk-list--bullet app-outbox-reasons', 'data-outbox-reasons': true }, items) : null;
+    return items.length
+      ? el('ul', { className: 'nhsuk-list nhsuk-list--bullet app-outbox-reasons', 'data-outbox-reasons': true }, items)
+      : null;
   }
 
   function entryCard(entry, signinNeeded) {
@@ -102,14 +115,31 @@
     const summary = entry.summary || { bits: [] };
     const actions = [];
     if (status === 'attention') {
-      actions.push(el('a', { className: 'nhsuk-button nhsuk-button--secondary', href: `${entry.formUrl}?outbox_entry=${encodeURIComponent(entry.id)}`, 'data-outbox-correct': true, text: 'Correct it and send again' }));
+      actions.push(
+        el('a', {
+          className: 'nhsuk-button nhsuk-button--secondary',
+          href: `${entry.formUrl}?outbox_entry=${encodeURIComponent(entry.id)}`,
+          'data-outbox-correct': true,
+          text: 'Correct it and send again',
+        }),
+      );
       if (answer && answer.status === 409) {
-        const asNew = el('button', { type: 'button', className: 'nhsuk-button nhsuk-button--secondary', 'data-outbox-send-as-new': true, text: 'Send this as a new report' });
+        const asNew = el('button', {
+          type: 'button',
+          className: 'nhsuk-button nhsuk-button--secondary',
+          'data-outbox-send-as-new': true,
+          text: 'Send this as a new report',
+        });
         asNew.addEventListener('click', () => sendAsNew(entry));
         actions.push(asNew);
         const existing = answer.existing || {};
         if (existing.reporter_id === userId) {
-          const keep = el('button', { type: 'button', className: 'app-link-button', 'data-outbox-keep-theirs': true, text: `Keep the one already received${existing.reference ? ` (${existing.reference})` : ''} and remove this copy` });
+          const keep = el('button', {
+            type: 'button',
+            className: 'app-link-button',
+            'data-outbox-keep-theirs': true,
+            text: `Keep the one already received${existing.reference ? ` (${existing.reference})` : ''} and remove this copy`,
+          });
           keep.addEventListener('click', async () => {
             await store.deleteEntry(entry.id, userId);
             await renderOutbox();
@@ -119,24 +149,45 @@
         }
       }
     }
-    return el('li', { className: `app-outbox-entry app-outbox-entry--${status}`, 'data-outbox-entry': entry.id, 'data-status': status }, [
-      el('h2', { className: 'nhsuk-heading-s', text: entry.title || 'Report' }),
-      summary.bits && summary.bits.length ? el('p', { className: 'nhsuk-body-s app-outbox-entry__what', text: summary.bits.join(' · ') }) : null,
-      summary.text ? el('p', { className: 'nhsuk-body-s', text: summary.text }) : null,
-      el('dl', { className: 'app-outbox-facts' }, [
-        el('dt', { text: 'Made' }),
-        el('dd', { text: when(entry.createdAt) }),
-        el('dt', { text: 'Status' }),
-        el('dd', {}, [el('strong', { className: `app-tag app-tag--${status}`, 'data-outbox-status-word': true, text: STATUS_WORDS[status] })]),
-        el('dt', { text: 'Tries' }),
-        el('dd', { text: String(entry.attempts || 0) }),
-        answer ? el('dt', { text: 'Last answer' }) : null,
-        answer ? el('dd', { 'data-outbox-last-error': true, text: `${when(answer.at)}: ${answer.message || (answer.status ? `code ${answer.status}` : 'no answer')}` }) : null,
-      ]),
-      status === 'attention' ? reasons(entry) : null,
-      status === 'attention' && answer && answer.status === 409 ? comparison(entry) : null,
-      actions.length ? el('div', { className: 'app-outbox-actions' }, actions) : null,
-    ]);
+    return el(
+      'li',
+      {
+        className: `app-outbox-entry app-outbox-entry--${status}`,
+        'data-outbox-entry': entry.id,
+        'data-status': status,
+      },
+      [
+        el('h2', { className: 'nhsuk-heading-s', text: entry.title || 'Report' }),
+        summary.bits?.length
+          ? el('p', { className: 'nhsuk-body-s app-outbox-entry__what', text: summary.bits.join(' · ') })
+          : null,
+        summary.text ? el('p', { className: 'nhsuk-body-s', text: summary.text }) : null,
+        el('dl', { className: 'app-outbox-facts' }, [
+          el('dt', { text: 'Made' }),
+          el('dd', { text: when(entry.createdAt) }),
+          el('dt', { text: 'Status' }),
+          el('dd', {}, [
+            el('strong', {
+              className: `app-tag app-tag--${status}`,
+              'data-outbox-status-word': true,
+              text: STATUS_WORDS[status],
+            }),
+          ]),
+          el('dt', { text: 'Tries' }),
+          el('dd', { text: String(entry.attempts || 0) }),
+          answer ? el('dt', { text: 'Last answer' }) : null,
+          answer
+            ? el('dd', {
+                'data-outbox-last-error': true,
+                text: `${when(answer.at)}: ${answer.message || (answer.status ? `code ${answer.status}` : 'no answer')}`,
+              })
+            : null,
+        ]),
+        status === 'attention' ? reasons(entry) : null,
+        status === 'attention' && answer && answer.status === 409 ? comparison(entry) : null,
+        actions.length ? el('div', { className: 'app-outbox-actions' }, actions) : null,
+      ],
+    );
   }
 
   async function sendAsNew(entry) {
@@ -158,8 +209,20 @@
     const list = root.querySelector('[data-outbox-list]');
     list.replaceChildren(
       ...(entries.length
-        ? [el('ul', { className: 'nhsuk-list app-outbox-list' }, entries.map((e) => entryCard(e, Boolean(signin))))]
-        : [el('p', { className: 'nhsuk-body', 'data-outbox-empty': true, text: 'Nothing is waiting: everything made on this phone has been sent.' })]),
+        ? [
+            el(
+              'ul',
+              { className: 'nhsuk-list app-outbox-list' },
+              entries.map((e) => entryCard(e, Boolean(signin))),
+            ),
+          ]
+        : [
+            el('p', {
+              className: 'nhsuk-body',
+              'data-outbox-empty': true,
+              text: 'Nothing is waiting: everything made on this phone has been sent.',
+            }),
+          ]),
     );
     const others = root.querySelector('[data-outbox-others]');
     others.textContent = c.others
@@ -170,7 +233,18 @@
     const sent = root.querySelector('[data-outbox-receipts]');
     sent.replaceChildren(
       ...(receipts.length
-        ? [el('ul', { className: 'nhsuk-list' }, receipts.map((r) => el('li', { 'data-outbox-receipt': r.id, text: `${r.title || 'Report'}${r.reference ? ` ${r.reference}` : ''}, sent ${when(r.sentAt)}` })))]
+        ? [
+            el(
+              'ul',
+              { className: 'nhsuk-list' },
+              receipts.map((r) =>
+                el('li', {
+                  'data-outbox-receipt': r.id,
+                  text: `${r.title || 'Report'}${r.reference ? ` ${r.reference}` : ''}, sent ${when(r.sentAt)}`,
+                }),
+              ),
+            ),
+          ]
         : [el('p', { className: 'nhsuk-body-s', text: 'Nothing sent from this phone yet.' })]),
     );
     root.querySelector('[data-outbox-send-now]').hidden = !c.waiting;
@@ -195,9 +269,14 @@
     if (gone) parts.push(`Sent ${plural(gone, 'report', 'reports')}.`);
     if (result.stopped === 'trouble') parts.push('No signal or the server is busy: we will keep trying.');
     if (result.stopped === 'signed-out') parts.push('Your sign-in has expired: sign in again to send.');
-    if (result.stopped === 'busy') parts.push('Still sending from another window or in the background: we will keep trying.');
+    if (result.stopped === 'busy')
+      parts.push('Still sending from another window or in the background: we will keep trying.');
     if (result.stopped === 'backoff' && result.until) {
-      const at = new Date(result.until).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+      const at = new Date(result.until).toLocaleTimeString('en-GB', {
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+      });
       parts.push(`The server asked us to wait: we will try again at ${at}.`);
     }
     if (c.attention) parts.push(`${plural(c.attention, 'report needs', 'reports need')} your attention.`);

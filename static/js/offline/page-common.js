@@ -28,7 +28,7 @@
 
   const NS = window.CandourOffline;
   // No outbox scripts or no IndexedDB: the forms work as they would with no script.
-  if (!NS || !NS.store || !window.indexedDB) return;
+  if (!NS?.store || !window.indexedDB) return;
   const { store, queue, payloads } = NS;
   const S = NS.serialise;
   const doc = document;
@@ -46,7 +46,7 @@
       const made = queue.newOwner('tab');
       sessionStorage.setItem('candour-tab', made);
       return made;
-    } catch (err) {
+    } catch {
       return queue.newOwner('tab');
     }
   })();
@@ -80,7 +80,13 @@
   function when(iso) {
     const d = new Date(iso);
     if (Number.isNaN(d.getTime())) return iso || '';
-    return d.toLocaleString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+    return d.toLocaleString('en-GB', {
+      day: 'numeric',
+      month: 'short',
+      year: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+    });
   }
 
   function plural(n, one, many) {
@@ -91,9 +97,7 @@
 
   function toWorker(message) {
     if (!('serviceWorker' in navigator)) return;
-    navigator.serviceWorker.ready
-      .then((reg) => reg.active && reg.active.postMessage(message))
-      .catch(() => {});
+    navigator.serviceWorker.ready.then((reg) => reg.active?.postMessage(message)).catch(() => {});
   }
 
   function askForBackgroundSync() {

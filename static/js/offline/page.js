@@ -7,7 +7,7 @@
   'use strict';
 
   const NS = window.CandourOffline;
-  if (!NS || !NS.store || !window.indexedDB) return;
+  if (!NS?.store || !window.indexedDB) return;
 
   // The parts before this file, in order: pwa/services.py PAGE_SCRIPTS lists the
   // same (tests/pwa checks). A page kept on a phone before the page's outbox was
@@ -26,7 +26,7 @@
   ];
 
   function loadParts(then) {
-    const here = document.currentScript && document.currentScript.src;
+    const here = document.currentScript?.src;
     if (!here) return;
     let last = null;
     for (const name of PARTS) {

@@ -4,7 +4,7 @@
 (() => {
   'use strict';
 
-  const P = window.CandourOffline && window.CandourOffline.pageParts;
+  const P = window.CandourOffline?.pageParts;
   if (!P) return;
   const { doc, store, queue, userId, replayOwner, toWorker, askForBackgroundSync } = P;
   // Entries whose sending changes a page kept on the phone (a bulletin's "read").
@@ -26,7 +26,8 @@
     timer = null;
     // A kept page shows what was sent (a bulletin read): keep it again now, so
     // with no signal later it does not ask for the same thing twice.
-    if ((result.sent || []).some((s) => KEPT_STATE_KINDS.has(s.kind))) toWorker({ type: 'signed-in', userId, force: true });
+    if ((result.sent || []).some((s) => KEPT_STATE_KINDS.has(s.kind)))
+      toWorker({ type: 'signed-in', userId, force: true });
     await P.refreshBadge();
     await P.renderNotices(result);
     if (doc.querySelector('[data-outbox]')) await P.renderOutbox();

@@ -4,7 +4,7 @@
 (() => {
   'use strict';
 
-  const P = window.CandourOffline && window.CandourOffline.pageParts;
+  const P = window.CandourOffline?.pageParts;
   if (!P) return;
   const { doc, store, userId, OUTBOX_URL, TAP_WAIT_MS, el, plural, toWorker } = P;
 
@@ -40,16 +40,53 @@
       await forgetHere();
       form.submit();
     };
-    const send = el('button', { type: 'button', className: 'nhsuk-button', 'data-signout-send': true, text: 'Send them now, then sign out' });
-    const anyway = el('button', { type: 'button', className: 'nhsuk-button nhsuk-button--secondary', 'data-signout-anyway': true, text: 'Sign out and keep them on this phone' });
-    const stay = el('button', { type: 'button', className: 'app-link-button', 'data-signout-stay': true, text: 'Stay signed in' });
-    const box = el('div', { className: 'nhsuk-error-summary app-signout-warning', role: 'alertdialog', 'aria-labelledby': 'signout-warning-title', tabindex: '-1', 'data-signout-warning': true }, [
-      el('h2', { className: 'nhsuk-error-summary__title', id: 'signout-warning-title', text: `${plural(c.total, 'report has', 'reports have')} not been sent yet` }),
-      el('p', { text: 'They are saved on this phone. If you sign out now they stay here, and are sent the next time you sign in on this phone. Nobody else who signs in here can see or send them.' }),
-      c.attention ? el('p', {}, [`${plural(c.attention, 'report needs', 'reports need')} your attention first: `, el('a', { href: OUTBOX_URL, text: 'see your outbox' }), '.']) : null,
-      el('div', { className: 'app-outbox-actions' }, [send, anyway, stay]),
-      progress,
-    ]);
+    const send = el('button', {
+      type: 'button',
+      className: 'nhsuk-button',
+      'data-signout-send': true,
+      text: 'Send them now, then sign out',
+    });
+    const anyway = el('button', {
+      type: 'button',
+      className: 'nhsuk-button nhsuk-button--secondary',
+      'data-signout-anyway': true,
+      text: 'Sign out and keep them on this phone',
+    });
+    const stay = el('button', {
+      type: 'button',
+      className: 'app-link-button',
+      'data-signout-stay': true,
+      text: 'Stay signed in',
+    });
+    const box = el(
+      'div',
+      {
+        className: 'nhsuk-error-summary app-signout-warning',
+        role: 'alertdialog',
+        'aria-labelledby': 'signout-warning-title',
+        tabindex: '-1',
+        'data-signout-warning': true,
+      },
+      [
+        el('h2', {
+          className: 'nhsuk-error-summary__title',
+          id: 'signout-warning-title',
+          text: `${plural(c.total, 'report has', 'reports have')} not been sent yet`,
+        }),
+        el('p', {
+          text: 'They are saved on this phone. If you sign out now they stay here, and are sent the next time you sign in on this phone. Nobody else who signs in here can see or send them.',
+        }),
+        c.attention
+          ? el('p', {}, [
+              `${plural(c.attention, 'report needs', 'reports need')} your attention first: `,
+              el('a', { href: OUTBOX_URL, text: 'see your outbox' }),
+              '.',
+            ])
+          : null,
+        el('div', { className: 'app-outbox-actions' }, [send, anyway, stay]),
+        progress,
+      ],
+    );
     send.addEventListener('click', async () => {
       send.disabled = true;
       progress.textContent = 'Sending…';
