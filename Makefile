@@ -34,12 +34,12 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	npx --no-install biome ci static/js service-worker.js
+	npx --no-install biome ci static/js service-worker.js tests/js
 
 format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
-	npx --no-install biome check --write static/js service-worker.js
+	npx --no-install biome check --write static/js service-worker.js tests/js
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor .pytest_cache .mypy_cache .ruff_cache
