@@ -29,15 +29,18 @@ test: setup
 bench: setup
 	CANDOUR_ENV=testing $(BIN)/python -m bench
 
+# JavaScript: Biome (biome.jsonc), pinned in package.json, lints and checks the format.
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	npx --no-install biome ci static/js service-worker.js tests/js
 
 format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+	npx --no-install biome check --write static/js service-worker.js tests/js
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor .pytest_cache .mypy_cache .ruff_cache

@@ -45,9 +45,7 @@ self.addEventListener('install', (event) => {
       // `cache: 'reload'` so a stale HTTP cache never poisons the new shell.
       // No cookies: the shell is the same for everyone, and an answer carrying
       // the session from before a sign-in finished would overwrite the new one.
-      await cache.addAll(
-        PRECACHE.map((entry) => new Request(entry.url, { cache: 'reload', credentials: 'omit' })),
-      );
+      await cache.addAll(PRECACHE.map((entry) => new Request(entry.url, { cache: 'reload', credentials: 'omit' })));
       await self.skipWaiting();
     })(),
   );
@@ -199,7 +197,7 @@ async function keepAssetsOf(html) {
     try {
       const response = await fetch(url, { credentials: 'omit' });
       if (response.ok) await shell.put(url, response);
-    } catch (err) {
+    } catch {
       /* kept next time */
     }
   }
@@ -230,13 +228,13 @@ async function postForm(request) {
   try {
     response = await fetch(request);
     if (response.status < 500 && response.status !== 429 && response.status !== 408) return response;
-  } catch (err) {
+  } catch {
     response = null;
   }
   let entryId = null;
   try {
     entryId = (await copy.formData()).get('entry_id');
-  } catch (err) {
+  } catch {
     entryId = null;
   }
   const entry = entryId ? await store.getEntry(String(entryId)) : null;
@@ -293,7 +291,7 @@ async function refreshOffline(userId, force) {
     let outcome;
     try {
       outcome = await fetchToKeep(path, userId);
-    } catch (err) {
+    } catch {
       return { refreshed: false, pages: stamp.pages || [], error: 'offline' };
     }
     // Signed out, or signed in as someone else: leave this user's copies alone.
@@ -304,11 +302,11 @@ async function refreshOffline(userId, force) {
   try {
     const old = await cache.match(REFERENCE_URL);
     const headers = { Accept: 'application/json' };
-    if (old && old.headers.get('ETag')) headers['If-None-Match'] = old.headers.get('ETag');
+    if (old?.headers.get('ETag')) headers['If-None-Match'] = old.headers.get('ETag');
     const response = await fetch(REFERENCE_URL, { credentials: 'same-origin', cache: 'no-store', headers });
     if (response.status === 200) await cache.put(REFERENCE_URL, response);
     if (kept.includes(AUDIT_FORM)) await keepAuditForms(cache, userId, kept);
-  } catch (err) {
+  } catch {
     /* reference data and the forms it lists are refreshed next time */
   }
   await store.setMeta(`refreshed-u${userId}`, { at: now, version: SW_VERSION, pages: kept });
@@ -321,7 +319,7 @@ async function refreshOffline(userId, force) {
 async function keepAuditForms(cache, userId, kept) {
   const ref = await cache.match(REFERENCE_URL);
   if (!ref) return;
-  const templates = ((await ref.clone().json()) || {}).audit_templates || [];
+  const templates = (await ref.clone().json())?.audit_templates || [];
   const wanted = new Set(templates.map((t) => `${AUDIT_FORM}/${encodeURIComponent(t.slug)}`));
   for (const path of wanted) {
     if ((await fetchToKeep(path, userId)) === 'kept') kept.push(path);

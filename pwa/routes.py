@@ -16,7 +16,7 @@ bp = Blueprint("pwa", __name__)
 @bp.app_context_processor
 def _outbox_scripts() -> dict[str, Any]:
     # base.html loads the outbox scripts on every signed-in page.
-    return {"outbox_scripts": services.OUTBOX_SCRIPTS}
+    return {"outbox_scripts": services.OUTBOX_SCRIPTS, "page_scripts": services.PAGE_SCRIPTS}
 
 
 @bp.get("/service-worker.js")
@@ -78,6 +78,6 @@ def saved() -> str:
 @login_required
 def outbox() -> str:
     """What waits on this phone to be sent. Only the phone knows, so the list is
-    drawn from its own storage by static/js/offline/page.js; the page itself
+    drawn from its own storage by static/js/offline/outbox-page.js; the page itself
     explains that without JavaScript."""
     return render_template("pwa/outbox.html")

@@ -25,6 +25,21 @@ OUTBOX_SCRIPTS = [
 ]
 # What the worker itself runs (no page code).
 WORKER_SCRIPTS = OUTBOX_SCRIPTS
+# The page's own part of the outbox, after OUTBOX_SCRIPTS, in load order; page.js
+# starts the rest and, on a page kept from before there were parts (it names only
+# page.js), loads them itself from its own list, which must stay the same.
+PAGE_SCRIPTS = [
+    "js/offline/page-common.js",
+    "js/offline/badge.js",
+    "js/offline/replay-triggers.js",
+    "js/offline/form-messages.js",
+    "js/offline/drafts.js",
+    "js/offline/form-capture.js",
+    "js/offline/outbox-page.js",
+    "js/offline/notices.js",
+    "js/offline/sign-out.js",
+    "js/offline/page.js",
+]
 
 # The app shell: what must be on the phone for any page to work with no signal.
 SHELL_ASSETS = [
@@ -32,7 +47,7 @@ SHELL_ASSETS = [
     "vendor/htmx.min.js",
     "js/app.js",
     *OUTBOX_SCRIPTS,
-    "js/offline/page.js",
+    *PAGE_SCRIPTS,
     # The forms' own scripts (the spot check's progress and notes, the incident
     # form's reveals and rows): the kept blank forms name them, so they must be
     # on the phone too. (The worker also keeps any other file a kept page names.)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The whole suite: SQLite (with the real-browser tests), then PostgreSQL when
-# TEST_DATABASE_URL is set. With CI=true a missing PostgreSQL or Chromium is a
-# failure, never a skip.
+# The whole suite: the JavaScript tests, SQLite (with the real-browser tests),
+# then PostgreSQL when TEST_DATABASE_URL is set. With CI=true a missing
+# PostgreSQL or Chromium is a failure, never a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTEST=".venv/bin/pytest"
@@ -22,6 +22,11 @@ if [ "$ci" = "true" ]; then
   [ -n "${TEST_DATABASE_URL:-}" ] || { echo "CI=true but TEST_DATABASE_URL is not set" >&2; exit 1; }
   [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || { echo "CI=true but Chromium is missing" >&2; exit 1; }
 fi
+
+# The browser's own code without a browser (tests/js: node's test runner, e.g.
+# the form cases shared with tests/parity). First: it takes a second.
+echo "== JavaScript (node --test tests/js)"
+node --test tests/js
 
 echo "== SQLite (unit, integration and browser tests)"
 CANDOUR_TEST_DB=sqlite run -q tests "$@"

@@ -1,7 +1,7 @@
 /* Candour's page script: progressive enhancement only; every page works without it. */
 'use strict';
 
-(function () {
+(() => {
   document.body.classList.remove('js-disabled');
   document.body.classList.add('js-enabled');
 
@@ -28,18 +28,18 @@
 
   // The message sits just before the form (or the element) that made the request.
   function anchorOf(elt) {
-    return (elt && elt.closest && elt.closest('form')) || elt;
+    return elt?.closest?.('form') || elt;
   }
 
   function clearProblem(elt) {
     const anchor = anchorOf(elt);
-    const box = anchor && anchor.previousElementSibling;
-    if (box && box.hasAttribute('data-request-problem')) box.remove();
+    const box = anchor?.previousElementSibling;
+    if (box?.hasAttribute('data-request-problem')) box.remove();
   }
 
   function showProblem(elt, text) {
     const anchor = anchorOf(elt);
-    if (!anchor || !anchor.parentNode) return;
+    if (!anchor?.parentNode) return;
     clearProblem(elt);
     const box = document.createElement('div');
     box.className = 'nhsuk-warning-callout app-request-problem';
@@ -56,7 +56,7 @@
   document.body.addEventListener('htmx:beforeRequest', (event) => clearProblem(event.detail.elt));
   document.body.addEventListener('htmx:sendError', (event) => {
     // A form the outbox looks after keeps the entry on the phone and says so itself.
-    if (event.detail.elt && event.detail.elt.matches && event.detail.elt.matches('form[data-offline-form]')) return;
+    if (event.detail.elt?.matches?.('form[data-offline-form]')) return;
     showProblem(event.detail.elt, PROBLEMS.offline);
   });
   document.body.addEventListener('htmx:responseError', (event) => {

@@ -5,7 +5,7 @@
  * file. tests/browser/test_audits.py measures both layouts on a 360 px phone. */
 'use strict';
 
-(function () {
+(() => {
   function setup(form) {
     const questions = Array.from(form.querySelectorAll('[data-question]'));
     if (!questions.length) return;
@@ -86,7 +86,10 @@
       nav.hidden = !stepped;
       const firstOpen = questions.findIndex((q) => !chosen(q));
       show(firstOpen === -1 ? 0 : firstOpen);
-      if (!stepped) questions.forEach((q) => { q.hidden = false; });
+      if (!stepped)
+        questions.forEach((q) => {
+          q.hidden = false;
+        });
     }
     toggle.addEventListener('click', () => setLayout(!stepped));
     nav.addEventListener('click', (event) => {
@@ -124,7 +127,7 @@
     // After a first answer that needs no note, move on to the next question.
     form.addEventListener('change', (event) => {
       const input = event.target;
-      const question = input.closest && input.closest('[data-question]');
+      const question = input.closest?.('[data-question]');
       const firstAnswer = question && input.type === 'radio' && !question.dataset.answeredBefore;
       update();
       if (!firstAnswer) return;

@@ -3,7 +3,7 @@
    applies, fills in sensible times, and fills the device's own clock in at sending. */
 'use strict';
 
-(function () {
+(() => {
   const FORM = 'form[data-incident-form]';
 
   function pad(n) {
@@ -12,8 +12,17 @@
 
   // What a datetime-local input shows for a moment, on this phone's clock.
   function localValue(date) {
-    return date.getFullYear() + '-' + pad(date.getMonth() + 1) + '-' + pad(date.getDate()) +
-      'T' + pad(date.getHours()) + ':' + pad(date.getMinutes());
+    return (
+      date.getFullYear() +
+      '-' +
+      pad(date.getMonth() + 1) +
+      '-' +
+      pad(date.getDate()) +
+      'T' +
+      pad(date.getHours()) +
+      ':' +
+      pad(date.getMinutes())
+    );
   }
 
   // The moment with this phone's offset, e.g. 2026-11-20T08:15:03+00:00.
@@ -21,7 +30,7 @@
     const east = -date.getTimezoneOffset();
     const sign = east >= 0 ? '+' : '-';
     const abs = Math.abs(east);
-    return localValue(date) + ':' + pad(date.getSeconds()) + sign + pad(Math.floor(abs / 60)) + ':' + pad(abs % 60);
+    return `${localValue(date)}:${pad(date.getSeconds())}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
   }
 
   function setDeviceClock(form) {
@@ -33,17 +42,21 @@
   // are disabled so they are not sent.
   function updateReveals(form) {
     form.querySelectorAll('[data-reveal-when]').forEach((group) => {
-      const chosen = form.querySelector('input[name="' + group.dataset.revealWhen + '"]:checked');
+      const chosen = form.querySelector(`input[name="${group.dataset.revealWhen}"]:checked`);
       const show = Boolean(chosen && chosen.value === group.dataset.revealValue);
       group.hidden = !show;
-      group.querySelectorAll('input, select, textarea').forEach((el) => { el.disabled = !show; });
+      group.querySelectorAll('input, select, textarea').forEach((el) => {
+        el.disabled = !show;
+      });
     });
     const branch = form.querySelector('[data-branch-choice]');
     const person = form.querySelector('select[name="person_ref"]');
     if (branch && person) {
       const needed = person.value === '' || Boolean(branch.querySelector('.nhsuk-form-group--error'));
       branch.hidden = !needed;
-      branch.querySelectorAll('select').forEach((el) => { el.disabled = !needed; });
+      branch.querySelectorAll('select').forEach((el) => {
+        el.disabled = !needed;
+      });
     }
   }
 
@@ -61,16 +74,22 @@
   }
 
   function renumber(row, from, to) {
-    const namePart = 'people_informed.' + from + '.';
-    const idPart = 'field-people-informed-' + from + '-';
-    row.querySelectorAll('[name]').forEach((el) => { el.name = el.name.replace(namePart, 'people_informed.' + to + '.'); });
-    row.querySelectorAll('[id]').forEach((el) => { el.id = el.id.replace(idPart, 'field-people-informed-' + to + '-'); });
-    row.querySelectorAll('label[for]').forEach((el) => { el.htmlFor = el.htmlFor.replace(idPart, 'field-people-informed-' + to + '-'); });
+    const namePart = `people_informed.${from}.`;
+    const idPart = `field-people-informed-${from}-`;
+    row.querySelectorAll('[name]').forEach((el) => {
+      el.name = el.name.replace(namePart, `people_informed.${to}.`);
+    });
+    row.querySelectorAll('[id]').forEach((el) => {
+      el.id = el.id.replace(idPart, `field-people-informed-${to}-`);
+    });
+    row.querySelectorAll('label[for]').forEach((el) => {
+      el.htmlFor = el.htmlFor.replace(idPart, `field-people-informed-${to}-`);
+    });
   }
 
   function clearRow(row) {
-    row.querySelectorAll('.nhsuk-error-message').forEach((el) => el.remove());
-    row.querySelectorAll('.nhsuk-form-group--error').forEach((el) => el.classList.remove('nhsuk-form-group--error'));
+    for (const el of row.querySelectorAll('.nhsuk-error-message')) el.remove();
+    for (const el of row.querySelectorAll('.nhsuk-form-group--error')) el.classList.remove('nhsuk-form-group--error');
     row.querySelectorAll('.nhsuk-select--error, .nhsuk-input--error').forEach((el) => {
       el.classList.remove('nhsuk-select--error', 'nhsuk-input--error');
       el.removeAttribute('aria-describedby');
@@ -78,7 +97,9 @@
     row.querySelectorAll('select').forEach((el) => {
       el.value = el.name.endsWith('.method') ? 'phone' : '';
     });
-    row.querySelectorAll('input').forEach((el) => { el.value = ''; });
+    row.querySelectorAll('input').forEach((el) => {
+      el.value = '';
+    });
   }
 
   function addInformedRow(form) {
@@ -101,7 +122,9 @@
     // One empty row to start from; "Add someone else" makes more.
     const blanks = list.querySelectorAll('[data-informed-row][data-blank]');
     const filled = list.querySelectorAll('[data-informed-row]').length - blanks.length;
-    blanks.forEach((row, n) => { if (n > 0 || filled > 0) row.remove(); });
+    blanks.forEach((row, n) => {
+      if (n > 0 || filled > 0) row.remove();
+    });
     const add = form.querySelector('[data-add-informed]');
     if (add) add.hidden = false;
   }
@@ -112,7 +135,7 @@
     setDeviceClock(form);
     // A page kept on the phone shows the time it was fetched: "now" is now.
     const occurred = form.querySelector('input[name="occurred_at"][data-default-now]');
-    if (occurred && occurred.dataset.defaultNow && occurred.value === occurred.dataset.defaultNow) {
+    if (occurred?.dataset.defaultNow && occurred.value === occurred.dataset.defaultNow) {
       occurred.value = localValue(new Date());
       occurred.dataset.defaultNow = occurred.value;
     }
@@ -124,7 +147,7 @@
       if (el.name === 'kind') onKindChange(form, el);
       if (/^people_informed\.\d+\.who$/.test(el.name) && el.value) {
         // Told just now, unless the carer says otherwise.
-        const at = form.querySelector('input[name="' + el.name.replace('.who', '.at') + '"]');
+        const at = form.querySelector(`input[name="${el.name.replace('.who', '.at')}"]`);
         if (at && !at.value) at.value = localValue(new Date());
       }
       updateReveals(form);
@@ -138,24 +161,28 @@
   }
 
   function enhanceAll(root) {
-    if (root.matches && root.matches(FORM)) enhance(root);
+    if (root.matches?.(FORM)) enhance(root);
     root.querySelectorAll(FORM).forEach(enhance);
   }
 
   // Before anything else sees the submit (htmx, or the offline outbox): the time the
   // entry was made, on the phone's clock. Kept once set, so sending twice sends the same.
-  document.addEventListener('submit', (event) => {
-    const form = event.target;
-    if (!form.matches || !form.matches(FORM)) return;
-    setDeviceClock(form);
-    const made = form.querySelector('input[name="reported_at"]');
-    if (made && !made.value) made.value = isoWithOffset(new Date());
-  }, true);
+  document.addEventListener(
+    'submit',
+    (event) => {
+      const form = event.target;
+      if (!form.matches?.(FORM)) return;
+      setDeviceClock(form);
+      const made = form.querySelector('input[name="reported_at"]');
+      if (made && !made.value) made.value = isoWithOffset(new Date());
+    },
+    true,
+  );
 
   // The element that sent the request (the form), whichever element the event is on.
   function sender(detail) {
-    const elt = (detail.requestConfig && detail.requestConfig.elt) || detail.elt;
-    return elt && elt.matches && elt.matches(FORM) ? elt : null;
+    const elt = detail.requestConfig?.elt || detail.elt;
+    return elt?.matches?.(FORM) ? elt : null;
   }
 
   // "Already sent" (409) comes back as the form to show, like a 422.
@@ -184,7 +211,7 @@
   });
 
   document.body.addEventListener('htmx:load', (event) => {
-    const root = event.detail && event.detail.elt ? event.detail.elt : event.target;
+    const root = event.detail?.elt ? event.detail.elt : event.target;
     enhanceAll(root);
     if (root.id === 'incident-report') {
       const target = root.querySelector('[data-error-summary]') || root.querySelector('[data-sent-heading]');

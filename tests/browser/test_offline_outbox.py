@@ -14,6 +14,7 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, Route, expect
 
+from pwa.services import PAGE_SCRIPTS
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, LiveServer, sign_in
 from tests.browser.offline_support import (
     FORM,
@@ -601,3 +602,38 @@ def test_every_file_a_kept_form_names_is_on_the_phone(page: Page, live: LiveServ
     page.wait_for_function("() => document.documentElement.dataset.offlineForms === 'ready'")
     expect(page.locator("[data-informed-row]")).to_have_count(1)
     expect(page.get_by_role("button", name="Add someone else")).to_be_visible()
+
+
+def test_a_form_kept_before_the_page_script_was_split_still_saves_offline(
+    page: Page, live: LiveServer, app: Flask
+):
+    """A phone may still hold a form kept by an older version, which named only
+    js/offline/page.js (the whole page part of the outbox, then): with no signal
+    the worker answers it with today's page.js, which must bring its parts."""
+    sign_in(page, "carer1@example.com")
+    open_ready(page)
+    parts = [name for name in PAGE_SCRIPTS if not name.endswith("/page.js")]
+    # Make the kept form what an older version kept: no script tag for any part.
+    removed = page.evaluate(
+        """async ([form, parts]) => {
+             const name = (await caches.keys()).find(n => n.startsWith('candour-pages-u'));
+             const cache = await caches.open(name);
+             const kept = await cache.match(form);
+             const lines = (await kept.text()).split('\\n');
+             const older = lines.filter(line => !parts.some(p => line.includes(`<script src="/static/${p}?v=`)));
+             await cache.put(form, new Response(older.join('\\n'), {status: 200, headers: kept.headers}));
+             return lines.length - older.length;
+           }""",
+        [FORM, parts],
+    )
+    assert removed == len(parts)
+    page.context.set_offline(True)
+    page.reload()
+    page.wait_for_function("() => document.documentElement.dataset.offlineForms === 'ready'")
+    made = save_offline(page, "Made on a form kept by an older version.")
+    assert device_ids(page) == [made]
+    assert page.evaluate("typeof CandourOffline.page.kick") == "function"
+    page.context.set_offline(False)
+    page.evaluate("CandourOffline.page.kick(true)")
+    _sent(page, app, 1)
+    assert_device_matches_server(page, app, {made})

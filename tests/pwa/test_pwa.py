@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+
+import settings
+from pwa import services
 
 
 def test_service_worker_is_served_at_the_root_uncached(client):
@@ -109,3 +113,22 @@ def test_every_signed_in_page_has_the_outbox_badge_and_a_guarded_sign_out(sign_i
     anonymous = client.get("/login").get_data(as_text=True)
     assert "data-outbox-count" not in anonymous
     assert "js/offline/page.js" not in anonymous
+
+
+def test_pages_name_the_outbox_parts_in_order_and_page_js_knows_them():
+    """page.js loads its parts itself on a page kept before there were parts (it
+    names only page.js): its list must be the one pages name today."""
+    source = (settings.ROOT / "static/js/offline/page.js").read_text(encoding="utf-8")
+    listed = re.search(r"const PARTS = \[(.*?)\];", source, re.DOTALL)
+    assert listed is not None
+    names = [f"js/offline/{name}" for name in re.findall(r"'([^']+)'", listed.group(1))]
+    assert [*names, "js/offline/page.js"] == services.PAGE_SCRIPTS
+    for name in services.PAGE_SCRIPTS:
+        assert (settings.ROOT / "static" / name).is_file(), name
+        assert name in services.SHELL_ASSETS, name
+
+
+def test_signed_in_pages_load_the_outbox_scripts_then_the_page_parts(sign_in):
+    html = sign_in("carer1").get("/").get_data(as_text=True)
+    loaded = re.findall(r'<script src="/static/(js/offline/[^"?]+|vendor/idb[^"?]+)\?v=', html)
+    assert loaded == services.OUTBOX_SCRIPTS + services.PAGE_SCRIPTS

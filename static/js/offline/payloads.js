@@ -4,10 +4,11 @@
  * data-offline-form. tests/browser/test_offline_serialise.py runs both on the
  * same forms and compares the JSON.
  */
-(function (root) {
+((root) => {
   'use strict';
 
-  const NS = (root.CandourOffline = root.CandourOffline || {});
+  root.CandourOffline = root.CandourOffline || {};
+  const NS = root.CandourOffline;
   const S = NS.serialise;
 
   // --- incidents/forms.py form_to_payload -----------------------------------------
@@ -90,9 +91,7 @@
       id: values.get('entry_id') || null,
       template: values.get('template') || null,
       template_version: intOrRaw(values.get('template_version')),
-      conducted_at: values.get('conducted_at')
-        ? S.localToIso(values.get('conducted_at'), S.deviceZone(values))
-        : null,
+      conducted_at: values.get('conducted_at') ? S.localToIso(values.get('conducted_at'), S.deviceZone(values)) : null,
       observed_user_id: intOrRaw(values.get('observed_user_id')),
       person_ref: values.get('person_ref') || null,
       reaudit_of_action: intOrRaw(values.get('reaudit_of_action')),
@@ -138,7 +137,7 @@
 
   /* What to call an entry in the outbox list: the form's own words. */
   function summaryFor(kind, payload, shape) {
-    const words = (name, value) => ((shape.choices || {})[name] || {})[value] || value;
+    const words = (name, value) => shape.choices?.[name]?.[value] || value;
     const bits = [];
     if (kind === 'incident') {
       if (payload.category) bits.push(words('category', payload.category));
@@ -151,11 +150,13 @@
       const notMet = answered.filter((a) => a.answer === 'no').length;
       if (payload.observed_user_id) bits.push(words('observed_user_id', String(payload.observed_user_id)));
       if (payload.person_ref) bits.push(payload.person_ref);
-      bits.push(`${answered.length} of ${(payload.answers || []).length} answered${notMet ? `, ${notMet} not met` : ''}`);
+      bits.push(
+        `${answered.length} of ${(payload.answers || []).length} answered${notMet ? `, ${notMet} not met` : ''}`,
+      );
       return { bits, text: payload.feedback || '' };
     }
     for (const [name, value] of Object.entries(payload)) {
-      if (typeof value === 'string' && (shape.choices || {})[name] && bits.length < 3) bits.push(words(name, value));
+      if (typeof value === 'string' && shape.choices?.[name] && bits.length < 3) bits.push(words(name, value));
     }
     return { bits, text: '' };
   }

@@ -12,10 +12,11 @@
  *                               as long as Retry-After) and tries again
  * Entries never expire.
  */
-(function (root) {
+((root) => {
   'use strict';
 
-  const NS = (root.CandourOffline = root.CandourOffline || {});
+  root.CandourOffline = root.CandourOffline || {};
+  const NS = root.CandourOffline;
   const store = NS.store;
 
   const SESSION_URL = '/api/v1/session';
@@ -46,7 +47,7 @@
   async function readJson(response) {
     try {
       return await response.json();
-    } catch (err) {
+    } catch {
       return null;
     }
   }
@@ -95,7 +96,7 @@
    * "Send now" and the network coming back honour it: the server said when. */
   async function serverAskedUntil() {
     const state = await store.getMeta('backoff');
-    const until = state && state.retryAfterUntil;
+    const until = state?.retryAfterUntil;
     return store.stillAhead(until, Date.now(), RETRY_AFTER_MAX_MS) ? until : null;
   }
 
@@ -116,12 +117,12 @@
         { credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'application/json' } },
         timeoutMs || SESSION_TIMEOUT_MS,
       );
-    } catch (err) {
+    } catch {
       return { state: 'trouble', status: 0 };
     }
     if (response.status === 401) return { state: 'signed-out' };
     const body = response.ok && !response.redirected ? await readJson(response) : null;
-    if (!body || !body.user || typeof body.csrf_token !== 'string') {
+    if (!body?.user || typeof body.csrf_token !== 'string') {
       return { state: 'trouble', status: response.status || 0, retryAfter: response.headers.get('Retry-After') };
     }
     return { state: 'ok', user: body.user, token: body.csrf_token };
@@ -141,7 +142,7 @@
         },
         SEND_TIMEOUT_MS,
       );
-    } catch (err) {
+    } catch {
       return { status: 0, body: null };
     }
     return {
@@ -181,7 +182,7 @@
   /* Run fn holding the outbox, or resolve 'busy' when another window or the
    * worker holds it: at once, or after waiting up to waitMs for it. */
   async function withLock(owner, fn, waitMs) {
-    const locks = root.navigator && root.navigator.locks;
+    const locks = root.navigator?.locks;
     if (locks && typeof locks.request === 'function') {
       if (!waitMs) return locks.request(LOCK_NAME, { ifAvailable: true }, (lock) => (lock ? fn() : outcome('busy')));
       try {
@@ -277,7 +278,10 @@
         continue;
       }
       if (answer.status === 401) {
-        await store.settle(entry.id, { attempts, lastAnswer: Object.assign(record, { message: 'Your sign-in has expired.' }) });
+        await store.settle(entry.id, {
+          attempts,
+          lastAnswer: Object.assign(record, { message: 'Your sign-in has expired.' }),
+        });
         await store.setMeta('signin-needed', { at: now });
         result.stopped = 'signed-out';
         return result;

@@ -6,10 +6,11 @@
  * The generic pieces live here; what each form adds (which fields, which rules)
  * is in payloads.js. No DOM is needed except by describeForm.
  */
-(function (root) {
+((root) => {
   'use strict';
 
-  const NS = (root.CandourOffline = root.CandourOffline || {});
+  root.CandourOffline = root.CandourOffline || {};
+  const NS = root.CandourOffline;
   // Real time zones lie between UTC-12 and UTC+14 (as the server checks).
   const MAX_OFFSET_MINUTES = 14 * 60;
   // Fields only the page uses; never part of a record.
@@ -97,7 +98,7 @@
         minute: '2-digit',
         second: '2-digit',
       });
-    } catch (err) {
+    } catch {
       return null;
     }
   })();
@@ -149,9 +150,14 @@
     };
     const fraction = m[7] ? m[7].padEnd(6, '0') : '';
     if (
-      parts.month < 1 || parts.month > 12 || parts.day < 1 ||
-      parts.day > daysIn(parts.year, parts.month) || parts.hour > 23 ||
-      parts.minute > 59 || parts.second > 59 || parts.year < 1
+      parts.month < 1 ||
+      parts.month > 12 ||
+      parts.day < 1 ||
+      parts.day > daysIn(parts.year, parts.month) ||
+      parts.hour > 23 ||
+      parts.minute > 59 ||
+      parts.second > 59 ||
+      parts.year < 1
     ) {
       return value;
     }
@@ -200,7 +206,8 @@
   }
 
   // Python's str.strip() (what the server uses), which is not quite JS trim().
-  const PY_SPACE = '[\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
+  const PY_SPACE =
+    '[\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
   const PY_STRIP = new RegExp(`^${PY_SPACE}+|${PY_SPACE}+$`, 'g');
 
   function strip(text) {
@@ -291,7 +298,7 @@
       if (label) return words(label);
     }
     const fieldset = el.closest('fieldset');
-    const legend = fieldset && fieldset.querySelector('legend');
+    const legend = fieldset?.querySelector('legend');
     return legend ? words(legend) : el.name;
   }
 
@@ -314,14 +321,18 @@
       if (el.type === 'datetime-local') datetimes.add(el.name);
       if (!questions[el.name]) {
         const group = el.type === 'radio' ? el.closest('fieldset') : null;
-        const legend = group && group.querySelector('legend');
+        const legend = group?.querySelector('legend');
         questions[el.name] = legend ? words(legend) : labelFor(form, el);
       }
       if (el.type === 'radio' || el.type === 'checkbox') {
         const label = el.id && form.querySelector(`label[for="${CSS.escape(el.id)}"]`);
-        if (label) (choices[el.name] = choices[el.name] || {})[el.value] = words(label);
+        if (label) {
+          choices[el.name] = choices[el.name] || {};
+          choices[el.name][el.value] = words(label);
+        }
       } else if (el.tagName === 'SELECT') {
-        const options = (choices[el.name] = choices[el.name] || {});
+        choices[el.name] = choices[el.name] || {};
+        const options = choices[el.name];
         for (const option of Array.from(el.options)) options[option.value] = option.textContent.trim();
       }
     }

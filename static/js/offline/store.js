@@ -8,10 +8,11 @@
  *   meta     small facts: the next sequence number, who is signed in here, the
  *            replay back-off, whether sign-in is needed, recent receipts
  */
-(function (root) {
+((root) => {
   'use strict';
 
-  const NS = (root.CandourOffline = root.CandourOffline || {});
+  root.CandourOffline = root.CandourOffline || {};
+  const NS = root.CandourOffline;
   const DB_NAME = 'candour-outbox';
   // The schema has its own version, independent of the worker's: a new app
   // version upgrades the database in place and never drops a store with entries.
@@ -40,7 +41,7 @@
           upgrade(db, oldVersion, newVersion, tx) {
             for (let v = oldVersion + 1; v <= newVersion; v += 1) MIGRATIONS[v](db, tx);
           },
-          blocking(currentVersion, blockedVersion, event) {
+          blocking(_currentVersion, _blockedVersion, event) {
             // A newer page or worker wants to upgrade: step aside; the next call reopens.
             event.target.close();
             dbPromise = null;
@@ -98,7 +99,7 @@
     } catch (err) {
       try {
         tx.abort();
-      } catch (ignored) {
+      } catch {
         /* already finished */
       }
       await tx.done.catch(() => {});
@@ -201,7 +202,7 @@
     await inTransaction(['entries'], 'readwrite', async (tx) => {
       const store = tx.objectStore('entries');
       const entry = await store.get(id);
-      if (entry && entry.lease && entry.lease.owner === owner) {
+      if (entry?.lease && entry.lease.owner === owner) {
         entry.lease = null;
         await store.put(entry);
       }
