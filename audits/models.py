@@ -33,7 +33,7 @@ class Answer(enum.StrEnum):
 
 class AnswerSet(enum.StrEnum):
     """How an item's three answers are worded on screen. Stored answers are always
-    yes / no / na (CONTRACT.md), so scoring never depends on the wording."""
+    yes / no / na (docs/api.md, POST /api/v1/audits), so scoring never depends on the wording."""
 
     YES_NO = "yes_no"
     SAFE_AT_RISK = "safe_at_risk"
@@ -214,7 +214,7 @@ class Audit(db.Model):  # type: ignore[name-defined,misc]
 
     @property
     def critical_actions(self) -> list[Action]:
-        """The actions its failed critical items raised (CONTRACT.md `actions`)."""
+        """The actions its failed critical items raised (the receipt's `actions`, docs/api.md)."""
         critical = {i.key for i in self.template.items if i.critical}
         return [a for a in self.raised_actions if a.source_item in critical]
 

@@ -1,4 +1,4 @@
-"""A spot check as the API and the form both send it (CONTRACT.md), what the API
+"""A spot check as the API and the form both send it (docs/api.md), what the API
 returns, and the manager's template and schedule forms. One schema validates the
 page and the API alike."""
 

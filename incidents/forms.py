@@ -1,7 +1,7 @@
 """The incident form (HTML) turned into the sync API's JSON, so the page and the API
 validate and save exactly the same thing with the same schema and service.
 
-The form follows CONTRACT.md's field names, with dots for nesting
+The form follows the API's field names (docs/api.md), with dots for nesting
 (`thresholds.safeguarding`, `people_informed.0.at`), the device's UUID in
 `entry_id`, and `datetime-local` inputs that carry no offset: the page script
 sends the phone's offset in `tz_offset` (minutes east of UTC); without it the

@@ -1,4 +1,4 @@
-"""The incident as the API and the form both send it (CONTRACT.md), and as the API
+"""The incident as the API and the form both send it (docs/api.md), and as the API
 returns it. One schema validates both."""
 
 from __future__ import annotations

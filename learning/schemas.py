@@ -212,7 +212,7 @@ class ActionCarrySchema(_Form):
 
 
 class ActionOutSchema(Schema):
-    """An action as GET /api/v1/actions returns it (CONTRACT.md)."""
+    """An action as GET /api/v1/actions returns it (docs/api.md)."""
 
     id = fields.Integer()
     title = fields.String()

@@ -176,7 +176,7 @@ def get_audit(audit_id: str) -> ResponseReturnValue:
 @bp.get("/actions")
 @login_required
 def list_actions() -> ResponseReturnValue:
-    """Actions within scope, newest first (CONTRACT.md)."""
+    """Actions within scope, newest first (docs/api.md)."""
     return _page(queries.page_of_actions, ActionOutSchema())
 
 

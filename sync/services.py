@@ -14,7 +14,7 @@ from incidents.models import Category, MedicationError, label
 
 def reference_for(user: User) -> dict[str, Any]:
     """Categories, people and staff in the user's scope, and the current version
-    of every spot-check template with its items (CONTRACT.md)."""
+    of every spot-check template with its items (docs/api.md, GET /api/v1/reference)."""
     return {
         "categories": [{"value": c.value, "label": label(c.value)} for c in Category],
         "medication_errors": [{"value": m.value, "label": label(m.value)} for m in MedicationError],

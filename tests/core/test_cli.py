@@ -1,4 +1,4 @@
-"""`flask seed-demo`: the schema, then the demo data of CONTRACT.md; safe twice."""
+"""`flask seed-demo`: the schema, then the demo data of docs/api.md; safe twice."""
 
 from __future__ import annotations
 

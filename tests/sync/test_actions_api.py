@@ -1,4 +1,4 @@
-"""GET /api/v1/actions exactly as CONTRACT.md says."""
+"""GET /api/v1/actions exactly as docs/api.md says."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""POST/GET /api/v1/audits and GET /api/v1/reference exactly as CONTRACT.md says."""
+"""POST/GET /api/v1/audits and GET /api/v1/reference exactly as docs/api.md says."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""POST/GET /api/v1/incidents exactly as CONTRACT.md says."""
+"""POST/GET /api/v1/incidents exactly as docs/api.md says."""
 
 from __future__ import annotations
 

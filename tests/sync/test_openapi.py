@@ -1,4 +1,4 @@
-"""GET /api/v1/openapi.json: a valid OpenAPI document of every call in CONTRACT.md,
+"""GET /api/v1/openapi.json: a valid OpenAPI document of every call in docs/api.md,
 built from the schemas the routes use, so real answers match what it says."""
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def test_the_incident_body_has_the_contract_fields(document):
         "id", "kind", "category", "medication_error", "time_critical", "occurred_at",
         "reported_at", "late_reason", "person_ref", "location", "what_happened",
         "immediate_actions", "harm", "staff_injured", "people_informed", "thresholds",
-        "branch",  # added to the contract (README changelog)
+        "branch",  # added to the contract (docs/changelog.md)
     }  # fmt: skip
 
 
