@@ -4,10 +4,7 @@ outcome and an action for every failed critical item."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
-
-from sqlalchemy.exc import IntegrityError
 
 from actions.models import Action
 from audits.models import Answer, Audit, AuditAnswer, AuditTemplate
@@ -17,11 +14,11 @@ from audits.scoring import score_answers
 from audits.template_versions import current_template, template_version
 from core import scoping, trail
 from core.dates import utcnow
-from core.errors import IdConflict, Invalid, OutOfScope
+from core.errors import Invalid, OutOfScope
+from core.exactly_once import already_sent, content_hash, first_send, offset_minutes
 from core.models import Branch, PersonSupported, User
 from core.permissions import require_role
 from extensions import db
-from incidents.services import content_hash
 
 
 @dataclass(frozen=True)
@@ -48,9 +45,9 @@ def create_audit(author: User, data: dict[str, Any]) -> SpotCheckReceipt:
     require_role(author, CONDUCTING_ROLES)
     audit_id = str(data["id"])
     digest = content_hash(author, data)
-    existing = db.session.get(Audit, audit_id)
+    existing = already_sent(Audit, audit_id, digest)
     if existing is not None:
-        return _replay(existing, digest)
+        return SpotCheckReceipt(existing, created=False)
 
     template, observed, action, errors = _check(author, data)
     if errors:
@@ -71,7 +68,7 @@ def create_audit(author: User, data: dict[str, Any]) -> SpotCheckReceipt:
         content_hash=digest,
         template_id=template.id,
         conducted_at=data["conducted_at"],
-        conducted_offset=_offset_minutes(data["conducted_at"]),
+        conducted_offset=offset_minutes(data["conducted_at"]),
         received_at=received,
         branch_id=branch.id,
         author_id=author.id,
@@ -93,7 +90,7 @@ def create_audit(author: User, data: dict[str, Any]) -> SpotCheckReceipt:
         ],
     )
     owner = default_action_owner(branch, author)
-    try:
+    with first_send(Audit, audit_id, digest) as sent:
         db.session.add(audit)
         raised = [
             _new_action(
@@ -125,25 +122,7 @@ def create_audit(author: User, data: dict[str, Any]) -> SpotCheckReceipt:
         )
         for new in raised:
             trail.record(author, "create", "action", new.id, source="audit", audit=audit_id)
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        winner = db.session.get(Audit, audit_id)
-        if winner is None:
-            raise
-        return _replay(winner, digest)
-    return SpotCheckReceipt(audit, created=True)
-
-
-def _replay(existing: Audit, digest: str) -> SpotCheckReceipt:
-    if existing.content_hash != digest:
-        raise IdConflict(existing)
-    return SpotCheckReceipt(existing, created=False)
-
-
-def _offset_minutes(moment: datetime) -> int:
-    offset = moment.utcoffset()
-    return int(offset.total_seconds() // 60) if offset is not None else 0
+    return SpotCheckReceipt(sent.winner or audit, created=sent.winner is None)
 
 
 def _check(

@@ -3,8 +3,6 @@ scope. Pages, the sync API and the CLI all call these; no request objects here."
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,12 +11,12 @@ from typing import Any
 from sqlalchemy import Select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 
 from core import pagination, scoping, trail
 from core.dates import UK, utcnow
-from core.errors import IdConflict, NotAllowed, OutOfScope
 from core.errors import Invalid as InvalidIncident  # the shared 422 error, local name kept
+from core.errors import NotAllowed, OutOfScope
+from core.exactly_once import already_sent, content_hash, first_send, offset_minutes
 from core.models import Branch, Role, User
 from extensions import db
 from incidents import duties
@@ -31,22 +29,6 @@ REPORTING_ROLES = {Role.CARER.value, Role.SUPERVISOR.value, Role.MANAGER.value}
 class IncidentReceipt:
     incident: Incident
     created: bool
-
-
-def _canonical(data: dict[str, Any]) -> Any:
-    def default(value: Any) -> str:
-        if isinstance(value, datetime):
-            return value.isoformat()
-        if isinstance(value, uuid.UUID):
-            return str(value)
-        raise TypeError(type(value))
-
-    return json.dumps(data, default=default, sort_keys=True, separators=(",", ":"))
-
-
-def content_hash(author: User, data: dict[str, Any]) -> str:
-    """What makes two sends "the same entry": the author and every field as sent."""
-    return hashlib.sha256(f"{author.id}|{_canonical(data)}".encode()).hexdigest()
 
 
 def next_reference(year: int) -> str:
@@ -113,10 +95,9 @@ def create_incident(
         raise NotAllowed()
     incident_id = str(data["id"])
     digest = content_hash(author, data)
-
-    existing = db.session.get(Incident, incident_id)
+    existing = already_sent(Incident, incident_id, digest)
     if existing is not None:
-        return _replay(existing, digest)
+        return IncidentReceipt(existing, created=False)
 
     branch, person_id = _resolve_branch(author, data)
     received = received_at or utcnow()
@@ -130,9 +111,9 @@ def create_incident(
         medication_error=data.get("medication_error"),
         time_critical=data.get("time_critical", False),
         occurred_at=data["occurred_at"],
-        occurred_offset=_offset_minutes(data["occurred_at"]),
+        occurred_offset=offset_minutes(data["occurred_at"]),
         reported_at=data["reported_at"],
-        reported_offset=_offset_minutes(data["reported_at"]),
+        reported_offset=offset_minutes(data["reported_at"]),
         late_reason=(data.get("late_reason") or None),
         received_at=received,
         branch_id=branch.id,
@@ -152,20 +133,15 @@ def create_incident(
         clinical_escalation=thresholds["clinical_escalation"],
         family_contact=thresholds["family_contact"],
     )
-    db.session.add(incident)
-    created = trail.record(author, "create", "incident", incident_id, reference=incident.reference)
-    duties.open_decisions(incident, at=received_at)
-    if received_at is not None:
-        created.at = received_at
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        winner = db.session.get(Incident, incident_id)
-        if winner is None:
-            raise
-        return _replay(winner, digest)
-    return IncidentReceipt(incident, created=True)
+    with first_send(Incident, incident_id, digest) as sent:
+        db.session.add(incident)
+        created = trail.record(
+            author, "create", "incident", incident_id, reference=incident.reference
+        )
+        duties.open_decisions(incident, at=received_at)
+        if received_at is not None:
+            created.at = received_at
+    return IncidentReceipt(sent.winner or incident, created=sent.winner is None)
 
 
 def own_incident(author: User, incident_id: str) -> Incident | None:
@@ -179,17 +155,6 @@ def own_incident(author: User, incident_id: str) -> Incident | None:
     if incident is None or incident.author_id != author.id:
         return None
     return incident
-
-
-def _replay(existing: Incident, digest: str) -> IncidentReceipt:
-    if existing.content_hash != digest:
-        raise IdConflict(existing)
-    return IncidentReceipt(existing, created=False)
-
-
-def _offset_minutes(moment: datetime) -> int:
-    offset = moment.utcoffset()
-    return int(offset.total_seconds() // 60) if offset is not None else 0
 
 
 # --- reading ------------------------------------------------------------------------
