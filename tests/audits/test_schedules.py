@@ -4,6 +4,7 @@ what is due or overdue."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -156,7 +157,7 @@ def test_carers_see_no_schedules(app: Flask, sign_in, world):
 # --- managers set schedules ------------------------------------------------------------
 
 
-def _form(world, **changes) -> dict:
+def _form(world, **changes) -> dict[str, Any]:
     today = dates.uk_today()
     with_branch = {
         "template": "medication-spot-check",

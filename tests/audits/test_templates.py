@@ -85,6 +85,7 @@ def test_starting_a_draft_twice_gives_the_same_draft(manager):
 
 def test_a_published_version_cannot_be_edited(manager):
     v1 = template_versions.current_template(SLUG)
+    assert v1 is not None
     with pytest.raises(Invalid):
         template_editor.update_item(manager, v1, "right-time", {"text": "Changed"})
     with pytest.raises(Invalid):
@@ -141,8 +142,9 @@ def test_reorder(manager, key, direction, expected_first_three):
     draft = template_editor.start_draft(manager, SLUG)
     template_editor.move_item(manager, draft, key, direction)
     db.session.expire_all()
-    draft = template_versions.draft_of(SLUG)
-    assert [i.key for i in draft.items][:3] == expected_first_three
+    reloaded = template_versions.draft_of(SLUG)
+    assert reloaded is not None
+    assert [i.key for i in reloaded.items][:3] == expected_first_three
 
 
 def test_discarding_a_draft_leaves_the_current_version(manager):

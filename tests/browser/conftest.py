@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import ViewportSize
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from extensions import db
@@ -34,7 +35,7 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 
-PHONE = {"width": 360, "height": 740}
+PHONE: ViewportSize = {"width": 360, "height": 740}
 
 
 # A browser test that fails is run once more (pytest-rerunfailures), as
@@ -61,7 +62,8 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if report.outcome == "rerun":
+    outcome: str = report.outcome  # pytest-rerunfailures adds "rerun"
+    if outcome == "rerun":
         _first_failures.append((report.nodeid, report.longreprtext))
 
 

@@ -65,7 +65,7 @@ def wait_until(page: Page, check: Callable[[], Any], timeout: float = 45, what: 
 def device_entries(page: Page) -> list[dict[str, Any]]:
     """Every entry in this phone's outbox (all users), in sending order, read with
     plain IndexedDB so it works on any page of the app (signed in or not)."""
-    return page.evaluate(  # type: ignore[no-any-return]
+    return page.evaluate(
         """() => new Promise((resolve, reject) => {
              const open = indexedDB.open('candour-outbox');
              open.onerror = () => reject(open.error);
@@ -106,7 +106,7 @@ def device_ids(page: Page) -> list[str]:
 
 
 def receipts(page: Page) -> list[dict[str, Any]]:
-    return device_meta(page, "receipts") or []  # type: ignore[no-any-return]
+    return device_meta(page, "receipts") or []
 
 
 def badge(page: Page) -> str:
@@ -295,7 +295,7 @@ class Worker:
         """The version the controlling worker reports, or None when no worker
         answers in time: a worker being replaced can drop the message, and an
         unanswered promise would hold the test for ever."""
-        return self.page.evaluate(  # type: ignore[no-any-return]
+        return self.page.evaluate(
             """timeoutMs => new Promise(resolve => {
                  const controller = navigator.serviceWorker.controller;
                  if (!controller) { resolve(null); return; }
@@ -344,9 +344,7 @@ class Worker:
         Polling the worker itself instead (a message each time) keeps the old one
         busy: Chromium hands over only when the old worker is idle, so a test that
         asks it questions every 100 ms can hold off the new one for good."""
-        return self.page.evaluate(  # type: ignore[no-any-return]
-            "() => document.documentElement.dataset.workerTookOver === 'yes'"
-        )
+        return self.page.evaluate("() => document.documentElement.dataset.workerTookOver === 'yes'")
 
     def check_for_update(self, timeout_ms: int = 15000) -> None:
         """Ask the browser to look for a new worker, as a visit does. Bounded: the

@@ -347,7 +347,12 @@ def test_a_full_phone_says_so_loudly_before_the_carer_leaves_the_form(
     assert device_ids(page) == []
     # Leaving now asks first.
     dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.type), d.dismiss()))
+
+    def leave_warning(dialog: Any) -> None:
+        dialogs.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", leave_warning)
     page.close(run_before_unload=True)
     wait_until(page, lambda: dialogs, what="the leave warning")
     assert dialogs == ["beforeunload"]

@@ -420,8 +420,12 @@ def test_8_a_new_worker_version_keeps_the_outbox_and_the_forms_open_offline(
         "request",
         lambda r: pending.__setitem__(r, f"{r.method} {r.url} sw={r.service_worker is not None}"),
     )
-    page.context.on("requestfinished", lambda r: pending.pop(r, None))
-    page.context.on("requestfailed", lambda r: pending.pop(r, None))
+
+    def answered(request: Any) -> None:
+        pending.pop(request, None)
+
+    page.context.on("requestfinished", answered)
+    page.context.on("requestfailed", answered)
     sign_in(page, "carer1@example.com")
     open_ready(page)
     worker = Worker(page)

@@ -5,7 +5,7 @@ the same JSON, or a replay from the outbox would be refused as a conflict."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
@@ -155,7 +155,7 @@ def test_local_times_are_written_as_the_server_writes_them(page: Page, live: Liv
         "([values, zone]) => values.map(v => CandourOffline.serialise.localToIso(v, zone))",
         [DATETIMES, zone],
     )
-    tz = forms.UK if zone == "uk" else forms.timezone(timedelta(minutes=zone))
+    tz = UK if zone == "uk" else timezone(timedelta(minutes=zone))
     assert from_browser == [forms.local_to_iso(v, tz) for v in DATETIMES]
 
 

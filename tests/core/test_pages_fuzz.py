@@ -34,7 +34,7 @@ def _form_routes(app: Flask) -> list[str]:
     return sorted(
         rule.rule
         for rule in app.url_map.iter_rules()
-        if "POST" in rule.methods
+        if "POST" in (rule.methods or ())
         and not rule.rule.startswith(("/api/", "/test-only/"))
         and rule.rule not in NOT_FUZZED
     )
@@ -162,7 +162,7 @@ def _page_routes(app: Flask) -> list[str]:
     return sorted(
         rule.rule
         for rule in app.url_map.iter_rules()
-        if "GET" in rule.methods and not rule.rule.startswith(("/test-only/", "/static/"))
+        if "GET" in (rule.methods or ()) and not rule.rule.startswith(("/test-only/", "/static/"))
     )
 
 

@@ -58,7 +58,7 @@ def test_unknown_email_does_the_same_hashing_work(app: Flask, seeded, monkeypatc
     import core.services as services
 
     calls: list[str | None] = []
-    real = services.verify_password
+    real = services.verify_password  # type: ignore[attr-defined]  # imported there, patched there
 
     def spy(stored, password):
         calls.append(stored)
@@ -205,6 +205,7 @@ def test_passwords_are_stored_as_argon2id(app_ctx, staff):
 
 def _session_cookie(c: Client) -> tuple[str, str]:
     jar = c.http._cookies  # werkzeug's cookie store: (domain, path, name) -> Cookie
+    assert jar is not None
     key = next(k for k in jar if k[2] == "session")
     return key[0] or "localhost", jar[key].value
 

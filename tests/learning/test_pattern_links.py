@@ -81,7 +81,7 @@ def test_team_branch_and_repeat_patterns_link_to_the_list_and_time_hotspots_do_n
     html = sign_in("manager").get("/patterns").get_data(as_text=True)
     cards = html.split('class="app-card-list__item"')[1:]
     linked = {
-        re.search(r'data-pattern="([a-z_]+):', card).group(1): (  # type: ignore[union-attr]
+        re.search(r'data-pattern="([a-z_]+):', card).group(1): (
             'data-testid="pattern-list-link"' in card
         )
         for card in cards

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -32,7 +33,7 @@ def _counts(app: Flask) -> tuple[int, int]:
         )
 
 
-def _post(client: Client, body: dict) -> tuple[int, dict]:
+def _post(client: Client, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     response = client.post_json("/api/v1/audits", body)
     return response.status_code, response.get_json()
 
@@ -156,7 +157,7 @@ def test_api_write_without_csrf_header_is_refused(app: Flask, sign_in, templates
     assert _counts(app) == (0, 0)
 
 
-def _answers_with(index: int, **changes) -> list[dict]:
+def _answers_with(index: int, **changes) -> list[dict[str, Any]]:
     answers = audit_payload(1)["answers"]
     answers[index] = {**answers[index], **changes}
     return answers
