@@ -9,25 +9,28 @@ so the migrations are tested by every test.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import Engine, Table, create_engine, make_url, text
 
 from app import create_app
+from audits.demo import seed_templates
 from core import demo
-from core.models import Role, User
+from core.models import Role, TrailEvent, User
 from extensions import db
 
 PASSWORD = "correct-horse-battery"
@@ -39,14 +42,20 @@ def pytest_report_header(config: Any) -> str:
     return f"candour database: {'postgresql' if TEST_DB.startswith('postgresql') else 'sqlite'}"
 
 
-def _reset_postgres(url: str) -> None:
-    from sqlalchemy import create_engine
+# Under pytest-xdist each worker ("gw0", "gw1", …) has a database of its own.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 
+
+def _admin_engine(url: str) -> Engine:
+    """A connection to the server's maintenance database, for CREATE and DROP DATABASE."""
+    return create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+
+def _reachable(url: str) -> None:
     engine = create_engine(url)
     try:
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+        with engine.connect():
+            pass
     except Exception as exc:
         message = f"PostgreSQL at {url} is not reachable: {exc}"
         if IN_CI:
@@ -56,39 +65,84 @@ def _reset_postgres(url: str) -> None:
         engine.dispose()
 
 
+def _migrate(url: str) -> None:
+    """The schema from the Alembic migrations, on an emptied database at `url`."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    app = create_app(_test_config(url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@contextmanager
+def _lock(path: Path) -> Iterator[None]:
+    """One worker at a time (the workers of a run share the base temp directory)."""
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _postgres_database(base_url: str, shared_dir: Path) -> str:
+    """The database this process tests on. Alone: the configured one, migrated.
+    As an xdist worker: its own copy of that one, made with CREATE DATABASE …
+    TEMPLATE once the first worker has migrated it (migrating is the slow part)."""
+    _reachable(base_url)
+    if not WORKER:
+        _migrate(base_url)
+        return base_url
+    base = make_url(base_url)
+    url = base.set(database=f"{base.database}_{WORKER}")
+    marker = shared_dir / "postgres-template-migrated"
+    with _lock(shared_dir / "postgres-template.lock"):
+        if not marker.exists():
+            _migrate(base_url)
+            marker.touch()
+        admin = _admin_engine(base_url)
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+                conn.execute(text(f'CREATE DATABASE "{url.database}" TEMPLATE "{base.database}"'))
+        finally:
+            admin.dispose()
+    return url.render_as_string(hide_password=False)
+
+
+def _test_config(database_url: str) -> dict[str, Any]:
+    return {
+        "ENV_NAME": "testing",
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "PASSWORD_HASH_FAST": True,
+        "SESSION_COOKIE_SECURE": False,
+    }
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     if TEST_DB.startswith("postgresql"):
-        _reset_postgres(TEST_DB)
-        return TEST_DB
+        # getbasetemp() is per worker; its parent is shared by the run's workers.
+        shared = tmp_path_factory.getbasetemp().parent if WORKER else tmp_path_factory.getbasetemp()
+        return _postgres_database(TEST_DB, shared)
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'candour-test.db'}"
 
 
 @pytest.fixture(scope="session")
 def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
-    app = create_app(
-        {
-            "ENV_NAME": "testing",
-            "SECRET_KEY": "test-secret-key-not-for-production",
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "PASSWORD_HASH_FAST": True,
-            "SESSION_COOKIE_SECURE": False,
-        }
-    )
+    app = create_app(_test_config(database_url))
     # Test-only pages (tests/browser/pages.py), never part of the product.
     from tests.browser import pages
 
     pages.register(app)
     with app.app_context():
         upgrade()
-        template = None
-        if database_url.startswith("sqlite"):
-            # A migrated, empty copy: each test starts from it in milliseconds.
-            db.engine.dispose()
-            live = Path(database_url.removeprefix("sqlite:///"))
-            template = tmp_path_factory.mktemp("template") / "empty.db"
-            shutil.copy(live, template)
-        app.extensions["candour_test_template"] = template
+    app.extensions["candour_snapshots"] = Snapshots(app, tmp_path_factory.mktemp("snapshots"))
     return app
 
 
@@ -106,38 +160,151 @@ def _give_up_after(seconds: float) -> Callable[[int, int, int], None]:
     return progress
 
 
-def _empty_database(app: Flask) -> None:
-    template = app.extensions["candour_test_template"]
-    with app.app_context():
-        if template is not None:
+def _sqlite_copy(source_path: Path, target_path: Path) -> None:
+    # Through SQLite's backup API, not by replacing the files: a connection the
+    # live server still holds then sees a whole database, never a file deleted
+    # under it ("disk I/O error").
+    source, target = sqlite3.connect(source_path), sqlite3.connect(target_path)
+    try:
+        source.backup(target, sleep=0.05, progress=_give_up_after(30))
+    finally:
+        source.close()
+        target.close()
+
+
+def _seed_demo_world() -> None:
+    demo.seed_core(PASSWORD)
+
+
+def _seed_demo_templates() -> None:
+    demo.seed_core(PASSWORD)
+    seed_templates()
+
+
+class Snapshots:
+    """Named states of the test database, each made once per run and put back
+    before every test that asks for it, instead of seeding it again each time:
+    "empty" (just migrated), "seeded" (the demo world) and "templates" (the demo
+    world with the demo spot-check templates). SQLite keeps each as a file copied
+    back with the backup API; PostgreSQL keeps each as a schema of table copies,
+    put back with TRUNCATE and INSERT … SELECT (TRUNCATE fires no row triggers,
+    so the append-only trail can be emptied while UPDATE and DELETE on it stay
+    refused)."""
+
+    BUILDERS: ClassVar[dict[str, Callable[[], None]]] = {
+        "seeded": _seed_demo_world,
+        "templates": _seed_demo_templates,
+    }
+
+    def __init__(self, app: Flask, directory: Path):
+        self.app = app
+        self.directory = directory
+        self.sqlite = app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+        self.made: set[str] = set()
+        self.filled: dict[str, list[Table]] = {}
+        self._serials: list[tuple[Table, str, str]] | None = None
+        if self.sqlite:
+            with app.app_context():
+                db.engine.dispose()
+            shutil.copy(self._live, directory / "empty.db")
+            self.made.add("empty")
+
+    @property
+    def _live(self) -> Path:
+        return Path(self.app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+
+    def restore(self, name: str) -> None:
+        if name != "empty" and name not in self.made:
+            self.restore("empty")
+            with self.app.app_context():
+                self.BUILDERS[name]()
+                db.session.remove()
+            self._save(name)
+            self.made.add(name)
+            return
+        with self.app.app_context():
             db.session.remove()
-            db.engine.dispose()
-            live = Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
-            # Through SQLite's backup API, not by replacing the files: a connection
-            # the live server still holds then sees a whole database, never a file
-            # deleted under it ("disk I/O error").
-            source, target = sqlite3.connect(template), sqlite3.connect(live)
-            try:
-                source.backup(target, sleep=0.05, progress=_give_up_after(30))
-            finally:
-                source.close()
-                target.close()
-        else:
-            tables = [t.name for t in db.metadata.sorted_tables]
-            # TRUNCATE fires no row triggers, so the append-only trail can be emptied
-            # between tests while UPDATE and DELETE on it stay refused.
-            db.session.execute(
-                text(
-                    "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+            if self.sqlite:
+                db.engine.dispose()
+                _sqlite_copy(self.directory / f"{name}.db", self._live)
+            else:
+                self._postgres_restore(name)
+
+    def _save(self, name: str) -> None:
+        with self.app.app_context():
+            if self.sqlite:
+                db.engine.dispose()
+                _sqlite_copy(self._live, self.directory / f"{name}.db")
+                return
+            schema = f"snapshot_{name}"
+            db.session.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            db.session.execute(text(f'CREATE SCHEMA "{schema}"'))
+            filled = []
+            for table in db.metadata.sorted_tables:
+                if db.session.scalar(db.select(table).limit(1)) is None:
+                    continue
+                filled.append(table)
+                db.session.execute(
+                    text(f'CREATE TABLE "{schema}"."{table.name}" AS TABLE "{table.name}"')
                 )
-            )
+            self.filled[name] = filled
             db.session.commit()
             db.session.remove()
+
+    def _sequences(self) -> list[tuple[Table, str, str]]:
+        """(table, id column, its sequence) for every table with a generated id."""
+        if self._serials is None:
+            self._serials = []
+            for table in db.metadata.sorted_tables:
+                for column in table.primary_key.columns:
+                    sequence = db.session.scalar(
+                        text("SELECT pg_get_serial_sequence(:t, :c)"),
+                        {"t": table.name, "c": column.name},
+                    )
+                    if sequence is not None:
+                        self._serials.append((table, column.name, sequence))
+        return self._serials
+
+    def _sequence_reset_sql(self) -> str:
+        return "SELECT " + ", ".join(
+            f"setval('{sequence}', "
+            f'COALESCE((SELECT max("{column}") FROM "{table.name}"), 0) + 1, false)'
+            for table, column, sequence in self._sequences()
+        )
+
+    def _postgres_restore(self, name: str) -> None:
+        # DELETE, children first, rather than one TRUNCATE of every table: on
+        # these small tables it is ten times faster (TRUNCATE makes new files
+        # for each table). The append-only trail refuses DELETE, so it alone is
+        # truncated (TRUNCATE fires no row triggers) when it has rows.
+        tables = db.metadata.sorted_tables
+        for table in reversed(tables):
+            if table.name == TrailEvent.__tablename__:
+                if db.session.scalar(db.select(table).limit(1)) is not None:
+                    db.session.execute(text(f'TRUNCATE "{table.name}"'))
+            else:
+                db.session.execute(table.delete())
+        schema = f"snapshot_{name}"
+        filled = self.filled.get(name, [])
+        for table in filled:
+            # Names from the models' metadata, never from input.
+            db.session.execute(
+                text(f'INSERT INTO "{table.name}" SELECT * FROM "{schema}"."{table.name}"')
+            )
+        # Ids start again where the snapshot left them, as RESTART IDENTITY would
+        # (one statement for every sequence: a round trip each would add up).
+        db.session.execute(text(self._sequence_reset_sql()))
+        db.session.commit()
+        db.session.remove()
+
+
+def _restore(app: Flask, name: str) -> None:
+    app.extensions["candour_snapshots"].restore(name)
 
 
 @pytest.fixture
 def clean_db(app: Flask) -> Iterator[None]:
-    _empty_database(app)
+    _restore(app, "empty")
     yield
     with app.app_context():
         db.session.remove()
@@ -153,17 +320,21 @@ class StaffRef:
     key: str
 
 
-@pytest.fixture
-def seeded(app: Flask, clean_db: None) -> dict[str, StaffRef]:
-    """The demo world: branches, people P-0001..P-0020 and the six demo accounts."""
+def _staff_refs(app: Flask) -> dict[str, StaffRef]:
     with app.app_context():
-        demo.seed_core(PASSWORD)
         refs = {
             u.email.split("@")[0]: StaffRef(u.id, u.email, u.role, u.email.split("@")[0])
             for u in db.session.scalars(db.select(User))
         }
         db.session.remove()
     return refs
+
+
+@pytest.fixture
+def seeded(app: Flask, clean_db: None) -> dict[str, StaffRef]:
+    """The demo world: branches, people P-0001..P-0020 and the six demo accounts."""
+    _restore(app, "seeded")
+    return _staff_refs(app)
 
 
 @pytest.fixture
@@ -248,9 +419,5 @@ ROLES = {
 @pytest.fixture
 def templates(app: Flask, seeded: dict[str, StaffRef]) -> dict[str, StaffRef]:
     """The demo world (as `seeded`) with the four demo spot-check templates."""
-    from audits.demo import seed_templates
-
-    with app.app_context():
-        seed_templates()
-        db.session.remove()
+    _restore(app, "templates")
     return seeded
