@@ -28,12 +28,28 @@ fi
 echo "== JavaScript (node --test tests/js)"
 node --test tests/js
 
-echo "== SQLite (unit, integration and browser tests)"
-CANDOUR_TEST_DB=sqlite run -q tests "$@"
+# In parallel (pytest-xdist), one worker per core unless TEST_WORKERS says
+# otherwise; each worker has its own database (see tests/conftest.py).
+# worksteal: a worker that runs out takes tests queued for the other, so one
+# slow test does not leave a core idle at the end.
+parallel=(-n "${TEST_WORKERS:-auto}" --dist worksteal)
+
+if [ "$#" -gt 0 ]; then
+  # Some tests named on the command line: run just those, on SQLite.
+  echo "== SQLite: $*"
+  CANDOUR_TEST_DB=sqlite run -q "${parallel[@]}" "$@"
+  exit 0
+fi
+
+echo "== SQLite: unit, integration and API tests"
+CANDOUR_TEST_DB=sqlite run -q "${parallel[@]}" -m "not browser" tests
+
+echo "== SQLite: real-browser tests (Chromium)"
+CANDOUR_TEST_DB=sqlite run -q "${parallel[@]}" -m browser tests
 
 if [ -n "${TEST_DATABASE_URL:-}" ]; then
   echo "== PostgreSQL (${TEST_DATABASE_URL%%@*}@…)"
-  CANDOUR_TEST_DB="$TEST_DATABASE_URL" run -q -m "not browser" tests "$@"
+  CANDOUR_TEST_DB="$TEST_DATABASE_URL" run -q "${parallel[@]}" -m "not browser" tests
 else
   echo "== PostgreSQL: TEST_DATABASE_URL not set, so not run here (CI runs it)"
 fi
