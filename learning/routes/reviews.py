@@ -22,6 +22,8 @@ from learning.routes._common import STALE
 from learning.routes.blueprint import bp
 from learning.schemas import ReviewAnswersSchema, ReviewStartSchema
 
+COMPLETED = "Review completed. The people who reported it can now see what was learned."
+
 
 @bp.get("/reviews")
 @role_required(Role.SUPERVISOR, Role.MANAGER, Role.OFFICE)
@@ -122,6 +124,15 @@ def review(review_id: int) -> Any:
     return _review_page(found, _review_values(found), {})
 
 
+def _review_again(
+    review_id: int, data: dict[str, Any], errors: dict[str, list[str]], status: int
+) -> Any:
+    """The review page again after a refused save: the latest version of the review,
+    with the answers as they were sent."""
+    found = review_rules.get_review(current_user, review_id)
+    return _review_page(found, {**data, "version": found.version}, errors, status)
+
+
 @bp.post("/reviews/<int:review_id>")
 @role_required(Role.SUPERVISOR, Role.MANAGER)
 def review_save(review_id: int) -> Any:
@@ -134,15 +145,8 @@ def review_save(review_id: int) -> Any:
     try:
         review_rules.save_review(current_user, found, data, complete=complete, version=version)
     except Invalid as err:
-        found = review_rules.get_review(current_user, review_id)
-        return _review_page(found, {**data, "version": found.version}, err.errors, 422)
+        return _review_again(review_id, data, err.errors, 422)
     except Stale:
-        found = review_rules.get_review(current_user, review_id)
-        return _review_page(found, {**data, "version": found.version}, {"_schema": [STALE]}, 409)
-    if complete:
-        flash(
-            "Review completed. The people who reported it can now see what was learned.", "success"
-        )
-    else:
-        flash("Saved.", "success")
+        return _review_again(review_id, data, {"_schema": [STALE]}, 409)
+    flash(COMPLETED if complete else "Saved.", "success")
     return redirect(url_for("learning.review", review_id=review_id))
