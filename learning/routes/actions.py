@@ -9,9 +9,8 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from actions import due, permissions, queries, records, sources
+from actions import due, queries, records, sources
 from actions import strength as strength_rules
-from actions.models import ActionStatus
 from audits import template_versions
 from core import scoping
 from core.dates import uk_today
@@ -20,6 +19,7 @@ from core.forms import load_form, record_id
 from core.models import Role
 from core.permissions import role_required
 from incidents.models import Category, label
+from learning import permissions as learning_permissions
 from learning import reviews as review_rules
 from learning import verification
 from learning.routes._common import STALE, soon_days
@@ -30,7 +30,9 @@ from learning.schemas import ActionCarrySchema, ActionDoneSchema, ActionInSchema
 @bp.get("/actions")
 @login_required
 def actions() -> Any:
-    default = "mine" if current_user.role in (Role.CARER.value, Role.OFFICE.value) else "open"
+    # Those who manage actions start from all open ones; carers and office staff
+    # from their own.
+    default = "open" if learning_permissions.can_manage_actions(current_user) else "mine"
     view = request.args.get("view", default)
     if view not in due.ACTION_VIEWS:
         view = default
@@ -43,28 +45,30 @@ def actions() -> Any:
         soon=soon_days(),
         due_state=due.due_state,
         strength=strength_rules.action_strength,
-        can_raise=current_user.role in permissions.ACTION_ROLES,
+        can_raise=learning_permissions.can_manage_actions(current_user),
     )
+
+
+def _source_of(values: dict[str, Any]) -> sources.SourceInfo | None:
+    """What the action is about (an incident, a review, a meeting), if the user may see it."""
+    try:
+        return sources.resolve_source(
+            current_user, values.get("source_type") or "", values.get("source_id") or ""
+        )
+    except OutOfScope:
+        return None
 
 
 def _action_new_form(
     values: dict[str, Any], errors: dict[str, list[str]], status: int = 200
 ) -> Any:
-    source = None
-    branch_id = None
-    try:
-        source = sources.resolve_source(
-            current_user, values.get("source_type") or "", values.get("source_id") or ""
-        )
-        branch_id = source.branch_id
-    except OutOfScope:
-        source = None
+    source = _source_of(values)
+    branch_id = source.branch_id if source is not None else None
     branches = scoping.branches_for(current_user)
     if source is not None and source.branch_ids:
         branches = [b for b in branches if b.id in source.branch_ids]
     if branch_id is None:
-        chosen = str(values.get("branch_id") or "")
-        branch_id = record_id(chosen)
+        branch_id = record_id(str(values.get("branch_id") or ""))
         if branch_id is None and len(branches) == 1:
             branch_id = branches[0].id
     owners = (
@@ -104,6 +108,17 @@ def action_new() -> Any:
     return _action_new_form(values, {})
 
 
+def _after_agreeing(action: Any) -> str:
+    """Back to where the action was agreed: its review, incident or meeting (else its page)."""
+    if action.source_type == "review":
+        return url_for("learning.review", review_id=int(action.source_id))
+    if action.source_type == "incident":
+        return url_for("learning.incident_learning", incident_id=action.source_id)
+    if action.source_type == "meeting" and action.source_id.isdigit():
+        return url_for("governance.meeting", meeting_id=int(action.source_id))
+    return url_for("learning.action", action_id=action.id)
+
+
 @bp.post("/actions")
 @role_required(Role.SUPERVISOR, Role.MANAGER)
 def action_create() -> Any:
@@ -115,13 +130,7 @@ def action_create() -> Any:
             errors = err.errors
         else:
             flash(f"Action agreed: {action.title}", "success")
-            if action.source_type == "review":
-                return redirect(url_for("learning.review", review_id=int(action.source_id)))
-            if action.source_type == "incident":
-                return redirect(url_for("learning.incident_learning", incident_id=action.source_id))
-            if action.source_type == "meeting" and action.source_id.isdigit():
-                return redirect(url_for("governance.meeting", meeting_id=int(action.source_id)))
-            return redirect(url_for("learning.action", action_id=action.id))
+            return redirect(_after_agreeing(action))
     return _action_new_form(data, errors, 422)
 
 
@@ -144,12 +153,6 @@ def _action_page(
 ) -> Any:
     today = uk_today()
     evidence = verification.verification_evidence(action, today)
-    can_manage = current_user.role in permissions.ACTION_ROLES
-    reviews = (
-        review_rules.list_reviews(current_user)
-        if can_manage and action.status == ActionStatus.OPEN.value
-        else []
-    )
     return render_template(
         "learning/action.html",
         action=action,
@@ -158,15 +161,14 @@ def _action_page(
         blockers=verification.verification_blockers(action, evidence),
         strength=strength_rules.action_strength(action.title, action.detail),
         state=due.due_state(action, today, soon_days()),
-        can_mark_done=action.status == ActionStatus.OPEN.value
-        and (action.owner_id == current_user.id or can_manage),
-        can_verify=current_user.role == Role.MANAGER.value
+        can_mark_done=learning_permissions.can_mark_done(current_user, action),
+        can_verify=learning_permissions.can_verify(current_user)
         and verification.can_judge(action, evidence),
-        can_reaudit=current_user.role in permissions.ACTION_ROLES
-        and action.requires_verification
-        and evidence.kind != "trend"
-        and action.status in (ActionStatus.OPEN.value, ActionStatus.DONE.value),
-        reviews=reviews,
+        can_reaudit=learning_permissions.can_reaudit(current_user)
+        and verification.reaudit_shows(action, evidence),
+        reviews=review_rules.list_reviews(current_user)
+        if learning_permissions.can_carry(current_user, action)
+        else [],
         sample_template=template_versions.current_template(action.sample_template)
         if action.sample_template
         else None,

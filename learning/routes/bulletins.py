@@ -8,7 +8,6 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from actions import permissions
 from core import scoping
 from core.dates import uk_today
 from core.errors import Invalid
@@ -18,6 +17,7 @@ from core.models import Role
 from core.permissions import role_required
 from learning import briefing_notes
 from learning import bulletins as bulletin_rules
+from learning import permissions as learning_permissions
 from learning import reviews as review_rules
 from learning.models import BriefingNoteKind, ReviewStatus
 from learning.routes.blueprint import bp
@@ -75,9 +75,8 @@ def _bulletin_page(
     values: dict[str, Any] | None = None,
     status: int = 200,
 ) -> Any:
-    staff_view = current_user.role in (Role.MANAGER.value, Role.SUPERVISOR.value, Role.OFFICE.value)
-    can_note = current_user.role in permissions.ACTION_ROLES
-    note_branches = [b for b in scoping.branches_for(current_user) if b in bulletin.branches]
+    can_note = learning_permissions.can_manage_actions(current_user)
+    note_branches = briefing_notes.note_branches(current_user, bulletin)
     note_values = values or {
         "kind": BriefingNoteKind.TEAM_DEBRIEF.value,
         "held_on": uk_today().isoformat(),
@@ -88,17 +87,13 @@ def _bulletin_page(
         bulletin=bulletin,
         for_me=bulletin_rules.is_for(current_user, bulletin),
         read_at=bulletin_rules.acknowledged_at(current_user, bulletin),
-        readers=bulletin_rules.readership(bulletin) if staff_view else [],
+        readers=bulletin_rules.readership(bulletin)
+        if learning_permissions.sees_readership(current_user)
+        else [],
         notes=briefing_notes.notes_about(current_user, bulletin),
         can_note=can_note,
         note_branches=note_branches,
-        note_staff=[
-            u
-            for u in scoping.staff_for(current_user)
-            if set(u.branch_ids) & {b.id for b in bulletin.branches}
-        ]
-        if can_note
-        else [],
+        note_staff=briefing_notes.note_staff(current_user, bulletin) if can_note else [],
         kinds=list(BriefingNoteKind),
         errors=errors or {},
         values=note_values,

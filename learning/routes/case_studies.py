@@ -20,15 +20,19 @@ from learning.routes.blueprint import bp
 from learning.schemas import CaseStudySchema, CaseStudyStartSchema
 
 
-@bp.get("/case-studies")
-@role_required(Role.MANAGER)
-def case_studies() -> Any:
+def _case_studies_page(errors: dict[str, list[str]], status: int = 200) -> Any:
     return render_template(
         "learning/case_studies.html",
         case_studies=case_study_rules.list_case_studies(current_user),
         reviews=review_rules.list_reviews(current_user, ReviewStatus.COMPLETED.value),
-        errors={},
-    )
+        errors=errors,
+    ), status
+
+
+@bp.get("/case-studies")
+@role_required(Role.MANAGER)
+def case_studies() -> Any:
+    return _case_studies_page({})
 
 
 @bp.post("/case-studies")
@@ -46,12 +50,7 @@ def case_study_create() -> Any:
                 "success",
             )
             return redirect(url_for("learning.case_study", case_study_id=case_study.id))
-    return render_template(
-        "learning/case_studies.html",
-        case_studies=case_study_rules.list_case_studies(current_user),
-        reviews=review_rules.list_reviews(current_user, ReviewStatus.COMPLETED.value),
-        errors=errors,
-    ), 422
+    return _case_studies_page(errors, 422)
 
 
 def _case_study_page(

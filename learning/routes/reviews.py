@@ -105,7 +105,7 @@ def _review_page(
         weak_only=strength_rules.only_weak(actions),
         required=review_rules.REQUIRED_ANSWERS[review.method],
         conditions=list(Condition),
-        can_edit=current_user.role in learning_permissions.REVIEW_ROLES and not review.is_completed,
+        can_edit=learning_permissions.can_edit_review(current_user, review),
         label=label,
     ), status
 
