@@ -9,7 +9,7 @@ from actions.permissions import ACTION_ROLES
 from core import scoping, trail
 from core.dates import uk_today
 from core.errors import Invalid
-from core.models import User
+from core.models import Branch, User
 from core.permissions import require_role
 from extensions import db
 from learning.models import BriefingNote, BriefingNoteKind, Bulletin
@@ -66,3 +66,15 @@ def add_briefing_note(
     )
     db.session.commit()
     return note
+
+
+def note_branches(user: User, bulletin: Bulletin) -> list[Branch]:
+    """The user's branches the bulletin was sent to: where a note about it can be from."""
+    return [b for b in scoping.branches_for(user) if b in bulletin.branches]
+
+
+def note_staff(user: User, bulletin: Bulletin) -> list[User]:
+    """Staff the user can see in a branch the bulletin was sent to: who can be
+    noted as there."""
+    sent_to = {b.id for b in bulletin.branches}
+    return [u for u in scoping.staff_for(user) if set(u.branch_ids) & sent_to]

@@ -15,12 +15,12 @@ from sqlalchemy.exc import IntegrityError
 from core import scoping, trail
 from core.dates import utcnow
 from core.errors import Invalid, NotAllowed, OutOfScope
-from core.models import Branch, Role, User, user_branches
+from core.models import Branch, User, user_branches
 from core.permissions import require_role
 from extensions import db
 from learning import anonymise
 from learning.models import Acknowledgement, Bulletin, BulletinRole, bulletin_branches
-from learning.permissions import MANAGERS
+from learning.permissions import MANAGERS, sees_readership
 from learning.reviews import get_review
 
 
@@ -75,7 +75,7 @@ def list_bulletins(user: User) -> list[BulletinRow]:
     )
     mine = set(db.session.scalars(db.select(Bulletin.id).where(Bulletin.audience(user))))
     rows = [BulletinRow(b, read.get(b.id), b.id in mine) for b in bulletins]
-    if user.role in (Role.MANAGER.value, Role.SUPERVISOR.value, Role.OFFICE.value):
+    if sees_readership(user):
         counts = read_counts(bulletins)
         for row in rows:
             row.read_count, row.audience_count = counts[row.bulletin.id]

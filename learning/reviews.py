@@ -220,6 +220,22 @@ def save_review(
     if review.is_completed:
         raise Invalid({"_schema": ["This review is complete; start a new review to add to it."]})
     check_version(review, version)
+    changed = _apply_answers(review, answers)
+    if complete:
+        errors = missing_answers(review) or completion_problems(user, review)
+        if errors:
+            db.session.rollback()
+            raise Invalid(errors)
+    if changed:
+        trail.record(user, "update", "learning_review", review.id, fields=changed)
+    if complete:
+        _complete(user, review)
+    commit()
+    return review
+
+
+def _apply_answers(review: LearningReview, answers: dict[str, Any]) -> list[str]:
+    """Set the answers given (stripped) on the review; the names of those that changed."""
     changed = []
     for name in ANSWER_FIELDS:
         if name in answers:
@@ -232,35 +248,31 @@ def save_review(
         if chosen != list(review.conditions or []):
             review.conditions = chosen
             changed.append("conditions")
-    if complete:
-        errors = missing_answers(review) or completion_problems(user, review)
-        if errors:
-            db.session.rollback()
-            raise Invalid(errors)
-    if changed:
-        trail.record(user, "update", "learning_review", review.id, fields=changed)
-    if complete:
-        review.status = ReviewStatus.COMPLETED.value
-        review.completed_at = utcnow()
-        review.completed_by_id = user.id
-        trail.record(user, "complete", "learning_review", review.id)
-        for incident in review.incidents:
-            changes = _move_status(
-                incident, Status.ACTIONS_AGREED, BEFORE_REVIEW | {Status.UNDER_REVIEW.value}
-            )
-            _timeline(
-                user,
-                incident,
-                "review_completed",
-                review=review.title,
-                method=review.method_enum.label,
-                review_id=review.id,
-                conditions=review.condition_labels,
-                **({"changes": changes} if changes else {}),
-            )
-            give_feedback(user, incident, feedback_text(review))
-    commit()
-    return review
+    return changed
+
+
+def _complete(user: User, review: LearningReview) -> None:
+    """Mark the review complete: each incident's timeline records it, incidents move
+    to "changes agreed" and their reporters get the feedback (the caller commits)."""
+    review.status = ReviewStatus.COMPLETED.value
+    review.completed_at = utcnow()
+    review.completed_by_id = user.id
+    trail.record(user, "complete", "learning_review", review.id)
+    for incident in review.incidents:
+        changes = _move_status(
+            incident, Status.ACTIONS_AGREED, BEFORE_REVIEW | {Status.UNDER_REVIEW.value}
+        )
+        _timeline(
+            user,
+            incident,
+            "review_completed",
+            review=review.title,
+            method=review.method_enum.label,
+            review_id=review.id,
+            conditions=review.condition_labels,
+            **({"changes": changes} if changes else {}),
+        )
+        give_feedback(user, incident, feedback_text(review))
 
 
 def carried_into(user: User, review: LearningReview) -> list[Action]:

@@ -112,6 +112,16 @@ def can_judge(action: Action, evidence: Evidence) -> bool:
     )
 
 
+def reaudit_shows(action: Action, evidence: Evidence) -> bool:
+    """Whether a re-audit now would count towards verifying `action`: an open or
+    done action checked by a sample (not an incident trend)."""
+    return (
+        action.requires_verification
+        and evidence.kind != VerificationKind.TREND.value
+        and action.status in (ActionStatus.OPEN.value, ActionStatus.DONE.value)
+    )
+
+
 def verification_blockers(action: Action, evidence: Evidence) -> list[str]:
     """Why `action` cannot be marked verified effective yet (empty: it can).
 

@@ -1,0 +1,26 @@
+"""Patterns across incidents, for managers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, render_template
+from flask_login import current_user
+
+from core.models import Role
+from core.permissions import role_required
+from incidents.models import label
+from learning import patterns as pattern_rules
+from learning.routes.blueprint import bp
+
+
+@bp.get("/patterns")
+@role_required(Role.MANAGER)
+def patterns() -> Any:
+    settings = pattern_rules.PatternSettings.from_config(current_app.config)
+    return render_template(
+        "learning/patterns.html",
+        report=pattern_rules.find_patterns(current_user, settings),
+        settings=settings,
+        label=label,
+    )
