@@ -134,6 +134,10 @@ def _http(
         response = conn.getresponse()
         data = response.read()
         return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+    except http.client.HTTPException as exc:
+        # An answer cut short (the server killed while answering, so the proxy
+        # passed on part of it) is a broken connection to a phone, like OSError.
+        raise ConnectionError(repr(exc)) from exc
     finally:
         conn.close()
 
