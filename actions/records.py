@@ -7,7 +7,7 @@ from typing import Any
 
 from actions.models import Action, ActionStatus
 from actions.permissions import ACTION_ROLES
-from actions.sources import resolve_source
+from actions.sources import SourceInfo, resolve_source
 from core import scoping, trail
 from core.dates import uk_today, utcnow
 from core.errors import Invalid, NotAllowed, OutOfScope
@@ -32,20 +32,11 @@ def new_action(user: User, data: dict[str, Any], today: date | None = None) -> A
     except OutOfScope:
         raise Invalid({"source_id": ["That record is not one you can raise actions on."]}) from None
 
-    branch_id = source.branch_id
-    if branch_id is None:
-        mine = {b.id for b in scoping.branches_for(user)}
-        if source.branch_ids:
-            mine &= set(source.branch_ids)
-        chosen = data.get("branch_id")
-        if chosen in mine:
-            branch_id = chosen
-        elif len(mine) == 1:
-            branch_id = next(iter(mine))
-        else:
-            errors["branch_id"] = ["Choose which branch this action is for."]
+    branch_id = _action_branch(user, source, data.get("branch_id"))
     owner = None
-    if branch_id is not None:
+    if branch_id is None:
+        errors["branch_id"] = ["Choose which branch this action is for."]
+    else:
         owner = next((u for u in owners_for(user, branch_id) if u.id == data["owner_id"]), None)
         if owner is None:
             errors["owner_id"] = ["Choose an owner who works in this branch."]
@@ -64,7 +55,6 @@ def new_action(user: User, data: dict[str, Any], today: date | None = None) -> A
     assert branch_id is not None
     assert owner is not None
 
-    verification = data.get("verification", "none")
     action = Action(
         title=data["title"].strip(),
         detail=(data.get("detail") or "").strip(),
@@ -75,13 +65,8 @@ def new_action(user: User, data: dict[str, Any], today: date | None = None) -> A
         author_id=user.id,
         source_type=source.type,
         source_id=source.id,
-        requires_verification=verification != "none",
-        verification_kind=verification if verification != "none" else None,
-        sample_size=(data.get("sample_size") or 1) if verification == "sample" else 1,
-        sample_template=(data.get("sample_template") or None) if verification == "sample" else None,
-        trend_category=data.get("trend_category") if verification == "trend" else None,
-        trend_days=data.get("trend_days") if verification == "trend" else None,
         trend_person_id=trend_person_id,
+        **_verification(data),
     )
     db.session.add(action)
     db.session.flush()
@@ -98,6 +83,38 @@ def new_action(user: User, data: dict[str, Any], today: date | None = None) -> A
     )
     db.session.commit()
     return action
+
+
+def _action_branch(user: User, source: SourceInfo, chosen: int | None) -> int | None:
+    """The source's branch. A source of no one branch (or of several): the branch
+    chosen among the caller's (and the source's), or the only one there is; None
+    when they must choose."""
+    if source.branch_id is not None:
+        return source.branch_id
+    mine = {b.id for b in scoping.branches_for(user)}
+    if source.branch_ids:
+        mine &= set(source.branch_ids)
+    if chosen in mine:
+        return chosen
+    if len(mine) == 1:
+        return next(iter(mine))
+    return None
+
+
+def _verification(data: dict[str, Any]) -> dict[str, Any]:
+    """How the action's effect will be checked: by a sample of spot checks, by the
+    trend of incidents, or not at all; only the chosen kind's settings are kept."""
+    verification = data.get("verification", "none")
+    sample = verification == "sample"
+    trend = verification == "trend"
+    return {
+        "requires_verification": verification != "none",
+        "verification_kind": verification if verification != "none" else None,
+        "sample_size": (data.get("sample_size") or 1) if sample else 1,
+        "sample_template": (data.get("sample_template") or None) if sample else None,
+        "trend_category": data.get("trend_category") if trend else None,
+        "trend_days": data.get("trend_days") if trend else None,
+    }
 
 
 def mark_done(user: User, action: Action, evidence: str, version: int | None = None) -> Action:

@@ -129,59 +129,84 @@ def _check(
     author: User, data: dict[str, Any]
 ) -> tuple[AuditTemplate | None, User | None, Action | None, dict[str, list[str]]]:
     """Every rule that needs the database, reported together by field."""
-    errors: dict[str, list[str]] = {}
-    template = template_version(data["template"], data["template_version"])
-    if template is None or template.is_draft:
-        if current_template(data["template"]) is None:
-            errors["template"] = ["There is no spot-check template with this name."]
-        else:
-            errors["template_version"] = [
-                f"Version {data['template_version']} of this template has not been published."
-            ]
-        template = None
-    else:
-        items = {i.key: i for i in template.items}
-        answered: set[str] = set()
-        for n, row in enumerate(data["answers"]):
-            item = items.get(row["item"])
-            if item is None:
-                errors[f"answers.{n}.item"] = [
-                    f"This question is not in version {template.version} of “{template.title}”."
-                ]
-                continue
-            answered.add(item.key)
-            if row["answer"] == Answer.NO and item.note_required_when_failed and not row["note"]:
-                errors[f"answers.{n}.note"] = [
-                    f"Say what you saw: “{item.text}” needs a note when it is not met."
-                ]
-        missing = [i for i in template.items if i.key not in answered]
-        if missing:
-            errors["answers"] = [
-                f"Answer every question ({len(missing)} not answered: "
-                + "; ".join(i.text for i in missing[:3])
-                + ("…" if len(missing) > 3 else "")
-                + ")."
-            ]
+    template, template_errors = _checked_template(data)
+    observed, observed_errors = _checked_observed(author, data)
+    action, action_errors = _checked_reaudit(author, data)
+    return template, observed, action, {**template_errors, **observed_errors, **action_errors}
 
+
+def _checked_template(data: dict[str, Any]) -> tuple[AuditTemplate | None, dict[str, list[str]]]:
+    """The published template version the check was made on, and its answers."""
+    template = template_version(data["template"], data["template_version"])
+    if template is not None and not template.is_draft:
+        return template, _answer_errors(template, data["answers"])
+    if current_template(data["template"]) is None:
+        return None, {"template": ["There is no spot-check template with this name."]}
+    return None, {
+        "template_version": [
+            f"Version {data['template_version']} of this template has not been published."
+        ]
+    }
+
+
+def _answer_errors(template: AuditTemplate, answers: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Every question of this version answered once, and a note where a failed
+    question needs one."""
+    errors: dict[str, list[str]] = {}
+    items = {i.key: i for i in template.items}
+    answered: set[str] = set()
+    for n, row in enumerate(answers):
+        item = items.get(row["item"])
+        if item is None:
+            errors[f"answers.{n}.item"] = [
+                f"This question is not in version {template.version} of “{template.title}”."
+            ]
+            continue
+        answered.add(item.key)
+        if row["answer"] == Answer.NO and item.note_required_when_failed and not row["note"]:
+            errors[f"answers.{n}.note"] = [
+                f"Say what you saw: “{item.text}” needs a note when it is not met."
+            ]
+    missing = [i for i in template.items if i.key not in answered]
+    if missing:
+        errors["answers"] = [
+            f"Answer every question ({len(missing)} not answered: "
+            + "; ".join(i.text for i in missing[:3])
+            + ("…" if len(missing) > 3 else "")
+            + ")."
+        ]
+    return errors
+
+
+def _checked_observed(
+    author: User, data: dict[str, Any]
+) -> tuple[User | None, dict[str, list[str]]]:
+    """The colleague observed: one the author may spot-check, never themselves."""
     observed: User | None = db.session.get(User, data["observed_user_id"])
     colleagues = {u.id for u in observable_staff(author)}
     if data["observed_user_id"] == author.id:
-        errors["observed_user_id"] = ["Choose the colleague you observed, not yourself."]
-        observed = None
-    elif observed is None or observed.id not in colleagues:
-        errors["observed_user_id"] = ["Choose the colleague you observed from your team."]
-        observed = None
+        return None, {"observed_user_id": ["Choose the colleague you observed, not yourself."]}
+    if observed is None or observed.id not in colleagues:
+        return None, {"observed_user_id": ["Choose the colleague you observed from your team."]}
+    return observed, {}
 
-    action: Action | None = None
-    if data.get("reaudit_of_action") is not None:
-        action = db.session.scalar(
-            db.select(Action)
-            .where(Action.id == data["reaudit_of_action"])
-            .where(scoping.record_scope(author, Action))
-        )
-        if action is None:
-            errors["reaudit_of_action"] = ["There is no action with this number in your branches."]
-    return template, observed, action, errors
+
+def _checked_reaudit(
+    author: User, data: dict[str, Any]
+) -> tuple[Action | None, dict[str, list[str]]]:
+    """The action this check re-audits, if any: one within the author's branches."""
+    if data.get("reaudit_of_action") is None:
+        return None, {}
+    action = db.session.scalar(
+        db.select(Action)
+        .where(Action.id == data["reaudit_of_action"])
+        .where(scoping.record_scope(author, Action))
+    )
+    if action is None:
+        return None, {
+            "reaudit_of_action": ["There is no action with this number in your branches."]
+        }
+    return action, {}
 
 
 def _resolve_branch(

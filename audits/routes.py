@@ -17,7 +17,7 @@ from werkzeug.datastructures import MultiDict
 from audits import failure_rates as failure_rate_rules
 from audits import raised_actions, recording, results, template_editor, template_versions
 from audits import schedules as schedule_rules
-from audits.models import Answer, AuditTemplate, Outcome
+from audits.models import Answer, Audit, AuditTemplate, Outcome
 from audits.schemas import (
     AuditInSchema,
     ItemSchema,
@@ -187,11 +187,9 @@ def reaudit_with(action_id: int, slug: str) -> Any:
     return _form_page(template, values, {}, fresh=True)
 
 
-@bp.post("")
-@role_required(*CONDUCTING)
-def create() -> Any:
-    form = request.form
-    body = audit_form_to_json(form)
+def _posted_template(form: MultiDict[str, str]) -> AuditTemplate:
+    """The template version the form was filled in on; its current version when
+    that one is unknown or a draft; 404 when there is no such template."""
     template = template_versions.template_version(
         form.get("template", ""), _int(form.get("template_version"))
     )
@@ -199,12 +197,37 @@ def create() -> Any:
         template = template_versions.current_template(form.get("template", ""))
     if template is None:
         abort(404)
+    return template
+
+
+def _spot_check_data(body: dict[str, Any]) -> dict[str, Any]:
+    """The API's schema over the form's JSON; what it refuses is `Invalid`, as the
+    service's own refusals are, so the page shows both the same way."""
     try:
-        data = AuditInSchema().load(body)
+        data: dict[str, Any] = AuditInSchema().load(body)
     except ValidationError as err:
-        return _form_page(template, form, _form_errors(flatten_errors(err.messages)), 422)
+        raise Invalid(flatten_errors(err.messages)) from None
+    return data
+
+
+def _flash_saved(audit: Audit) -> None:
+    score = "not scored" if audit.score is None else f"{audit.score:g}%"
+    raised = len(audit.critical_actions)
+    flash(
+        f"Spot check saved: {score}."
+        + (f" {raised} action{'s' if raised != 1 else ''} raised." if raised else ""),
+        "success",
+    )
+
+
+@bp.post("")
+@role_required(*CONDUCTING)
+def create() -> Any:
+    form = request.form
+    body = audit_form_to_json(form)
+    template = _posted_template(form)
     try:
-        receipt = recording.create_audit(current_user, data)
+        receipt = recording.create_audit(current_user, _spot_check_data(body))
     except Invalid as err:
         return _form_page(template, form, _form_errors(err.errors), 422)
     except OutOfScope:
@@ -212,16 +235,9 @@ def create() -> Any:
         return _form_page(template, form, errors, 422)
     except IdConflict as err:
         return _form_page(template, form, {}, 409, conflict=err.existing)
-    audit = receipt.audit
     if receipt.created:
-        score = "not scored" if audit.score is None else f"{audit.score:g}%"
-        raised = len(audit.critical_actions)
-        flash(
-            f"Spot check saved: {score}."
-            + (f" {raised} action{'s' if raised != 1 else ''} raised." if raised else ""),
-            "success",
-        )
-    return redirect(url_for("audits.detail", audit_id=audit.id), code=303)
+        _flash_saved(receipt.audit)
+    return redirect(url_for("audits.detail", audit_id=receipt.audit.id), code=303)
 
 
 def _int(value: str | None) -> int:

@@ -23,7 +23,7 @@ from sqlalchemy import text
 
 from core import services
 from core.forms import load_form
-from core.models import Role
+from core.models import Role, User
 from core.permissions import role_required
 from core.schemas import (
     ROLE_CHOICES,
@@ -62,36 +62,23 @@ def healthz() -> Any:
     return {"status": "ok"}
 
 
-@bp.route("/login", methods=["GET", "POST"])
-def login() -> Any:
-    if request.method == "GET":
-        if current_user.is_authenticated:
-            return redirect(_safe_next(request.args.get("next")))
-        return render_template("core/login.html", values={}, errors={})
+def _login_page(values: dict[str, Any], errors: dict[str, list[str]], status: int = 200) -> Any:
+    return render_template("core/login.html", values=values, errors=errors), status
 
-    data, errors = load_form(SignInSchema(), request.form)
-    if errors:
-        return render_template("core/login.html", values=data, errors=errors), 422
-    policy = services.SignInPolicy(
+
+def _sign_in_refused(email: str, message: str, status: int) -> Any:
+    """The sign-in page again with the address typed (never the password)."""
+    return _login_page({"email": email}, {"email": [message]}, status)
+
+
+def _sign_in_policy() -> services.SignInPolicy:
+    return services.SignInPolicy(
         max_failures=current_app.config["LOGIN_MAX_FAILURES"],
         window=current_app.config["LOGIN_WINDOW"],
     )
-    address = request.remote_addr or "unknown"
-    values = {"email": data["email"]}
-    try:
-        user = services.authenticate(data["email"], data["password"], address, policy)
-    except services.SignInLimited:
-        return render_template(
-            "core/login.html", values=values, errors={"email": [services.TOO_MANY_ATTEMPTS]}
-        ), 429
-    except services.AccountInactive:
-        return render_template(
-            "core/login.html", values=values, errors={"email": [services.ACCOUNT_INACTIVE]}
-        ), 403
-    if user is None:
-        return render_template(
-            "core/login.html", values=values, errors={"email": [services.SIGN_IN_FAILED]}
-        ), 422
+
+
+def _start_session(user: User, address: str) -> None:
     # A new session at sign-in: nothing from before (CSRF token included) carries over.
     session.clear()
     services.start_sign_in_session(user, address, request.headers.get("User-Agent", ""))
@@ -100,6 +87,28 @@ def login() -> Any:
     # The CSRF token is made now, in the answer that starts the session, so that
     # the first pages and the worker's requests after it all share one token.
     generate_csrf()
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    if request.method == "GET":
+        if current_user.is_authenticated:
+            return redirect(_safe_next(request.args.get("next")))
+        return _login_page({}, {})
+
+    data, errors = load_form(SignInSchema(), request.form)
+    if errors:
+        return _login_page(data, errors, 422)
+    address = request.remote_addr or "unknown"
+    try:
+        user = services.authenticate(data["email"], data["password"], address, _sign_in_policy())
+    except services.SignInLimited:
+        return _sign_in_refused(data["email"], services.TOO_MANY_ATTEMPTS, 429)
+    except services.AccountInactive:
+        return _sign_in_refused(data["email"], services.ACCOUNT_INACTIVE, 403)
+    if user is None:
+        return _sign_in_refused(data["email"], services.SIGN_IN_FAILED, 422)
+    _start_session(user, address)
     return redirect(_safe_next(request.args.get("next")))
 
 
@@ -177,6 +186,16 @@ def create_user() -> Any:
     return _staff_page(422, values=data, errors=errors)
 
 
+def _account_values(user: User) -> dict[str, Any]:
+    """A staff account as its edit form shows it."""
+    return {
+        "name": user.name,
+        "role": user.role,
+        "branch_ids": [b.id for b in user.branches],
+        "active": user.active,
+    }
+
+
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @role_required(Role.MANAGER)
 def edit_user(user_id: int) -> Any:
@@ -184,13 +203,7 @@ def edit_user(user_id: int) -> Any:
     if user is None:
         abort(404)
     if request.method == "GET":
-        values = {
-            "name": user.name,
-            "role": user.role,
-            "branch_ids": [b.id for b in user.branches],
-            "active": user.active,
-        }
-        return _user_form("core/user_edit.html", user=user, values=values)
+        return _user_form("core/user_edit.html", user=user, values=_account_values(user))
     data, errors = load_form(EditUserSchema(), request.form)
     if not errors:
         try:

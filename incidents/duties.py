@@ -266,6 +266,158 @@ def aware_at(incident: Incident) -> datetime:
 
 
 SERIOUS_HARM = {Harm.MODERATE.value, Harm.SEVERE.value, Harm.DEATH.value}
+POSSIBLE_ABUSE = {"yes", "unsure"}
+
+
+def _without_delay(facts: Facts, settings: DutySettings) -> datetime:
+    return facts.aware_at + timedelta(hours=settings.without_delay_hours)
+
+
+def _is_incident(facts: Facts) -> bool:
+    """An incident, not a near miss."""
+    return facts.kind == Kind.INCIDENT.value
+
+
+def _accident_day(facts: Facts) -> date:
+    return facts.occurred_at.astimezone(UK).date()
+
+
+def _cqc_death(facts: Facts, settings: DutySettings) -> list[Duty]:
+    """CQC Regulation 16: a death."""
+    if facts.harm != Harm.DEATH.value:
+        return []
+    return [Duty(Rule.CQC_REG16, _without_delay(facts, settings), "The harm was graded as death.")]
+
+
+def _harm_reason(facts: Facts) -> str | None:
+    if facts.harm == Harm.SEVERE.value:
+        return "The harm was graded as severe (possible serious injury)."
+    if facts.harm == Harm.MODERATE.value and _is_incident(facts):
+        return (
+            "The harm was graded as moderate: notifiable if it lasts, or is likely to "
+            "last, more than 28 days, or causes prolonged pain or psychological harm."
+        )
+    return None
+
+
+def _abuse_reason(facts: Facts) -> str | None:
+    if facts.category == Category.SAFEGUARDING.value:
+        return "It was reported as a safeguarding concern (abuse or an allegation)."
+    if facts.safeguarding in POSSIBLE_ABUSE:
+        return f"The reporter answered '{label(facts.safeguarding)}' to possible abuse or neglect."
+    return None
+
+
+def _cqc_other(facts: Facts, settings: DutySettings) -> list[Duty]:
+    """CQC Regulation 18: serious injury, abuse or an allegation, police involvement."""
+    police = "The police were told." if "police" in facts.informed else None
+    reasons = [r for r in (_harm_reason(facts), _abuse_reason(facts), police) if r]
+    if not reasons:
+        return []
+    return [Duty(Rule.CQC_REG18, _without_delay(facts, settings), " ".join(reasons))]
+
+
+def _candour(facts: Facts, settings: DutySettings) -> list[Duty]:
+    """Duty of candour: a notifiable safety incident (not a near miss)."""
+    if not (_is_incident(facts) and facts.harm in SERIOUS_HARM):
+        return []
+    why = f"An incident graded as {label(facts.harm).lower()}."
+    written_day = add_working_days(
+        facts.aware_at.astimezone(UK).date(),
+        settings.candour_written_working_days,
+        settings.extra_bank_holidays,
+    )
+    return [
+        Duty(
+            Rule.CANDOUR_IN_PERSON,
+            facts.aware_at + timedelta(hours=settings.candour_in_person_hours),
+            why,
+        ),
+        Duty(Rule.CANDOUR_WRITTEN, end_of_day(written_day), why),
+    ]
+
+
+def _riddor_worker(facts: Facts) -> Duty:
+    """RIDDOR, a worker injured: counted in calendar days from the accident, the
+    day itself not counted."""
+    prefix = (
+        "A worker was injured by physical violence (which counts as an injury)."
+        if facts.category == Category.BEHAVIOUR.value
+        else "A worker was injured."
+    )
+    if facts.harm in {Harm.SEVERE.value, Harm.DEATH.value}:
+        return Duty(
+            Rule.RIDDOR,
+            end_of_day(_accident_day(facts) + timedelta(days=10)),
+            f"{prefix} Graded {label(facts.harm).lower()}: a death or specified "
+            "injury is reported within 10 days.",
+        )
+    return Duty(
+        Rule.RIDDOR,
+        end_of_day(_accident_day(facts) + timedelta(days=15)),
+        f"{prefix} If they are off work or on light duties for more than 7 "
+        "days, report within 15 days of the accident.",
+    )
+
+
+def _riddor_non_worker(facts: Facts) -> Duty | None:
+    """RIDDOR, someone who is not a worker died or went to hospital."""
+    to_hospital = facts.harm in SERIOUS_HARM and "999" in facts.informed
+    if not (_is_incident(facts) and (facts.harm == Harm.DEATH.value or to_hospital)):
+        return None
+    return Duty(
+        Rule.RIDDOR,
+        end_of_day(_accident_day(facts) + timedelta(days=10)),
+        "Someone who is not a worker died or was taken to hospital: reportable "
+        "if it arose from a work activity (for example moving and handling or "
+        "equipment used in their care).",
+    )
+
+
+def _riddor(facts: Facts, settings: DutySettings) -> list[Duty]:
+    duty = _riddor_worker(facts) if facts.staff_injured else _riddor_non_worker(facts)
+    return [duty] if duty is not None else []
+
+
+def _safeguarding_referral(facts: Facts, settings: DutySettings) -> list[Duty]:
+    """Care Act 2014 section 42: a safeguarding referral the same working day."""
+    if facts.category == Category.SAFEGUARDING.value:
+        why = "It was reported as a safeguarding concern."
+    elif facts.safeguarding in POSSIBLE_ABUSE:
+        why = f"The reporter answered '{label(facts.safeguarding)}' to possible abuse or neglect."
+    else:
+        return []
+    day = same_or_next_working_day(
+        facts.aware_at.astimezone(UK).date(), settings.extra_bank_holidays
+    )
+    return [Duty(Rule.SAFEGUARDING_REFERRAL, end_of_day(day), why)]
+
+
+def _family_contact(facts: Facts, settings: DutySettings) -> list[Duty]:
+    """When the reporter said the family should be told."""
+    if facts.family_contact != "yes":
+        return []
+    why = "The reporter said the family or representative should be told."
+    if "family" in facts.informed:
+        why += " They recorded telling the family already: confirm and record it."
+    return [
+        Duty(
+            Rule.FAMILY_CONTACT,
+            facts.aware_at + timedelta(hours=settings.family_contact_hours),
+            why,
+        )
+    ]
+
+
+# The rules table: each kind of duty, in the order the record lists them.
+DUTY_RULES = (
+    _cqc_death,
+    _cqc_other,
+    _candour,
+    _riddor,
+    _safeguarding_referral,
+    _family_contact,
+)
 
 
 def duties_for(facts: Facts, settings: DutySettings) -> list[Duty]:
@@ -274,118 +426,7 @@ def duties_for(facts: Facts, settings: DutySettings) -> list[Duty]:
     "May apply": the manager decides. The table errs on the side of asking, since
     a missed notification is worse than a recorded "does not apply".
     """
-    duties: list[Duty] = []
-    without_delay = facts.aware_at + timedelta(hours=settings.without_delay_hours)
-    is_incident = facts.kind == Kind.INCIDENT.value
-    abuse = facts.safeguarding in {"yes", "unsure"} or facts.category == Category.SAFEGUARDING.value
-
-    # CQC Regulation 16: a death.
-    if facts.harm == Harm.DEATH.value:
-        duties.append(Duty(Rule.CQC_REG16, without_delay, "The harm was graded as death."))
-
-    # CQC Regulation 18: serious injury, abuse or an allegation, police involvement.
-    reasons: list[str] = []
-    if facts.harm == Harm.SEVERE.value:
-        reasons.append("The harm was graded as severe (possible serious injury).")
-    elif facts.harm == Harm.MODERATE.value and is_incident:
-        reasons.append(
-            "The harm was graded as moderate: notifiable if it lasts, or is likely to "
-            "last, more than 28 days, or causes prolonged pain or psychological harm."
-        )
-    if facts.category == Category.SAFEGUARDING.value:
-        reasons.append("It was reported as a safeguarding concern (abuse or an allegation).")
-    elif facts.safeguarding in {"yes", "unsure"}:
-        reasons.append(
-            f"The reporter answered '{label(facts.safeguarding)}' to possible abuse or neglect."
-        )
-    if "police" in facts.informed:
-        reasons.append("The police were told.")
-    if reasons:
-        duties.append(Duty(Rule.CQC_REG18, without_delay, " ".join(reasons)))
-
-    # Duty of candour: a notifiable safety incident (not a near miss).
-    if is_incident and facts.harm in SERIOUS_HARM:
-        why = f"An incident graded as {label(facts.harm).lower()}."
-        duties.append(
-            Duty(
-                Rule.CANDOUR_IN_PERSON,
-                facts.aware_at + timedelta(hours=settings.candour_in_person_hours),
-                why,
-            )
-        )
-        written_day = add_working_days(
-            facts.aware_at.astimezone(UK).date(),
-            settings.candour_written_working_days,
-            settings.extra_bank_holidays,
-        )
-        duties.append(Duty(Rule.CANDOUR_WRITTEN, end_of_day(written_day), why))
-
-    # RIDDOR: counted in calendar days from the accident, the day itself not counted.
-    accident_day = facts.occurred_at.astimezone(UK).date()
-    if facts.staff_injured:
-        violence = facts.category == Category.BEHAVIOUR.value
-        prefix = (
-            "A worker was injured by physical violence (which counts as an injury)."
-            if violence
-            else "A worker was injured."
-        )
-        if facts.harm in {Harm.SEVERE.value, Harm.DEATH.value}:
-            duties.append(
-                Duty(
-                    Rule.RIDDOR,
-                    end_of_day(accident_day + timedelta(days=10)),
-                    f"{prefix} Graded {label(facts.harm).lower()}: a death or specified "
-                    "injury is reported within 10 days.",
-                )
-            )
-        else:
-            duties.append(
-                Duty(
-                    Rule.RIDDOR,
-                    end_of_day(accident_day + timedelta(days=15)),
-                    f"{prefix} If they are off work or on light duties for more than 7 "
-                    "days, report within 15 days of the accident.",
-                )
-            )
-    elif is_incident and (
-        facts.harm == Harm.DEATH.value or (facts.harm in SERIOUS_HARM and "999" in facts.informed)
-    ):
-        duties.append(
-            Duty(
-                Rule.RIDDOR,
-                end_of_day(accident_day + timedelta(days=10)),
-                "Someone who is not a worker died or was taken to hospital: reportable "
-                "if it arose from a work activity (for example moving and handling or "
-                "equipment used in their care).",
-            )
-        )
-
-    # Care Act 2014 section 42: a safeguarding referral the same working day.
-    if abuse:
-        day = same_or_next_working_day(
-            facts.aware_at.astimezone(UK).date(), settings.extra_bank_holidays
-        )
-        if facts.category == Category.SAFEGUARDING.value:
-            why = "It was reported as a safeguarding concern."
-        else:
-            why = (
-                f"The reporter answered '{label(facts.safeguarding)}' to possible abuse or neglect."
-            )
-        duties.append(Duty(Rule.SAFEGUARDING_REFERRAL, end_of_day(day), why))
-
-    # Family contact, when the reporter said the family should be told.
-    if facts.family_contact == "yes":
-        why = "The reporter said the family or representative should be told."
-        if "family" in facts.informed:
-            why += " They recorded telling the family already: confirm and record it."
-        duties.append(
-            Duty(
-                Rule.FAMILY_CONTACT,
-                facts.aware_at + timedelta(hours=settings.family_contact_hours),
-                why,
-            )
-        )
-    return duties
+    return [duty for rule in DUTY_RULES for duty in rule(facts, settings)]
 
 
 # --- decisions in the database -----------------------------------------------------
@@ -492,23 +533,10 @@ def record_decision(
         raise OutOfScope(decision_id)
     check_version(decision, version, lambda: StaleDecision(decision))
 
-    errors: dict[str, list[str]] = {}
     rationale = rationale.strip()
     reference = reference.strip()
-    if status == DecisionStatus.PENDING.value:
-        errors["status"] = ["Choose whether this applies or does not apply."]
-    if not rationale:
-        errors["rationale"] = ["Say why: the reason is part of the record."]
     now = utcnow()
-    if done_at is not None:
-        if status != DecisionStatus.APPLIES.value:
-            errors["done_at"] = ["Only a duty that applies can be marked as done."]
-        elif done_at > now + timedelta(minutes=5):
-            errors["done_at"] = ["When it was done cannot be in the future."]
-        elif done_at < incident.occurred_at - timedelta(hours=1):
-            errors["done_at"] = ["When it was done cannot be before the incident happened."]
-    if reference and status != DecisionStatus.APPLIES.value:
-        errors["reference"] = ["A reference only goes with a duty that applies."]
+    errors = _decision_errors(incident, status, rationale, done_at, reference, now)
     if errors:
         raise DecisionError(errors)
 
@@ -530,6 +558,43 @@ def record_decision(
     )
     commit(lambda: _stale_decision(decision_id))
     return decision
+
+
+def _decision_errors(
+    incident: Incident,
+    status: str,
+    rationale: str,
+    done_at: datetime | None,
+    reference: str,
+    now: datetime,
+) -> dict[str, list[str]]:
+    """What is wrong with a decision as sent, by field (none: it can be recorded)."""
+    errors: dict[str, list[str]] = {}
+    if status == DecisionStatus.PENDING.value:
+        errors["status"] = ["Choose whether this applies or does not apply."]
+    if not rationale:
+        errors["rationale"] = ["Say why: the reason is part of the record."]
+    done_at_problem = _done_at_problem(incident, status, done_at, now)
+    if done_at_problem:
+        errors["done_at"] = [done_at_problem]
+    if reference and status != DecisionStatus.APPLIES.value:
+        errors["reference"] = ["A reference only goes with a duty that applies."]
+    return errors
+
+
+def _done_at_problem(
+    incident: Incident, status: str, done_at: datetime | None, now: datetime
+) -> str | None:
+    """Only a duty that applies is done, and not in the future or before the incident."""
+    if done_at is None:
+        return None
+    if status != DecisionStatus.APPLIES.value:
+        return "Only a duty that applies can be marked as done."
+    if done_at > now + timedelta(minutes=5):
+        return "When it was done cannot be in the future."
+    if done_at < incident.occurred_at - timedelta(hours=1):
+        return "When it was done cannot be before the incident happened."
+    return None
 
 
 def _stale_decision(decision_id: int) -> Exception:

@@ -38,14 +38,11 @@ def add_details(
             changes["location"] = [None, location]
     person: PersonSupported | None = None
     if person_ref:
-        if incident.person_id is not None:
-            errors["person_ref"] = ["The person supported is already recorded."]
+        person, problem = _person_to_add(actor, incident, person_ref)
+        if person is None:
+            errors["person_ref"] = [problem]
         else:
-            person = scoping.person_by_ref(actor, person_ref)
-            if person is None or person.branch_id != incident.branch_id:
-                errors["person_ref"] = ["Choose someone supported by this branch."]
-            else:
-                changes["person"] = [None, person.ref]
+            changes["person"] = [None, person.ref]
     if not changes and not note and not errors:
         errors["note"] = ["Add a missing detail or a note."]
     if errors:
@@ -53,18 +50,42 @@ def add_details(
     if changes:
         check_version(incident, version, stale_incident(incident))
     with saving(stale_incident(incident)):
-        if "location" in changes:
-            incident.location = location
-        if person is not None:
-            incident.person_id = person.id
-        if changes:
-            trail.record(actor, "details_added", "incident", incident.id, changes=changes)
-        if note:
-            incident.notes.append(
-                IncidentNote(kind=IncidentNoteKind.ADMIN.value, body=note, author_id=actor.id)
-            )
-            trail.record(actor, "note", "incident", incident.id, note=note)
+        _save_details(actor, incident, changes, location, person, note)
     return incident
+
+
+def _person_to_add(
+    actor: User, incident: Incident, person_ref: str
+) -> tuple[PersonSupported | None, str]:
+    """The person supported named by the office, or why they cannot be added: an
+    incident's person is added once, and only someone of its branch."""
+    if incident.person_id is not None:
+        return None, "The person supported is already recorded."
+    person = scoping.person_by_ref(actor, person_ref)
+    if person is None or person.branch_id != incident.branch_id:
+        return None, "Choose someone supported by this branch."
+    return person, ""
+
+
+def _save_details(
+    actor: User,
+    incident: Incident,
+    changes: dict[str, list[Any]],
+    location: str,
+    person: PersonSupported | None,
+    note: str,
+) -> None:
+    if "location" in changes:
+        incident.location = location
+    if person is not None:
+        incident.person_id = person.id
+    if changes:
+        trail.record(actor, "details_added", "incident", incident.id, changes=changes)
+    if note:
+        incident.notes.append(
+            IncidentNote(kind=IncidentNoteKind.ADMIN.value, body=note, author_id=actor.id)
+        )
+        trail.record(actor, "note", "incident", incident.id, note=note)
 
 
 def chase_reporter(actor: User, incident: Incident, *, message: str) -> IncidentNote:

@@ -24,6 +24,12 @@ def can_filter(user: User) -> bool:
     return user.role != Role.CARER.value
 
 
+def sees_as_reporter(user: User) -> bool:
+    """Carers see a record as its reporter: their report and its history for them,
+    without the duties or who has looked at it."""
+    return user.role == Role.CARER.value
+
+
 def may_write_feedback(user: User, incident: Incident) -> bool:
     """Managers, and the reviewer assigned to the incident."""
     return can_triage(user) or (

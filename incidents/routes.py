@@ -19,6 +19,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
+from werkzeug.datastructures import MultiDict
 from werkzeug.routing import BuildError
 
 from core import navigation, scoping
@@ -27,7 +28,7 @@ from core.dates import UK, utcnow
 from core.errors import IdConflict, Invalid, OutOfScope
 from core.forms import flatten_errors, load_form
 from core.htmx import wants_partial
-from core.models import Role, User
+from core.models import Role, Team, User
 from core.permissions import role_required
 from core.web import error_response
 from incidents import duties, forms, office, permissions, record, search, services, timeline
@@ -135,28 +136,46 @@ def new() -> Any:
     return _form(forms.blank_values(utcnow(), str(uuid.uuid4())), {})
 
 
+def _payload(form: MultiDict[str, str]) -> dict[str, Any]:
+    """The form as the API's JSON. Sent again (a double tap, a retry): the entry was
+    made when it was first sent, so a form without a device time gets the same time
+    again and counts as a replay."""
+    first = services.own_incident(current_user, form.get("entry_id", ""))
+    made = first.reported_at if first is not None else utcnow()
+    return forms.form_to_payload(form, made)
+
+
+def _refused(values: dict[str, str], messages: Any) -> Any:
+    """422: the schema refused the answers."""
+    errors = forms.form_errors(messages)
+    if "entry_id" in errors:
+        # No usable id: this form never reached the database, so it may have a new one.
+        values["entry_id"] = str(uuid.uuid4())
+        errors["entry_id"] = [NEW_ID]
+    if "reported_at" in errors:
+        # The phone's clock was wrong: take its time again once it is put right.
+        values["reported_at"] = ""
+    return _form(values, errors, 422)
+
+
+def _already_sent(values: dict[str, str], existing: Incident) -> Any:
+    """409: this id was sent before with other answers. Never reveal another
+    person's record: only the author hears its reference."""
+    mine = existing.author_id == current_user.id
+    reference = f" as {existing.reference}" if mine else ""
+    values["entry_id"] = str(uuid.uuid4())
+    return _form(values, {"entry_id": [ALREADY_SENT.format(reference=reference)]}, 409)
+
+
 @bp.post("/new")
 @role_required(*REPORTERS)
 def create() -> Any:
     form = request.form
     values = forms.shown_values(form)
-    # Sent again (a double tap, a retry): the entry was made when it was first sent,
-    # so a form without a device time gets the same time again and counts as a replay.
-    first = services.own_incident(current_user, form.get("entry_id", ""))
-    made = first.reported_at if first is not None else utcnow()
-    payload = forms.form_to_payload(form, made)
     try:
-        data = IncidentInSchema().load(payload)
+        data = IncidentInSchema().load(_payload(form))
     except ValidationError as err:
-        errors = forms.form_errors(err.messages)
-        if "entry_id" in errors:
-            # No usable id: this form never reached the database, so it may have a new one.
-            values["entry_id"] = str(uuid.uuid4())
-            errors["entry_id"] = [NEW_ID]
-        if "reported_at" in errors:
-            # The phone's clock was wrong: take its time again once it is put right.
-            values["reported_at"] = ""
-        return _form(values, errors, 422)
+        return _refused(values, err.messages)
     try:
         receipt = services.create_incident(current_user, data)
     except OutOfScope:
@@ -164,18 +183,11 @@ def create() -> Any:
     except Invalid as err:
         return _form(values, err.errors, 422)
     except IdConflict as err:
-        # Never reveal another person's record: only the author hears its reference.
-        mine = err.existing.author_id == current_user.id
-        reference = f" as {err.existing.reference}" if mine else ""
-        values["entry_id"] = str(uuid.uuid4())
-        return _form(values, {"entry_id": [ALREADY_SENT.format(reference=reference)]}, 409)
-
-    incident = receipt.incident
+        return _already_sent(values, err.existing)
     if wants_partial():
-        return render_template("incidents/_sent.html", **_sent_context(incident)), (
-            201 if receipt.created else 200
-        )
-    return redirect(url_for("incidents.sent", incident_id=incident.id), 303)
+        status = 201 if receipt.created else 200
+        return render_template("incidents/_sent.html", **_sent_context(receipt.incident)), status
+    return redirect(url_for("incidents.sent", incident_id=receipt.incident.id), 303)
 
 
 @bp.get("/<incident_id>/sent")
@@ -235,54 +247,54 @@ MEDICATION_CHOICES = _choices([m.value for m in MedicationError])
 # --- the list -----------------------------------------------------------------------
 
 
+def _filter_data(raw: dict[str, str]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The list's filters as the schema reads them, or none and why."""
+    try:
+        return IncidentFilterSchema().load(raw), {}
+    except ValidationError as err:
+        return {}, flatten_errors(err.messages)
+
+
+def _list_context(raw: dict[str, str], found: search.IncidentList) -> dict[str, Any]:
+    return {
+        "page": found.page,
+        "filters": found.filters,
+        "values": raw if found.errors else _filter_values(found.filters),
+        "errors": found.errors,
+        "query": _query_without_page(found.filters),
+        "partial": wants_partial(),
+    }
+
+
+def _filter_choices(user: User, teams: list[Team]) -> dict[str, Any]:
+    """What the review list's filters offer to choose from."""
+    return {
+        "branches": [(b.code, b.name) for b in scoping.branches_for(user)],
+        "people": [person_choice(p) for p in scoping.people_for(user)],
+        "teams": [(t.id, t.label if t.active else f"{t.label} (switched off)") for t in teams],
+        "category_choices": CATEGORY_CHOICES,
+        "harm_choices": HARM_CHOICES,
+        "kind_choices": KIND_CHOICES,
+        "status_choices": STATUS_CHOICES,
+        "sort_choices": list(search.SORTS.items()),
+    }
+
+
 @bp.get("")
 @login_required
 def index() -> Any:
     user: User = current_user
     # Empty fields of a GET form mean "any".
     raw = {k: v for k, v in request.args.items() if v.strip() != ""}
-    errors: dict[str, list[str]] = {}
-    try:
-        data = IncidentFilterSchema().load(raw)
-    except ValidationError as err:
-        errors = flatten_errors(err.messages)
-        data = {}
-    filters = search.IncidentFilters.from_data(data)
-    if not permissions.can_filter(user):
-        filters = search.IncidentFilters(page=filters.page)
-    # One query for the team choices, whatever the number of incidents.
-    teams = scoping.teams_for(user) if permissions.can_filter(user) else []
-    if not errors:
-        errors = search.team_errors(filters, teams)
-    page_size = current_app.config["INCIDENTS_PAGE_SIZE"]
-    page = (
-        search.search(user, filters, page_size)
-        if not errors
-        else search.IncidentPage(items=[], total=0, page=1, page_size=page_size)
-    )
-    context = {
-        "page": page,
-        "filters": filters,
-        "values": raw if errors else _filter_values(filters),
-        "errors": errors,
-        "query": _query_without_page(filters),
-        "partial": wants_partial(),
-    }
+    data, errors = _filter_data(raw)
+    found = search.incident_list(user, data, errors, current_app.config["INCIDENTS_PAGE_SIZE"])
+    context = _list_context(raw, found)
     if permissions.can_filter(user):
         template = "incidents/_results.html" if wants_partial() else "incidents/index.html"
-        context.update(
-            branches=[(b.code, b.name) for b in scoping.branches_for(user)],
-            people=[person_choice(p) for p in scoping.people_for(user)],
-            teams=[(t.id, t.label if t.active else f"{t.label} (switched off)") for t in teams],
-            category_choices=CATEGORY_CHOICES,
-            harm_choices=HARM_CHOICES,
-            kind_choices=KIND_CHOICES,
-            status_choices=STATUS_CHOICES,
-            sort_choices=list(search.SORTS.items()),
-        )
+        context.update(_filter_choices(user, found.teams))
     else:
         template = "incidents/_my_reports.html" if wants_partial() else "incidents/mine.html"
-    return render_template(template, **context), 422 if errors else 200
+    return render_template(template, **context), 422 if found.errors else 200
 
 
 def _filter_values(filters: search.IncidentFilters) -> dict[str, Any]:
@@ -312,32 +324,37 @@ def _query_without_page(filters: search.IncidentFilters) -> dict[str, Any]:
 # --- one record ---------------------------------------------------------------------
 
 
+def _record_context(user: User, incident: Incident) -> dict[str, Any]:
+    """One record as its reader may see it: a reporter sees their own report and
+    its history for them, without the duties or who looked at it."""
+    is_reporter_view = permissions.sees_as_reporter(user)
+    now = utcnow()
+    return {
+        "incident": incident,
+        "now": now,
+        "lateness": record.lateness(incident),
+        "timeline": timeline.timeline(incident, for_reporter=is_reporter_view),
+        "decisions": [] if is_reporter_view else incident.decisions,
+        "notes": incident.notes,
+        "views": record.views_of(incident)
+        if incident.is_safeguarding and not is_reporter_view
+        else [],
+        "guidance": RULE_GUIDANCE,
+        "can_triage": permissions.can_triage(user),
+        "can_decide": duties.may_decide(user),
+        "can_add_details": permissions.can_add_details(user),
+        "can_chase": permissions.can_chase(user),
+        "reporter_view": is_reporter_view,
+    }
+
+
 @bp.get("/<incident_id>")
 @login_required
 def detail(incident_id: str) -> Any:
     user: User = current_user
-    incident = services.get_incident(current_user, incident_id)
+    incident = services.get_incident(user, incident_id)
     record.mark_seen(user, incident)
-    is_reporter_view = user.role == Role.CARER.value
-    now = utcnow()
-    return render_template(
-        "incidents/detail.html",
-        incident=incident,
-        now=now,
-        lateness=record.lateness(incident),
-        timeline=timeline.timeline(incident, for_reporter=is_reporter_view),
-        decisions=[] if is_reporter_view else incident.decisions,
-        notes=incident.notes,
-        views=record.views_of(incident)
-        if incident.is_safeguarding and not is_reporter_view
-        else [],
-        guidance=RULE_GUIDANCE,
-        can_triage=permissions.can_triage(user),
-        can_decide=duties.may_decide(user),
-        can_add_details=permissions.can_add_details(user),
-        can_chase=permissions.can_chase(user),
-        reporter_view=is_reporter_view,
-    )
+    return render_template("incidents/detail.html", **_record_context(user, incident))
 
 
 # --- triage -------------------------------------------------------------------------
@@ -466,6 +483,24 @@ def _decision_page(
     ), status
 
 
+def _decision_conflict(incident: Incident, current: IncidentDecision, data: dict[str, Any]) -> Any:
+    """409: another manager recorded this decision first. Show theirs and what this
+    person tried, with a fresh form from the decision as it now stands."""
+    attempted = [
+        ("Decision", label(data["status"])),
+        ("Rationale", data["rationale"]),
+    ]
+    return _decision_page(
+        incident,
+        current,
+        _decision_values(current),
+        {},
+        409,
+        conflict=True,
+        attempted=attempted,
+    )
+
+
 @bp.route("/<incident_id>/decisions/<int:decision_id>", methods=["GET", "POST"])
 @login_required
 def decision(incident_id: str, decision_id: int) -> Any:
@@ -480,19 +515,7 @@ def decision(incident_id: str, decision_id: int) -> Any:
         try:
             duties.record_decision(current_user, incident, decision_id, **data)
         except duties.StaleDecision as err:
-            attempted = [
-                ("Decision", label(data["status"])),
-                ("Rationale", data["rationale"]),
-            ]
-            return _decision_page(
-                incident,
-                err.decision,
-                _decision_values(err.decision),
-                {},
-                409,
-                conflict=True,
-                attempted=attempted,
-            )
+            return _decision_conflict(incident, err.decision, data)
         except duties.DecisionError as err:
             errors = err.errors
         else:
@@ -528,6 +551,29 @@ def _details_page(
     ), status
 
 
+ONLY_DETAILS = (
+    "This form only adds missing details and notes. What happened, the harm "
+    "and the threshold answers are changed by a manager at triage."
+)
+
+
+def _beyond_details(schema: DetailsSchema, form: MultiDict[str, str]) -> bool:
+    """Whether the form sends anything but details and a note. Anything else (harm,
+    category, thresholds, status...) is a clinical field: refused whole, nothing saved."""
+    return bool(set(form) - set(schema.fields) - {"csrf_token"})
+
+
+def _details_conflict(current: Incident, data: dict[str, Any]) -> Any:
+    """409: the record changed since the form was opened; the note typed is kept."""
+    return _details_page(
+        current,
+        {"version": current.version, "note": data.get("note", "")},
+        {},
+        409,
+        conflict=True,
+    )
+
+
 @bp.route("/<incident_id>/details", methods=["GET", "POST"])
 @login_required
 def details(incident_id: str) -> Any:
@@ -537,26 +583,14 @@ def details(incident_id: str) -> Any:
     if request.method == "GET":
         return _details_page(incident, {"version": incident.version}, {})
     schema = DetailsSchema()
-    if set(request.form) - set(schema.fields) - {"csrf_token"}:
-        # Anything else (harm, category, thresholds, status...) is a clinical field:
-        # refused whole, nothing saved.
-        return error_response(
-            403,
-            "This form only adds missing details and notes. What happened, the harm "
-            "and the threshold answers are changed by a manager at triage.",
-        )
+    if _beyond_details(schema, request.form):
+        return error_response(403, ONLY_DETAILS)
     data, errors = load_form(schema, request.form)
     if not errors:
         try:
             office.add_details(current_user, incident, **data)
         except StaleIncident as err:
-            return _details_page(
-                err.incident,
-                {"version": err.incident.version, "note": data.get("note", "")},
-                {},
-                409,
-                conflict=True,
-            )
+            return _details_conflict(err.incident, data)
         except InvalidChange as err:
             errors = err.errors
         else:

@@ -104,6 +104,62 @@ class _Classification(_Strict):
     )
 
 
+# The report's rules across fields, each by field. Times are judged by the device's
+# own clock: an entry may reach us weeks after it was made, and must never be
+# refused for arriving late.
+
+
+def _medication_errors(data: dict[str, Any], now: datetime) -> dict[str, list[str]]:
+    """Only a medication event says what went wrong with the medicine, and it must."""
+    is_medication = data["category"] == Category.MEDICATION
+    if is_medication and not data.get("medication_error"):
+        return {"medication_error": ["Choose what went wrong with the medicine."]}
+    if not is_medication and data.get("medication_error"):
+        return {"medication_error": ["Only medication events have a medication error type."]}
+    return {}
+
+
+def _harm_errors(data: dict[str, Any], now: datetime) -> dict[str, list[str]]:
+    if data["kind"] == Kind.NEAR_MISS and data["harm"] != Harm.NONE:
+        return {"harm": ["A near miss caused no harm. If the person was harmed, choose incident."]}
+    return {}
+
+
+def _time_errors(data: dict[str, Any], now: datetime) -> dict[str, list[str]]:
+    """When it was made and when it happened, against each other and the clock."""
+    errors: dict[str, list[str]] = {}
+    occurred, reported = data["occurred_at"], data["reported_at"]
+    if reported > now + CLOCK_SKEW:
+        errors["reported_at"] = ["The time it was made is in the future; check the phone's clock."]
+    if reported < EARLIEST:
+        errors["reported_at"] = ["The time it was made is before 2000; check the phone's clock."]
+    if occurred < EARLIEST:
+        errors["occurred_at"] = ["Check the year of when it happened."]
+    elif occurred > reported:
+        errors["occurred_at"] = ["When it happened cannot be after it was reported."]
+    elif reported - occurred > LATE_AFTER and not (data.get("late_reason") or "").strip():
+        errors["late_reason"] = [
+            "This happened more than 30 days before it was reported: say why it is being reported now."
+        ]
+    return errors
+
+
+def _informed_errors(data: dict[str, Any], now: datetime) -> dict[str, list[str]]:
+    """Each "who was told" time: a real year, not in the future, not before it happened."""
+    errors: dict[str, list[str]] = {}
+    occurred = data["occurred_at"]
+    for n, row in enumerate(data.get("people_informed") or []):
+        if row["at"] < EARLIEST:
+            errors[f"people_informed.{n}.at"] = ["Check the year of when they were told."]
+        elif row["at"] > now + CLOCK_SKEW:
+            errors[f"people_informed.{n}.at"] = ["When they were told is in the future."]
+        elif occurred >= EARLIEST and row["at"] < occurred - timedelta(hours=1):
+            errors[f"people_informed.{n}.at"] = [
+                "When they were told is before it happened; check the time."
+            ]
+    return errors
+
+
 class IncidentInSchema(_Classification):
     """What a phone (or any client) sends to create an incident."""
 
@@ -172,44 +228,9 @@ class IncidentInSchema(_Classification):
             if not data[key].strip():
                 errors[key] = [self.fields[key].validate.error]  # type: ignore[union-attr]
 
-        if data["category"] == Category.MEDICATION and not data.get("medication_error"):
-            errors["medication_error"] = ["Choose what went wrong with the medicine."]
-        if data["category"] != Category.MEDICATION and data.get("medication_error"):
-            errors["medication_error"] = ["Only medication events have a medication error type."]
-        if data["kind"] == Kind.NEAR_MISS and data["harm"] != Harm.NONE:
-            errors["harm"] = [
-                "A near miss caused no harm. If the person was harmed, choose incident."
-            ]
-
-        # Times are judged by the device's own clock: an entry may reach us weeks
-        # after it was made, and must never be refused for arriving late.
         now = utcnow()
-        occurred, reported = data["occurred_at"], data["reported_at"]
-        if reported > now + CLOCK_SKEW:
-            errors["reported_at"] = [
-                "The time it was made is in the future; check the phone's clock."
-            ]
-        if reported < EARLIEST:
-            errors["reported_at"] = [
-                "The time it was made is before 2000; check the phone's clock."
-            ]
-        if occurred < EARLIEST:
-            errors["occurred_at"] = ["Check the year of when it happened."]
-        elif occurred > reported:
-            errors["occurred_at"] = ["When it happened cannot be after it was reported."]
-        elif reported - occurred > LATE_AFTER and not (data.get("late_reason") or "").strip():
-            errors["late_reason"] = [
-                "This happened more than 30 days before it was reported: say why it is being reported now."
-            ]
-        for n, row in enumerate(data.get("people_informed") or []):
-            if row["at"] < EARLIEST:
-                errors[f"people_informed.{n}.at"] = ["Check the year of when they were told."]
-            elif row["at"] > now + CLOCK_SKEW:
-                errors[f"people_informed.{n}.at"] = ["When they were told is in the future."]
-            elif occurred >= EARLIEST and row["at"] < occurred - timedelta(hours=1):
-                errors[f"people_informed.{n}.at"] = [
-                    "When they were told is before it happened; check the time."
-                ]
+        for check in (_medication_errors, _harm_errors, _time_errors, _informed_errors):
+            errors.update(check(data, now))
         if errors:
             raise ValidationError(errors)
 

@@ -11,11 +11,13 @@ from typing import Any
 
 from sqlalchemy import Select, case, or_, select
 
+from core import scoping
 from core.dates import uk_midnight, utcnow
 from core.models import PersonSupported, Team, User
 from extensions import db
 from incidents import duties
 from incidents.models import Harm, Incident, IncidentNote, IncidentNoteKind
+from incidents.permissions import can_filter
 from incidents.schemas import TEAM_CHOICE
 from incidents.services import visible_incidents
 
@@ -152,6 +154,39 @@ def search(
         overdue_ids=duties.overdue_incident_ids(ids, now),
         chases=notes_for(ids, IncidentNoteKind.CHASE),
     )
+
+
+@dataclass(frozen=True)
+class IncidentList:
+    """The review list as one reader sees it."""
+
+    filters: IncidentFilters
+    # The teams they may filter by (none for a carer).
+    teams: list[Team]
+    errors: dict[str, list[str]]
+    page: IncidentPage
+
+
+def incident_list(
+    user: User, data: dict[str, Any], errors: dict[str, list[str]], page_size: int
+) -> IncidentList:
+    """The list for `user` from the filters the schema read (`data`, or none with
+    its `errors`): a carer only pages through their own reports; anyone else may
+    filter, by their own teams only. No results while a filter is wrong."""
+    filters = IncidentFilters.from_data(data)
+    may_filter = can_filter(user)
+    if not may_filter:
+        filters = IncidentFilters(page=filters.page)
+    # One query for the team choices, whatever the number of incidents.
+    teams = scoping.teams_for(user) if may_filter else []
+    if not errors:
+        errors = team_errors(filters, teams)
+    page = (
+        search(user, filters, page_size)
+        if not errors
+        else IncidentPage(items=[], total=0, page=1, page_size=page_size)
+    )
+    return IncidentList(filters, teams, errors, page)
 
 
 def notes_for(incident_ids: Iterable[str], kind: IncidentNoteKind) -> dict[str, list[IncidentNote]]:

@@ -82,25 +82,35 @@ def _format_value(key: str, value: Any) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if key in {"rule", "rules"}:
-        if isinstance(value, list):
-            return ", ".join(rule_label(str(v)) for v in value)
-        return rule_label(str(value))
+        return _format_rules(value)
     if isinstance(value, list):
         return ", ".join(_format_value(key, v) for v in value)
     if isinstance(value, dict):
         return "; ".join(f"{_field_label(k)}: {_format_value(k, v)}" for k, v in value.items())
     if isinstance(value, str):
-        if value in LABELS:
-            return label(value)
-        if len(value) >= 19 and value[4] == "-" and value[10] == "T":
-            try:
-                moment = datetime.fromisoformat(value)
-            except ValueError:
-                return value
-            if moment.tzinfo is not None:
-                return uk_time(moment)
-        return value
+        return _format_text(value)
     return str(value)
+
+
+def _format_rules(value: Any) -> str:
+    """A duty, or a list of duties, by name."""
+    if isinstance(value, list):
+        return ", ".join(rule_label(str(v)) for v in value)
+    return rule_label(str(value))
+
+
+def _format_text(value: str) -> str:
+    """A choice by its label, an ISO time with its offset in UK time, or as written."""
+    if value in LABELS:
+        return label(value)
+    if len(value) >= 19 and value[4] == "-" and value[10] == "T":
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if moment.tzinfo is not None:
+            return uk_time(moment)
+    return value
 
 
 def _field_label(key: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import Flask, current_app
@@ -99,30 +100,13 @@ def triage(
     if not can_triage(actor):
         raise NotAllowed()
     check_version(incident, version, stale_incident(incident))
-    errors: dict[str, list[str]] = {}
     reason = reason.strip()
     feedback = feedback.strip()
-    if category != Category.MEDICATION.value:
-        medication_error = None
-    elif not medication_error:
-        errors["medication_error"] = ["Choose what went wrong with the medicine."]
-    if kind == Kind.NEAR_MISS.value and harm != Harm.NONE.value:
-        errors["harm"] = ["A near miss caused no harm. If the person was harmed, choose incident."]
-    if status not in TRIAGE_STATUSES:
-        errors["status"] = ["Choose a status."]
-    reviewer: User | None = None
-    if reviewer_id is not None:
-        reviewer = next((u for u in reviewers_for(incident) if u.id == reviewer_id), None)
-        if reviewer is None:
-            errors["reviewer_id"] = ["Choose a manager or supervisor of this branch."]
-    if status == Status.CLOSED.value and incident.status != Status.CLOSED.value:
-        # One closing rule, the learning package's (see ClosingRule).
-        for key, messages in closing_rule().problems(incident, no_review_reason, feedback).items():
-            errors["status" if key == "actions" else key] = messages
     new_values: dict[str, Any] = {
         "kind": kind,
         "category": category,
-        "medication_error": medication_error,
+        # Only a medication event has a medication error.
+        "medication_error": medication_error if category == Category.MEDICATION.value else None,
         "harm": harm,
     }
     clinical_changes = {
@@ -130,32 +114,25 @@ def triage(
         for name, value in new_values.items()
         if getattr(incident, name) != value
     }
-    if clinical_changes and not reason:
-        errors["reason"] = ["Say why you are changing what the reporter recorded."]
+    reviewer = _chosen_reviewer(incident, reviewer_id)
+    errors = {
+        **_classification_errors(kind, category, medication_error, harm),
+        **_status_errors(status),
+        **_reviewer_errors(reviewer_id, reviewer),
+        **_closing_errors(incident, status, no_review_reason, feedback),
+        **_reason_errors(clinical_changes, reason),
+    }
     if errors:
         raise InvalidChange(errors)
 
     changes: dict[str, list[Any]] = dict(clinical_changes)
     now = utcnow()
     with saving(stale_incident(incident)):
-        if incident.reviewer_id != reviewer_id:
-            before = incident.reviewer.name if incident.reviewer else None
-            changes["reviewer"] = [before, reviewer.name if reviewer else None]
-            incident.reviewer_id = reviewer_id
+        changes.update(_assign_reviewer(incident, reviewer_id, reviewer))
         for name, value in new_values.items():
             setattr(incident, name, value)
-        if incident.status != status:
-            changes["status"] = [incident.status, status]
-            incident.status = status
-            if status == Status.CLOSED.value:
-                changes.update(closing_rule().record(actor, incident, no_review_reason))
-                incident.closed_at = now
-            elif incident.closed_at is not None:
-                incident.closed_at = None
-        if feedback and feedback != incident.feedback:
-            changes["feedback"] = [incident.feedback or None, feedback]
-            incident.feedback = feedback
-            incident.feedback_at = now
+        changes.update(_set_status(actor, incident, status, no_review_reason, now))
+        changes.update(_give_feedback(incident, feedback, now))
         if incident.triaged_at is None:
             incident.triaged_at = now
         detail: dict[str, Any] = {"changes": changes}
@@ -165,6 +142,95 @@ def triage(
         if clinical_changes:
             duties.open_decisions(incident)
     return incident
+
+
+# --- what triage checks, each by field ------------------------------------------------
+
+
+def _classification_errors(
+    kind: str, category: str, medication_error: str | None, harm: str
+) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if category == Category.MEDICATION.value and not medication_error:
+        errors["medication_error"] = ["Choose what went wrong with the medicine."]
+    if kind == Kind.NEAR_MISS.value and harm != Harm.NONE.value:
+        errors["harm"] = ["A near miss caused no harm. If the person was harmed, choose incident."]
+    return errors
+
+
+def _status_errors(status: str) -> dict[str, list[str]]:
+    if status not in TRIAGE_STATUSES:
+        return {"status": ["Choose a status."]}
+    return {}
+
+
+def _chosen_reviewer(incident: Incident, reviewer_id: int | None) -> User | None:
+    """The reviewer chosen, if they may review this incident (`reviewers_for`)."""
+    if reviewer_id is None:
+        return None
+    return next((u for u in reviewers_for(incident) if u.id == reviewer_id), None)
+
+
+def _reviewer_errors(reviewer_id: int | None, reviewer: User | None) -> dict[str, list[str]]:
+    if reviewer_id is not None and reviewer is None:
+        return {"reviewer_id": ["Choose a manager or supervisor of this branch."]}
+    return {}
+
+
+def _closing_errors(
+    incident: Incident, status: str, no_review_reason: str, feedback: str
+) -> dict[str, list[str]]:
+    """Closing now: what the closing rule still needs (see ClosingRule)."""
+    if status != Status.CLOSED.value or incident.status == Status.CLOSED.value:
+        return {}
+    problems = closing_rule().problems(incident, no_review_reason, feedback)
+    return {("status" if key == "actions" else key): messages for key, messages in problems.items()}
+
+
+def _reason_errors(clinical_changes: dict[str, list[Any]], reason: str) -> dict[str, list[str]]:
+    """Changing what the reporter recorded needs a reason."""
+    if clinical_changes and not reason:
+        return {"reason": ["Say why you are changing what the reporter recorded."]}
+    return {}
+
+
+# --- what triage changes, for the trail ----------------------------------------------
+
+
+def _assign_reviewer(
+    incident: Incident, reviewer_id: int | None, reviewer: User | None
+) -> dict[str, list[Any]]:
+    if incident.reviewer_id == reviewer_id:
+        return {}
+    before = incident.reviewer.name if incident.reviewer else None
+    incident.reviewer_id = reviewer_id
+    return {"reviewer": [before, reviewer.name if reviewer else None]}
+
+
+def _set_status(
+    actor: User, incident: Incident, status: str, no_review_reason: str, now: datetime
+) -> dict[str, list[Any]]:
+    """The new status; closing records what the closing rule keeps."""
+    if incident.status == status:
+        return {}
+    changes: dict[str, list[Any]] = {"status": [incident.status, status]}
+    incident.status = status
+    if status == Status.CLOSED.value:
+        changes.update(closing_rule().record(actor, incident, no_review_reason))
+        incident.closed_at = now
+    elif incident.closed_at is not None:
+        incident.closed_at = None
+    return changes
+
+
+def _give_feedback(incident: Incident, feedback: str, now: datetime) -> dict[str, list[Any]]:
+    """What was learned, for the reporter (kept when none is written)."""
+    if not feedback or feedback == incident.feedback:
+        return {}
+    changes: dict[str, list[Any]] = {"feedback": [incident.feedback or None, feedback]}
+    incident.feedback = feedback
+    incident.feedback_at = now
+    return changes
 
 
 def stage_feedback(actor: User, incident: Incident, feedback: str) -> None:

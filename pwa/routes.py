@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, render_template, url_for
+from flask import Blueprint, Response, render_template
 from flask_login import login_required
 
 from pwa import services
@@ -30,36 +30,7 @@ def service_worker() -> Response:
 
 @bp.get("/manifest.webmanifest")
 def manifest() -> Any:
-    body = {
-        "name": "Candour – learning from incidents",
-        "short_name": "Candour",
-        "description": "Report incidents and near misses, complete spot checks, learn together.",
-        "start_url": url_for("core.home"),
-        "scope": "/",
-        "display": "standalone",
-        "background_color": "#ffffff",
-        "theme_color": "#005eb8",
-        "lang": "en-GB",
-        "icons": [
-            {
-                "src": url_for("static", filename="icons/icon-192.png"),
-                "sizes": "192x192",
-                "type": "image/png",
-            },
-            {
-                "src": url_for("static", filename="icons/icon-512.png"),
-                "sizes": "512x512",
-                "type": "image/png",
-            },
-            {
-                "src": url_for("static", filename="icons/icon-maskable-512.png"),
-                "sizes": "512x512",
-                "type": "image/png",
-                "purpose": "maskable",
-            },
-        ],
-    }
-    return Response(json.dumps(body), mimetype="application/manifest+json")
+    return Response(json.dumps(services.web_manifest()), mimetype="application/manifest+json")
 
 
 @bp.get("/offline")

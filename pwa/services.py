@@ -1,11 +1,12 @@
 """What the service worker precaches, with content revisions so a deploy updates
-every phone cleanly."""
+every phone cleanly, and the web app manifest."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 from flask import current_app, url_for
 from werkzeug.exceptions import HTTPException
@@ -125,3 +126,37 @@ def worker_script() -> str:
         f"const OFFLINE_PAGES = {json.dumps(pages)};\n"
     )
     return header + source
+
+
+def web_manifest() -> dict[str, Any]:
+    """The web app manifest: the name, colours and icons a phone uses when Candour
+    is added to its home screen."""
+    return {
+        "name": "Candour – learning from incidents",
+        "short_name": "Candour",
+        "description": "Report incidents and near misses, complete spot checks, learn together.",
+        "start_url": url_for("core.home"),
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#005eb8",
+        "lang": "en-GB",
+        "icons": [
+            {
+                "src": url_for("static", filename="icons/icon-192.png"),
+                "sizes": "192x192",
+                "type": "image/png",
+            },
+            {
+                "src": url_for("static", filename="icons/icon-512.png"),
+                "sizes": "512x512",
+                "type": "image/png",
+            },
+            {
+                "src": url_for("static", filename="icons/icon-maskable-512.png"),
+                "sizes": "512x512",
+                "type": "image/png",
+                "purpose": "maskable",
+            },
+        ],
+    }

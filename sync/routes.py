@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -80,31 +81,67 @@ def _page(page_of: PageOf, schema: Schema) -> ResponseReturnValue:
     return {"items": schema.dump(items, many=True), "next": next_cursor}
 
 
-@bp.post("/incidents")
-@login_required
-def create_incident() -> ResponseReturnValue:
+@dataclass(frozen=True)
+class _Entry:
+    """One kind of entry a device sends exactly once (an incident, a spot check):
+    what differs between them. Receiving one is the same for all (`_receive`)."""
+
+    schema: type[Schema]
+    save: Callable[[Any, dict[str, Any]], Any]
+    saved: Callable[[Any], Any]  # the record in the service's receipt
+    receipt: type[Schema]
+    stored: type[Schema]
+    not_allowed: str
+    conflict: str
+
+
+INCIDENT_ENTRY = _Entry(
+    schema=IncidentInSchema,
+    save=incidents.create_incident,
+    saved=lambda receipt: receipt.incident,
+    receipt=IncidentReceiptSchema,
+    stored=IncidentOutSchema,
+    not_allowed="Your role cannot report incidents.",
+    conflict="An entry with this id was already received with different content.",
+)
+SPOT_CHECK_ENTRY = _Entry(
+    schema=AuditInSchema,
+    save=recording.create_audit,
+    saved=lambda receipt: receipt.audit,
+    receipt=AuditReceiptSchema,
+    stored=AuditOutSchema,
+    not_allowed="Your role cannot record spot checks.",
+    conflict="A spot check with this id was already received with different content.",
+)
+
+
+def _receive(entry: _Entry) -> ResponseReturnValue:
+    """Parse the JSON body, validate it with the entry's schema, save it exactly
+    once and answer with its receipt: 201 when new, 200 for a replay."""
     body = object_body(request)
     try:
-        data = IncidentInSchema().load(body)
+        data = entry.schema().load(body)
     except ValidationError as err:
         return errors_response(flatten_errors(err.messages))
     try:
-        receipt = incidents.create_incident(current_user, data)
+        receipt = entry.save(current_user, data)
     except NotAllowed:
-        return message_response(403, "Your role cannot report incidents.")
+        return message_response(403, entry.not_allowed)
     except OutOfScope:
         return message_response(404, "That person is not one of the people you support.")
     except Invalid as err:
         return errors_response(err.errors)
     except IdConflict as err:
-        return message_response(
-            409,
-            "An entry with this id was already received with different content.",
-            # Only the author may see the stored version; anyone else learns nothing.
-            **_own_version(err.existing, IncidentOutSchema()),
-        )
-    answer = IncidentReceiptSchema().dump(receipt.incident)
+        # Only the author may see the stored version; anyone else learns nothing.
+        return message_response(409, entry.conflict, **_own_version(err.existing, entry.stored()))
+    answer = entry.receipt().dump(entry.saved(receipt))
     return answer, 201 if receipt.created else 200
+
+
+@bp.post("/incidents")
+@login_required
+def create_incident() -> ResponseReturnValue:
+    return _receive(INCIDENT_ENTRY)
 
 
 @bp.get("/incidents")
@@ -130,27 +167,7 @@ def get_incident(incident_id: str) -> ResponseReturnValue:
 @bp.post("/audits")
 @login_required
 def create_audit() -> ResponseReturnValue:
-    body = object_body(request)
-    try:
-        data = AuditInSchema().load(body)
-    except ValidationError as err:
-        return errors_response(flatten_errors(err.messages))
-    try:
-        receipt = recording.create_audit(current_user, data)
-    except NotAllowed:
-        return message_response(403, "Your role cannot record spot checks.")
-    except OutOfScope:
-        return message_response(404, "That person is not one of the people you support.")
-    except Invalid as err:
-        return errors_response(err.errors)
-    except IdConflict as err:
-        return message_response(
-            409,
-            "A spot check with this id was already received with different content.",
-            **_own_version(err.existing, AuditOutSchema()),
-        )
-    answer = AuditReceiptSchema().dump(receipt.audit)
-    return answer, 201 if receipt.created else 200
+    return _receive(SPOT_CHECK_ENTRY)
 
 
 @bp.get("/audits")
