@@ -42,6 +42,30 @@ def pytest_report_header(config: Any) -> str:
     return f"candour database: {'postgresql' if TEST_DB.startswith('postgresql') else 'sqlite'}"
 
 
+# A test run again after failing (pytest-rerunfailures: the browser tests, see
+# tests/browser/conftest.py) has its first failure printed in full at the end.
+# Here, not in tests/browser/, because under pytest-xdist the controller that
+# prints the summary loads only this conftest.
+_first_failures: list[tuple[str, str]] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    outcome: str = report.outcome  # pytest-rerunfailures adds "rerun"
+    if outcome == "rerun":
+        _first_failures.append((report.nodeid, report.longreprtext))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not _first_failures:
+        return
+    terminalreporter.write_sep(
+        "=", "browser tests that failed and were run again (flaky: fix them)"
+    )
+    for nodeid, failure in _first_failures:
+        terminalreporter.write_sep("-", nodeid)
+        terminalreporter.write_line(failure)
+
+
 # Under pytest-xdist each worker ("gw0", "gw1", …) has a database of its own.
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 

@@ -41,10 +41,10 @@ PHONE: ViewportSize = {"width": 360, "height": 740}
 # A browser test that fails is run once more (pytest-rerunfailures), as
 # Playwright's own runner does on CI: a real browser on a loaded machine can lose
 # a race of the test's making. Every first failure is printed in full at the end
-# of the run (see pytest_terminal_summary), so a flaky test is seen and fixed,
+# of the run (see pytest_terminal_summary in tests/conftest.py, which the
+# parallel run's controller loads), so a flaky test is seen and fixed,
 # not hidden; a test that fails twice fails the run.
 BROWSER_RERUNS = 1
-_first_failures: list[tuple[str, str]] = []
 
 
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
@@ -59,23 +59,6 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
         for item in items:
             if "tests/browser/" in str(item.fspath):
                 item.add_marker(pytest.mark.skip(reason=message))
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    outcome: str = report.outcome  # pytest-rerunfailures adds "rerun"
-    if outcome == "rerun":
-        _first_failures.append((report.nodeid, report.longreprtext))
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not _first_failures:
-        return
-    terminalreporter.write_sep(
-        "=", "browser tests that failed and were run again (flaky: fix them)"
-    )
-    for nodeid, text in _first_failures:
-        terminalreporter.write_sep("-", nodeid)
-        terminalreporter.write_line(text)
 
 
 class LiveServer:
