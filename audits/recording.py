@@ -14,7 +14,7 @@ from audits.scoring import score_answers
 from audits.template_versions import current_template, template_version
 from core import scoping, trail
 from core.dates import utcnow
-from core.errors import Invalid, OutOfScope
+from core.errors import Invalid
 from core.exactly_once import already_sent, content_hash, first_send, offset_minutes
 from core.models import Branch, PersonSupported, User
 from core.permissions import require_role
@@ -212,20 +212,10 @@ def _checked_reaudit(
 def _resolve_branch(
     author: User, observed: User, data: dict[str, Any]
 ) -> tuple[Branch, PersonSupported | None]:
-    person_ref = data.get("person_ref")
-    if person_ref:
-        person = scoping.person_by_ref(author, person_ref)
-        if person is None:
-            raise OutOfScope(person_ref)
-        return person.branch, person
-    mine = scoping.branches_for(author)
-    code = data.get("branch")
-    if code:
-        chosen = [b for b in mine if b.code == code]
-        if not chosen:
-            raise Invalid({"branch": ["Choose one of your branches."]})
-        return chosen[0], None
-    shared = [b for b in mine if b.id in observed.branch_ids]
+    branch, person = scoping.where_entry_belongs(author, data.get("person_ref"), data.get("branch"))
+    if branch is not None:
+        return branch, person
+    shared = [b for b in scoping.branches_for(author) if b.id in observed.branch_ids]
     if len(shared) == 1:
         return shared[0], None
     raise Invalid(

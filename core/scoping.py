@@ -17,7 +17,7 @@ from flask import abort
 from sqlalchemy import ColumnElement, Select, false, true
 from sqlalchemy.orm import InstrumentedAttribute, contains_eager
 
-from core.errors import OutOfScope
+from core.errors import Invalid, OutOfScope
 from core.models import Branch, PersonSupported, Role, Team, User
 from extensions import db
 
@@ -139,6 +139,26 @@ def person_by_ref(user: User, ref: str) -> PersonSupported | None:
         .where(branch_scope(user, PersonSupported.branch_id))
     )
     return person
+
+
+def where_entry_belongs(
+    author: User, person_ref: str | None, branch_code: str | None
+) -> tuple[Branch | None, PersonSupported | None]:
+    """The branch an entry from a phone is filed in, as far as the entry says: the
+    person's branch when it names a person (OutOfScope when that person is not in
+    the author's branches), else the branch it names (Invalid unless it is one of
+    the author's); (None, None) when it names neither, for the caller's own rule."""
+    if person_ref:
+        person = person_by_ref(author, person_ref)
+        if person is None:
+            raise OutOfScope(person_ref)
+        return person.branch, person
+    if branch_code:
+        chosen = [b for b in branches_for(author) if b.code == branch_code]
+        if not chosen:
+            raise Invalid({"branch": ["Choose one of your branches."]})
+        return chosen[0], None
+    return None, None
 
 
 def staff_for(user: User) -> list[User]:

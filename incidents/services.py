@@ -52,19 +52,10 @@ def next_reference(year: int) -> str:
 
 
 def _resolve_branch(author: User, data: dict[str, Any]) -> tuple[Branch, int | None]:
-    person_ref = data.get("person_ref")
-    if person_ref:
-        person = scoping.person_by_ref(author, person_ref)
-        if person is None:
-            raise OutOfScope(person_ref)
-        return person.branch, person.id
+    branch, person = scoping.where_entry_belongs(author, data.get("person_ref"), data.get("branch"))
+    if branch is not None:
+        return branch, person.id if person is not None else None
     mine = scoping.branches_for(author)
-    code = data.get("branch")
-    if code:
-        chosen = [b for b in mine if b.code == code]
-        if not chosen:
-            raise InvalidIncident({"branch": ["Choose one of your branches."]})
-        return chosen[0], None
     if len(mine) == 1:
         return mine[0], None
     raise InvalidIncident({"branch": ["Choose which branch this happened in."]})
