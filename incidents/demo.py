@@ -15,7 +15,7 @@ from typing import Any
 from core.dates import UK, utcnow
 from core.models import PersonSupported, Role, User
 from extensions import db
-from incidents import duties, services, triage
+from incidents import decisions, services, triage
 from incidents.models import DecisionStatus, Incident, Status
 from incidents.schemas import IncidentInSchema
 
@@ -279,7 +279,7 @@ def _review_as_manager(rng: random.Random, manager: User, incident: Incident) ->
         if applies and decision.due_at is not None:
             done_at = min(decision.due_at - timedelta(hours=1), utcnow())
             done_at = max(done_at, incident.occurred_at)
-        duties.record_decision(
+        decisions.record_decision(
             manager,
             incident,
             decision.id,

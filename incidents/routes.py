@@ -31,7 +31,16 @@ from core.htmx import wants_partial
 from core.models import Role, Team, User
 from core.permissions import role_required
 from core.web import error_response
-from incidents import duties, forms, office, permissions, record, search, services, timeline
+from incidents import (
+    decisions,
+    forms,
+    office,
+    permissions,
+    record,
+    search,
+    services,
+    timeline,
+)
 from incidents import triage as triage_rules
 from incidents.duties import RULE_GUIDANCE, rule_label
 from incidents.errors import InvalidChange, StaleIncident
@@ -234,7 +243,7 @@ def init_app(app: Flask) -> None:
 
 def _overdue_duties() -> tuple[list[IncidentDecision], int]:
     """For the manager's home page: overdue decisions within their scope."""
-    return duties.overdue_decisions(services.visible_incidents(current_user), utcnow(), limit=10)
+    return decisions.overdue_decisions(services.visible_incidents(current_user), utcnow(), limit=10)
 
 
 CATEGORY_CHOICES = _choices([c.value for c in Category])
@@ -341,7 +350,7 @@ def _record_context(user: User, incident: Incident) -> dict[str, Any]:
         else [],
         "guidance": RULE_GUIDANCE,
         "can_triage": permissions.can_triage(user),
-        "can_decide": duties.may_decide(user),
+        "can_decide": decisions.may_decide(user),
         "can_add_details": permissions.can_add_details(user),
         "can_chase": permissions.can_chase(user),
         "reporter_view": is_reporter_view,
@@ -506,17 +515,17 @@ def _decision_conflict(incident: Incident, current: IncidentDecision, data: dict
 def decision(incident_id: str, decision_id: int) -> Any:
     incident = services.get_incident(current_user, incident_id)
     found = _decision_or_404(incident, decision_id)
-    if not duties.may_decide(current_user):
+    if not decisions.may_decide(current_user):
         abort(403)
     if request.method == "GET":
         return _decision_page(incident, found, _decision_values(found), {})
     data, errors = load_form(DecisionSchema(), request.form)
     if not errors:
         try:
-            duties.record_decision(current_user, incident, decision_id, **data)
-        except duties.StaleDecision as err:
+            decisions.record_decision(current_user, incident, decision_id, **data)
+        except decisions.StaleDecision as err:
             return _decision_conflict(incident, err.decision, data)
-        except duties.DecisionError as err:
+        except decisions.DecisionError as err:
             errors = err.errors
         else:
             flash(f"Recorded the decision: {rule_label(found.rule)}.", "success")

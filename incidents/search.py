@@ -15,7 +15,7 @@ from core import scoping
 from core.dates import uk_midnight, utcnow
 from core.models import PersonSupported, Team, User
 from extensions import db
-from incidents import duties
+from incidents import decisions
 from incidents.models import Harm, Incident, IncidentNote, IncidentNoteKind
 from incidents.permissions import can_filter
 from incidents.schemas import TEAM_CHOICE
@@ -108,7 +108,7 @@ def filtered(user: User, filters: IncidentFilters, now: datetime) -> Select[Any]
     if filters.date_to:
         stmt = stmt.where(Incident.occurred_at < uk_midnight(filters.date_to + timedelta(days=1)))
     if filters.overdue:
-        stmt = stmt.where(duties.has_overdue_duty(now))
+        stmt = stmt.where(decisions.has_overdue_duty(now))
     return stmt
 
 
@@ -151,7 +151,7 @@ def search(
         total=int(total),
         page=page,
         page_size=page_size,
-        overdue_ids=duties.overdue_incident_ids(ids, now),
+        overdue_ids=decisions.overdue_incident_ids(ids, now),
         chases=notes_for(ids, IncidentNoteKind.CHASE),
     )
 

@@ -19,7 +19,7 @@ from core.errors import NotAllowed, OutOfScope
 from core.exactly_once import already_sent, content_hash, first_send, offset_minutes
 from core.models import Branch, Role, User
 from extensions import db
-from incidents import duties
+from incidents import decisions
 from incidents.models import Incident, ReferenceCounter
 
 REPORTING_ROLES = {Role.CARER.value, Role.SUPERVISOR.value, Role.MANAGER.value}
@@ -129,7 +129,7 @@ def create_incident(
         created = trail.record(
             author, "create", "incident", incident_id, reference=incident.reference
         )
-        duties.open_decisions(incident, at=received_at)
+        decisions.open_decisions(incident, at=received_at)
         if received_at is not None:
             created.at = received_at
     return IncidentReceipt(sent.winner or incident, created=sent.winner is None)

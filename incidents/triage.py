@@ -18,7 +18,7 @@ from core.errors import NotAllowed
 from core.models import Role, User
 from core.saving import check_version, saving
 from extensions import db
-from incidents import duties
+from incidents import decisions
 from incidents.errors import InvalidChange, stale_incident
 from incidents.models import Category, Harm, Incident, Kind, Status
 from incidents.permissions import can_triage, may_write_feedback
@@ -140,7 +140,7 @@ def triage(
             detail["reason"] = reason
         trail.record(actor, "triage", "incident", incident.id, **detail)
         if clinical_changes:
-            duties.open_decisions(incident)
+            decisions.open_decisions(incident)
     return incident
 
 

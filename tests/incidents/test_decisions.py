@@ -419,7 +419,7 @@ def test_a_decision_changed_between_the_check_and_the_save_is_not_lost(app, make
     from sqlalchemy import update
 
     from core.models import User
-    from incidents import duties
+    from incidents import decisions
 
     incident_id = make_incident("carer1", **MODERATE)
     with app.app_context():
@@ -432,8 +432,8 @@ def test_a_decision_changed_between_the_check_and_the_save_is_not_lost(app, make
                 .where(IncidentDecision.__table__.c.id == decision.id)
                 .values(status="applies", rationale="Serious injury.", version=2)
             )
-        with pytest.raises(duties.StaleDecision) as caught:
-            duties.record_decision(
+        with pytest.raises(decisions.StaleDecision) as caught:
+            decisions.record_decision(
                 manager,
                 incident,
                 decision.id,

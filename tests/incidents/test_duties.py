@@ -10,13 +10,10 @@ from typing import Any
 import pytest
 
 from core.dates import UK
-from incidents.duties import (
-    DutySettings,
-    Facts,
-    Rule,
+from incidents.duties import DutySettings, Facts, Rule, duties_for
+from incidents.working_days import (
     add_working_days,
     bank_holidays,
-    duties_for,
     end_of_day,
     same_or_next_working_day,
 )
