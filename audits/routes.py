@@ -26,7 +26,7 @@ from audits.schemas import (
     TemplateDetailsSchema,
     audit_form_to_json,
 )
-from core import navigation, scoping
+from core import dates, navigation, scoping
 from core.dates import UK, uk_today, utcnow
 from core.errors import IdConflict, Invalid, OutOfScope
 from core.forms import flatten_errors, load_form
@@ -250,7 +250,7 @@ def _form_errors(errors: dict[str, list[str]]) -> dict[str, list[str]]:
     and each question's messages numbered so the summary says which one."""
     named: dict[str, list[str]] = {}
     for key, messages in errors.items():
-        match = re.match(r"answers\.(\d+)\.", key)
+        match = re.match(r"answers\.([0-9]+)\.", key)
         if match:
             messages = [f"Question {int(match.group(1)) + 1}: {m}" for m in messages]
         named["entry_id" if key == "id" else key] = messages
@@ -348,10 +348,7 @@ def raise_action(audit_id: str) -> Any:
 
 
 def _date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+    return dates.parse_day(value)  # out of range or unreadable: ignored
 
 
 @bp.get("/failure-rates")

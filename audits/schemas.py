@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from audits.models import Answer, AnswerSet, AuditTemplate
 from core.dates import utcnow
-from core.forms import MAX_ID
+from core.forms import MAX_ID, Day, Moment
 from core.schemas import StrictSchema as _Strict
 from core.schemas import required_messages as _required
 from incidents.forms import device_zone, local_to_iso
@@ -76,7 +76,7 @@ class AuditInSchema(_Strict):
             "invalid": "The template version must be a whole number.",
         },
     )
-    conducted_at = fields.AwareDateTime(
+    conducted_at = Moment(
         required=True,
         error_messages={
             **_required("Enter when the spot check was done."),
@@ -148,7 +148,7 @@ class AuditInSchema(_Strict):
 
 # --- the HTML form -> the API's JSON ---------------------------------------------
 
-_ANSWER_KEY = re.compile(r"^answers\.(\d{1,3})\.(item|answer|note)$")
+_ANSWER_KEY = re.compile(r"^answers\.([0-9]{1,3})\.(item|answer|note)$")
 
 
 def _int_or_raw(value: str | None) -> Any:
@@ -358,12 +358,12 @@ class ScheduleSchema(Schema):
             "invalid": "Say how many checks, as a whole number.",
         },
     )
-    starts_on = fields.Date(
+    starts_on = Day(
         load_default=None,
         allow_none=True,
         error_messages={"invalid": "Enter the start date like 2026-12-01."},
     )
-    due_on = fields.Date(
+    due_on = Day(
         required=True,
         error_messages={
             **_required("Enter the date they are due by."),

@@ -13,6 +13,13 @@ from datetime import UTC, date, datetime, timedelta
 
 UK = zoneinfo.ZoneInfo("Europe/London")
 
+# The dates a client may send: nothing Candour records is older, and nothing is
+# planned later. A year outside is a slip or an attack, and near the ends of
+# Python's range (years 1 and 9999) date arithmetic overflows.
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2100, 12, 31)
+RANGE_MESSAGE = "Enter a date between 1900 and 2100."
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -20,6 +27,19 @@ def utcnow() -> datetime:
 
 def uk_today() -> date:
     return utcnow().astimezone(UK).date()
+
+
+def within_range(day: date) -> bool:
+    return EARLIEST <= day <= LATEST
+
+
+def parse_day(text: str | None) -> date | None:
+    """An ISO date ("2026-11-20") a client typed, within range; else None."""
+    try:
+        day = date.fromisoformat((text or "").strip())
+    except ValueError:
+        return None
+    return day if within_range(day) else None
 
 
 def uk_midnight(day: date) -> datetime:

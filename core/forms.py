@@ -6,10 +6,13 @@ every value arrives as a string and lists arrive as repeated keys.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields
 from werkzeug.datastructures import MultiDict
+
+from core.dates import RANGE_MESSAGE, within_range
 
 # Fields a browser adds that are not part of any record.
 _FORM_ONLY = {"csrf_token"}
@@ -91,3 +94,28 @@ class StoredInt(fields.Integer):
         if not self.minimum <= number <= MAX_ID:
             raise self.make_error("invalid")
         return number
+
+
+class Day(fields.Date):
+    """A calendar date a client sends: one outside core.dates' range (1900 to
+    2100) is the field's own "out_of_range" message, never an overflow later."""
+
+    default_error_messages = {"out_of_range": RANGE_MESSAGE}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
+        day: date = super()._deserialize(value, attr, data, **kwargs)
+        if not within_range(day):
+            raise self.make_error("out_of_range")
+        return day
+
+
+class Moment(fields.AwareDateTime):
+    """A moment with its UTC offset a client sends, in the same range as `Day`."""
+
+    default_error_messages = {"out_of_range": RANGE_MESSAGE}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        moment: datetime = super()._deserialize(value, attr, data, **kwargs)
+        if not within_range(moment.date()):
+            raise self.make_error("out_of_range")
+        return moment

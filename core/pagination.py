@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
+from core.dates import within_range
 from core.errors import Invalid
 from core.forms import record_id
 from extensions import db
@@ -57,7 +58,8 @@ def newest_received(
             moment = datetime.fromisoformat(stamp)
         except ValueError:
             raise Invalid(BAD_CURSOR) from None
-        if moment.tzinfo is None or not after:
+        # A moment out of range (year 1 at +23:59) overflows in the database.
+        if moment.tzinfo is None or not after or not within_range(moment.date()):
             raise Invalid(BAD_CURSOR)
         stmt = stmt.where(or_(received_at < moment, and_(received_at == moment, key < after)))
     return _take(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -33,23 +32,14 @@ from core.schemas import (
     SetTeamSchema,
     SignInSchema,
 )
+from core.web import safe_next
 from extensions import db
 
 bp = Blueprint("core", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    """Only follow `next` within this site (no open redirects)."""
-    if target:
-        parts = urlsplit(target)
-        if (
-            not parts.scheme
-            and not parts.netloc
-            and target.startswith("/")
-            and not target.startswith("//")
-        ):
-            return target.rstrip("?") or "/"
-    return url_for("core.home")
+    return safe_next(target)  # core.web: the one rule for redirect targets
 
 
 @bp.get("/healthz")

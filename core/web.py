@@ -3,7 +3,10 @@ the sign-in plumbing for flask-login."""
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
@@ -84,20 +87,88 @@ NUL_MESSAGE = (
     "usually from pasting from another program). Remove it and try again: nothing "
     "was saved."
 )
+SURROGATE_MESSAGE = (
+    "What was sent contains half of a character (a lone surrogate, usually half of "
+    "an emoji cut off by another program). Remove it and try again: nothing was saved."
+)
+# No form or phone of Candour's sends JSON more than a few levels deep.
+MAX_NESTING = 32
+NESTING_MESSAGE = (
+    f"What was sent is nested more than {MAX_NESTING} levels deep, which no Candour "
+    "form or phone sends. Nothing was saved."
+)
+NEXT_MESSAGE = (
+    "The address to return to after signing in is not valid. Open the sign-in page "
+    "again from Candour."
+)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
-def _refuse_nul_characters() -> Any:
-    """PostgreSQL cannot store U+0000 in text; no person types one. Refuse it at the
-    door, for the path, the query and any form field, before anything is read
-    (JSON bodies are checked by sync.http as they are parsed)."""
+def _refuse_unreadable_input() -> Any:
+    """Strict input at one place: what no person types is refused with a 400 and
+    a reason before any route reads the request. PostgreSQL cannot store U+0000;
+    a lone surrogate cannot be written as UTF-8 at all; JSON nested hundreds deep
+    exhausts the stack; control characters in `next` would end up in a header.
+    (A browser's form or query cannot carry a lone surrogate: Werkzeug keeps
+    invalid UTF-8 as its %-escapes. They are checked anyway.)"""
     sources = [request.args, request.form] if request.method == "POST" else [request.args]
-    if "\x00" in request.path or any(
-        "\x00" in key or "\x00" in value
-        for source in sources
-        for key, value in source.items(multi=True)
-    ):
+    pairs = [pair for source in sources for pair in source.items(multi=True)]
+    if "\x00" in request.path or any("\x00" in key or "\x00" in value for key, value in pairs):
         return error_response(400, NUL_MESSAGE, reason="nul")
+    if any(_SURROGATE.search(key) or _SURROGATE.search(value) for key, value in pairs):
+        return error_response(400, SURROGATE_MESSAGE, reason="surrogate")
+    if any(_CONTROL.search(target) for target in request.args.getlist("next")):
+        return error_response(400, NEXT_MESSAGE, reason="next")
+    problem = _json_problem()
+    if problem == "nesting":
+        return error_response(400, NESTING_MESSAGE, reason="nesting")
+    if problem == "surrogate":
+        return error_response(400, SURROGATE_MESSAGE, reason="surrogate")
     return None
+
+
+def _json_problem() -> str | None:
+    """ "nesting" or "surrogate" for a JSON body that has one; None otherwise (a
+    body that is not JSON at all is for sync.http to name)."""
+    if not request.is_json:
+        return None
+    try:
+        body = json.loads(request.get_data(cache=True).decode("utf-8"))
+    except RecursionError:
+        return "nesting"
+    except ValueError:  # not UTF-8, or not JSON
+        return None
+    # Without recursion: the depth is what is being checked.
+    pending: list[tuple[Any, int]] = [(body, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                return "surrogate"
+        elif isinstance(value, dict | list):
+            if depth > MAX_NESTING:
+                return "nesting"
+            inner = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+            pending.extend((item, depth + 1) for item in inner)
+    return None
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in: `next` only when it is a path within this
+    site (no open redirects), else the home page. A backslash counts as a slash
+    to browsers, so "/\\evil.example" is another site; control characters were
+    refused by the request guard before this."""
+    if target and "\\" not in target and not _CONTROL.search(target):
+        parts = urlsplit(target)
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+        ):
+            return target.rstrip("?") or "/"
+    return url_for("core.home")
 
 
 class QuietSessionInterface(SecureCookieSessionInterface):
@@ -134,7 +205,7 @@ def init_app(app: Flask) -> None:
     # Before any blueprint adds a route, so that every `<int:…>` uses it.
     app.url_map.converters["int"] = DatabaseIdConverter
     app.session_interface = QuietSessionInterface()
-    app.before_request(_refuse_nul_characters)
+    app.before_request(_refuse_unreadable_input)
     app.after_request(_security_headers)
 
     @app.errorhandler(CSRFError)

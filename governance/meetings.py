@@ -150,9 +150,10 @@ def meeting_source(user: User, source_id: str) -> SourceInfo:
     recorded in Candour, by its id, or one held outside it (and every action
     raised before meetings were recorded), by its name as typed."""
     text = source_id.strip()
-    if not text.isdigit():
+    number = record_id(text)  # ASCII digits only: "²".isdigit() is true
+    if number is None:
         return SourceInfo(ActionSource.MEETING.value, text, text, None)
-    meeting = get_meeting(user, int(text))
+    meeting = get_meeting(user, number)
     branch_ids = tuple(b.id for b in meeting.branches)
     return SourceInfo(
         ActionSource.MEETING.value,

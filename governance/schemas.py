@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from core.forms import Day
 from core.schemas import StrictSchema
 from core.schemas import required_messages as _required
 from governance.figures import DEFAULT_MONTHS, PERIOD_CHOICES
@@ -12,8 +13,8 @@ from governance.figures import DEFAULT_MONTHS, PERIOD_CHOICES
 MAX_TEXT = 20000
 
 
-def _date(message: str) -> fields.Date:
-    return fields.Date(
+def _date(message: str) -> Day:
+    return Day(
         required=True,
         error_messages={**_required(message), "invalid": f"{message} Use a date like 2026-11-30."},
     )

@@ -11,12 +11,12 @@ times are read as UK time, which is what a carer's clock shows.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from core.dates import UK
+from core.dates import UK, within_range
 from core.forms import flatten_errors
 from incidents.models import Category
 
@@ -24,7 +24,7 @@ from incidents.models import Category
 MAX_OFFSET_MINUTES = 14 * 60
 THRESHOLDS = ("safeguarding", "clinical_escalation", "family_contact")
 INFORMED_FIELDS = ("who", "at", "method")
-_INFORMED_KEY = re.compile(r"^people_informed\.(\d{1,3})\.(who|at|method)$")
+_INFORMED_KEY = re.compile(r"^people_informed\.([0-9]{1,3})\.(who|at|method)$")
 # Fields that only ever come from the page itself, never shown back as answers.
 _NOT_ANSWERS = {"csrf_token"}
 BLANK_INFORMED_ROWS = 2
@@ -33,7 +33,7 @@ BLANK_INFORMED_ROWS = 2
 def device_zone(form: MultiDict[str, str]) -> tzinfo:
     """The phone's UTC offset when the page script sent one; UK time otherwise."""
     raw = (form.get("tz_offset") or "").strip()
-    if re.fullmatch(r"[+-]?\d{1,4}", raw) and abs(int(raw)) <= MAX_OFFSET_MINUTES:
+    if re.fullmatch(r"[+-]?[0-9]{1,4}", raw) and abs(int(raw)) <= MAX_OFFSET_MINUTES:
         return timezone(timedelta(minutes=int(raw)))
     return UK
 
@@ -50,7 +50,11 @@ def local_to_iso(value: str, zone: tzinfo) -> str:
     except ValueError:
         return value
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
+        # Outside the years a record may have (core.dates), UK time is not
+        # looked up (before 1847 it was 1 minute 15 seconds behind GMT): GMT,
+        # as the browser does, and the schema names the year.
+        in_uk = zone is UK and not within_range(moment.date())
+        moment = moment.replace(tzinfo=UTC if in_uk else zone)
     return moment.isoformat()
 
 
@@ -165,7 +169,12 @@ FORM_ORDER = (
 def _position(name: str) -> tuple[int, int, int]:
     parts = name.split(".")
     top = FORM_ORDER.index(parts[0]) if parts[0] in FORM_ORDER else len(FORM_ORDER)
-    if parts[0] == "people_informed" and len(parts) == 3 and parts[1].isdigit():
+    if (
+        parts[0] == "people_informed"
+        and len(parts) == 3
+        and parts[1].isascii()
+        and parts[1].isdigit()
+    ):
         return (
             top,
             int(parts[1]),

@@ -8,8 +8,8 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from core.dates import UK, utcnow
-from core.forms import StoredInt
+from core.dates import UK, utcnow, within_range
+from core.forms import Day, Moment, StoredInt
 from core.schemas import StrictSchema as _Strict
 from core.schemas import required_messages as _required
 from incidents.models import (
@@ -43,11 +43,12 @@ class InformedSchema(_Strict):
         validate=_choice(INFORMED_WHO, "Choose who was told."),
         error_messages=_required("Choose who was told."),
     )
-    at = fields.AwareDateTime(
+    at = Moment(
         required=True,
         error_messages={
             **_required("Enter when they were told."),
             "invalid": "Enter when they were told as a date and time.",
+            "out_of_range": "Check the year of when they were told.",
             "invalid_awareness": "Give the time with its time zone offset.",
         },
     )
@@ -171,19 +172,21 @@ class IncidentInSchema(_Classification):
         },
     )
     time_critical = fields.Boolean(load_default=False)
-    occurred_at = fields.AwareDateTime(
+    occurred_at = Moment(
         required=True,
         error_messages={
             **_required("Enter when it happened."),
             "invalid": "Enter when it happened as a date and time.",
+            "out_of_range": "Check the year of when it happened.",
             "invalid_awareness": "Give the time with its time zone offset.",
         },
     )
-    reported_at = fields.AwareDateTime(
+    reported_at = Moment(
         required=True,
         error_messages={
             **_required("The entry has no time it was made."),
             "invalid": "The time it was made must be a date and time.",
+            "out_of_range": "Check the year on the phone's clock.",
             "invalid_awareness": "Give the time with its time zone offset.",
         },
     )
@@ -306,6 +309,8 @@ class UKLocalDateTime(fields.DateTime):
             moment = datetime.fromisoformat(value.strip())
         except ValueError:
             raise self.make_error("invalid") from None
+        if not within_range(moment.date()):
+            raise self.make_error("invalid")
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UK)
         return moment
@@ -346,12 +351,12 @@ class IncidentFilterSchema(Schema):
         allow_none=True,
         validate=_choice([k.value for k in Kind], "Choose incident or near miss."),
     )
-    date_from = fields.Date(
+    date_from = Day(
         load_default=None,
         allow_none=True,
         error_messages={"invalid": "Enter the first date like 2026-11-20."},
     )
-    date_to = fields.Date(
+    date_to = Day(
         load_default=None,
         allow_none=True,
         error_messages={"invalid": "Enter the last date like 2026-11-30."},

@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from core.forms import StoredInt
+from core.forms import Day, Moment, StoredInt
 from core.models import Role
 from core.schemas import required_messages as _required
 from incidents.models import Category
@@ -110,7 +110,7 @@ class ActionInSchema(_Form):
             "invalid": "Choose who owns this action.",
         },
     )
-    due = fields.Date(
+    due = Day(
         required=True,
         error_messages={
             **_required("Enter the date it is due."),
@@ -282,7 +282,7 @@ class BriefingNoteSchema(_Form):
         ),
         error_messages=_required("Choose team debrief or supervision."),
     )
-    held_on = fields.Date(
+    held_on = Day(
         required=True,
         error_messages={
             **_required("Enter the date it was held."),
@@ -345,7 +345,7 @@ class AcknowledgementInSchema(Schema):
             "invalid_uuid": "The id must be a UUID.",
         },
     )
-    read_at = fields.AwareDateTime(
+    read_at = Moment(
         load_default=None,
         allow_none=True,
         error_messages={

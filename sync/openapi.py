@@ -59,7 +59,19 @@ def _problem(description: str) -> dict[str, Any]:
 SIGNED_OUT = _problem("Not signed in.")
 NOT_FOUND = _problem("Not there, or outside the caller's scope.")
 INVALID = _json("Errors", "The body breaks a rule; messages per field. Nothing was saved.")
-BAD_BODY = _problem("Not JSON, not UTF-8, or no valid CSRF token. Nothing was saved.")
+# Any request (core.web's guard): `reason` is "nul", "surrogate" or "nesting".
+MALFORMED = _problem(
+    "Something no person types: a null character or a lone surrogate in the address, "
+    "query or body, or JSON nested more than 32 levels deep; `reason` says which. "
+    "Nothing was saved."
+)
+BAD_BODY = _problem(
+    "Not JSON or not UTF-8; no valid CSRF token (`reason` csrf); or, as for any "
+    "request, a null character, a lone surrogate or JSON nested more than 32 levels "
+    "deep (`reason` nul, surrogate or nesting). Nothing was saved."
+)
+TOO_LARGE = _problem("The body is over 256 KB.")
+NOT_JSON = _problem("The body is not JSON.")
 
 PAGING = [
     {
@@ -87,8 +99,8 @@ def _create(body: str, receipt: str, what: str) -> dict[str, Any]:
             "403": _problem("The caller's role may not do this."),
             "404": _problem("The person is outside the caller's scope."),
             "409": _problem("That id was already received with other content."),
-            "413": _problem("The body is too large."),
-            "415": _problem("The body is not JSON."),
+            "413": TOO_LARGE,
+            "415": NOT_JSON,
             "422": INVALID,
         },
     }
@@ -100,8 +112,9 @@ def _list(page: str, what: str) -> dict[str, Any]:
         "parameters": PAGING,
         "responses": {
             "200": _json(page, "A page; `next` is the cursor of the next."),
+            "400": MALFORMED,
             "401": SIGNED_OUT,
-            "422": INVALID,
+            "422": _json("Errors", "A limit out of range or a cursor the server did not make."),
         },
     }
 
@@ -112,7 +125,12 @@ def _one(schema: str, what: str) -> dict[str, Any]:
         "parameters": [
             {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
         ],
-        "responses": {"200": _json(schema, "The record."), "401": SIGNED_OUT, "404": NOT_FOUND},
+        "responses": {
+            "200": _json(schema, "The record."),
+            "400": MALFORMED,
+            "401": SIGNED_OUT,
+            "404": NOT_FOUND,
+        },
     }
 
 
@@ -146,7 +164,11 @@ def build_spec() -> dict[str, Any]:
             "get": {
                 "summary": "Who is signed in, and the CSRF token",
                 "security": read,
-                "responses": {"200": _json("Session", "Signed in."), "401": SIGNED_OUT},
+                "responses": {
+                    "200": _json("Session", "Signed in."),
+                    "400": MALFORMED,
+                    "401": SIGNED_OUT,
+                },
             }
         },
         "/reference": {
@@ -156,6 +178,7 @@ def build_spec() -> dict[str, Any]:
                 "responses": {
                     "200": _json("Reference", "Within the caller's scope."),
                     "304": {"description": "Not changed since the ETag sent."},
+                    "400": MALFORMED,
                     "401": SIGNED_OUT,
                 },
             }
@@ -201,6 +224,8 @@ def build_spec() -> dict[str, Any]:
                     "401": SIGNED_OUT,
                     "403": _problem("The bulletin was not written for the caller."),
                     "404": NOT_FOUND,
+                    "413": TOO_LARGE,
+                    "415": NOT_JSON,
                     "422": INVALID,
                 },
             }
@@ -209,7 +234,13 @@ def build_spec() -> dict[str, Any]:
             "get": {
                 "summary": "This document",
                 "security": [],
-                "responses": {"200": {"description": "OpenAPI 3.0 document."}},
+                "responses": {
+                    "200": {
+                        "description": "OpenAPI 3.0 document.",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                    "400": MALFORMED,
+                },
             }
         },
     }

@@ -70,13 +70,13 @@ class AcknowledgementOutSchema(Schema):
 class ErrorsSchema(Schema):
     """422: messages per field."""
 
-    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), required=True)
 
 
 class MessageSchema(Schema):
     """Any other 4xx: a plain message (a 409 also carries `existing`, the stored
     version, when the caller is its author)."""
 
-    error = fields.String()
+    error = fields.String(required=True)
     reason = fields.String()
     existing = fields.Dict()

@@ -103,7 +103,7 @@ def action_new() -> Any:
         "verification": "none",
         "sample_size": 1,
     }
-    if source_type != "meeting" or values["source_id"].strip().isdigit():
+    if source_type != "meeting" or record_id(values["source_id"].strip()) is not None:
         sources.resolve_source(current_user, source_type, values["source_id"])
     return _action_new_form(values, {})
 
@@ -114,8 +114,9 @@ def _after_agreeing(action: Any) -> str:
         return url_for("learning.review", review_id=int(action.source_id))
     if action.source_type == "incident":
         return url_for("learning.incident_learning", incident_id=action.source_id)
-    if action.source_type == "meeting" and action.source_id.isdigit():
-        return url_for("governance.meeting", meeting_id=int(action.source_id))
+    meeting_id = record_id(action.source_id) if action.source_type == "meeting" else None
+    if meeting_id is not None:
+        return url_for("governance.meeting", meeting_id=meeting_id)
     return url_for("learning.action", action_id=action.id)
 
 

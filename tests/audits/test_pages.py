@@ -311,7 +311,15 @@ def test_the_list_filters_by_outcome_template_colleague_and_date(sign_in, templa
 
 @pytest.mark.parametrize(
     "query",
-    ["observed=99999999999999999999", "page=99999999999999999999", "observed=%C2%B2", "page=-1"],
+    [
+        "observed=99999999999999999999",
+        "page=99999999999999999999",
+        "observed=%C2%B2",
+        "page=-1",
+        # Issue 12, finding 6: a year no spot check can have was an overflow (500).
+        "to=9999-12-31",
+        "from=0001-01-01",
+    ],
 )
 def test_odd_list_parameters_are_ignored(sign_in, templates, query):
     assert sign_in("supervisor").get(f"/audits?{query}").status_code == 200

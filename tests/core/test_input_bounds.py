@@ -98,3 +98,47 @@ def test_a_huge_bulletin_id_in_the_api_is_404(sign_in):
         {"id": "e3e70682-c209-4cac-a29f-6fbed82c07cd"},
     )
     assert response.status_code == 404
+
+
+def _input_date_fields() -> list[tuple[str, str]]:
+    found = []
+    for module_name in (
+        "core.schemas",
+        "incidents.schemas",
+        "audits.schemas",
+        "learning.schemas",
+        "governance.schemas",
+    ):
+        module = importlib.import_module(module_name)
+        for name, cls in inspect.getmembers(module, inspect.isclass):
+            if not issubclass(cls, Schema) or cls.__module__ != module_name:
+                continue
+            if any(word in name for word in ANSWER_ONLY) or name.startswith("_"):
+                continue
+            for field_name, field in cls().load_fields.items():
+                inner = field.inner if isinstance(field, fields.List) else field
+                if isinstance(inner, fields.Date | fields.DateTime):
+                    found.append((f"{module_name}.{name}", field.data_key or field_name))
+    return found
+
+
+INPUT_DATES = _input_date_fields()
+
+
+def test_the_date_scan_finds_the_schemas_it_guards():
+    assert ("incidents.schemas.IncidentFilterSchema", "date_to") in INPUT_DATES
+    assert ("incidents.schemas.IncidentInSchema", "occurred_at") in INPUT_DATES
+    assert ("learning.schemas.ActionInSchema", "due") in INPUT_DATES
+
+
+@pytest.mark.parametrize("text", ["9999-12-31", "0001-01-01", "1899-12-31", "2101-01-01"])
+@pytest.mark.parametrize(("schema", "key"), INPUT_DATES)
+def test_a_year_no_record_can_have_is_refused_by_the_field_itself(schema, key, text):
+    """Issue 12, finding 6: /incidents?date_to=9999-12-31 overflowed (500)."""
+    module_name, _, class_name = schema.rpartition(".")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    field = cls().load_fields[key]
+    value = text if isinstance(field, fields.Date) else f"{text}T12:00:00+00:00"
+    with pytest.raises(ValidationError) as caught:
+        cls().load({key: value}, partial=True)
+    assert key in caught.value.messages

@@ -176,6 +176,9 @@ def test_empty_fields_of_the_form_mean_any(sign_in, world):
         ("page=0", "page", "Choose a page number"),
         ("page=abc", "page", "Choose a page number"),
         ("q=" + "x" * 201, "q", "at most 200"),
+        # Issue 12, finding 6: a year no record can have was an overflow (500).
+        ("date_to=9999-12-31", "date_to", "between 1900 and 2100"),
+        ("date_from=0001-01-01", "date_from", "between 1900 and 2100"),
     ],
 )
 def test_bad_filters_are_422_with_a_linked_error_summary(sign_in, world, query, field, message):

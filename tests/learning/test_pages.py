@@ -255,6 +255,23 @@ def test_a_bad_action_is_422_with_values_kept(app, sign_in):
     assert 'value="Change the rota"' in html
 
 
+@pytest.mark.parametrize("source_id", ["\u00b2", "\u0663", "99999999999999999999"])
+def test_an_odd_meeting_number_is_a_meeting_name_not_a_crash(sign_in, source_id):
+    """Issue 12, finding 6: "²".isdigit() is true but int("²") fails (500). A
+    meeting source that is not an id in ASCII digits is the name of a meeting
+    held outside Candour, as typed."""
+    manager = sign_in("manager")
+    form = manager.get(f"/actions/new?source_type=meeting&source_id={source_id}")
+    assert form.status_code == 200
+    response = manager.post_form(
+        "/actions",
+        {"source_type": "meeting", "source_id": source_id, "title": "Change the rota"},
+    )
+    # The manager has two branches: the form asks which one, with the name kept.
+    assert response.status_code == 422
+    assert "branch" in response.get_data(as_text=True).lower()
+
+
 def test_the_weak_action_hint_as_a_fragment(sign_in):
     manager = sign_in("manager")
     weak = manager.get("/actions/strength?title=Remind+staff", headers={"HX-Request": "true"})

@@ -13,6 +13,9 @@
   const NS = root.CandourOffline;
   // Real time zones lie between UTC-12 and UTC+14 (as the server checks).
   const MAX_OFFSET_MINUTES = 14 * 60;
+  // The years a record may have (core/dates.py EARLIEST and LATEST).
+  const EARLIEST_YEAR = 1900;
+  const LATEST_YEAR = 2100;
   // Fields only the page uses; never part of a record.
   const PAGE_ONLY = new Set(['csrf_token']);
 
@@ -172,8 +175,13 @@
         if (hours > 23 || minutes > 59) return value;
         offset = sign * (hours * 60 + minutes);
       }
+    } else if (zone !== 'uk') {
+      offset = zone;
     } else {
-      offset = zone === 'uk' ? ukOffsetAt(parts) : zone;
+      // Outside the years a record may have, GMT (as the server reads it) and
+      // the server names the year.
+      const inRange = parts.year >= EARLIEST_YEAR && parts.year <= LATEST_YEAR;
+      offset = inRange ? ukOffsetAt(parts) : 0;
     }
     const micro = fraction && Number(fraction) !== 0 ? `.${fraction}` : '';
     return (
