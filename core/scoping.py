@@ -102,6 +102,26 @@ def get_or_404(user: User, model: type[M], record_id: object) -> M:
     return cast(M, obj)
 
 
+def holds_every_branch(user: User) -> bool:
+    """Whether `user`'s branches are all the organisation's branches (what an
+    organisation-wide change, or an account with no branch, needs)."""
+    ids = user.branch_ids
+    if not ids:
+        return False
+    missing = db.select(Branch.id).where(Branch.id.not_in(ids)).exists()
+    return not db.session.scalar(db.select(missing))
+
+
+def all_branches_among(user: User, branches: Any) -> ColumnElement[bool]:
+    """The condition that a record's `branches` (a many-to-many relationship)
+    are all among `user`'s and are not none: what a meeting of several branches,
+    or an account, needs before someone of fewer branches may have it."""
+    ids = user.branch_ids
+    if not ids:
+        return false()
+    return cast(ColumnElement[bool], branches.any() & ~branches.any(~Branch.id.in_(ids)))
+
+
 def branches_for(user: User) -> list[Branch]:
     stmt = db.select(Branch).where(branch_scope(user, Branch.id)).order_by(Branch.code)
     return list(db.session.scalars(stmt))
