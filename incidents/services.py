@@ -171,7 +171,7 @@ def get_incident(user: User, incident_id: str) -> Incident:
     incident: Incident | None = db.session.scalar(visible_incidents(user).where(Incident.id == key))
     if incident is None:
         raise OutOfScope(incident_id)
-    if incident.is_safeguarding:
+    if incident.may_be_safeguarding:
         trail.record(user, "view", "incident", incident.id, safeguarding=True)
         db.session.commit()
     return incident
