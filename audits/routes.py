@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from datetime import date
-from typing import Any
+from functools import wraps
+from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -18,6 +20,7 @@ from audits import failure_rates as failure_rate_rules
 from audits import raised_actions, recording, results, template_editor, template_versions
 from audits import schedules as schedule_rules
 from audits.models import Answer, Audit, AuditTemplate, Outcome
+from audits.permissions import may_edit_templates
 from audits.schemas import (
     AuditInSchema,
     ItemSchema,
@@ -37,6 +40,24 @@ bp = Blueprint("audits", __name__, url_prefix="/audits")
 
 CONDUCTING = (Role.SUPERVISOR, Role.MANAGER)
 READING = (Role.SUPERVISOR, Role.MANAGER, Role.OFFICE)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def template_editor_required(view: F) -> F:
+    """The template pages: a manager (else 403), of every branch (else 403:
+    templates are organisation-wide, audits.permissions.may_edit_templates)."""
+
+    @wraps(view)
+    @role_required(Role.MANAGER)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not may_edit_templates(current_user):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 PAGE_SIZE = 25
 
 
@@ -291,6 +312,7 @@ def index() -> Any:
         filters=filters,
         templates=template_versions.published_templates(),
         branches=scoping.branches_for(current_user),
+        edits_templates=may_edit_templates(current_user),
         staff=recording.observable_staff(current_user) if current_user.role != Role.CARER else [],
         outcomes=list(Outcome),
         query={k: v for k, v in request.args.items() if k != "page" and v},
@@ -417,7 +439,7 @@ def cancel_schedule(schedule_id: int) -> Any:
 
 
 @bp.get("/templates")
-@role_required(Role.MANAGER)
+@template_editor_required
 def templates() -> Any:
     return _templates_page({"pass_mark": "80"}, {})
 
@@ -433,7 +455,7 @@ def _templates_page(values: dict[str, Any], errors: dict[str, list[str]], status
 
 
 @bp.post("/templates")
-@role_required(Role.MANAGER)
+@template_editor_required
 def create_template() -> Any:
     data, errors = load_form(NewTemplateSchema(), request.form)
     if not errors:
@@ -471,7 +493,7 @@ def _editor(
 
 
 @bp.get("/templates/<slug>")
-@role_required(Role.MANAGER)
+@template_editor_required
 def edit_template(slug: str) -> Any:
     return _editor(slug)
 
@@ -488,7 +510,7 @@ def _back(slug: str, anchor: str | None = None) -> Any:
 
 
 @bp.post("/templates/<slug>/draft")
-@role_required(Role.MANAGER)
+@template_editor_required
 def start_draft(slug: str) -> Any:
     draft = template_editor.start_draft(current_user, slug)
     flash(
@@ -499,7 +521,7 @@ def start_draft(slug: str) -> Any:
 
 
 @bp.post("/templates/<slug>/draft/details")
-@role_required(Role.MANAGER)
+@template_editor_required
 def update_details(slug: str) -> Any:
     draft = _draft_or_404(slug)
     data, errors = load_form(TemplateDetailsSchema(), request.form)
@@ -511,7 +533,7 @@ def update_details(slug: str) -> Any:
 
 
 @bp.post("/templates/<slug>/draft/items")
-@role_required(Role.MANAGER)
+@template_editor_required
 def add_item(slug: str) -> Any:
     draft = _draft_or_404(slug)
     data, errors = load_form(ItemSchema(), request.form)
@@ -528,7 +550,7 @@ def add_item(slug: str) -> Any:
 
 
 @bp.post("/templates/<slug>/draft/items/<key>")
-@role_required(Role.MANAGER)
+@template_editor_required
 def update_item(slug: str, key: str) -> Any:
     draft = _draft_or_404(slug)
     data, errors = load_form(ItemSchema(), request.form)
@@ -541,7 +563,7 @@ def update_item(slug: str, key: str) -> Any:
 
 
 @bp.post("/templates/<slug>/draft/items/<key>/move")
-@role_required(Role.MANAGER)
+@template_editor_required
 def move_item(slug: str, key: str) -> Any:
     draft = _draft_or_404(slug)
     direction = request.form.get("direction")
@@ -552,7 +574,7 @@ def move_item(slug: str, key: str) -> Any:
 
 
 @bp.post("/templates/<slug>/draft/items/<key>/retire")
-@role_required(Role.MANAGER)
+@template_editor_required
 def retire_item(slug: str, key: str) -> Any:
     draft = _draft_or_404(slug)
     try:
@@ -564,7 +586,7 @@ def retire_item(slug: str, key: str) -> Any:
 
 
 @bp.post("/templates/<slug>/draft/items/<key>/restore")
-@role_required(Role.MANAGER)
+@template_editor_required
 def restore_item(slug: str, key: str) -> Any:
     draft = _draft_or_404(slug)
     template_editor.restore_item(current_user, draft, key)
@@ -573,7 +595,7 @@ def restore_item(slug: str, key: str) -> Any:
 
 
 @bp.post("/templates/<slug>/draft/publish")
-@role_required(Role.MANAGER)
+@template_editor_required
 def publish(slug: str) -> Any:
     draft = _draft_or_404(slug)
     try:
@@ -585,7 +607,7 @@ def publish(slug: str) -> Any:
 
 
 @bp.post("/templates/<slug>/draft/discard")
-@role_required(Role.MANAGER)
+@template_editor_required
 def discard(slug: str) -> Any:
     draft = _draft_or_404(slug)
     template_editor.discard_draft(current_user, draft)
@@ -596,7 +618,7 @@ def discard(slug: str) -> Any:
 
 
 @bp.get("/templates/<slug>/preview")
-@role_required(Role.MANAGER)
+@template_editor_required
 def preview(slug: str) -> Any:
     wanted = request.args.get("version", "")
     template = (

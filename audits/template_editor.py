@@ -10,13 +10,13 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from audits.models import AuditTemplate, AuditTemplateItem
-from audits.permissions import MANAGERS
+from audits.permissions import may_edit_templates
 from audits.template_versions import current_template, draft_of, versions_of
 from core import trail
 from core.dates import utcnow
 from core.errors import Invalid, OutOfScope
 from core.models import User
-from core.permissions import require_role
+from core.permissions import require
 from extensions import db
 
 
@@ -33,7 +33,7 @@ def _editable(draft: AuditTemplate) -> None:
 
 def create_template(manager: User, data: dict[str, Any]) -> AuditTemplate:
     """A new template, as a draft of version 1."""
-    require_role(manager, MANAGERS)
+    require(may_edit_templates(manager))
     slug = data.get("slug") or slugify(data["title"])
     if db.session.scalar(db.select(AuditTemplate.id).where(AuditTemplate.slug == slug).limit(1)):
         raise Invalid(
@@ -56,7 +56,7 @@ def create_template(manager: User, data: dict[str, Any]) -> AuditTemplate:
 
 def start_draft(manager: User, slug: str) -> AuditTemplate:
     """The draft of the next version: a copy of the current one to edit."""
-    require_role(manager, MANAGERS)
+    require(may_edit_templates(manager))
     existing = draft_of(slug)
     if existing is not None:
         return existing
@@ -103,7 +103,7 @@ def _copy_item(item: AuditTemplateItem) -> AuditTemplateItem:
 
 
 def update_details(manager: User, draft: AuditTemplate, data: dict[str, Any]) -> None:
-    require_role(manager, MANAGERS)
+    require(may_edit_templates(manager))
     _editable(draft)
     draft.title = data["title"].strip()
     draft.description = (data.get("description") or "").strip()
@@ -128,7 +128,7 @@ def _renumber(draft: AuditTemplate) -> None:
 def add_item(manager: User, draft: AuditTemplate, data: dict[str, Any]) -> AuditTemplateItem:
     """A new question at the end. Its key is new for this template: a retired
     item's key is never reused, so old failure rates keep their meaning."""
-    require_role(manager, MANAGERS)
+    require(may_edit_templates(manager))
     _editable(draft)
     used = _all_keys(draft.slug)
     base = slugify(data["text"], 60)
@@ -167,7 +167,7 @@ def _draft_item(draft: AuditTemplate, key: str) -> AuditTemplateItem:
 
 
 def update_item(manager: User, draft: AuditTemplate, key: str, data: dict[str, Any]) -> None:
-    require_role(manager, MANAGERS)
+    require(may_edit_templates(manager))
     _editable(draft)
     item = _draft_item(draft, key)
     for name, value in _item_fields(data).items():
@@ -177,7 +177,7 @@ def update_item(manager: User, draft: AuditTemplate, key: str, data: dict[str, A
 
 
 def move_item(manager: User, draft: AuditTemplate, key: str, direction: str) -> None:
-    require_role(manager, MANAGERS)
+    require(may_edit_templates(manager))
     _editable(draft)
     items = sorted(draft.items, key=lambda i: i.position)
     item = _draft_item(draft, key)
@@ -195,7 +195,7 @@ def move_item(manager: User, draft: AuditTemplate, key: str, direction: str) -> 
 
 def retire_item(manager: User, draft: AuditTemplate, key: str) -> None:
     """Leave a question out of the next version (older versions keep it)."""
-    require_role(manager, MANAGERS)
+    require(may_edit_templates(manager))
     _editable(draft)
     item = _draft_item(draft, key)
     if len(draft.items) == 1:
@@ -220,7 +220,7 @@ def retired_items(draft: AuditTemplate) -> list[AuditTemplateItem]:
 
 
 def restore_item(manager: User, draft: AuditTemplate, key: str) -> None:
-    require_role(manager, MANAGERS)
+    require(may_edit_templates(manager))
     _editable(draft)
     retired = {i.key: i for i in retired_items(draft)}
     if key not in retired:
@@ -234,7 +234,7 @@ def restore_item(manager: User, draft: AuditTemplate, key: str) -> None:
 
 def publish(manager: User, draft: AuditTemplate) -> AuditTemplate:
     """The draft becomes the version new spot checks use."""
-    require_role(manager, MANAGERS)
+    require(may_edit_templates(manager))
     _editable(draft)
     if not draft.items:
         raise Invalid({"_schema": ["Add at least one question before publishing."]})
@@ -246,7 +246,7 @@ def publish(manager: User, draft: AuditTemplate) -> AuditTemplate:
 
 
 def discard_draft(manager: User, draft: AuditTemplate) -> None:
-    require_role(manager, MANAGERS)
+    require(may_edit_templates(manager))
     _editable(draft)
     trail.record(manager, "discard", "audit_template", f"{draft.slug}@{draft.version}")
     db.session.delete(draft)

@@ -1,8 +1,11 @@
 """Who may see which records. Every query for records goes through here.
 
 - carer: only what they reported or made themselves;
-- supervisor and manager: records of their branches;
-- office: every branch (read, plus administrative fields; services enforce that).
+- supervisor, manager and office: records of the branches on their account (all
+  of them only when the account is given every branch); office staff read and add
+  administrative detail, never clinical decisions (services enforce that);
+- anything that may be safeguarding: its reporter and the branch's managers only
+  (the record's model narrows its scope with `extra_scope`).
 
 A record outside the caller's scope is answered with 404, never 403, so its
 existence is not revealed.
@@ -14,7 +17,7 @@ import uuid
 from typing import Any, Protocol, TypeVar, cast
 
 from flask import abort
-from sqlalchemy import ColumnElement, Select, false, true
+from sqlalchemy import ColumnElement, Select, false
 from sqlalchemy.orm import InstrumentedAttribute, contains_eager
 
 from core.errors import Invalid, OutOfScope
@@ -33,9 +36,7 @@ M = TypeVar("M")
 
 
 def branch_scope(user: User, branch_column: InstrumentedAttribute[Any]) -> ColumnElement[bool]:
-    """The branches a user works across (carers included)."""
-    if user.role == Role.OFFICE:
-        return true()
+    """The branches on a user's account, whatever their role."""
     ids = user.branch_ids
     return branch_column.in_(ids) if ids else false()
 
@@ -102,13 +103,33 @@ def get_or_404(user: User, model: type[M], record_id: object) -> M:
     return cast(M, obj)
 
 
+def holds_every_branch(user: User) -> bool:
+    """Whether `user`'s branches are all the organisation's branches (what an
+    organisation-wide change, or an account with no branch, needs)."""
+    ids = user.branch_ids
+    if not ids:
+        return False
+    missing = db.select(Branch.id).where(Branch.id.not_in(ids)).exists()
+    return not db.session.scalar(db.select(missing))
+
+
+def all_branches_among(user: User, branches: Any) -> ColumnElement[bool]:
+    """The condition that a record's `branches` (a many-to-many relationship)
+    are all among `user`'s and are not none: what a meeting of several branches,
+    or an account, needs before someone of fewer branches may have it."""
+    ids = user.branch_ids
+    if not ids:
+        return false()
+    return cast(ColumnElement[bool], branches.any() & ~branches.any(~Branch.id.in_(ids)))
+
+
 def branches_for(user: User) -> list[Branch]:
     stmt = db.select(Branch).where(branch_scope(user, Branch.id)).order_by(Branch.code)
     return list(db.session.scalars(stmt))
 
 
 def teams_for(user: User) -> list[Team]:
-    """Teams of the branches a user works across (office: all), switched-off ones
+    """Teams of the branches a user works across, switched-off ones
     too, since incidents keep the team their reporter was in at the time."""
     stmt = (
         db.select(Team)
@@ -121,7 +142,7 @@ def teams_for(user: User) -> list[Team]:
 
 
 def people_for(user: User) -> list[PersonSupported]:
-    """People a user may record against: those of their branches (office: all)."""
+    """People a user may record against: those of their branches."""
     stmt = (
         db.select(PersonSupported)
         .where(PersonSupported.active.is_(True))
@@ -162,11 +183,13 @@ def where_entry_belongs(
 
 
 def staff_for(user: User) -> list[User]:
-    """Colleagues who share a branch with `user` (office: everyone)."""
-    stmt = db.select(User).where(User.active.is_(True)).order_by(User.name)
-    if user.role != Role.OFFICE:
-        ids = user.branch_ids
-        if not ids:
-            return [user]
-        stmt = stmt.where(User.branches.any(Branch.id.in_(ids)))
+    """Colleagues who share a branch with `user`."""
+    ids = user.branch_ids
+    if not ids:
+        return [user]
+    stmt = (
+        db.select(User)
+        .where(User.active.is_(True), User.branches.any(Branch.id.in_(ids)))
+        .order_by(User.name)
+    )
     return list(db.session.scalars(stmt))

@@ -8,11 +8,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_
+from sqlalchemy import ColumnElement, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from core import trail
+from core import scoping, trail
 from core.dates import utcnow
 from core.errors import Invalid
 from core.models import Branch, LoginFailure, Role, SignInSession, Team, User
@@ -182,11 +182,20 @@ def manageable_branches(manager: User) -> list[Branch]:
     return sorted(manager.branches, key=lambda b: b.code)
 
 
+def _managed_by(manager: User) -> ColumnElement[bool]:
+    """The accounts a manager manages: those whose branches are all among the
+    manager's own. An account with no branch belongs to no branch's manager in
+    particular, so only a manager of every branch manages it."""
+    condition = scoping.all_branches_among(manager, User.branches)
+    if scoping.holds_every_branch(manager):
+        condition = or_(condition, ~User.branches.any())
+    return condition
+
+
 def users_for_manager(manager: User) -> list[User]:
-    ids = manager.branch_ids
     stmt = (
         db.select(User)
-        .where(or_(User.branches.any(Branch.id.in_(ids)), ~User.branches.any()))
+        .where(_managed_by(manager))
         .options(selectinload(User.team))
         .order_by(User.active.desc(), User.name)
     )
@@ -194,9 +203,11 @@ def users_for_manager(manager: User) -> list[User]:
 
 
 def get_managed_user(manager: User, user_id: int) -> User | None:
-    user = db.session.get(User, user_id)
-    if user is None or user not in users_for_manager(manager):
-        return None
+    """The account with this id if `manager` manages it, else None (a 404:
+    accounts beyond the manager's branches are as if they did not exist)."""
+    user: User | None = db.session.scalar(
+        db.select(User).where(User.id == user_id).where(_managed_by(manager))
+    )
     return user
 
 
@@ -257,9 +268,8 @@ def update_user(
         raise UserAdminError(
             {"active": ["You cannot deactivate yourself or change your own role."]}
         )
-    # Branches the manager does not hold are kept as they were.
-    mine = manager.branch_ids
-    kept = [b for b in user.branches if b.id not in mine]
+    # A managed account's branches are all the manager's (get_managed_user), so
+    # the branches chosen here are the whole of its branches.
     chosen = _branches_from_ids(manager, list(branch_ids))
     before = {
         "name": user.name,
@@ -269,7 +279,7 @@ def update_user(
     }
     user.name = name.strip()
     user.role = Role(role).value
-    user.branches = sorted(kept + chosen, key=lambda b: b.code)
+    user.branches = sorted(chosen, key=lambda b: b.code)
     before["team"] = user.team.name if user.team else None
     if user.team is not None and user.team.branch_id not in user.branch_ids:
         user.team = None  # a team is always one of the user's own branches

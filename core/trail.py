@@ -3,6 +3,7 @@ shows a sensitive record."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from core.models import TrailEvent, User
@@ -27,6 +28,28 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def record_views(
+    actor: User | None, record_type: str, record_ids: Iterable[object], **detail: Any
+) -> None:
+    """A "view" event for each record shown (in a list, one per record, so each
+    record's own trail says who saw it), committed now: a view is on the trail
+    even when the request changes nothing. The records the caller has loaded are
+    kept as they are (not expired by the commit), so a page of them is not loaded
+    again row by row while it is rendered."""
+    ids = list(record_ids)
+    if not ids:
+        return
+    for record_id in ids:
+        record(actor, "view", record_type, record_id, **detail)
+    session = db.session()
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 def events(record_type: str, record_id: object) -> list[TrailEvent]:

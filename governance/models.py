@@ -7,11 +7,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ColumnElement, Date, ForeignKey, Table, Text, false, true
+from sqlalchemy import JSON, Column, ColumnElement, Date, ForeignKey, Table, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.dates import utcnow
-from core.models import Branch, Role, User, UTCDateTime
+from core.models import Branch, User, UTCDateTime
+from core.scoping import all_branches_among
 from extensions import db
 
 meeting_branches = Table(
@@ -50,13 +51,8 @@ class GovernanceMeeting(db.Model):  # type: ignore[name-defined,misc]
     @classmethod
     def staff_scope(cls, user: User) -> ColumnElement[bool]:
         """A meeting's figures cover every one of its branches, so only someone
-        who works across all of them may see it (office: every meeting)."""
-        if user.role == Role.OFFICE:
-            return true()
-        ids = user.branch_ids
-        if not ids:
-            return false()
-        return cls.branches.any() & ~cls.branches.any(~Branch.id.in_(ids))
+        who works across all of them may see it."""
+        return all_branches_among(user, cls.branches)
 
     @property
     def title(self) -> str:

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, ForeignKey, Integer, String, Text, or_
+from sqlalchemy import JSON, ColumnElement, ForeignKey, Integer, String, Text, or_, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.dates import utcnow
@@ -60,6 +60,9 @@ class Status(enum.StrEnum):
 INFORMED_WHO = ["family", "manager", "gp", "111", "999", "safeguarding", "police", "cqc", "other"]
 INFORMED_METHOD = ["phone", "in_person", "email", "other"]
 YES_NO_UNSURE = ["yes", "no", "unsure"]
+# The reporter's answers to "could this be abuse or neglect?" that make a record
+# one that may be safeguarding, whatever its category.
+MAY_BE_ABUSE = ("yes", "unsure")
 FAMILY_CONTACT = ["yes", "no", "not_applicable"]
 
 LABELS: dict[str, str] = {
@@ -206,12 +209,19 @@ class Incident(db.Model):  # type: ignore[name-defined,misc]
     __mapper_args__: dict[str, Any] = {"version_id_col": version}
 
     @classmethod
+    def may_be_safeguarding_condition(cls) -> ColumnElement[bool]:
+        """The one rule for "may be safeguarding", in SQL: the category, or the
+        reporter's threshold answer yes or not sure (`may_be_safeguarding`)."""
+        return or_(cls.category == Category.SAFEGUARDING.value, cls.safeguarding.in_(MAY_BE_ABUSE))
+
+    @classmethod
     def extra_scope(cls, user: User) -> ColumnElement[bool]:
-        """Safeguarding records: only managers of the branch (and the reporter,
-        through the carer scope) may see them."""
+        """Records that may be safeguarding: only managers of the branch and the
+        reporter (carers through the carer scope) may see them, wherever they
+        are listed, searched, opened or linked."""
         if user.role == Role.MANAGER:
-            return cls.id.is_not(None)
-        return or_(cls.category != Category.SAFEGUARDING.value, cls.author_id == user.id)
+            return true()
+        return or_(~cls.may_be_safeguarding_condition(), cls.author_id == user.id)
 
     @property
     def occurred_local(self) -> datetime:
@@ -223,8 +233,9 @@ class Incident(db.Model):  # type: ignore[name-defined,misc]
         return self.reported_at.astimezone(timezone(timedelta(minutes=self.reported_offset)))
 
     @property
-    def is_safeguarding(self) -> bool:
-        return self.category == Category.SAFEGUARDING.value
+    def may_be_safeguarding(self) -> bool:
+        """As `may_be_safeguarding_condition`, for a record already loaded."""
+        return self.category == Category.SAFEGUARDING.value or self.safeguarding in MAY_BE_ABUSE
 
     @property
     def is_closed(self) -> bool:

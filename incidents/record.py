@@ -73,7 +73,8 @@ def _plural(n: int, word: str) -> str:
 
 
 def views_of(incident: Incident) -> list[TrailEvent]:
-    """Who opened a safeguarding record (each view is in the audit trail)."""
+    """Who has seen a record that may be safeguarding, on its page or in a list
+    (each view is in the audit trail)."""
     return [e for e in trail.events("incident", incident.id) if e.action == "view"]
 
 

@@ -346,7 +346,7 @@ def _record_context(user: User, incident: Incident) -> dict[str, Any]:
         "decisions": [] if is_reporter_view else incident.decisions,
         "notes": incident.notes,
         "views": record.views_of(incident)
-        if incident.is_safeguarding and not is_reporter_view
+        if incident.may_be_safeguarding and not is_reporter_view
         else [],
         "guidance": RULE_GUIDANCE,
         "can_triage": permissions.can_triage(user),

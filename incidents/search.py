@@ -19,7 +19,7 @@ from incidents import decisions
 from incidents.models import Harm, Incident, IncidentNote, IncidentNoteKind
 from incidents.permissions import can_filter
 from incidents.schemas import TEAM_CHOICE
-from incidents.services import visible_incidents
+from incidents.services import note_views, visible_incidents
 
 HARM_ORDER = [Harm.DEATH, Harm.SEVERE, Harm.MODERATE, Harm.LOW, Harm.NONE]
 
@@ -145,6 +145,7 @@ def search(
             _ordered(stmt, filters.sort).limit(page_size).offset((page - 1) * page_size)
         )
     )
+    note_views(user, items, "list")
     ids = [i.id for i in items]
     return IncidentPage(
         items=items,

@@ -4,6 +4,7 @@ scope. Pages, the sync API and the CLI all call these; no request objects here."
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -162,8 +163,8 @@ def incident_in_scope(user: User, incident_id: str) -> Incident:
 
 
 def get_incident(user: User, incident_id: str) -> Incident:
-    """One incident within scope (OutOfScope otherwise). Views of safeguarding
-    records are written to the audit trail."""
+    """One incident within scope (OutOfScope otherwise), as a view of it: views
+    of records that may be safeguarding are written to the audit trail."""
     try:
         key = str(uuid.UUID(incident_id))
     except ValueError:
@@ -171,16 +172,25 @@ def get_incident(user: User, incident_id: str) -> Incident:
     incident: Incident | None = db.session.scalar(visible_incidents(user).where(Incident.id == key))
     if incident is None:
         raise OutOfScope(incident_id)
-    if incident.is_safeguarding:
-        trail.record(user, "view", "incident", incident.id, safeguarding=True)
-        db.session.commit()
+    note_views(user, [incident], "record")
     return incident
+
+
+def note_views(user: User, shown: Iterable[Incident], shown_in: str) -> None:
+    """Every view of a record that may be safeguarding goes on the audit trail,
+    on its own page ("record") or in a list ("list", "api_list"): one event per
+    record shown, in this request."""
+    restricted = [i.id for i in shown if i.may_be_safeguarding]
+    trail.record_views(user, "incident", restricted, safeguarding=True, shown_in=shown_in)
 
 
 def page_of_incidents(
     user: User, limit: int, cursor: str | None
 ) -> tuple[list[Incident], str | None]:
-    """Newest first (by when the server received them), keyset-paginated."""
-    return pagination.newest_received(
+    """Newest first (by when the server received them), keyset-paginated. The
+    records shown that may be safeguarding are views on the trail."""
+    items, next_cursor = pagination.newest_received(
         visible_incidents(user), Incident.received_at, Incident.id, limit, cursor
     )
+    note_views(user, items, "api_list")
+    return items, next_cursor

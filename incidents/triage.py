@@ -64,7 +64,7 @@ def reviewers_for(incident: Incident) -> list[User]:
     """Managers and supervisors of the incident's branch (only managers for a
     safeguarding record, which supervisors may not see)."""
     roles = [Role.MANAGER.value]
-    if not incident.is_safeguarding:
+    if not incident.may_be_safeguarding:
         roles.append(Role.SUPERVISOR.value)
     stmt = (
         select(User)

@@ -21,7 +21,6 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     or_,
-    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -267,10 +266,8 @@ class Bulletin(db.Model):  # type: ignore[name-defined,misc]
 
     @classmethod
     def staff_scope(cls, user: User) -> ColumnElement[bool]:
-        """Supervisors and managers see bulletins sent to any of their branches
-        (office: all of them)."""
-        if user.role == Role.OFFICE:
-            return true()
+        """Supervisors, managers and office staff see bulletins sent to any of
+        their branches."""
         ids = user.branch_ids
         return cls.branches.any(Branch.id.in_(ids)) if ids else false()
 

@@ -9,7 +9,10 @@ from flask import Flask
 
 from audits import template_versions
 from audits.models import AuditTemplate
+from core.models import Branch, User
+from core.passwords import hash_password
 from extensions import db
+from tests.conftest import PASSWORD, Client
 
 SLUG = "medication-spot-check"
 
@@ -163,3 +166,47 @@ def test_editing_is_in_the_audit_trail(app: Flask, editing):
     assert ("create", f"{SLUG}@2", {"draft_of": 1}) in events
     assert ("change", f"{SLUG}@2", {"retired": "storage-safe"}) in events
     assert ("publish", f"{SLUG}@2", {}) in events
+
+
+@pytest.fixture
+def south_manager(app: Flask, templates):
+    """A registered manager of SOUTH only (the demo manager holds every branch)."""
+    with app.app_context():
+        south = db.session.scalar(db.select(Branch).where(Branch.code == "SOUTH"))
+        db.session.add(
+            User(
+                email="south.manager@example.com",
+                name="Sol South",
+                role="manager",
+                password_hash=hash_password(PASSWORD),
+                branches=[south],
+            )
+        )
+        db.session.commit()
+    client = Client(app.test_client())
+    assert client.sign_in("south.manager@example.com").status_code == 302
+    return client
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("get", "/audits/templates"),
+        ("get", f"/audits/templates/{SLUG}"),
+        ("get", f"/audits/templates/{SLUG}/preview"),
+        ("post", f"/audits/templates/{SLUG}/draft"),
+        ("post", "/audits/templates"),
+    ],
+)
+def test_templates_every_branch_uses_are_edited_only_by_a_manager_of_every_branch(
+    app: Flask, south_manager, method, url
+):
+    # Issue 12, finding 10: a SOUTH-only manager edited what NORTH checks against.
+    if method == "get":
+        response = south_manager.get(url)
+    else:
+        response = south_manager.post_form(url, {"title": "South's own", "pass_mark": "80"})
+    assert response.status_code == 403
+    with app.app_context():
+        assert template_versions.draft_of(SLUG) is None
+        assert db.session.scalar(db.select(db.func.count(AuditTemplate.id))) == 4

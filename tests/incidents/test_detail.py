@@ -84,7 +84,7 @@ def test_every_view_of_a_safeguarding_record_is_audited_and_listed(
         ).all()
         assert [v.actor_id for v in views] == [seeded["manager"].id] * 2
         db.session.remove()
-    assert "Who has opened this safeguarding record (2)" in html
+    assert "Who has seen this safeguarding record (2)" in html
 
 
 def test_the_whole_record_is_shown(sign_in, make_incident):

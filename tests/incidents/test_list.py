@@ -284,7 +284,7 @@ def test_htmx_with_a_bad_filter_gets_the_partial_with_its_errors(sign_in, world)
         ("carer3", {"C"}),
         ("supervisor", {"A", "B", "D"}),  # NORTH, but not safeguarding
         ("manager", {"A", "B", "C", "D", "E"}),
-        ("office", {"A", "B", "C", "D"}),  # every branch, but not safeguarding
+        ("office", {"A", "B", "C", "D"}),  # both branches on its account, not safeguarding
     ],
 )
 def test_the_list_is_scoped_by_role(sign_in, world, viewer, expected):

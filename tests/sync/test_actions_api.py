@@ -78,3 +78,26 @@ def test_bad_parameters_are_422(sign_in, query):
     response = sign_in("manager").get(f"/api/v1/actions?{query}")
     assert response.status_code == 422
     assert "errors" in response.get_json()
+
+
+def _action_on_safeguarding_record(app: Flask) -> str:
+    with app.app_context():
+        incident = make_incident(
+            _user("carer1"), kind="incident", category="safeguarding", harm="low"
+        )
+        add_action(_user("manager"), "incident", incident.id, owner=_user("supervisor"))
+        incident_id = incident.id
+        db.session.remove()
+    return incident_id
+
+
+@pytest.mark.parametrize(
+    ("who", "shown"), [("office", False), ("supervisor", False), ("manager", True)]
+)
+def test_an_incident_the_caller_may_not_see_is_not_named_by_its_id(app, sign_in, who, shown):
+    # Issue 12, finding 10: the action list named a safeguarding incident's id.
+    incident_id = _action_on_safeguarding_record(app)
+    response = sign_in(who).get("/api/v1/actions")
+    (item,) = response.get_json()["items"]
+    assert item["source"] == {"type": "incident", "id": incident_id if shown else None}
+    assert (incident_id in response.get_data(as_text=True)) is shown

@@ -65,6 +65,19 @@ def test_same_id_from_another_author_is_409(app: Flask, sign_in):
     assert "existing" not in response.get_json()
 
 
+def test_a_409_on_anothers_id_says_the_same_whether_or_not_the_caller_may_see_it(sign_in):
+    # Issue 12, finding 10 (docs/api.md, "Exactly once"): ids are random UUIDs never
+    # shown to anyone who may not see the record, and the 409 tells nothing more.
+    body = incident_payload()
+    sign_in("carer1").post_json("/api/v1/incidents", body)
+    changed = {**body, "what_happened": "Something else entirely.", "person_ref": "P-0011"}
+    sees_it = sign_in("supervisor").post_json("/api/v1/incidents", changed)
+    does_not = sign_in("carer3").post_json("/api/v1/incidents", changed)
+    assert sees_it.status_code == does_not.status_code == 409
+    assert sees_it.get_json() == does_not.get_json()
+    assert set(does_not.get_json()) == {"error"}
+
+
 def test_references_are_sequential_per_year(sign_in):
     carer = sign_in("carer1")
     refs = [
