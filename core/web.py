@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
@@ -130,6 +131,20 @@ class DatabaseIdConverter(IntegerConverter):
         super().__init__(url_map, **kwargs)
 
 
+def _csrf_refused(err: CSRFError) -> Any:
+    # An API write from someone not signed in (a phone whose sign-in ended,
+    # sending the old token or none) is told to sign in again: 401, which a
+    # client can act on, not 400, which it cannot.
+    if wants_json() and not current_user.is_authenticated:
+        return error_response(401)
+    return error_response(
+        400,
+        "This form has expired or was not sent from Candour. Go back, reload the "
+        "page and try again: nothing has been saved.",
+        reason="csrf",
+    )
+
+
 def init_app(app: Flask) -> None:
     # Before any blueprint adds a route, so that every `<int:…>` uses it.
     app.url_map.converters["int"] = DatabaseIdConverter
@@ -137,14 +152,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_refuse_nul_characters)
     app.after_request(_security_headers)
 
-    @app.errorhandler(CSRFError)
-    def _csrf(err: CSRFError) -> Any:
-        return error_response(
-            400,
-            "This form has expired or was not sent from Candour. Go back, reload the "
-            "page and try again: nothing has been saved.",
-            reason="csrf",
-        )
+    app.register_error_handler(CSRFError, _csrf_refused)
 
     # Services refuse with these wherever they are called from; pages and the
     # API answer alike. Out of scope is 404, never 403: existence is not revealed.
