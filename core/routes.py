@@ -33,6 +33,7 @@ from core.schemas import (
     SetTeamSchema,
     SignInSchema,
 )
+from core.sign_in_limits import SignInLimited, SignInPolicy
 from extensions import db
 
 bp = Blueprint("core", __name__)
@@ -71,10 +72,14 @@ def _sign_in_refused(email: str, message: str, status: int) -> Any:
     return _login_page({"email": email}, {"email": [message]}, status)
 
 
-def _sign_in_policy() -> services.SignInPolicy:
-    return services.SignInPolicy(
-        max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-        window=current_app.config["LOGIN_WINDOW"],
+def _sign_in_policy() -> SignInPolicy:
+    config = current_app.config
+    return SignInPolicy(
+        account_failures=config["LOGIN_MAX_FAILURES"],
+        address_failures=config["LOGIN_ADDRESS_MAX_FAILURES"],
+        window=config["LOGIN_WINDOW"],
+        first_wait=config["LOGIN_FIRST_WAIT"],
+        longest_wait=config["LOGIN_LONGEST_WAIT"],
     )
 
 
@@ -99,11 +104,14 @@ def login() -> Any:
     data, errors = load_form(SignInSchema(), request.form)
     if errors:
         return _login_page(data, errors, 422)
+    # The address the trusted proxy saw (ProxyFix with PROXY_HOPS, in app.py), or
+    # the connection's own: never a value the client wrote.
     address = request.remote_addr or "unknown"
     try:
         user = services.authenticate(data["email"], data["password"], address, _sign_in_policy())
-    except services.SignInLimited:
-        return _sign_in_refused(data["email"], services.TOO_MANY_ATTEMPTS, 429)
+    except SignInLimited as limited:
+        page, status = _sign_in_refused(data["email"], limited.message, 429)
+        return page, status, {"Retry-After": str(limited.seconds)}
     except services.AccountInactive:
         return _sign_in_refused(data["email"], services.ACCOUNT_INACTIVE, 403)
     if user is None:

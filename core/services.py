@@ -5,76 +5,43 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from core import trail
+from core import sign_in_limits, trail
 from core.dates import utcnow
 from core.errors import Invalid
-from core.models import Branch, LoginFailure, Role, SignInSession, Team, User
+from core.models import Branch, Role, SignInSession, Team, User
 from core.passwords import hash_password, verify_password
+from core.sign_in_limits import SignInPolicy
 from extensions import db
 
 SIGN_IN_FAILED = "Check your email address and password and try again."
-TOO_MANY_ATTEMPTS = (
-    "Too many attempts to sign in. For your security, wait 15 minutes and try again, "
-    "or ask your manager to reset your password."
-)
-
-
 ACCOUNT_INACTIVE = "Your account is switched off. Ask your manager to switch it back on."
-
-
-class SignInLimited(Exception):
-    """Too many recent failures for this account or address."""
 
 
 class AccountInactive(Exception):
     """Right password, but a manager has deactivated the account."""
 
 
-@dataclass(frozen=True)
-class SignInPolicy:
-    max_failures: int
-    window: timedelta
-
-
 def normalise_email(email: str) -> str:
     return email.strip().lower()
-
-
-def _recent_failures(email: str, address: str, since: datetime) -> tuple[int, int]:
-    by_email = db.session.scalar(
-        db.select(func.count(LoginFailure.id)).where(
-            LoginFailure.email == email, LoginFailure.at >= since
-        )
-    )
-    by_address = db.session.scalar(
-        db.select(func.count(LoginFailure.id)).where(
-            LoginFailure.address == address, LoginFailure.at >= since
-        )
-    )
-    return int(by_email or 0), int(by_address or 0)
 
 
 def authenticate(email: str, password: str, address: str, policy: SignInPolicy) -> User | None:
     """Return the user for good credentials, None for bad ones.
 
-    Raises SignInLimited once an account or an address has had `max_failures`
-    failures within the window; a correct password does not get past that, or
-    the limit would only slow guessing down.
+    Raises SignInLimited (core.sign_in_limits) while the account or the address
+    must wait after recent failures: then the password is not checked at all.
+    After the wait, the right password signs in.
     """
     email = normalise_email(email)
     now = utcnow()
-    by_email, by_address = _recent_failures(email, address, now - policy.window)
-    if by_email >= policy.max_failures or by_address >= policy.max_failures:
-        raise SignInLimited()
-
     user: User | None = db.session.scalar(db.select(User).where(User.email == email))
+    sign_in_limits.check(email, user, address, policy, now)
     # verify_password checks a dummy hash for unknown accounts: same work, same time.
     ok = verify_password(user.password_hash if user else None, password)
     if ok and user is not None and not user.active:
@@ -85,13 +52,9 @@ def authenticate(email: str, password: str, address: str, policy: SignInPolicy) 
         db.session.commit()
         return user
 
-    db.session.add(LoginFailure(email=email, address=address, at=now))
+    sign_in_limits.record_failure(email, address, policy, now)
     if user is not None:
         trail.record(None, "sign_in_failed", "user", user.id, address=address)
-    # Prune failures far outside any window so the table stays small.
-    db.session.execute(
-        db.delete(LoginFailure).where(LoginFailure.at < now - max(policy.window, timedelta(days=1)))
-    )
     db.session.commit()
     return None
 
