@@ -120,4 +120,14 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "TESTING": env == "testing",
     }
     config.update(overrides)
+    # Over HTTPS the session cookie is named with the __Host- prefix: browsers then
+    # accept it only when Secure, for Path=/ and with no Domain, so no other site
+    # or subdomain can set or overwrite it. Plain HTTP (development, tests) cannot
+    # use the prefix, so there it keeps the plain name.
+    if "SESSION_COOKIE_NAME" not in overrides:
+        config["SESSION_COOKIE_NAME"] = (
+            "__Host-session" if config["SESSION_COOKIE_SECURE"] else "session"
+        )
+    config.setdefault("SESSION_COOKIE_PATH", "/")
+    config.setdefault("SESSION_COOKIE_DOMAIN", None)
     return config

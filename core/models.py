@@ -113,6 +113,9 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     # Changes whenever the account is deactivated or its password set, so signed
     # cookies issued before that no longer sign anyone in.
     session_epoch: Mapped[int] = mapped_column(default=0)
+    # Set when a manager types a password for the account: its owner must choose
+    # their own at the next sign-in before doing anything else (core.web).
+    must_change_password: Mapped[bool] = mapped_column(default=False)
     # At most one team, of one of the user's branches (core.services keeps it so).
     team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
 

@@ -27,6 +27,7 @@ from core.models import Role, User
 from core.permissions import role_required
 from core.schemas import (
     ROLE_CHOICES,
+    ChangePasswordSchema,
     EditUserSchema,
     NewTeamSchema,
     NewUserSchema,
@@ -128,6 +129,47 @@ def logout() -> Any:
     session.clear()
     flash("You have signed out.", "info")
     return redirect(url_for("core.login"))
+
+
+CHANGED_YOUR_OWN = (
+    "Your password is changed. You are still signed in here, and signed out on every other device."
+)
+CHOOSE_YOUR_OWN_FIRST = (
+    "Choose your own password before you carry on: the one you signed in with was set "
+    "by your manager."
+)
+
+
+def _password_page(errors: dict[str, list[str]], status: int = 200) -> Any:
+    # Passwords are never sent back into the form.
+    return render_template("core/password.html", values={}, errors=errors), status
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> Any:
+    if request.method == "GET":
+        if current_user.must_change_password:
+            flash(CHOOSE_YOUR_OWN_FIRST, "info")
+        return _password_page({})
+    data, errors = load_form(ChangePasswordSchema(), request.form)
+    if errors:
+        return _password_page(errors, 422)
+    try:
+        services.change_own_password(
+            current_user,
+            data["current_password"],
+            data["new_password"],
+            request.remote_addr or "unknown",
+            _sign_in_policy(),
+        )
+    except SignInLimited as limited:
+        page, status = _password_page({"current_password": [limited.message]}, 429)
+        return page, status, {"Retry-After": str(limited.seconds)}
+    except services.PasswordChangeError as err:
+        return _password_page(err.errors, 422)
+    flash(CHANGED_YOUR_OWN, "success")
+    return redirect(url_for("core.home"))
 
 
 @bp.get("/")

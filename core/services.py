@@ -134,6 +134,43 @@ def load_session_user(token: str) -> User | None:
     return user  # type: ignore[no-any-return]
 
 
+class PasswordChangeError(Invalid, ValueError):
+    """The current password was wrong, or the new one breaks a rule."""
+
+
+WRONG_CURRENT = "That is not your current password. Check it and try again."
+SAME_AS_BEFORE = "Choose a new password, different from your current one."
+
+
+def change_own_password(
+    user: User, current: str, new: str, address: str, policy: SignInPolicy
+) -> None:
+    """A signed-in person sets their own password, proving they know the current
+    one (checked under the same limits as signing in). Every other sign-in of the
+    account ends; this one carries on. Clears must_change_password."""
+    now = utcnow()
+    sign_in_limits.check(user.email, user, address, policy, now)
+    if not verify_password(user.password_hash, current):
+        sign_in_limits.record_failure(user.email, address, policy, now)
+        trail.record(user, "password_change_failed", "user", user.id, address=address)
+        db.session.commit()
+        raise PasswordChangeError({"current_password": [WRONG_CURRENT]})
+    if new == current:
+        raise PasswordChangeError({"new_password": [SAME_AS_BEFORE]})
+    forced = user.must_change_password
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    user.session_epoch += 1  # signs the account out everywhere else
+    if user.sign_in_token is not None:
+        db.session.execute(
+            db.update(SignInSession)
+            .where(SignInSession.token_hash == _token_hash(user.sign_in_token))
+            .values(epoch=user.session_epoch)
+        )
+    trail.record(user, "password_change", "user", user.id, required=forced)
+    db.session.commit()
+
+
 # --- managing staff -------------------------------------------------------------
 
 
@@ -189,6 +226,8 @@ def create_user(
         name=name.strip(),
         role=Role(role).value,
         password_hash=hash_password(password),
+        # A password the manager typed: its owner chooses their own at first sign-in.
+        must_change_password=True,
         branches=branches,
     )
     db.session.add(user)
@@ -242,6 +281,7 @@ def update_user(
     if password:
         user.password_hash = hash_password(password)
         user.session_epoch += 1
+        user.must_change_password = True  # its owner chooses their own at next sign-in
     after = {
         "name": user.name,
         "role": user.role,

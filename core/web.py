@@ -70,6 +70,11 @@ def _security_headers(response: Response) -> Response:
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    if request.is_secure:
+        # Over HTTPS (directly, or as the trusted proxy says with PROXY_HOPS): the
+        # browser uses HTTPS only for this site for a year. Never over plain HTTP,
+        # where it means nothing and would only confuse a development setup.
+        response.headers["Strict-Transport-Security"] = "max-age=31536000"
     # One URL may answer a page or an htmx fragment: caches must key on that.
     response.vary.add("HX-Request")
     if request.path.startswith("/api/") or response.mimetype == "text/html":
@@ -99,6 +104,42 @@ def _refuse_nul_characters() -> Any:
     ):
         return error_response(400, NUL_MESSAGE, reason="nul")
     return None
+
+
+# While an account must choose its own password, only these answer as usual: the
+# page to change it, signing out, and what holds no records (static files, the
+# service worker and its offline pages, who is signed in).
+PASSWORD_CHANGE_ALLOWS = frozenset(
+    {
+        "core.change_password",
+        "core.logout",
+        "core.login",
+        "core.healthz",
+        "static",
+        "pwa.service_worker",
+        "pwa.manifest",
+        "pwa.offline",
+        "pwa.saved",
+        "sync.session_info",
+    }
+)
+CHOOSE_OWN_FIRST = (
+    "Choose your own password first: the one you signed in with was set by your "
+    "manager. Open /account/password to change it; nothing else can be done until then."
+)
+
+
+def _password_change_first() -> Any:
+    if request.endpoint in PASSWORD_CHANGE_ALLOWS or request.endpoint is None:
+        return None
+    if not current_user.is_authenticated or not current_user.must_change_password:
+        return None
+    if wants_json():
+        return error_response(403, CHOOSE_OWN_FIRST, reason="password_change")
+    target = url_for("core.change_password")
+    if is_htmx_request():
+        return Response(status=204, headers={"HX-Redirect": target})
+    return redirect(target)
 
 
 class QuietSessionInterface(SecureCookieSessionInterface):
@@ -150,6 +191,7 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseIdConverter
     app.session_interface = QuietSessionInterface()
     app.before_request(_refuse_nul_characters)
+    app.before_request(_password_change_first)
     app.after_request(_security_headers)
 
     app.register_error_handler(CSRFError, _csrf_refused)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -32,7 +33,7 @@ def _fail(c: Client, email: str, times: int) -> None:
         assert c.sign_in(email, "wrong-password").status_code == 422
 
 
-def _text(response) -> str:  # type: ignore[no-untyped-def]
+def _text(response: Any) -> str:
     return " ".join(response.get_data(as_text=True).split())
 
 
