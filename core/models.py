@@ -139,6 +139,16 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     def sign_in_token(self, token: str | None) -> None:
         self._sign_in_token = token
 
+    # When that sign-in started (set alongside the token).
+    @property
+    def sign_in_started_at(self) -> datetime | None:
+        started: datetime | None = getattr(self, "_sign_in_started_at", None)
+        return started
+
+    @sign_in_started_at.setter
+    def sign_in_started_at(self, started: datetime | None) -> None:
+        self._sign_in_started_at = started
+
     # flask-login's UserMixin compares get_id(), which is now a sign-in's token:
     # people are the same when their accounts are.
     def __eq__(self, other: object) -> bool:

@@ -93,6 +93,7 @@ def start_sign_in_session(user: User, address: str, user_agent: str) -> str:
     )
     db.session.commit()
     user.sign_in_token = token
+    user.sign_in_started_at = now
     return token
 
 
@@ -111,13 +112,25 @@ def record_sign_out(user: User) -> None:
     db.session.commit()
 
 
+def sign_in_seconds_left(user: User, idle_lifetime: timedelta) -> int:
+    """How long, at most, this sign-in can still last: until the session cookie
+    lapses unused (`idle_lifetime` from now; each page opened renews it) or the
+    sign-in reaches SIGN_IN_MAX_AGE, whichever is sooner. A phone with no signal
+    uses it to know a sign-in has ended (static/js/offline/store.js)."""
+    left = idle_lifetime
+    started = user.sign_in_started_at
+    if started is not None:
+        left = min(left, started + SIGN_IN_MAX_AGE - utcnow())
+    return max(0, int(left.total_seconds()))
+
+
 def load_session_user(token: str) -> User | None:
     """flask-login's user loader: the sign-in the cookie names, if it has not ended,
     is not too old, and its account is active with the same session epoch."""
     if not token or len(token) > 100:
         return None
     row = db.session.execute(
-        db.select(User, SignInSession.epoch)
+        db.select(User, SignInSession.epoch, SignInSession.started_at)
         .join(SignInSession, SignInSession.user_id == User.id)
         .where(
             SignInSession.token_hash == _token_hash(token),
@@ -127,10 +140,11 @@ def load_session_user(token: str) -> User | None:
     ).first()
     if row is None:
         return None
-    user, epoch = row
+    user, epoch, started_at = row
     if not user.active or user.session_epoch != epoch:
         return None
     user.sign_in_token = token
+    user.sign_in_started_at = started_at
     return user  # type: ignore[no-any-return]
 
 
