@@ -63,7 +63,7 @@ class SignInLimited(Exception):
 
 
 def describe_wait(seconds: int) -> str:
-    """ "1 second", "45 seconds", "2 minutes" (minutes rounded up)."""
+    """How a wait reads: 1 second, 45 seconds, 2 minutes (minutes rounded up)."""
     if seconds < 120:
         return "1 second" if seconds == 1 else f"{seconds} seconds"
     return f"{math.ceil(seconds / 60)} minutes"

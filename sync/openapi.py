@@ -60,6 +60,8 @@ SIGNED_OUT = _problem("Not signed in.")
 NOT_FOUND = _problem("Not there, or outside the caller's scope.")
 INVALID = _json("Errors", "The body breaks a rule; messages per field. Nothing was saved.")
 BAD_BODY = _problem("Not JSON, not UTF-8, or no valid CSRF token. Nothing was saved.")
+# Until the caller has changed a password a manager typed ("reason": "password_change").
+CHANGE_PASSWORD_FIRST = _problem("The caller must first change the password a manager set.")
 
 PAGING = [
     {
@@ -84,7 +86,10 @@ def _create(body: str, receipt: str, what: str) -> dict[str, Any]:
             "200": _json(receipt, "That id was already received with the same content."),
             "400": BAD_BODY,
             "401": SIGNED_OUT,
-            "403": _problem("The caller's role may not do this."),
+            "403": _problem(
+                "The caller's role may not do this, or they must first change the "
+                "password a manager set."
+            ),
             "404": _problem("The person is outside the caller's scope."),
             "409": _problem("That id was already received with other content."),
             "413": _problem("The body is too large."),
@@ -101,6 +106,7 @@ def _list(page: str, what: str) -> dict[str, Any]:
         "responses": {
             "200": _json(page, "A page; `next` is the cursor of the next."),
             "401": SIGNED_OUT,
+            "403": CHANGE_PASSWORD_FIRST,
             "422": INVALID,
         },
     }
@@ -112,7 +118,12 @@ def _one(schema: str, what: str) -> dict[str, Any]:
         "parameters": [
             {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
         ],
-        "responses": {"200": _json(schema, "The record."), "401": SIGNED_OUT, "404": NOT_FOUND},
+        "responses": {
+            "200": _json(schema, "The record."),
+            "401": SIGNED_OUT,
+            "403": CHANGE_PASSWORD_FIRST,
+            "404": NOT_FOUND,
+        },
     }
 
 
@@ -157,6 +168,7 @@ def build_spec() -> dict[str, Any]:
                     "200": _json("Reference", "Within the caller's scope."),
                     "304": {"description": "Not changed since the ETag sent."},
                     "401": SIGNED_OUT,
+                    "403": CHANGE_PASSWORD_FIRST,
                 },
             }
         },
