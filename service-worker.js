@@ -93,6 +93,11 @@ async function fromShell(request) {
 async function cachedPageFor(url) {
   const who = await store.getMeta('device-user');
   if (!who) return null;
+  // A sign-in this phone knows has ended (the server said so, or its time is
+  // up): its kept pages (forms listing the people supported, drafts, the outbox)
+  // are not shown to whoever holds the phone now. Its outbox stays, to be sent
+  // when that person signs in again; the no-signal page counts what waits.
+  if (await store.signInEnded(who.userId, Date.now())) return null;
   const cache = await caches.open(pagesCache(who.userId));
   let best = null;
   let bestSize = -1;
@@ -146,6 +151,7 @@ function keepable(url) {
 /* Keep a blank form (or the outbox page) for the user it was made for, read
  * from the page itself so one user's page never lands in another's cache. */
 const FLASHES = /<!--flashes-->[\s\S]*?<!--\/flashes-->/;
+const SIGN_IN_LEFT = /<meta\s+name="candour-sign-in-left"\s+content="\d+">/;
 // Marks the worker's own fetches of pages to keep: the server then leaves the
 // person's waiting messages for the page they open next.
 const KEEP_HEADERS = { 'X-Candour-Keep': '1' };
@@ -162,7 +168,8 @@ async function keepHtml(pathname, response, html) {
   if (!match) return false;
   // A message meant for the page the person saw then ("Note saved.") is not
   // part of the page kept for later.
-  const page = html.replace(FLASHES, '');
+  // Nor how long the sign-in could last then: a kept copy must not vouch for it.
+  const page = html.replace(FLASHES, '').replace(SIGN_IN_LEFT, '');
   const headers = new Headers({ 'Content-Type': type, 'X-Candour-Cached': new Date().toISOString() });
   const csp = response.headers.get('Content-Security-Policy');
   if (csp) headers.set('Content-Security-Policy', csp);

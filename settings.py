@@ -88,9 +88,15 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "WTF_CSRF_SSL_STRICT": True,
         # Request bodies above this are refused with 413 (the sync API limit).
         "MAX_CONTENT_LENGTH": 256 * 1024,
-        # Sign-in limiting: failures per account or per address within the window.
-        "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
-        "LOGIN_WINDOW": timedelta(minutes=int(os.environ.get("LOGIN_WINDOW_MINUTES", "15"))),
+        # Sign-in limits (core/sign_in_limits.py): after this many failures within
+        # the window, for one account or from one address, each further attempt
+        # waits, after the latest failure, the first wait, then twice as long, …
+        # up to the longest wait. Never a lock the right password cannot pass.
+        "LOGIN_MAX_FAILURES": _int("LOGIN_MAX_FAILURES", 5),
+        "LOGIN_ADDRESS_MAX_FAILURES": _int("LOGIN_ADDRESS_MAX_FAILURES", 50),
+        "LOGIN_WINDOW": timedelta(minutes=_int("LOGIN_WINDOW_MINUTES", 60)),
+        "LOGIN_FIRST_WAIT": timedelta(seconds=_int("LOGIN_FIRST_WAIT_SECONDS", 30)),
+        "LOGIN_LONGEST_WAIT": timedelta(seconds=_int("LOGIN_LONGEST_WAIT_SECONDS", 600)),
         # Duty timers (incidents/duties.py). Where a rule says "without delay" or
         # "as soon as reasonably practicable" the provider's policy sets the number.
         "DUTY_WITHOUT_DELAY_HOURS": _int("DUTY_WITHOUT_DELAY_HOURS", 24),
@@ -114,4 +120,14 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "TESTING": env == "testing",
     }
     config.update(overrides)
+    # Over HTTPS the session cookie is named with the __Host- prefix: browsers then
+    # accept it only when Secure, for Path=/ and with no Domain, so no other site
+    # or subdomain can set or overwrite it. Plain HTTP (development, tests) cannot
+    # use the prefix, so there it keeps the plain name.
+    if "SESSION_COOKIE_NAME" not in overrides:
+        config["SESSION_COOKIE_NAME"] = (
+            "__Host-session" if config["SESSION_COOKIE_SECURE"] else "session"
+        )
+    config.setdefault("SESSION_COOKIE_PATH", "/")
+    config.setdefault("SESSION_COOKIE_DOMAIN", None)
     return config

@@ -113,6 +113,9 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     # Changes whenever the account is deactivated or its password set, so signed
     # cookies issued before that no longer sign anyone in.
     session_epoch: Mapped[int] = mapped_column(default=0)
+    # Set when a manager types a password for the account: its owner must choose
+    # their own at the next sign-in before doing anything else (core.web).
+    must_change_password: Mapped[bool] = mapped_column(default=False)
     # At most one team, of one of the user's branches (core.services keeps it so).
     team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
 
@@ -135,6 +138,16 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     @sign_in_token.setter
     def sign_in_token(self, token: str | None) -> None:
         self._sign_in_token = token
+
+    # When that sign-in started (set alongside the token).
+    @property
+    def sign_in_started_at(self) -> datetime | None:
+        started: datetime | None = getattr(self, "_sign_in_started_at", None)
+        return started
+
+    @sign_in_started_at.setter
+    def sign_in_started_at(self, started: datetime | None) -> None:
+        self._sign_in_started_at = started
 
     # flask-login's UserMixin compares get_id(), which is now a sign-in's token:
     # people are the same when their accounts are.

@@ -26,12 +26,14 @@ from core.models import Role, User
 from core.permissions import role_required
 from core.schemas import (
     ROLE_CHOICES,
+    ChangePasswordSchema,
     EditUserSchema,
     NewTeamSchema,
     NewUserSchema,
     SetTeamSchema,
     SignInSchema,
 )
+from core.sign_in_limits import SignInLimited, SignInPolicy
 from core.web import safe_next
 from extensions import db
 
@@ -61,10 +63,14 @@ def _sign_in_refused(email: str, message: str, status: int) -> Any:
     return _login_page({"email": email}, {"email": [message]}, status)
 
 
-def _sign_in_policy() -> services.SignInPolicy:
-    return services.SignInPolicy(
-        max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-        window=current_app.config["LOGIN_WINDOW"],
+def _sign_in_policy() -> SignInPolicy:
+    config = current_app.config
+    return SignInPolicy(
+        account_failures=config["LOGIN_MAX_FAILURES"],
+        address_failures=config["LOGIN_ADDRESS_MAX_FAILURES"],
+        window=config["LOGIN_WINDOW"],
+        first_wait=config["LOGIN_FIRST_WAIT"],
+        longest_wait=config["LOGIN_LONGEST_WAIT"],
     )
 
 
@@ -89,11 +95,14 @@ def login() -> Any:
     data, errors = load_form(SignInSchema(), request.form)
     if errors:
         return _login_page(data, errors, 422)
+    # The address the trusted proxy saw (ProxyFix with PROXY_HOPS, in app.py), or
+    # the connection's own: never a value the client wrote.
     address = request.remote_addr or "unknown"
     try:
         user = services.authenticate(data["email"], data["password"], address, _sign_in_policy())
-    except services.SignInLimited:
-        return _sign_in_refused(data["email"], services.TOO_MANY_ATTEMPTS, 429)
+    except SignInLimited as limited:
+        page, status = _sign_in_refused(data["email"], limited.message, 429)
+        return page, status, {"Retry-After": str(limited.seconds)}
     except services.AccountInactive:
         return _sign_in_refused(data["email"], services.ACCOUNT_INACTIVE, 403)
     if user is None:
@@ -110,6 +119,47 @@ def logout() -> Any:
     session.clear()
     flash("You have signed out.", "info")
     return redirect(url_for("core.login"))
+
+
+CHANGED_YOUR_OWN = (
+    "Your password is changed. You are still signed in here, and signed out on every other device."
+)
+CHOOSE_YOUR_OWN_FIRST = (
+    "Choose your own password before you carry on: the one you signed in with was set "
+    "by your manager."
+)
+
+
+def _password_page(errors: dict[str, list[str]], status: int = 200) -> Any:
+    # Passwords are never sent back into the form.
+    return render_template("core/password.html", values={}, errors=errors), status
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> Any:
+    if request.method == "GET":
+        if current_user.must_change_password:
+            flash(CHOOSE_YOUR_OWN_FIRST, "info")
+        return _password_page({})
+    data, errors = load_form(ChangePasswordSchema(), request.form)
+    if errors:
+        return _password_page(errors, 422)
+    try:
+        services.change_own_password(
+            current_user,
+            data["current_password"],
+            data["new_password"],
+            request.remote_addr or "unknown",
+            _sign_in_policy(),
+        )
+    except SignInLimited as limited:
+        page, status = _password_page({"current_password": [limited.message]}, 429)
+        return page, status, {"Retry-After": str(limited.seconds)}
+    except services.PasswordChangeError as err:
+        return _password_page(err.errors, 422)
+    flash(CHANGED_YOUR_OWN, "success")
+    return redirect(url_for("core.home"))
 
 
 @bp.get("/")

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from core.forms import StoredInt
 from core.models import Role
+from core.passwords import MAX_LENGTH, MIN_LENGTH, TOO_SHORT
 
 ROLE_CHOICES = [r.value for r in Role]
 
@@ -114,3 +115,31 @@ class SetTeamSchema(Schema):
         allow_none=True,
         error_messages={"invalid": "Choose one of the teams of their branches, or no team."},
     )
+
+
+class ChangePasswordSchema(Schema):
+    """Your own password: the current one, and the new one twice."""
+
+    current_password = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=MAX_LENGTH, error="Enter your current password."),
+        error_messages={"required": "Enter your current password."},
+    )
+    new_password = fields.String(
+        required=True,
+        validate=validate.Length(min=MIN_LENGTH, max=MAX_LENGTH, error=TOO_SHORT),
+        error_messages={"required": TOO_SHORT},
+    )
+    confirm_password = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=MAX_LENGTH, error="Enter the new password again."),
+        error_messages={"required": "Enter the new password again."},
+    )
+
+    @validates_schema
+    def _same_twice(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("new_password") != data.get("confirm_password"):
+            raise ValidationError(
+                "The two new passwords are not the same. Type it again in both boxes.",
+                "confirm_password",
+            )

@@ -5,76 +5,43 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import ColumnElement, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from core import scoping, trail
+from core import scoping, sign_in_limits, trail
 from core.dates import utcnow
 from core.errors import Invalid
-from core.models import Branch, LoginFailure, Role, SignInSession, Team, User
+from core.models import Branch, Role, SignInSession, Team, User
 from core.passwords import hash_password, verify_password
+from core.sign_in_limits import SignInPolicy
 from extensions import db
 
 SIGN_IN_FAILED = "Check your email address and password and try again."
-TOO_MANY_ATTEMPTS = (
-    "Too many attempts to sign in. For your security, wait 15 minutes and try again, "
-    "or ask your manager to reset your password."
-)
-
-
 ACCOUNT_INACTIVE = "Your account is switched off. Ask your manager to switch it back on."
-
-
-class SignInLimited(Exception):
-    """Too many recent failures for this account or address."""
 
 
 class AccountInactive(Exception):
     """Right password, but a manager has deactivated the account."""
 
 
-@dataclass(frozen=True)
-class SignInPolicy:
-    max_failures: int
-    window: timedelta
-
-
 def normalise_email(email: str) -> str:
     return email.strip().lower()
-
-
-def _recent_failures(email: str, address: str, since: datetime) -> tuple[int, int]:
-    by_email = db.session.scalar(
-        db.select(func.count(LoginFailure.id)).where(
-            LoginFailure.email == email, LoginFailure.at >= since
-        )
-    )
-    by_address = db.session.scalar(
-        db.select(func.count(LoginFailure.id)).where(
-            LoginFailure.address == address, LoginFailure.at >= since
-        )
-    )
-    return int(by_email or 0), int(by_address or 0)
 
 
 def authenticate(email: str, password: str, address: str, policy: SignInPolicy) -> User | None:
     """Return the user for good credentials, None for bad ones.
 
-    Raises SignInLimited once an account or an address has had `max_failures`
-    failures within the window; a correct password does not get past that, or
-    the limit would only slow guessing down.
+    Raises SignInLimited (core.sign_in_limits) while the account or the address
+    must wait after recent failures: then the password is not checked at all.
+    After the wait, the right password signs in.
     """
     email = normalise_email(email)
     now = utcnow()
-    by_email, by_address = _recent_failures(email, address, now - policy.window)
-    if by_email >= policy.max_failures or by_address >= policy.max_failures:
-        raise SignInLimited()
-
     user: User | None = db.session.scalar(db.select(User).where(User.email == email))
+    sign_in_limits.check(email, user, address, policy, now)
     # verify_password checks a dummy hash for unknown accounts: same work, same time.
     ok = verify_password(user.password_hash if user else None, password)
     if ok and user is not None and not user.active:
@@ -85,13 +52,9 @@ def authenticate(email: str, password: str, address: str, policy: SignInPolicy) 
         db.session.commit()
         return user
 
-    db.session.add(LoginFailure(email=email, address=address, at=now))
+    sign_in_limits.record_failure(email, address, policy, now)
     if user is not None:
         trail.record(None, "sign_in_failed", "user", user.id, address=address)
-    # Prune failures far outside any window so the table stays small.
-    db.session.execute(
-        db.delete(LoginFailure).where(LoginFailure.at < now - max(policy.window, timedelta(days=1)))
-    )
     db.session.commit()
     return None
 
@@ -130,6 +93,7 @@ def start_sign_in_session(user: User, address: str, user_agent: str) -> str:
     )
     db.session.commit()
     user.sign_in_token = token
+    user.sign_in_started_at = now
     return token
 
 
@@ -148,13 +112,25 @@ def record_sign_out(user: User) -> None:
     db.session.commit()
 
 
+def sign_in_seconds_left(user: User, idle_lifetime: timedelta) -> int:
+    """How long, at most, this sign-in can still last: until the session cookie
+    lapses unused (`idle_lifetime` from now; each page opened renews it) or the
+    sign-in reaches SIGN_IN_MAX_AGE, whichever is sooner. A phone with no signal
+    uses it to know a sign-in has ended (static/js/offline/store.js)."""
+    left = idle_lifetime
+    started = user.sign_in_started_at
+    if started is not None:
+        left = min(left, started + SIGN_IN_MAX_AGE - utcnow())
+    return max(0, int(left.total_seconds()))
+
+
 def load_session_user(token: str) -> User | None:
     """flask-login's user loader: the sign-in the cookie names, if it has not ended,
     is not too old, and its account is active with the same session epoch."""
     if not token or len(token) > 100:
         return None
     row = db.session.execute(
-        db.select(User, SignInSession.epoch)
+        db.select(User, SignInSession.epoch, SignInSession.started_at)
         .join(SignInSession, SignInSession.user_id == User.id)
         .where(
             SignInSession.token_hash == _token_hash(token),
@@ -164,11 +140,49 @@ def load_session_user(token: str) -> User | None:
     ).first()
     if row is None:
         return None
-    user, epoch = row
+    user, epoch, started_at = row
     if not user.active or user.session_epoch != epoch:
         return None
     user.sign_in_token = token
+    user.sign_in_started_at = started_at
     return user  # type: ignore[no-any-return]
+
+
+class PasswordChangeError(Invalid, ValueError):
+    """The current password was wrong, or the new one breaks a rule."""
+
+
+WRONG_CURRENT = "That is not your current password. Check it and try again."
+SAME_AS_BEFORE = "Choose a new password, different from your current one."
+
+
+def change_own_password(
+    user: User, current: str, new: str, address: str, policy: SignInPolicy
+) -> None:
+    """A signed-in person sets their own password, proving they know the current
+    one (checked under the same limits as signing in). Every other sign-in of the
+    account ends; this one carries on. Clears must_change_password."""
+    now = utcnow()
+    sign_in_limits.check(user.email, user, address, policy, now)
+    if not verify_password(user.password_hash, current):
+        sign_in_limits.record_failure(user.email, address, policy, now)
+        trail.record(user, "password_change_failed", "user", user.id, address=address)
+        db.session.commit()
+        raise PasswordChangeError({"current_password": [WRONG_CURRENT]})
+    if new == current:
+        raise PasswordChangeError({"new_password": [SAME_AS_BEFORE]})
+    forced = user.must_change_password
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    user.session_epoch += 1  # signs the account out everywhere else
+    if user.sign_in_token is not None:
+        db.session.execute(
+            db.update(SignInSession)
+            .where(SignInSession.token_hash == _token_hash(user.sign_in_token))
+            .values(epoch=user.session_epoch)
+        )
+    trail.record(user, "password_change", "user", user.id, required=forced)
+    db.session.commit()
 
 
 # --- managing staff -------------------------------------------------------------
@@ -237,6 +251,8 @@ def create_user(
         name=name.strip(),
         role=Role(role).value,
         password_hash=hash_password(password),
+        # A password the manager typed: its owner chooses their own at first sign-in.
+        must_change_password=True,
         branches=branches,
     )
     db.session.add(user)
@@ -289,6 +305,7 @@ def update_user(
     if password:
         user.password_hash = hash_password(password)
         user.session_epoch += 1
+        user.must_change_password = True  # its owner chooses their own at next sign-in
     after = {
         "name": user.name,
         "role": user.role,

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask, current_app, get_flashed_messages, request, url_for
 from flask_login import current_user
 
-from core import navigation
+from core import navigation, services
 from core.dates import UK
 from core.models import Role
 
@@ -53,6 +53,12 @@ def page_flashes() -> list[tuple[str, str]]:
     return messages
 
 
+def sign_in_seconds_left() -> int:
+    return services.sign_in_seconds_left(
+        current_user, current_app.config["PERMANENT_SESSION_LIFETIME"]
+    )
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["uk_time"] = uk_time
     app.jinja_env.trim_blocks = True
@@ -62,6 +68,7 @@ def init_app(app: Flask) -> None:
         nav_items=navigation.menu_links,
         home_buttons=navigation.home_buttons,
         page_sections=navigation.page_sections,
+        sign_in_seconds_left=sign_in_seconds_left,
     )
     navigation.add_section(app, "home", "core/_home_staff.html", set(Role), order=0)
     navigation.add_section(app, "home", "core/_home_manager.html", {Role.MANAGER}, order=90)

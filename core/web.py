@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
@@ -72,6 +73,11 @@ def _security_headers(response: Response) -> Response:
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    if request.is_secure:
+        # Over HTTPS (directly, or as the trusted proxy says with PROXY_HOPS): the
+        # browser uses HTTPS only for this site for a year. Never over plain HTTP,
+        # where it means nothing and would only confuse a development setup.
+        response.headers["Strict-Transport-Security"] = "max-age=31536000"
     # One URL may answer a page or an htmx fragment: caches must key on that.
     response.vary.add("HX-Request")
     if request.path.startswith("/api/") or response.mimetype == "text/html":
@@ -171,6 +177,42 @@ def safe_next(target: str | None) -> str:
     return url_for("core.home")
 
 
+# While an account must choose its own password, only these answer as usual: the
+# page to change it, signing out, and what holds no records (static files, the
+# service worker and its offline pages, who is signed in).
+PASSWORD_CHANGE_ALLOWS = frozenset(
+    {
+        "core.change_password",
+        "core.logout",
+        "core.login",
+        "core.healthz",
+        "static",
+        "pwa.service_worker",
+        "pwa.manifest",
+        "pwa.offline",
+        "pwa.saved",
+        "sync.session_info",
+    }
+)
+CHOOSE_OWN_FIRST = (
+    "Choose your own password first: the one you signed in with was set by your "
+    "manager. Open /account/password to change it; nothing else can be done until then."
+)
+
+
+def _password_change_first() -> Any:
+    if request.endpoint in PASSWORD_CHANGE_ALLOWS or request.endpoint is None:
+        return None
+    if not current_user.is_authenticated or not current_user.must_change_password:
+        return None
+    if wants_json():
+        return error_response(403, CHOOSE_OWN_FIRST, reason="password_change")
+    target = url_for("core.change_password")
+    if is_htmx_request():
+        return Response(status=204, headers={"HX-Redirect": target})
+    return redirect(target)
+
+
 class QuietSessionInterface(SecureCookieSessionInterface):
     """The session cookie is sent back only when the session changed, or on a page
     the person opened (so a sign-in stays alive while they use it).
@@ -201,21 +243,29 @@ class DatabaseIdConverter(IntegerConverter):
         super().__init__(url_map, **kwargs)
 
 
+def _csrf_refused(err: CSRFError) -> Any:
+    # An API write from someone not signed in (a phone whose sign-in ended,
+    # sending the old token or none) is told to sign in again: 401, which a
+    # client can act on, not 400, which it cannot.
+    if wants_json() and not current_user.is_authenticated:
+        return error_response(401)
+    return error_response(
+        400,
+        "This form has expired or was not sent from Candour. Go back, reload the "
+        "page and try again: nothing has been saved.",
+        reason="csrf",
+    )
+
+
 def init_app(app: Flask) -> None:
     # Before any blueprint adds a route, so that every `<int:…>` uses it.
     app.url_map.converters["int"] = DatabaseIdConverter
     app.session_interface = QuietSessionInterface()
     app.before_request(_refuse_unreadable_input)
+    app.before_request(_password_change_first)
     app.after_request(_security_headers)
 
-    @app.errorhandler(CSRFError)
-    def _csrf(err: CSRFError) -> Any:
-        return error_response(
-            400,
-            "This form has expired or was not sent from Candour. Go back, reload the "
-            "page and try again: nothing has been saved.",
-            reason="csrf",
-        )
+    app.register_error_handler(CSRFError, _csrf_refused)
 
     # Services refuse with these wherever they are called from; pages and the
     # API answer alike. Out of scope is 404, never 403: existence is not revealed.

@@ -3,6 +3,7 @@ evidence; edited by a manager; exported as Markdown or Word-friendly HTML."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -266,12 +267,18 @@ def case_study_warnings(case_study: CaseStudy) -> list[str]:
     return anonymise.identifiers_in(text, ids)
 
 
+def _markdown_text(text: str) -> str:
+    """Typed text as Markdown shows it, never as HTML: a Markdown viewer passes
+    HTML through, so `<script>` or `<img onerror=…>` someone typed would run."""
+    return html.escape(text, quote=False)
+
+
 def case_study_markdown(case_study: CaseStudy) -> str:
-    parts = [f"# {case_study.title}"]
+    parts = [f"# {_markdown_text(case_study.title)}"]
     for key, heading in CASE_STUDY_SECTIONS:
         text = getattr(case_study, key).strip()
         if text:
-            parts.append(f"## {heading}\n\n{text}")
+            parts.append(f"## {heading}\n\n{_markdown_text(text)}")
     return "\n\n".join(parts) + "\n"
 
 

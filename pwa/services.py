@@ -41,6 +41,8 @@ PAGE_SCRIPTS = [
     "js/offline/sign-out.js",
     "js/offline/page.js",
 ]
+# The no-signal page's count of what waits (with store.js, no page parts).
+OFFLINE_PAGE_SCRIPTS = ["js/offline/waiting.js"]
 
 # The app shell: what must be on the phone for any page to work with no signal.
 SHELL_ASSETS = [
@@ -49,6 +51,7 @@ SHELL_ASSETS = [
     "js/app.js",
     *OUTBOX_SCRIPTS,
     *PAGE_SCRIPTS,
+    *OFFLINE_PAGE_SCRIPTS,
     # The forms' own scripts (the spot check's progress and notes, the incident
     # form's reveals and rows): the kept blank forms name them, so they must be
     # on the phone too. (The worker also keeps any other file a kept page names.)

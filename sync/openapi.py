@@ -72,6 +72,9 @@ BAD_BODY = _problem(
 )
 TOO_LARGE = _problem("The body is over 256 KB.")
 NOT_JSON = _problem("The body is not JSON.")
+BAD_BODY = _problem("Not JSON, not UTF-8, or no valid CSRF token. Nothing was saved.")
+# Until the caller has changed a password a manager typed ("reason": "password_change").
+CHANGE_PASSWORD_FIRST = _problem("The caller must first change the password a manager set.")
 
 PAGING = [
     {
@@ -96,7 +99,10 @@ def _create(body: str, receipt: str, what: str) -> dict[str, Any]:
             "200": _json(receipt, "That id was already received with the same content."),
             "400": BAD_BODY,
             "401": SIGNED_OUT,
-            "403": _problem("The caller's role may not do this."),
+            "403": _problem(
+                "The caller's role may not do this, or they must first change the "
+                "password a manager set."
+            ),
             "404": _problem("The person is outside the caller's scope."),
             "409": _problem("That id was already received with other content."),
             "413": TOO_LARGE,
@@ -114,6 +120,7 @@ def _list(page: str, what: str) -> dict[str, Any]:
             "200": _json(page, "A page; `next` is the cursor of the next."),
             "400": MALFORMED,
             "401": SIGNED_OUT,
+            "403": CHANGE_PASSWORD_FIRST,
             "422": _json("Errors", "A limit out of range or a cursor the server did not make."),
         },
     }
@@ -129,6 +136,7 @@ def _one(schema: str, what: str) -> dict[str, Any]:
             "200": _json(schema, "The record."),
             "400": MALFORMED,
             "401": SIGNED_OUT,
+            "403": CHANGE_PASSWORD_FIRST,
             "404": NOT_FOUND,
         },
     }
@@ -180,6 +188,7 @@ def build_spec() -> dict[str, Any]:
                     "304": {"description": "Not changed since the ETag sent."},
                     "400": MALFORMED,
                     "401": SIGNED_OUT,
+                    "403": CHANGE_PASSWORD_FIRST,
                 },
             }
         },

@@ -20,4 +20,6 @@ def download(body: str, mimetype: str, filename: str) -> Response:
     """`body` as a file the browser saves as `filename`."""
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # Records people wrote: never kept by a shared cache or the browser's own.
+    response.headers["Cache-Control"] = "no-store"
     return response

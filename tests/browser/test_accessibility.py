@@ -23,7 +23,15 @@ RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 CHECK = """async (tags) => (await axe.run(document, {runOnly: tags})).violations.map(
   v => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')}`)"""
 
-CARER_PAGES = ["/", "/incidents/new", "/incidents", "/outbox", "/bulletins", "/actions"]
+CARER_PAGES = [
+    "/",
+    "/incidents/new",
+    "/incidents",
+    "/outbox",
+    "/bulletins",
+    "/actions",
+    "/account/password",
+]
 SUPERVISOR_PAGES = ["/", "/audits/new", "/audits/new/medication-spot-check", "/incidents"]
 MANAGER_EXTRA = [
     "/incidents",

@@ -341,6 +341,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
     ("/incidents/<incident_id>/triage", "POST"):                      (302, 403, 403, 422, 403, 404, 404),
     ("/incidents/new", "GET"):                                        (302, 200, 200, 200, 403, 200, 403),
     ("/incidents/new", "POST"):                                       (302, 422, 422, 422, 403, 422, 403),
+    ("/account/password", "GET"):                                     (302, 200, 200, 200, 200, 200, 200),
+    ("/account/password", "POST"):                                    (302, 422, 422, 422, 422, 422, 422),
     ("/login", "GET"):                                                (200, 302, 302, 302, 302, 302, 302),
     ("/login", "POST"):                                               (422, 422, 422, 422, 422, 422, 422),
     ("/logout", "POST"):                                              (302, 302, 302, 302, 302, 302, 302),

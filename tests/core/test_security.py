@@ -149,3 +149,23 @@ def test_unknown_paths_are_404_in_the_right_format(client: Client, path):
 def test_oversized_body_is_413(client: Client):
     response = client.http.post("/login", data={"email": "x" * (300 * 1024)})
     assert response.status_code == 413
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/incidents", "/api/v1/audits", "/api/v1/bulletins/1/acknowledgements"],
+)
+@pytest.mark.parametrize("token", [None, "stale-token-from-an-ended-sign-in"])
+def test_signed_out_api_write_is_401_not_csrf(client: Client, seeded, path, token):
+    """A phone whose sign-in ended sends its old token (or none): it must learn to
+    sign in again, not that the request was bad."""
+    headers = {"X-CSRFToken": token} if token else {}
+    response = client.http.post(path, json={}, headers=headers)
+    assert response.status_code == 401
+    assert response.get_json() == {"error": "Sign in to continue."}
+
+
+def test_signed_in_api_write_without_token_is_still_400_csrf(sign_in):
+    response = sign_in("carer1").http.post("/api/v1/incidents", json={})
+    assert response.status_code == 400
+    assert response.get_json()["reason"] == "csrf"

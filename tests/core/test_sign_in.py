@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 
 from core.models import LoginFailure, SignInSession, TrailEvent, User
-from core.services import ACCOUNT_INACTIVE, SIGN_IN_FAILED, SIGN_IN_MAX_AGE, TOO_MANY_ATTEMPTS
+from core.services import ACCOUNT_INACTIVE, SIGN_IN_FAILED, SIGN_IN_MAX_AGE
 from extensions import db
 from tests.conftest import PASSWORD, Client
 
@@ -110,23 +110,6 @@ def test_deactivating_signs_out_existing_sessions(app: Flask, sign_in, seeded):
     assert carer.get("/api/v1/session").status_code == 401
 
 
-def test_five_failures_for_one_account_lock_it_for_the_window(client: Client, seeded):
-    for _ in range(5):
-        assert client.sign_in("carer1@example.com", "nope").status_code == 422
-    response = client.sign_in("carer1@example.com")  # even the right password
-    assert response.status_code == 429
-    assert TOO_MANY_ATTEMPTS in response.get_data(as_text=True)
-
-
-def test_five_failures_from_one_address_limit_other_accounts(app: Flask, client: Client, seeded):
-    for n in range(5):
-        client.sign_in(f"guess{n}@example.com", "nope")
-    assert client.sign_in("carer3@example.com").status_code == 429
-    other_address = Client(app.test_client())
-    other_address.http.environ_base["REMOTE_ADDR"] = "10.9.9.9"
-    assert other_address.sign_in("carer3@example.com").status_code == 302
-
-
 def test_failures_outside_the_window_do_not_count(app: Flask, client: Client, seeded):
     from datetime import timedelta
 
@@ -138,7 +121,7 @@ def test_failures_outside_the_window_do_not_count(app: Flask, client: Client, se
                 LoginFailure(
                     email="carer1@example.com",
                     address="127.0.0.1",
-                    at=utcnow() - timedelta(minutes=16),
+                    at=utcnow() - app.config["LOGIN_WINDOW"] - timedelta(minutes=1),
                 )
             )
         db.session.commit()

@@ -478,6 +478,26 @@ def test_draft_edit_and_download_a_case_study(app, sign_in):
     assert "script-src" not in word.headers["Content-Security-Policy"]
 
 
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_case_study_downloads_are_not_stored_and_typed_html_does_not_run(app, sign_in, fmt):
+    incident_id, _ = _reviewed(app)
+    manager = sign_in("manager")
+    case_id = int(
+        manager.post_form("/case-studies", {"incident_id": incident_id})
+        .headers["Location"]
+        .rsplit("/", 1)[1]
+    )
+    manager.post_form(
+        f"/case-studies/{case_id}", {"title": "Handovers", "event": XSS, "version": "1"}
+    )
+    response = manager.get(f"/case-studies/{case_id}/case-study.{fmt}")
+    assert response.headers["Cache-Control"] == "no-store"
+    body = response.get_data(as_text=True)
+    assert "<script" not in body
+    assert "<img" not in body
+    assert "&lt;script&gt;" in body
+
+
 def test_a_case_study_warns_about_names_left_in(app, sign_in):
     incident_id, _ = _reviewed(app)
     manager = sign_in("manager")

@@ -102,6 +102,8 @@
   }
 
   async function restoreDraft(form, idField) {
+    // A sign-in known to have ended: what was typed stays, shown only after sign-in.
+    if (await store.signInEnded(userId, Date.now())) return;
     const draft = await store.getDraft(draftKey(form));
     if (!draft || draft.userId !== userId || !draft.pairs || !draft.pairs.length) return;
     if (draft.entryId && (await store.getEntry(draft.entryId)) && !draft.correcting) {
@@ -131,6 +133,7 @@
   }
 
   async function loadCorrection(form, id, idField) {
+    if (await store.signInEnded(userId, Date.now())) return;
     const entry = await store.getEntry(id);
     if (!entry || entry.userId !== userId || entry.kind !== form.dataset.offlineForm) {
       P.notice(form, 'correction', [

@@ -199,10 +199,32 @@
     await P.kick(true);
   }
 
+  /* The sign-in this page was kept for has ended (shared phone, no signal): what
+   * waits stays on the phone, but only how many is shown, never what they say. */
+  async function renderEnded(root) {
+    const c = await store.counts(userId);
+    root.querySelector('[data-outbox-list]').replaceChildren(
+      el('p', {
+        className: 'nhsuk-body',
+        'data-outbox-signed-out': true,
+        text: c.all
+          ? `${plural(c.all, 'report', 'reports')} from an earlier sign-in ${c.all === 1 ? 'is' : 'are'} waiting on this phone. ${c.all === 1 ? 'It is' : 'They are'} safe here: sign in again to send ${c.all === 1 ? 'it' : 'them'}. Only the person who made ${c.all === 1 ? 'it' : 'them'} can see ${c.all === 1 ? 'it' : 'them'}.`
+          : 'Your sign-in has ended. Sign in again to see your outbox.',
+      }),
+    );
+    root.querySelector('[data-outbox-others]').hidden = true;
+    root.querySelector('[data-outbox-receipts]').replaceChildren();
+    root.querySelector('[data-outbox-send-now]').hidden = true;
+  }
+
   async function renderOutbox() {
     const root = doc.querySelector('[data-outbox]');
     if (!root || !userId) return;
     root.hidden = false;
+    if (await store.signInEnded(userId, Date.now())) {
+      await renderEnded(root);
+      return;
+    }
     const entries = await store.entriesFor(userId);
     const signin = await store.getMeta('signin-needed');
     const c = await store.counts(userId);

@@ -47,7 +47,14 @@
 
     async function start() {
       if (!userId) return;
-      await store.setMeta('device-user', { userId, at: Date.now() });
+      // A page the server has just sent says how long this sign-in can last at
+      // most (a copy the worker kept does not): the server has confirmed who is
+      // signed in here, now.
+      const left = doc.querySelector('meta[name="candour-sign-in-left"]');
+      if (left) {
+        const now = Date.now();
+        await store.setMeta('device-user', { userId, at: now, endsAt: now + Number(left.content) * 1000 });
+      }
       await store.releaseOwner(pageOwner);
       if ('serviceWorker' in navigator && !navigator.serviceWorker.controller) toWorker({ type: 'claim' });
       toWorker({ type: 'signed-in', userId });

@@ -236,6 +236,7 @@
     let who = await session();
     if (who.state === 'signed-out') {
       await store.setMeta('signin-needed', { at: Date.now() });
+      store.announce();
       result.stopped = 'signed-out';
       return result;
     }
@@ -283,6 +284,7 @@
           lastAnswer: Object.assign(record, { message: 'Your sign-in has expired.' }),
         });
         await store.setMeta('signin-needed', { at: now });
+        store.announce();
         result.stopped = 'signed-out';
         return result;
       }

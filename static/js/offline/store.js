@@ -181,7 +181,21 @@
       attention: mine.filter((e) => e.status === 'attention').length,
       total: mine.length,
       others: all.length - mine.length,
+      all: all.length,
     };
+  }
+
+  /* Whether this phone knows that `userId`'s sign-in here has ended, with no
+   * signal too: the server said so (a 401 after the sign-in was last confirmed
+   * by a page it sent), or the longest the sign-in could last has passed (the
+   * page's candour-sign-in-left). An unknown or other user: ended. Then what the
+   * user left on this phone stays, but is not shown (counts only). */
+  async function signInEnded(userId, now) {
+    const who = await getMeta('device-user');
+    if (!who || who.userId !== userId) return true;
+    if (typeof who.endsAt === 'number' && now >= who.endsAt) return true;
+    const needed = await getMeta('signin-needed');
+    return Boolean(needed && typeof needed.at === 'number' && needed.at >= (who.at || 0));
   }
 
   /* Take an entry for sending: atomically, nobody else may hold it. Returns the
@@ -342,6 +356,7 @@
     entriesFor,
     allEntries,
     counts,
+    signInEnded,
     claim,
     release,
     releaseOwner,
