@@ -85,24 +85,32 @@ def _start_session(user: User, address: str) -> None:
     generate_csrf()
 
 
+def _client_address() -> str:
+    # The address the trusted proxy saw (ProxyFix with PROXY_HOPS, in app.py), or
+    # the connection's own: never a value the client wrote.
+    return request.remote_addr or "unknown"
+
+
+def _wait_answer(page: tuple[str, int], limited: SignInLimited) -> Any:
+    """A refusal to try again yet, saying when in the Retry-After header too."""
+    body, status = page
+    return body, status, {"Retry-After": str(limited.seconds)}
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     if request.method == "GET":
         if current_user.is_authenticated:
             return redirect(_safe_next(request.args.get("next")))
         return _login_page({}, {})
-
     data, errors = load_form(SignInSchema(), request.form)
     if errors:
         return _login_page(data, errors, 422)
-    # The address the trusted proxy saw (ProxyFix with PROXY_HOPS, in app.py), or
-    # the connection's own: never a value the client wrote.
-    address = request.remote_addr or "unknown"
+    address = _client_address()
     try:
         user = services.authenticate(data["email"], data["password"], address, _sign_in_policy())
     except SignInLimited as limited:
-        page, status = _sign_in_refused(data["email"], limited.message, 429)
-        return page, status, {"Retry-After": str(limited.seconds)}
+        return _wait_answer(_sign_in_refused(data["email"], limited.message, 429), limited)
     except services.AccountInactive:
         return _sign_in_refused(data["email"], services.ACCOUNT_INACTIVE, 403)
     if user is None:
@@ -145,17 +153,13 @@ def change_password() -> Any:
     data, errors = load_form(ChangePasswordSchema(), request.form)
     if errors:
         return _password_page(errors, 422)
+    current, new = data["current_password"], data["new_password"]
     try:
         services.change_own_password(
-            current_user,
-            data["current_password"],
-            data["new_password"],
-            request.remote_addr or "unknown",
-            _sign_in_policy(),
+            current_user, current, new, _client_address(), _sign_in_policy()
         )
     except SignInLimited as limited:
-        page, status = _password_page({"current_password": [limited.message]}, 429)
-        return page, status, {"Retry-After": str(limited.seconds)}
+        return _wait_answer(_password_page({"current_password": [limited.message]}, 429), limited)
     except services.PasswordChangeError as err:
         return _password_page(err.errors, 422)
     flash(CHANGED_YOUR_OWN, "success")
