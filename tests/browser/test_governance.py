@@ -45,6 +45,8 @@ def test_the_manager_uses_the_dashboard_records_a_meeting_and_agrees_an_action(w
     width = SCREENS[name]["width"]
     sign_in(page, "manager@example.com")
     page.get_by_role("link", name="Governance").first.click()
+    # Until the page has loaded, htmx may not be listening for the branch change.
+    page.wait_for_load_state("load")
     expect(page.get_by_role("heading", level=1, name="Governance")).to_be_visible()
     expect(page.locator("svg.app-gov-chart__svg")).to_be_visible()
     assert page.locator("[data-month]").count() == 12
