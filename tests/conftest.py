@@ -30,7 +30,8 @@ from sqlalchemy import Engine, Table, create_engine, make_url, text
 from app import create_app
 from audits.demo import seed_templates
 from core import demo
-from core.models import Role, TrailEvent, User
+from core.models import Branch, Role, TrailEvent, User
+from core.passwords import hash_password
 from extensions import db
 
 PASSWORD = "correct-horse-battery"
@@ -444,6 +445,25 @@ class Client:
         # A new session at sign-in means a new token.
         self.csrf = None
         return response
+
+
+def sign_in_new_account(app: Flask, email: str, name: str, role: str, codes: list[str]) -> Client:
+    """An account beyond the demo's six (e.g. a manager of SOUTH only), signed in."""
+    with app.app_context():
+        branches = list(db.session.scalars(db.select(Branch).where(Branch.code.in_(codes))))
+        db.session.add(
+            User(
+                email=email,
+                name=name,
+                role=role,
+                password_hash=hash_password(PASSWORD),
+                branches=branches,
+            )
+        )
+        db.session.commit()
+    client = Client(app.test_client())
+    assert client.sign_in(email).status_code == 302
+    return client
 
 
 @pytest.fixture

@@ -9,10 +9,8 @@ from flask import Flask
 
 from audits import template_versions
 from audits.models import AuditTemplate
-from core.models import Branch, User
-from core.passwords import hash_password
 from extensions import db
-from tests.conftest import PASSWORD, Client
+from tests.conftest import sign_in_new_account
 
 SLUG = "medication-spot-check"
 
@@ -171,21 +169,7 @@ def test_editing_is_in_the_audit_trail(app: Flask, editing):
 @pytest.fixture
 def south_manager(app: Flask, templates):
     """A registered manager of SOUTH only (the demo manager holds every branch)."""
-    with app.app_context():
-        south = db.session.scalar(db.select(Branch).where(Branch.code == "SOUTH"))
-        db.session.add(
-            User(
-                email="south.manager@example.com",
-                name="Sol South",
-                role="manager",
-                password_hash=hash_password(PASSWORD),
-                branches=[south],
-            )
-        )
-        db.session.commit()
-    client = Client(app.test_client())
-    assert client.sign_in("south.manager@example.com").status_code == 302
-    return client
+    return sign_in_new_account(app, "south.manager@example.com", "Sol South", "manager", ["SOUTH"])
 
 
 @pytest.mark.parametrize(

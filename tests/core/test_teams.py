@@ -11,9 +11,8 @@ from flask import Flask
 
 from core import demo
 from core.models import Branch, Team, TrailEvent, User
-from core.passwords import hash_password
 from extensions import db
-from tests.conftest import PASSWORD, Client
+from tests.conftest import Client, sign_in_new_account
 
 WRONG_TEAM = "Choose one of the teams of their branches, or no team."
 
@@ -55,21 +54,7 @@ def _events(app: Flask, record_type: str) -> list[dict[str, Any]]:
 
 def _south_manager(app: Flask) -> Client:
     """A second registered manager who holds only SOUTH, signed in."""
-    with app.app_context():
-        south = db.session.scalar(db.select(Branch).where(Branch.code == "SOUTH"))
-        db.session.add(
-            User(
-                email="south.manager@example.com",
-                name="Sol South",
-                role="manager",
-                password_hash=hash_password(PASSWORD),
-                branches=[south],
-            )
-        )
-        db.session.commit()
-    client = Client(app.test_client())
-    assert client.sign_in("south.manager@example.com").status_code == 302
-    return client
+    return sign_in_new_account(app, "south.manager@example.com", "Sol South", "manager", ["SOUTH"])
 
 
 # --- the page ---------------------------------------------------------------------
