@@ -20,7 +20,7 @@ run() {
 
 if [ "$ci" = "true" ]; then
   [ -n "${TEST_DATABASE_URL:-}" ] || { echo "CI=true but TEST_DATABASE_URL is not set" >&2; exit 1; }
-  [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || { echo "CI=true but Chromium is missing" >&2; exit 1; }
+  [ -x "${CHROMIUM_PATH:-/usr/lib/chromium/chromium-headless-shell}" ] || { echo "CI=true but Chromium is missing" >&2; exit 1; }
 fi
 
 # The browser's own code without a browser (tests/js: node's test runner, e.g.

@@ -23,7 +23,17 @@ from extensions import db
 from learning import bulletins, case_studies, reviews
 from tests.conftest import IN_CI, PASSWORD
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+# Debian's headless shell (package chromium-headless-shell) when it is installed:
+# the same engine without the browser's window machinery, it ran the browser
+# tests in two thirds of the time of the full browser on the 2-core CI machine,
+# with the same results. The full browser (package chromium) otherwise.
+HEADLESS_SHELL = "/usr/lib/chromium/chromium-headless-shell"
+CHROMIUM = (
+    os.environ.get("CHROMIUM_PATH")
+    or (HEADLESS_SHELL if os.path.exists(HEADLESS_SHELL) else None)
+    or shutil.which("chromium")
+    or "/usr/bin/chromium"
+)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -53,7 +63,7 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.flaky(reruns=BROWSER_RERUNS))
     if not os.path.exists(CHROMIUM):
-        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium-headless-shell)"
         if IN_CI:
             raise pytest.UsageError(message)
         for item in items:
