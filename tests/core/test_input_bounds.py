@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from marshmallow import Schema, ValidationError, fields
@@ -28,9 +30,12 @@ ANSWER_ONLY = (
 )
 
 
-def _input_integer_fields() -> list[tuple[str, str, bool]]:
-    found = []
-    for module_name in ("core.schemas", "incidents.schemas", "audits.schemas", "learning.schemas"):
+SCHEMA_MODULES = ("core.schemas", "incidents.schemas", "audits.schemas", "learning.schemas")
+
+
+def _input_fields(module_names: tuple[str, ...]) -> Iterator[tuple[str, str, fields.Field[Any]]]:
+    """(module.Schema, field name, field) for every field a client's input loads."""
+    for module_name in module_names:
         module = importlib.import_module(module_name)
         for name, cls in inspect.getmembers(module, inspect.isclass):
             if not issubclass(cls, Schema) or cls.__module__ != module_name:
@@ -38,11 +43,19 @@ def _input_integer_fields() -> list[tuple[str, str, bool]]:
             if any(word in name for word in ANSWER_ONLY) or name.startswith("_"):
                 continue
             for field_name, field in cls().load_fields.items():
-                inner = field.inner if isinstance(field, fields.List) else field
-                if isinstance(inner, fields.Integer):
-                    key = field.data_key or field_name
-                    found.append((f"{module_name}.{name}", key, isinstance(field, fields.List)))
-    return found
+                yield f"{module_name}.{name}", field.data_key or field_name, field
+
+
+def _inner(field: fields.Field[Any]) -> fields.Field[Any]:
+    return field.inner if isinstance(field, fields.List) else field
+
+
+def _input_integer_fields() -> list[tuple[str, str, bool]]:
+    return [
+        (schema, key, isinstance(field, fields.List))
+        for schema, key, field in _input_fields(SCHEMA_MODULES)
+        if isinstance(_inner(field), fields.Integer)
+    ]
 
 
 INPUT_INTEGERS = _input_integer_fields()
@@ -101,25 +114,11 @@ def test_a_huge_bulletin_id_in_the_api_is_404(sign_in):
 
 
 def _input_date_fields() -> list[tuple[str, str]]:
-    found = []
-    for module_name in (
-        "core.schemas",
-        "incidents.schemas",
-        "audits.schemas",
-        "learning.schemas",
-        "governance.schemas",
-    ):
-        module = importlib.import_module(module_name)
-        for name, cls in inspect.getmembers(module, inspect.isclass):
-            if not issubclass(cls, Schema) or cls.__module__ != module_name:
-                continue
-            if any(word in name for word in ANSWER_ONLY) or name.startswith("_"):
-                continue
-            for field_name, field in cls().load_fields.items():
-                inner = field.inner if isinstance(field, fields.List) else field
-                if isinstance(inner, fields.Date | fields.DateTime):
-                    found.append((f"{module_name}.{name}", field.data_key or field_name))
-    return found
+    return [
+        (schema, key)
+        for schema, key, field in _input_fields((*SCHEMA_MODULES, "governance.schemas"))
+        if isinstance(_inner(field), fields.Date | fields.DateTime)
+    ]
 
 
 INPUT_DATES = _input_date_fields()
