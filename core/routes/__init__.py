@@ -1,0 +1,17 @@
+"""Core pages: health, signing in and out, one's own password, the home page,
+staff accounts and teams, one module each, all on the one blueprint in
+`blueprint`. Thin: parse, authorise, call a service, render."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+# Importing each module adds its pages to the blueprint.
+from core.routes import health, home, password, sign_in, staff, teams
+from core.routes.blueprint import bp
+
+__all__ = ["bp", "health", "home", "init_app", "password", "sign_in", "staff", "teams"]
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
