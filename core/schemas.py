@@ -7,9 +7,10 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from core import password_policy
 from core.forms import StoredInt
 from core.models import Role
-from core.passwords import MAX_LENGTH, MIN_LENGTH, TOO_SHORT
+from core.passwords import LONGEST_ACCEPTED
 
 ROLE_CHOICES = [r.value for r in Role]
 
@@ -17,6 +18,15 @@ ROLE_CHOICES = [r.value for r in Role]
 def required_messages(message: str) -> dict[str, Any]:
     """A required field's error messages: missing and null both say `message`."""
     return {"required": message, "null": message}
+
+
+def chosen_password(value: str) -> None:
+    """A password someone chooses: its length is checked on the form; the rest of
+    the policy (common, guessable, their own name) needs the account, so the
+    service checks it (core.password_policy)."""
+    problem = password_policy.length_problem(value)
+    if problem is not None:
+        raise ValidationError(problem)
 
 
 class StrictSchema(Schema):
@@ -34,7 +44,7 @@ class SignInSchema(Schema):
     )
     password = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=1024, error="Enter your password."),
+        validate=validate.Length(min=1, max=LONGEST_ACCEPTED, error="Enter your password."),
         error_messages={"required": "Enter your password."},
     )
 
@@ -69,9 +79,7 @@ class NewUserSchema(_UserFields):
     )
     password = fields.String(
         required=True,
-        validate=validate.Length(
-            min=12, max=1024, error="Choose a password of at least 12 characters."
-        ),
+        validate=chosen_password,
         error_messages={"required": "Choose a first password for them."},
     )
 
@@ -81,9 +89,7 @@ class EditUserSchema(_UserFields):
     password = fields.String(
         load_default=None,
         allow_none=True,
-        validate=validate.Length(
-            min=12, max=1024, error="A new password needs at least 12 characters."
-        ),
+        validate=chosen_password,
     )
 
 
@@ -122,17 +128,19 @@ class ChangePasswordSchema(Schema):
 
     current_password = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=MAX_LENGTH, error="Enter your current password."),
+        validate=validate.Length(min=1, max=LONGEST_ACCEPTED, error="Enter your current password."),
         error_messages={"required": "Enter your current password."},
     )
     new_password = fields.String(
         required=True,
-        validate=validate.Length(min=MIN_LENGTH, max=MAX_LENGTH, error=TOO_SHORT),
-        error_messages={"required": TOO_SHORT},
+        validate=chosen_password,
+        error_messages={"required": password_policy.TOO_SHORT},
     )
     confirm_password = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=MAX_LENGTH, error="Enter the new password again."),
+        validate=validate.Length(
+            min=1, max=LONGEST_ACCEPTED, error="Enter the new password again."
+        ),
         error_messages={"required": "Enter the new password again."},
     )
 

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from core import scoping, sign_in_limits, trail
+from core import password_policy, scoping, sign_in_limits, trail
 from core.dates import utcnow
 from core.errors import Invalid
 from core.models import Branch, Role, SignInSession, Team, User
@@ -171,6 +171,9 @@ def change_own_password(
         raise PasswordChangeError({"current_password": [WRONG_CURRENT]})
     if new == current:
         raise PasswordChangeError({"new_password": [SAME_AS_BEFORE]})
+    refused = password_policy.problems(new, email=user.email, name=user.name)
+    if refused:
+        raise PasswordChangeError({"new_password": refused})
     forced = user.must_change_password
     user.password_hash = hash_password(new)
     user.must_change_password = False
@@ -246,6 +249,9 @@ def create_user(
     if db.session.scalar(db.select(User.id).where(User.email == email)) is not None:
         raise UserAdminError({"email": ["Someone already has this email address."]})
     branches = _branches_from_ids(manager, list(branch_ids))
+    refused = password_policy.problems(password, email=email, name=name)
+    if refused:
+        raise UserAdminError({"password": refused})
     user = User(
         email=email,
         name=name.strip(),
@@ -287,6 +293,9 @@ def update_user(
     # A managed account's branches are all the manager's (get_managed_user), so
     # the branches chosen here are the whole of its branches.
     chosen = _branches_from_ids(manager, list(branch_ids))
+    refused = password_policy.problems(password, email=user.email, name=name) if password else []
+    if refused:
+        raise UserAdminError({"password": refused})
     before = {
         "name": user.name,
         "role": user.role,
