@@ -77,20 +77,35 @@ class NewUserSchema(_UserFields):
             "invalid": "Enter an email address like name@example.com.",
         },
     )
-    password = fields.String(
-        required=True,
-        validate=chosen_password,
-        error_messages={"required": "Choose a first password for them."},
-    )
 
 
 class EditUserSchema(_UserFields):
     active = fields.Boolean(load_default=False)
-    password = fields.String(
-        load_default=None,
-        allow_none=True,
+
+
+class ChoosePasswordSchema(Schema):
+    """Choosing one's password with an invitation or reset link: twice."""
+
+    new_password = fields.String(
+        required=True,
         validate=chosen_password,
+        error_messages={"required": password_policy.TOO_SHORT},
     )
+    confirm_password = fields.String(
+        required=True,
+        validate=validate.Length(
+            min=1, max=LONGEST_ACCEPTED, error="Enter the new password again."
+        ),
+        error_messages={"required": "Enter the new password again."},
+    )
+
+    @validates_schema
+    def _same_twice(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("new_password") != data.get("confirm_password"):
+            raise ValidationError(
+                "The two passwords are not the same. Type it again in both boxes.",
+                "confirm_password",
+            )
 
 
 class NewTeamSchema(Schema):

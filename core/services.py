@@ -11,11 +11,11 @@ from sqlalchemy import ColumnElement, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from core import password_policy, scoping, sign_in_limits, trail
+from core import invitations, password_policy, scoping, sign_in_limits, trail
 from core.dates import utcnow
 from core.errors import Invalid
 from core.models import Branch, Role, SignInSession, Team, User
-from core.passwords import hash_password, verify_password
+from core.passwords import NO_PASSWORD, hash_password, verify_password
 from core.sign_in_limits import SignInPolicy
 from extensions import db
 
@@ -243,22 +243,19 @@ def create_user(
     name: str,
     role: str,
     branch_ids: Iterable[int],
-    password: str,
-) -> User:
+) -> tuple[User, str]:
+    """A new account with no password yet, and the single-use link with which its
+    owner chooses one (core/invitations.py). Returns both: the link's path is
+    shown to the manager once, and never stored."""
     email = normalise_email(email)
     if db.session.scalar(db.select(User.id).where(User.email == email)) is not None:
         raise UserAdminError({"email": ["Someone already has this email address."]})
     branches = _branches_from_ids(manager, list(branch_ids))
-    refused = password_policy.problems(password, email=email, name=name)
-    if refused:
-        raise UserAdminError({"password": refused})
     user = User(
         email=email,
         name=name.strip(),
         role=Role(role).value,
-        password_hash=hash_password(password),
-        # A password the manager typed: its owner chooses their own at first sign-in.
-        must_change_password=True,
+        password_hash=NO_PASSWORD,
         branches=branches,
     )
     db.session.add(user)
@@ -272,8 +269,9 @@ def create_user(
         role=user.role,
         branches=[b.code for b in branches],
     )
+    path = invitations.issue_invitation(user, issued_by=manager)
     db.session.commit()
-    return user
+    return user, path
 
 
 def update_user(
@@ -284,7 +282,6 @@ def update_user(
     role: str,
     branch_ids: Iterable[int],
     active: bool,
-    password: str | None = None,
 ) -> User:
     if user.id == manager.id and (not active or role != Role.MANAGER):
         raise UserAdminError(
@@ -293,9 +290,6 @@ def update_user(
     # A managed account's branches are all the manager's (get_managed_user), so
     # the branches chosen here are the whole of its branches.
     chosen = _branches_from_ids(manager, list(branch_ids))
-    refused = password_policy.problems(password, email=user.email, name=name) if password else []
-    if refused:
-        raise UserAdminError({"password": refused})
     before = {
         "name": user.name,
         "role": user.role,
@@ -311,10 +305,6 @@ def update_user(
     if user.active and not active:
         user.session_epoch += 1  # signs the account out everywhere
     user.active = active
-    if password:
-        user.password_hash = hash_password(password)
-        user.session_epoch += 1
-        user.must_change_password = True  # its owner chooses their own at next sign-in
     after = {
         "name": user.name,
         "role": user.role,
@@ -323,8 +313,6 @@ def update_user(
         "team": user.team.name if user.team else None,
     }
     changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
-    if password:
-        changes["password"] = ["(set)", "(set)"]
     trail.record(manager, "update", "user", user.id, changes=changes)
     db.session.commit()
     return user

@@ -193,6 +193,7 @@ def safe_next(target: str | None) -> str:
 PASSWORD_CHANGE_ALLOWS = frozenset(
     {
         "core.change_password",
+        "core.invitation",
         "core.logout",
         "core.login",
         "core.healthz",

@@ -1,5 +1,6 @@
 """The password policy (core/password_policy.py, OWASP ASVS 4.0 section 2.1) and
-the places a password is chosen: one's own change and a manager's form."""
+the places a password is chosen: one's own change and an invitation link (the
+command create-manager: tests/core/test_first_run_commands.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from core import invitations
 from core import password_policy as policy
 from core.models import User
 from extensions import db
@@ -119,19 +121,15 @@ def test_a_long_password_is_not_cut_short(app: Flask, sign_in):
     assert Client(app.test_client()).sign_in("carer1@example.com", long[:72]).status_code == 422
 
 
-def test_a_new_accounts_first_password_follows_the_policy(app: Flask, sign_in):
+def test_choosing_a_password_with_an_invitation_follows_the_policy(app: Flask, seeded):
     with app.app_context():
-        north = db.session.get_one(User, 1).branches[0].id
-    response = sign_in("manager").post_form(
-        "/users",
-        {
-            "name": "Dee Newcarer",
-            "email": "dee@example.com",
-            "role": "carer",
-            "branch_ids": [north],
-            "password": "password1234",
-        },
+        carer = db.session.get_one(User, seeded["carer2"].id)
+        path = invitations.issue_invitation(carer, issued_by=None)
+        db.session.commit()
+    client = Client(app.test_client())
+    response = client.post_form(
+        path, {"new_password": "password1234", "confirm_password": "password1234"}
     )
     assert response.status_code == 422
-    with app.app_context():
-        assert db.session.scalar(db.select(User).where(User.email == "dee@example.com")) is None
+    assert policy.COMMON in response.get_data(as_text=True)
+    assert client.sign_in("carer2@example.com").status_code == 302
