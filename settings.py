@@ -97,6 +97,9 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "LOGIN_WINDOW": timedelta(minutes=_int("LOGIN_WINDOW_MINUTES", 60)),
         "LOGIN_FIRST_WAIT": timedelta(seconds=_int("LOGIN_FIRST_WAIT_SECONDS", 30)),
         "LOGIN_LONGEST_WAIT": timedelta(seconds=_int("LOGIN_LONGEST_WAIT_SECONDS", 600)),
+        # The service's address, for links shown to be passed on (invitations);
+        # empty: the address the page was opened at.
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "").strip(),
         # A link to choose one's password (an invitation or a manager's reset)
         # works once, for this many days (core/invitations.py).
         "INVITATION_DAYS": _int("INVITATION_DAYS", 7),

@@ -381,3 +381,12 @@ def test_reset_needs_the_forms_csrf_token(app: Flask, manager: Client, seeded):
     before = _user(app, "carer1@example.com")
     assert manager.http.post(f"/users/{seeded['carer1'].id}/reset-password").status_code == 400
     assert _user(app, "carer1@example.com") == before
+
+
+def test_the_link_starts_with_public_url_when_it_is_set(app: Flask, manager: Client, monkeypatch):
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "https://candour.example.org/")
+    response = manager.post_form(
+        "/users",
+        {"name": "Dee Newcarer", "email": "dee@example.com", "role": "carer", "branch_ids": [1]},
+    )
+    assert "data-invitation-link>https://candour.example.org/invitations/" in _text(response)
