@@ -143,3 +143,20 @@ class ChangePasswordSchema(Schema):
                 "The two new passwords are not the same. Type it again in both boxes.",
                 "confirm_password",
             )
+
+
+class TwoFactorCodeSchema(Schema):
+    """A code from an authenticator app or a recovery code (core/two_factor.py
+    tells them apart); long enough for a recovery code typed with spaces."""
+
+    code = fields.String(
+        required=True,
+        validate=validate.Length(
+            min=1,
+            max=40,
+            error="Enter the 6-digit code from your authenticator app, or a recovery code.",
+        ),
+        error_messages=required_messages(
+            "Enter the 6-digit code from your authenticator app, or a recovery code."
+        ),
+    )
