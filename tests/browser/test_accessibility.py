@@ -31,6 +31,7 @@ CARER_PAGES = [
     "/bulletins",
     "/actions",
     "/account/password",
+    "/account/two-factor",
 ]
 SUPERVISOR_PAGES = ["/", "/audits/new", "/audits/new/medication-spot-check", "/incidents"]
 MANAGER_EXTRA = [
