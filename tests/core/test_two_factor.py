@@ -422,3 +422,15 @@ def test_only_managers_reset(app: Flask, sign_in, required, key: str):
     with app.app_context():
         office_id = db.session.scalar(db.select(User.id).where(User.email == OFFICE))
     assert sign_in(key).post_form(f"/users/{office_id}/two-factor/reset").status_code == 403
+
+
+def test_a_password_the_manager_typed_is_changed_after_setting_up(app: Flask, seeded, required):
+    user_id = _account(app, OFFICE, Role.OFFICE)
+    with app.app_context():
+        db.session.get_one(User, user_id).must_change_password = True
+        db.session.commit()
+    client = Client(app.test_client())
+    assert client.sign_in(OFFICE).headers["Location"] == "/login/two-factor"
+    _set_up(client)
+    assert client.get("/").headers["Location"] == "/account/password"
+    assert client.get("/account/password").status_code == 200
