@@ -107,6 +107,7 @@ def test_a_manager_sets_up_two_step_sign_in_and_uses_it_on_a_phone(
     _checked(page)
 
     page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_text("You have signed out.")).to_be_visible()
     _step_passed(app, manager_without_factor)
     _password(page)
     page.wait_for_url("**/login/code")
