@@ -143,3 +143,30 @@ class ChangePasswordSchema(Schema):
                 "The two new passwords are not the same. Type it again in both boxes.",
                 "confirm_password",
             )
+
+
+class NewBranchSchema(Schema):
+    """A branch: its short code (made capitals by core.branches) and its name."""
+
+    code = fields.String(
+        required=True,
+        validate=validate.Length(
+            min=1, max=40, error="Enter a code of up to 20 capital letters, digits and hyphens."
+        ),
+        error_messages=required_messages(
+            "Enter a code of up to 20 capital letters, digits and hyphens."
+        ),
+    )
+    name = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200, error="Enter a name of up to 120 characters."),
+        error_messages=required_messages("Enter the branch's name."),
+    )
+
+
+class RenameBranchSchema(Schema):
+    name = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200, error="Enter a name of up to 120 characters."),
+        error_messages=required_messages("Enter the branch's name."),
+    )
