@@ -91,7 +91,7 @@ def active_staff_by_branch(branch_ids: list[int]) -> dict[int, int]:
         .where(user_branches.c.branch_id.in_(branch_ids))
         .group_by(user_branches.c.branch_id)
     )
-    return dict(rows)
+    return {branch_id: int(n) for branch_id, n in rows}
 
 
 def people_supported_by_branch(branch_ids: list[int]) -> dict[int, int]:
@@ -100,7 +100,7 @@ def people_supported_by_branch(branch_ids: list[int]) -> dict[int, int]:
         .where(PersonSupported.active.is_(True), PersonSupported.branch_id.in_(branch_ids))
         .group_by(PersonSupported.branch_id)
     )
-    return dict(rows)
+    return {branch_id: int(n) for branch_id, n in rows}
 
 
 # --- reading --------------------------------------------------------------------------

@@ -160,7 +160,7 @@ class NewBranchSchema(Schema):
     name = fields.String(
         required=True,
         validate=validate.Length(min=1, max=200, error="Enter a name of up to 120 characters."),
-        error_messages=required_messages("Enter the branch's name."),
+        error_messages=required_messages("Enter a name for the branch."),
     )
 
 
@@ -168,5 +168,5 @@ class RenameBranchSchema(Schema):
     name = fields.String(
         required=True,
         validate=validate.Length(min=1, max=200, error="Enter a name of up to 120 characters."),
-        error_messages=required_messages("Enter the branch's name."),
+        error_messages=required_messages("Enter a name for the branch."),
     )

@@ -18,7 +18,7 @@ def open_incidents_by_branch(branch_ids: list[int]) -> dict[int, int]:
         .where(Incident.status != Status.CLOSED.value, Incident.branch_id.in_(branch_ids))
         .group_by(Incident.branch_id)
     )
-    return dict(rows)
+    return {branch_id: int(n) for branch_id, n in rows}
 
 
 def _refusal(code: str, number: int) -> str:
