@@ -25,11 +25,10 @@ from tests.factories import incident_payload
 SUMMARY = "There is a problem"
 
 
-def _branch(app: Flask, code: str) -> dict[str, Any] | None:
+def _branch(app: Flask, code: str) -> dict[str, Any]:
     with app.app_context():
         branch = db.session.scalar(db.select(Branch).where(Branch.code == code))
-        if branch is None:
-            return None
+        assert branch is not None, code
         return {"id": branch.id, "name": branch.name, "archived": branch.archived}
 
 

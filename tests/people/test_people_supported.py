@@ -20,11 +20,10 @@ SUMMARY = "There is a problem"
 PRIVACY = "Candour keeps only a reference and initials for each person you support."
 
 
-def _person(app: Flask, ref: str) -> dict[str, Any] | None:
+def _person(app: Flask, ref: str) -> dict[str, Any]:
     with app.app_context():
         person = db.session.scalar(db.select(PersonSupported).where(PersonSupported.ref == ref))
-        if person is None:
-            return None
+        assert person is not None, ref
         return {
             "id": person.id,
             "initials": person.initials,
