@@ -162,6 +162,17 @@ def people_for(user: User) -> list[PersonSupported]:
     return list(db.session.scalars(stmt))
 
 
+def people_on_record(user: User) -> list[PersonSupported]:
+    """Everyone of the user's branches, archived too: what a filter of records
+    offers (incidents about someone stay findable after they are archived)."""
+    stmt = (
+        db.select(PersonSupported)
+        .where(branch_scope(user, PersonSupported.branch_id))
+        .order_by(PersonSupported.active.desc(), PersonSupported.ref)
+    )
+    return list(db.session.scalars(stmt))
+
+
 def person_by_ref(user: User, ref: str) -> PersonSupported | None:
     """A person within scope by reference code, or None (out of scope or unknown).
     Archived people are found too: a report a carer wrote offline before the

@@ -99,3 +99,14 @@ def test_a_spot_check_saved_offline_before_the_archive_is_accepted(app, sign_in,
     answer = supervisor.post_json("/api/v1/audits", body)
     assert answer.status_code == 201, answer.get_json()
     assert supervisor.post_json("/api/v1/audits", body).status_code == 200
+
+
+def test_incidents_about_an_archived_person_stay_findable_by_the_office(app, sign_in):
+    carer = sign_in("carer1")
+    body = incident_payload(person_ref="P-0003")
+    assert carer.post_json("/api/v1/incidents", body).status_code == 201
+    _archive(app, sign_in, "P-0003")
+    office = sign_in("office")
+    page = office.get("/incidents", query_string={"person": "P-0003"}).get_data(as_text=True)
+    assert "P-0003 (EF) (archived)" in page
+    assert body["id"] in page
