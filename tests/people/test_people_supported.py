@@ -347,3 +347,18 @@ def test_an_archived_person_is_brought_back_into_care(app, sign_in, seeded):
     assert _events(app, "restore")[0]["was"] == {"reason": "ended_care", "note": None}
     refs = [p["ref"] for p in manager.get("/api/v1/reference").get_json()["people"]]
     assert "P-0003" in refs
+
+
+@pytest.mark.parametrize(
+    ("key", "people", "branches"),
+    [
+        ("manager", True, True),
+        ("office", True, False),
+        ("supervisor", False, False),
+        ("carer1", False, False),
+    ],
+)
+def test_the_menu_links_to_people_and_branches_for_who_uses_them(sign_in, key, people, branches):
+    html = sign_in(key).get("/").get_data(as_text=True)
+    assert ('href="/people"' in html) is people
+    assert ('href="/branches"' in html) is branches
