@@ -7,11 +7,12 @@ from __future__ import annotations
 from flask import Flask
 
 # Importing each module adds its pages to the blueprint.
-from core.routes import health, home, password, sign_in, staff, teams, two_factor
+from core.routes import branches, health, home, password, sign_in, staff, teams, two_factor
 from core.routes.blueprint import bp
 
 __all__ = [
     "bp",
+    "branches",
     "health",
     "home",
     "init_app",

@@ -27,7 +27,7 @@ from audits import recording, template_editor
 from audits import schedules as schedule_rules
 from audits.schemas import AuditInSchema
 from core import dates
-from core.models import Branch, Role, Team, User
+from core.models import Branch, PersonSupported, Role, Team, User
 from core.passwords import hash_password
 from extensions import db
 from governance import meetings
@@ -191,6 +191,10 @@ def _build() -> dict[str, Any]:
         "schedule_id": schedule.id,
         "team_id": team.id,
         "user_id": _user("carer2@example.com").id,
+        "branch_id": north.id,
+        "person_id": db.session.scalar(
+            db.select(PersonSupported.id).where(PersonSupported.ref == "P-0001")
+        ),
         "slug": SLUG,
         "key": audit.template.items[0].key,
         "filename": "js/app.js",
@@ -306,6 +310,12 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
     ("/audits/templates/<slug>/draft/items/<key>/retire", "POST"):    (302, 403, 403, 303, 403, 403, 403),
     ("/audits/templates/<slug>/draft/publish", "POST"):               (302, 403, 403, 303, 403, 403, 403),
     ("/audits/templates/<slug>/preview", "GET"):                      (302, 403, 403, 200, 403, 403, 403),
+    ("/branches", "GET"):                                             (302, 403, 403, 200, 403, 200, 403),
+    ("/branches", "POST"):                                            (302, 403, 403, 422, 403, 422, 403),
+    ("/branches/<int:branch_id>", "GET"):                             (302, 403, 403, 200, 403, 404, 403),
+    ("/branches/<int:branch_id>", "POST"):                            (302, 403, 403, 422, 403, 404, 403),
+    ("/branches/<int:branch_id>/archive", "POST"):                    (302, 403, 403, 422, 403, 404, 403),
+    ("/branches/<int:branch_id>/restore", "POST"):                    (302, 403, 403, 302, 403, 404, 403),
     ("/bulletins", "GET"):                                            (302, 200, 200, 200, 200, 200, 200),
     ("/bulletins", "POST"):                                           (302, 403, 403, 422, 403, 422, 403),
     ("/bulletins/<int:bulletin_id>", "GET"):                          (302, 200, 200, 200, 200, 404, 404),
@@ -358,6 +368,13 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
     ("/offline", "GET"):                                              (200, 200, 200, 200, 200, 200, 200),
     ("/outbox", "GET"):                                               (302, 200, 200, 200, 200, 200, 200),
     ("/patterns", "GET"):                                             (302, 403, 403, 200, 403, 200, 403),
+    ("/people", "GET"):                                               (302, 403, 403, 200, 200, 200, 200),
+    ("/people", "POST"):                                              (302, 403, 403, 422, 422, 422, 422),
+    ("/people/<int:person_id>", "GET"):                               (302, 403, 403, 200, 200, 404, 404),
+    ("/people/<int:person_id>", "POST"):                              (302, 403, 403, 422, 422, 404, 404),
+    ("/people/<int:person_id>/archive", "POST"):                      (302, 403, 403, 422, 422, 404, 404),
+    ("/people/<int:person_id>/move", "POST"):                         (302, 403, 403, 422, 422, 404, 404),
+    ("/people/<int:person_id>/restore", "POST"):                      (302, 403, 403, 302, 302, 404, 404),
     ("/reviews", "GET"):                                              (302, 403, 200, 200, 200, 200, 200),
     ("/reviews", "POST"):                                             (302, 403, 422, 422, 403, 422, 403),
     ("/reviews/<int:review_id>", "GET"):                              (302, 403, 200, 200, 200, 404, 404),
