@@ -46,6 +46,24 @@ def _dates(name: str) -> list[str]:
     return [part.strip() for part in os.environ.get(name, "").split(",") if part.strip()]
 
 
+# The roles an account can have (core.models.Role), for settings that name roles.
+_ROLE_NAMES = ("carer", "supervisor", "manager", "office")
+
+
+def _roles(name: str, default: str) -> list[str]:
+    """A comma-separated list of roles; empty means none. An unknown role stops
+    the app rather than silently requiring nobody."""
+    value = os.environ.get(name, default)
+    roles = [part.strip().lower() for part in value.split(",") if part.strip()]
+    unknown = [role for role in roles if role not in _ROLE_NAMES]
+    if unknown:
+        raise SettingsError(
+            f"{name} names roles Candour does not have: {', '.join(unknown)} "
+            f"(choose from {', '.join(_ROLE_NAMES)}, separated by commas)."
+        )
+    return roles
+
+
 def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Build the Flask config mapping.
 
@@ -97,6 +115,10 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "LOGIN_WINDOW": timedelta(minutes=_int("LOGIN_WINDOW_MINUTES", 60)),
         "LOGIN_FIRST_WAIT": timedelta(seconds=_int("LOGIN_FIRST_WAIT_SECONDS", 30)),
         "LOGIN_LONGEST_WAIT": timedelta(seconds=_int("LOGIN_LONGEST_WAIT_SECONDS", 600)),
+        # Two-factor sign-in (core/two_factor.py): the roles that must use a code
+        # from an authenticator app after their password. Empty: nobody must (e.g.
+        # where sign-in goes through the provider's own SSO); others may still.
+        "TWO_FACTOR_ROLES": _roles("TWO_FACTOR_ROLES", "manager,office"),
         # The service's address, for links shown to be passed on (invitations);
         # empty: the address the page was opened at.
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "").strip(),

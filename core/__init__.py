@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from core import choices, cli, database, models, routes, templating, web
+from core import branches, choices, cli, database, models, routes, templating, web
 
 __all__ = ["init_app", "models"]
 
@@ -16,4 +16,5 @@ def init_app(app: Flask) -> None:
     templating.init_app(app)
     choices.init_app(app)
     routes.init_app(app)
+    branches.init_app(app)  # what each branch holds (packages above add theirs)
     cli.init_app(app)

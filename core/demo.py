@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 
+from core import two_factor
 from core.models import Branch, PersonSupported, Role, Team, User
 from core.passwords import hash_password, verify_password
 from extensions import db
@@ -65,6 +66,7 @@ def seed_core(password: str) -> list[str]:
             db.session.add(PersonSupported(ref=ref, initials=initials, branch=branches[code]))
 
     password_hash = None
+    demo_users: list[User] = []
     for email, name, role, codes in USERS:
         user = db.session.scalar(db.select(User).where(User.email == email))
         if user is None:
@@ -76,6 +78,10 @@ def seed_core(password: str) -> list[str]:
         user.role = role.value
         user.active = True
         user.branches = [branches[c] for c in codes]
+        demo_users.append(user)
+    db.session.flush()
+    # Demo accounts sign in with a password alone, whatever TWO_FACTOR_ROLES says.
+    two_factor.mark_exempt(demo_users)
     db.session.commit()
     return [f"  {email:<24} {role.label} ({', '.join(codes)})" for email, _, role, codes in USERS]
 

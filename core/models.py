@@ -70,6 +70,13 @@ class Branch(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(120))
+    # Set when a manager archives the branch (core.branches): it is no longer
+    # offered anywhere, and everything recorded in it stays.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
 
     def __repr__(self) -> str:
         return f"<Branch {self.code}>"
@@ -188,7 +195,13 @@ class PersonSupported(db.Model):  # type: ignore[name-defined,misc]
     ref: Mapped[str] = mapped_column(String(20), unique=True)
     initials: Mapped[str] = mapped_column(String(6))
     branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"), index=True)
+    # False once archived (people.people_supported): no form offers them any more,
+    # and every record about them keeps pointing here.
     active: Mapped[bool] = mapped_column(default=True)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Why care ended: people.people_supported.ARCHIVE_REASONS; a note with "other".
+    archive_reason: Mapped[str | None] = mapped_column(String(20), default=None)
+    archive_note: Mapped[str | None] = mapped_column(String(200), default=None)
 
     branch: Mapped[Branch] = relationship(lazy="joined")
 

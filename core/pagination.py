@@ -81,3 +81,17 @@ def newest_id(
             raise Invalid(BAD_CURSOR)
         stmt = stmt.where(id_column < after)
     return _take(stmt, limit, lambda row: _encode(f"a{getattr(row, id_column.key)}"))
+
+
+def in_order_of(
+    stmt: Select[Any], key: InstrumentedAttribute[str], limit: int, cursor: str | None
+) -> tuple[list[Any], str | None]:
+    """Records listed by a unique text key (a reference), A to Z: a page's
+    cursor names the last key shown, so the next page starts after it."""
+    stmt = stmt.order_by(key)
+    if cursor:
+        raw = _decode(cursor)
+        if not raw.startswith("k") or len(raw) < 2:
+            raise Invalid(BAD_CURSOR)
+        stmt = stmt.where(key > raw[1:])
+    return _take(stmt, limit, lambda row: _encode(f"k{getattr(row, key.key)}"))

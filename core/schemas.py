@@ -166,3 +166,47 @@ class ChangePasswordSchema(Schema):
                 "The two new passwords are not the same. Type it again in both boxes.",
                 "confirm_password",
             )
+
+
+class TwoFactorCodeSchema(Schema):
+    """A code from an authenticator app or a recovery code (core/two_factor.py
+    tells them apart); long enough for a recovery code typed with spaces."""
+
+    code = fields.String(
+        required=True,
+        validate=validate.Length(
+            min=1,
+            max=40,
+            error="Enter the 6-digit code from your authenticator app, or a recovery code.",
+        ),
+        error_messages=required_messages(
+            "Enter the 6-digit code from your authenticator app, or a recovery code."
+        ),
+    )
+
+
+class NewBranchSchema(Schema):
+    """A branch: its short code (made capitals by core.branches) and its name."""
+
+    code = fields.String(
+        required=True,
+        validate=validate.Length(
+            min=1, max=40, error="Enter a code of up to 20 capital letters, digits and hyphens."
+        ),
+        error_messages=required_messages(
+            "Enter a code of up to 20 capital letters, digits and hyphens."
+        ),
+    )
+    name = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200, error="Enter a name of up to 120 characters."),
+        error_messages=required_messages("Enter a name for the branch."),
+    )
+
+
+class RenameBranchSchema(Schema):
+    name = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200, error="Enter a name of up to 120 characters."),
+        error_messages=required_messages("Enter a name for the branch."),
+    )

@@ -124,8 +124,15 @@ def all_branches_among(user: User, branches: Any) -> ColumnElement[bool]:
 
 
 def branches_for(user: User) -> list[Branch]:
+    """Every branch on the user's account, archived ones too (their records stay
+    visible); forms offer `branch_choices`."""
     stmt = db.select(Branch).where(branch_scope(user, Branch.id)).order_by(Branch.code)
     return list(db.session.scalars(stmt))
+
+
+def branch_choices(user: User) -> list[Branch]:
+    """The user's branches a form may offer: those not archived."""
+    return [b for b in branches_for(user) if b.archived_at is None]
 
 
 def teams_for(user: User) -> list[Team]:
@@ -142,18 +149,34 @@ def teams_for(user: User) -> list[Team]:
 
 
 def people_for(user: User) -> list[PersonSupported]:
-    """People a user may record against: those of their branches."""
+    """People a user may record against: those of their branches, neither they
+    nor their branch archived (what forms and the phone's reference list offer)."""
     stmt = (
         db.select(PersonSupported)
-        .where(PersonSupported.active.is_(True))
+        .join(PersonSupported.branch)
+        .options(contains_eager(PersonSupported.branch))
+        .where(PersonSupported.active.is_(True), Branch.archived_at.is_(None))
         .where(branch_scope(user, PersonSupported.branch_id))
         .order_by(PersonSupported.ref)
     )
     return list(db.session.scalars(stmt))
 
 
+def people_on_record(user: User) -> list[PersonSupported]:
+    """Everyone of the user's branches, archived too: what a filter of records
+    offers (incidents about someone stay findable after they are archived)."""
+    stmt = (
+        db.select(PersonSupported)
+        .where(branch_scope(user, PersonSupported.branch_id))
+        .order_by(PersonSupported.active.desc(), PersonSupported.ref)
+    )
+    return list(db.session.scalars(stmt))
+
+
 def person_by_ref(user: User, ref: str) -> PersonSupported | None:
-    """A person within scope by reference code, or None (out of scope or unknown)."""
+    """A person within scope by reference code, or None (out of scope or unknown).
+    Archived people are found too: a report a carer wrote offline before the
+    person was archived is still accepted (nothing a carer saved is lost)."""
     person: PersonSupported | None = db.session.scalar(
         db.select(PersonSupported)
         .where(PersonSupported.ref == ref)

@@ -196,7 +196,8 @@ class UserAdminError(Invalid, ValueError):
 
 
 def manageable_branches(manager: User) -> list[Branch]:
-    return sorted(manager.branches, key=lambda b: b.code)
+    """The manager's branches that staff forms offer (not archived ones)."""
+    return sorted((b for b in manager.branches if b.archived_at is None), key=lambda b: b.code)
 
 
 def _managed_by(manager: User) -> ColumnElement[bool]:
@@ -298,7 +299,10 @@ def update_user(
     }
     user.name = name.strip()
     user.role = Role(role).value
-    user.branches = sorted(chosen, key=lambda b: b.code)
+    # Archived branches are not offered, so the form cannot send them: the
+    # account keeps those it has (and with them their records).
+    kept = [b for b in user.branches if b.archived_at is not None and b not in chosen]
+    user.branches = sorted([*chosen, *kept], key=lambda b: b.code)
     before["team"] = user.team.name if user.team else None
     if user.team is not None and user.team.branch_id not in user.branch_ids:
         user.team = None  # a team is always one of the user's own branches

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Flask
 
 from core.demo import DemoOptions, add_seeder
-from incidents import models, routes
+from incidents import branch_counts, models, routes
 from incidents.demo import seed_incidents
 
 __all__ = ["init_app", "models"]
@@ -20,4 +20,5 @@ def _demo_incidents(options: DemoOptions) -> list[str]:
 
 def init_app(app: Flask) -> None:
     routes.init_app(app)
+    branch_counts.init_app(app)  # open incidents stop a branch being archived
     add_seeder(app, 30, _demo_incidents)

@@ -146,6 +146,9 @@ def _test_config(database_url: str) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "PASSWORD_HASH_FAST": True,
         "SESSION_COOKIE_SECURE": False,
+        # Accounts the tests make beyond the demo's sign in with a password alone,
+        # as before two-factor sign-in; tests/core/test_two_factor*.py set the roles.
+        "TWO_FACTOR_ROLES": [],
     }
     if database_url.startswith("postgresql"):
         # A test database need not survive a power cut: commits return without

@@ -7,11 +7,22 @@ from __future__ import annotations
 from flask import Flask
 
 # Importing each module adds its pages to the blueprint.
-from core.routes import health, home, invitations, password, sign_in, staff, teams
+from core.routes import (
+    branches,
+    health,
+    home,
+    invitations,
+    password,
+    sign_in,
+    staff,
+    teams,
+    two_factor,
+)
 from core.routes.blueprint import bp
 
 __all__ = [
     "bp",
+    "branches",
     "health",
     "home",
     "init_app",
@@ -20,6 +31,7 @@ __all__ = [
     "sign_in",
     "staff",
     "teams",
+    "two_factor",
 ]
 
 

@@ -12,6 +12,7 @@ from core import https_check, services
 from core.forms import load_form
 from core.models import User
 from core.routes.blueprint import bp
+from core.routes.half_signed_in import after_password
 from core.schemas import SignInSchema
 from core.sign_in_limits import SignInLimited, SignInPolicy
 from core.web import safe_next
@@ -88,6 +89,10 @@ def login() -> Any:
         return _sign_in_refused(data["email"], services.ACCOUNT_INACTIVE, 403)
     if user is None:
         return _sign_in_refused(data["email"], services.SIGN_IN_FAILED, 422)
+    # A second factor, when the account has or must have one, before signing in.
+    second_step = after_password(user, _safe_next(request.args.get("next")))
+    if second_step is not None:
+        return second_step
     _start_session(user, address)
     return redirect(_safe_next(request.args.get("next")))
 

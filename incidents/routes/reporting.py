@@ -47,7 +47,7 @@ ALREADY_SENT = (
 
 def _form_context(values: dict[str, str], errors: dict[str, list[str]]) -> dict[str, Any]:
     people = scoping.people_for(current_user)
-    branches = scoping.branches_for(current_user)
+    branches = scoping.branch_choices(current_user)
     return {
         "values": values,
         "errors": errors,

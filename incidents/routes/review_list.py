@@ -13,7 +13,7 @@ from core import scoping
 from core.choices import person_choice
 from core.forms import flatten_errors
 from core.htmx import wants_partial
-from core.models import Team, User
+from core.models import PersonSupported, Team, User
 from incidents import permissions, search
 from incidents.routes._common import (
     CATEGORY_CHOICES,
@@ -44,11 +44,16 @@ def _list_context(raw: dict[str, str], found: search.IncidentList) -> dict[str, 
     }
 
 
+def _person_option(person: PersonSupported) -> tuple[str, str]:
+    value, text = person_choice(person)
+    return value, text if person.active else f"{text} (archived)"
+
+
 def _filter_choices(user: User, teams: list[Team]) -> dict[str, Any]:
     """What the review list's filters offer to choose from."""
     return {
         "branches": [(b.code, b.name) for b in scoping.branches_for(user)],
-        "people": [person_choice(p) for p in scoping.people_for(user)],
+        "people": [_person_option(p) for p in scoping.people_on_record(user)],
         "teams": [(t.id, t.label if t.active else f"{t.label} (switched off)") for t in teams],
         "category_choices": CATEGORY_CHOICES,
         "harm_choices": HARM_CHOICES,

@@ -248,6 +248,8 @@ def world(app: Flask, live: Any) -> dict[str, Any]:
             "action": action.id,
             "bulletin": bulletin.id,
             "case_study": case_study.id,
+            "branch": incident.branch_id,
+            "person": incident.person_id,
         }
         db.session.remove()
         return ids

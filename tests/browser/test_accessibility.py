@@ -31,6 +31,7 @@ CARER_PAGES = [
     "/bulletins",
     "/actions",
     "/account/password",
+    "/account/two-factor",
 ]
 SUPERVISOR_PAGES = ["/", "/audits/new", "/audits/new/medication-spot-check", "/incidents"]
 MANAGER_EXTRA = [
@@ -41,6 +42,7 @@ MANAGER_EXTRA = [
     "/users",
     "/audits/templates",
     "/audits",
+    "/people?archived=true",
 ]
 
 
@@ -105,4 +107,5 @@ def test_the_managers_pages(checked, world):
 
 
 def test_the_office_pages(checked, world):
-    assert checked("office@example.com", ["/", "/incidents", "/bulletins"]) == {}
+    pages = ["/", "/incidents", "/bulletins", "/people", f"/people/{world['person']}"]
+    assert checked("office@example.com", pages) == {}

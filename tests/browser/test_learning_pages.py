@@ -52,6 +52,10 @@ def _manager_pages(ids: dict[str, Any]) -> list[str]:
         "/case-studies",
         f"/case-studies/{ids['case_study']}",
         f"/incidents/{ids['incident']}/learning",
+        "/branches",
+        f"/branches/{ids['branch']}",
+        "/people",
+        f"/people/{ids['person']}",
     ]
 
 

@@ -27,7 +27,7 @@ from audits import recording, template_editor
 from audits import schedules as schedule_rules
 from audits.schemas import AuditInSchema
 from core import dates, invitations
-from core.models import Branch, Role, Team, User
+from core.models import Branch, PersonSupported, Role, Team, User
 from core.passwords import hash_password
 from extensions import db
 from governance import meetings
@@ -192,6 +192,10 @@ def _build() -> dict[str, Any]:
         "schedule_id": schedule.id,
         "team_id": team.id,
         "user_id": _user("carer2@example.com").id,
+        "branch_id": north.id,
+        "person_id": db.session.scalar(
+            db.select(PersonSupported.id).where(PersonSupported.ref == "P-0001")
+        ),
         "slug": SLUG,
         "key": audit.template.items[0].key,
         "filename": "js/app.js",
@@ -308,6 +312,12 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
     ("/audits/templates/<slug>/draft/items/<key>/retire", "POST"):    (302, 403, 403, 303, 403, 403, 403),
     ("/audits/templates/<slug>/draft/publish", "POST"):               (302, 403, 403, 303, 403, 403, 403),
     ("/audits/templates/<slug>/preview", "GET"):                      (302, 403, 403, 200, 403, 403, 403),
+    ("/branches", "GET"):                                             (302, 403, 403, 200, 403, 200, 403),
+    ("/branches", "POST"):                                            (302, 403, 403, 422, 403, 422, 403),
+    ("/branches/<int:branch_id>", "GET"):                             (302, 403, 403, 200, 403, 404, 403),
+    ("/branches/<int:branch_id>", "POST"):                            (302, 403, 403, 422, 403, 404, 403),
+    ("/branches/<int:branch_id>/archive", "POST"):                    (302, 403, 403, 422, 403, 404, 403),
+    ("/branches/<int:branch_id>/restore", "POST"):                    (302, 403, 403, 302, 403, 404, 403),
     ("/bulletins", "GET"):                                            (302, 200, 200, 200, 200, 200, 200),
     ("/bulletins", "POST"):                                           (302, 403, 403, 422, 403, 422, 403),
     ("/bulletins/<int:bulletin_id>", "GET"):                          (302, 200, 200, 200, 200, 404, 404),
@@ -347,13 +357,28 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
     ("/invitations/<token>", "POST"):                                 (422, 422, 422, 422, 422, 422, 422),
     ("/account/password", "GET"):                                     (302, 200, 200, 200, 200, 200, 200),
     ("/account/password", "POST"):                                    (302, 422, 422, 422, 422, 422, 422),
+    ("/account/two-factor", "GET"):                                   (302, 200, 200, 200, 200, 200, 200),
+    ("/account/two-factor", "POST"):                                  (302, 422, 422, 422, 422, 422, 422),
+    ("/account/two-factor/off", "POST"):                              (302, 302, 302, 302, 302, 302, 302),
+    ("/account/two-factor/recovery-codes", "POST"):                   (302, 302, 302, 302, 302, 302, 302),
     ("/login", "GET"):                                                (200, 302, 302, 302, 302, 302, 302),
     ("/login", "POST"):                                               (422, 422, 422, 422, 422, 422, 422),
+    ("/login/code", "GET"):                                           (302, 302, 302, 302, 302, 302, 302),
+    ("/login/code", "POST"):                                          (302, 302, 302, 302, 302, 302, 302),
+    ("/login/two-factor", "GET"):                                     (302, 302, 302, 302, 302, 302, 302),
+    ("/login/two-factor", "POST"):                                    (302, 302, 302, 302, 302, 302, 302),
     ("/logout", "POST"):                                              (302, 302, 302, 302, 302, 302, 302),
     ("/manifest.webmanifest", "GET"):                                 (200, 200, 200, 200, 200, 200, 200),
     ("/offline", "GET"):                                              (200, 200, 200, 200, 200, 200, 200),
     ("/outbox", "GET"):                                               (302, 200, 200, 200, 200, 200, 200),
     ("/patterns", "GET"):                                             (302, 403, 403, 200, 403, 200, 403),
+    ("/people", "GET"):                                               (302, 403, 403, 200, 200, 200, 200),
+    ("/people", "POST"):                                              (302, 403, 403, 422, 422, 422, 422),
+    ("/people/<int:person_id>", "GET"):                               (302, 403, 403, 200, 200, 404, 404),
+    ("/people/<int:person_id>", "POST"):                              (302, 403, 403, 422, 422, 404, 404),
+    ("/people/<int:person_id>/archive", "POST"):                      (302, 403, 403, 422, 422, 404, 404),
+    ("/people/<int:person_id>/move", "POST"):                         (302, 403, 403, 422, 422, 404, 404),
+    ("/people/<int:person_id>/restore", "POST"):                      (302, 403, 403, 302, 302, 404, 404),
     ("/reviews", "GET"):                                              (302, 403, 200, 200, 200, 200, 200),
     ("/reviews", "POST"):                                             (302, 403, 422, 422, 403, 422, 403),
     ("/reviews/<int:review_id>", "GET"):                              (302, 403, 200, 200, 200, 404, 404),
@@ -368,6 +393,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
     ("/users/<int:user_id>", "POST"):                                 (302, 403, 403, 422, 403, 404, 403),
     ("/users/<int:user_id>/reset-password", "POST"):                  (302, 403, 403, 200, 403, 404, 403),
     ("/users/<int:user_id>/team", "POST"):                            (302, 403, 403, 302, 403, 404, 403),
+    ("/users/<int:user_id>/two-factor/reset", "POST"):                (302, 403, 403, 303, 403, 404, 403),
     ("/users/teams", "POST"):                                         (302, 403, 403, 422, 403, 422, 403),
     ("/users/teams/<int:team_id>/active", "POST"):                    (302, 403, 403, 302, 403, 404, 403),
 }

@@ -189,3 +189,14 @@ def test_on_a_database_with_no_tables_it_says_to_upgrade(tmp_path: Path):
     assert "flask --app app db upgrade" in result.output
     with app.app_context():
         db.engine.dispose()
+
+
+def test_where_managers_must_use_a_second_factor_the_first_manager_sets_one_up(
+    app: Flask, cli, monkeypatch
+):
+    monkeypatch.setitem(app.config, "TWO_FACTOR_ROLES", ["manager", "office"])
+    cli("create-branch", "LEEDS", "Leeds")
+    assert _manager(cli, "LEEDS").exit_code == 0
+    response = Client(app.test_client()).sign_in("ann.boss@example.org", GOOD)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login/two-factor")

@@ -30,7 +30,13 @@ ANSWER_ONLY = (
 )
 
 
-SCHEMA_MODULES = ("core.schemas", "incidents.schemas", "audits.schemas", "learning.schemas")
+SCHEMA_MODULES = (
+    "core.schemas",
+    "incidents.schemas",
+    "audits.schemas",
+    "learning.schemas",
+    "people.schemas",
+)
 
 
 def _input_fields(module_names: tuple[str, ...]) -> Iterator[tuple[str, str, fields.Field[Any]]]:

@@ -18,7 +18,7 @@ from actions.models import Action
 from audits import recording
 from audits.models import Audit, AuditTemplate
 from core import demo, invitations
-from core.models import Team, User
+from core.models import Branch, PersonSupported, Team, User
 from extensions import db
 from incidents.models import IncidentDecision
 from learning import case_studies
@@ -43,7 +43,13 @@ def _form_routes(app: Flask) -> list[str]:
 def _field_names() -> list[str]:
     """Every field any input schema reads, so the garbage lands where forms look."""
     names = {"entry_id", "next", "q", "effective", "evidence", "note", "method", "title"}
-    for module_name in ("core.schemas", "incidents.schemas", "audits.schemas", "learning.schemas"):
+    for module_name in (
+        "core.schemas",
+        "incidents.schemas",
+        "audits.schemas",
+        "learning.schemas",
+        "people.schemas",
+    ):
         module = importlib.import_module(module_name)
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if issubclass(cls, Schema) and cls.__module__ == module_name:
@@ -105,6 +111,8 @@ def _world(app: Flask) -> dict[str, str]:
             "team_id": str(db.session.scalar(db.select(Team.id))),
             "schedule_id": "1",
             "meeting_id": str(meeting.id),
+            "branch_id": str(db.session.scalar(db.select(Branch.id).where(Branch.code == "NORTH"))),
+            "person_id": str(db.session.scalar(db.select(PersonSupported.id))),
             "slug": template.slug,
             "key": template.items[0].key,
             "token": link.rsplit("/", 1)[1],
@@ -141,7 +149,7 @@ def routes(app: Flask) -> list[str]:
 def test_the_fuzzer_reaches_every_package(app: Flask):
     found = _form_routes(app)
     for prefix in ("/incidents", "/audits", "/actions", "/reviews", "/bulletins", "/users",
-                   "/governance", "/case-studies"):  # fmt: skip
+                   "/governance", "/case-studies", "/branches", "/people"):  # fmt: skip
         assert any(r.startswith(prefix) for r in found), prefix
 
 
