@@ -51,13 +51,16 @@ def init_app(app: Flask) -> None:
         except (OperationalError, ProgrammingError):
             raise click.ClickException(NOT_READY) from None
         branch = result.branch
+        archived = " (archived)" if branch.archived else ""
         if result.created:
             click.echo(f"Created branch {branch.code} ({branch.name}).")
         elif result.other_name is None:
-            click.echo(f"Branch {branch.code} ({branch.name}) already exists; nothing changed.")
+            click.echo(
+                f"Branch {branch.code} ({branch.name}){archived} already exists; nothing changed."
+            )
         else:
             click.echo(
-                f"Branch {branch.code} already exists, called {result.other_name!r}; "
+                f"Branch {branch.code}{archived} already exists, called {result.other_name!r}; "
                 "nothing changed. Rename it on the branches page if you need to.",
                 err=True,
             )

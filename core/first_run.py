@@ -9,15 +9,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from core import branches as branch_rules
 from core import password_policy, trail
 from core.models import Branch, Role, User
 from core.passwords import hash_password
 from core.services import normalise_email
 from extensions import db
 
-CODE_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,19}")
-BAD_CODE = "A branch code is 1 to 20 letters, digits, - or _ (for example NORTH or LEEDS-1)."
-BAD_BRANCH_NAME = "A branch name is 1 to 120 characters."
 BAD_EMAIL = "Give an email address like name@example.com."
 BAD_NAME = "Give the manager's full name, 1 to 120 characters."
 NO_BRANCH = "Give at least one branch with --branch CODE."
@@ -42,13 +40,15 @@ def normalise_code(code: str) -> str:
 
 
 def create_branch(code: str, name: str) -> BranchResult:
-    """A new branch; the same code again changes nothing (whatever the name)."""
-    code = normalise_code(code)
+    """A new branch; the same code again changes nothing (whatever the name).
+    Codes and names follow the branches page's rules (core.branches)."""
     name = " ".join(name.split())
-    if not CODE_PATTERN.fullmatch(code):
-        raise SetupError(BAD_CODE)
-    if not 1 <= len(name) <= 120:
-        raise SetupError(BAD_BRANCH_NAME)
+    try:
+        code = branch_rules.normalise_code(code)
+    except branch_rules.BranchError:
+        raise SetupError(branch_rules.CODE_RULE) from None
+    if not 1 <= len(name) <= branch_rules.NAME_MAX:
+        raise SetupError(branch_rules.NAME_RULE)
     existing = db.session.scalar(db.select(Branch).where(Branch.code == code))
     if existing is not None:
         other = existing.name if existing.name != name else None
@@ -80,6 +80,12 @@ def check_manager(email: str, name: str, branch_codes: Iterable[str]) -> list[Br
         raise SetupError(
             f"There is no branch {', '.join(unknown)}: create it first with "
             f'flask --app app create-branch CODE "Name". Nothing was created.'
+        )
+    archived = sorted(b.code for b in branches if b.archived)
+    if archived:
+        raise SetupError(
+            f"Branch {', '.join(archived)} is archived: use it again on the branches "
+            "page first. Nothing was created."
         )
     return sorted(branches, key=lambda b: b.code)
 

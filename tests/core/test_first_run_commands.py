@@ -3,6 +3,7 @@ demo data): docs/api.md, "Going live"."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +79,14 @@ def test_the_same_code_with_another_name_says_so_and_changes_nothing(app: Flask,
 
 @pytest.mark.parametrize(
     ("code", "name"),
-    [("", "Leeds"), ("LEEDS BRANCH", "Leeds"), ("L" * 21, "Leeds"), ("LEEDS", " ")],
+    [
+        ("", "Leeds"),
+        ("LEEDS BRANCH", "Leeds"),
+        ("L" * 21, "Leeds"),
+        ("LEEDS_1", "Leeds"),
+        ("LEEDS-", "Leeds"),
+        ("LEEDS", " "),
+    ],
 )
 def test_a_bad_branch_is_refused_with_one_line(app: Flask, cli, code, name):
     result = cli("create-branch", code, name)
@@ -200,3 +208,15 @@ def test_where_managers_must_use_a_second_factor_the_first_manager_sets_one_up(
     response = Client(app.test_client()).sign_in("ann.boss@example.org", GOOD)
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login/two-factor")
+
+
+def test_a_manager_of_an_archived_branch_is_refused(app: Flask, cli):
+    cli("create-branch", "LEEDS", "Leeds")
+    with app.app_context():
+        db.session.scalars(db.select(Branch)).one().archived_at = datetime.now(UTC)
+        db.session.commit()
+    before = _counts(app)
+    result = _manager(cli, "LEEDS")
+    assert result.exit_code != 0
+    assert "Branch LEEDS is archived" in result.output
+    assert _counts(app) == before
