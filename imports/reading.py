@@ -29,8 +29,6 @@ class Line:
 
 
 def _text(data: bytes) -> str:
-    if not data.strip():
-        raise ImportFileError("The file is empty.")
     if data.startswith(b"PK\x03\x04"):
         raise ImportFileError(
             "This is a spreadsheet workbook, not a CSV file. In Excel choose "
@@ -43,7 +41,7 @@ def _text(data: bytes) -> str:
             "CSV UTF-8 (comma delimited) and choose that file."
         )
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
         raise ImportFileError(
@@ -51,6 +49,9 @@ def _text(data: bytes) -> str:
             "read). In Excel choose Save as › CSV UTF-8 (comma delimited); Google "
             "Sheets always saves UTF-8."
         ) from None
+    if not text.strip():
+        raise ImportFileError("The file is empty.")
+    return text
 
 
 def _header(cells: Sequence[str], expected: Sequence[str]) -> list[str]:
