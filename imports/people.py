@@ -13,7 +13,7 @@ from core.models import Branch, PersonSupported, User
 from extensions import db
 from imports.plans import Outcome, Plan, Row
 from imports.reading import Line
-from imports.schemas import PersonRowSchema, row_errors
+from imports.schemas import PersonRowSchema, rows_errors
 from imports.scope import Branches, in_chunks
 
 _schema = PersonRowSchema()
@@ -31,9 +31,10 @@ def plan(lines: Sequence[Line], branches: Branches) -> Plan:
     people = existing(line.values["ref"] for line in lines)
     seen: dict[str, int] = {}
     rows = []
-    for line in lines:
+    checked = rows_errors(_schema, [line.values for line in lines])
+    for line, reasons in zip(lines, checked, strict=True):
         row = Row(line.number, line.values["ref"], dict(line.values))
-        for reason in row_errors(_schema, line.values):
+        for reason in reasons:
             row.refuse(reason)
         if line.too_many:
             row.refuse(branches.TOO_MANY)
@@ -67,39 +68,44 @@ def _compare(row: Row, person: PersonSupported | None, branch: Branch, branches:
 
 
 def apply(plan: Plan, branches: Branches, importer: User | None, import_id: str) -> None:
-    """Write a plan with no errors: adds and updates, each with its trail event,
-    in the caller's transaction."""
-    rows = [r for r in plan.rows if r.outcome in (Outcome.ADD, Outcome.UPDATE)]
-    people = existing(r.key for r in rows if r.outcome is Outcome.UPDATE)
-    added = []
-    for row in rows:
-        branch = branches.by_code[row.values["branch"].upper()]
-        if row.outcome is Outcome.ADD:
-            person = PersonSupported(
-                ref=row.key, initials=row.values["initials"], branch_id=branch.id
+    """Write a plan with no errors: adds (one INSERT of them all) and updates,
+    each with its trail event, in the caller's transaction."""
+    updates = [r for r in plan.rows if r.outcome is Outcome.UPDATE]
+    adds = [r for r in plan.rows if r.outcome is Outcome.ADD]
+    people = existing(r.key for r in updates)
+    for row in updates:
+        person = people[row.key]
+        person.initials = row.values["initials"]
+        person.branch_id = branches.by_code[row.values["branch"].upper()].id
+    trail.record_many(
+        importer,
+        "update",
+        "person_supported",
+        ((people[r.key].id, {"changes": r.changes, "import_id": import_id}) for r in updates),
+    )
+    if not adds:
+        return
+    db.session.execute(
+        db.insert(PersonSupported),
+        [
+            {
+                "ref": r.key,
+                "initials": r.values["initials"],
+                "branch_id": branches.by_code[r.values["branch"].upper()].id,
+            }
+            for r in adds
+        ],
+    )
+    added = existing(r.key for r in adds)
+    trail.record_many(
+        importer,
+        "create",
+        "person_supported",
+        (
+            (
+                added[r.key].id,
+                {"ref": r.key, "branch": r.values["branch"].upper(), "import_id": import_id},
             )
-            added.append(person)
-        else:
-            person = people[row.key]
-            person.initials = row.values["initials"]
-            person.branch_id = branch.id
-            trail.record(
-                importer,
-                "update",
-                "person_supported",
-                person.id,
-                changes=row.changes,
-                import_id=import_id,
-            )
-    db.session.add_all(added)
-    db.session.flush()
-    for person in added:
-        trail.record(
-            importer,
-            "create",
-            "person_supported",
-            person.id,
-            ref=person.ref,
-            branch=branches.code_of(person.branch_id),
-            import_id=import_id,
-        )
+            for r in adds
+        ),
+    )

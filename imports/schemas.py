@@ -39,28 +39,34 @@ ROLE_NAMES = {r.value: r.value for r in Role} | {r.label.lower(): r.value for r 
 _account_fields = NewUserSchema(only=("email", "name", "role"))
 
 
-def row_errors(schema: Schema, values: dict[str, Any]) -> list[str]:
-    """The row's problems as plain sentences (empty when it is valid)."""
+def rows_errors(schema: Schema, rows: list[dict[str, Any]]) -> list[list[str]]:
+    """Each row's problems as plain sentences (an empty list for a valid row),
+    all rows checked in one call."""
+    found: list[list[str]] = [[] for _ in rows]
     try:
-        schema.load(values)
+        schema.load(rows, many=True)
     except ValidationError as err:
         messages: Any = err.messages
-        if isinstance(messages, dict):
-            return [str(m) for key in messages for m in _listed(messages[key])]
-        return [str(m) for m in _listed(messages)]
-    return []
+        for index, fields_messages in messages.items():
+            found[index] = [
+                str(m) for key in fields_messages for m in _listed(fields_messages[key])
+            ]
+    return found
 
 
 def _listed(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def staff_row_errors(values: dict[str, str]) -> list[str]:
+def staff_rows_errors(rows: list[dict[str, str]]) -> list[list[str]]:
     """Email, name and role checked as the staff page checks them (the role
     given as the role or its label, in any case)."""
-    account = {
-        "email": values["email"],
-        "name": values["name"],
-        "role": ROLE_NAMES.get(values["role"].lower(), values["role"]),
-    }
-    return row_errors(_account_fields, account)
+    accounts = [
+        {
+            "email": values["email"],
+            "name": values["name"],
+            "role": ROLE_NAMES.get(values["role"].lower(), values["role"]),
+        }
+        for values in rows
+    ]
+    return rows_errors(_account_fields, accounts)

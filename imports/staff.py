@@ -10,12 +10,12 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from core import trail
-from core.models import Branch, Role, Team, User
+from core.models import Branch, Role, Team, User, user_branches
 from core.services import normalise_email
 from extensions import db
 from imports.plans import Outcome, Plan, Row
 from imports.reading import Line
-from imports.schemas import ROLE_NAMES, staff_row_errors
+from imports.schemas import ROLE_NAMES, staff_rows_errors
 from imports.scope import Branches, in_chunks
 
 # No password can match this (it is not a hash): the account's owner chooses
@@ -57,8 +57,9 @@ def plan(lines: Sequence[Line], branches: Branches, importer: User | None) -> Pl
     teams = _Teams()
     seen: dict[str, int] = {}
     rows = []
-    for line in lines:
-        row = _row(line, seen, branches)
+    checked = staff_rows_errors([line.values for line in lines])
+    for line, reasons in zip(lines, checked, strict=True):
+        row = _row(line, reasons, seen)
         chosen = [b for code in row.values["branches"] if (b := branches.named(row, code))]
         team = (
             teams.named(row, line.values["team"], chosen)
@@ -72,14 +73,14 @@ def plan(lines: Sequence[Line], branches: Branches, importer: User | None) -> Pl
     return Plan("staff", rows)
 
 
-def _row(line: Line, seen: dict[str, int], branches: Branches) -> Row:
+def _row(line: Line, reasons: list[str], seen: dict[str, int]) -> Row:
     values: dict[str, Any] = dict(line.values)
     values["role"] = ROLE_NAMES.get(values["role"].lower(), values["role"])
     codes = [c.strip() for c in values["branches"].split(";") if c.strip()]
     values["branches"] = sorted({c.upper() for c in codes})
     values["team"] = values["team"] or None
     row = Row(line.number, values["email"], values)
-    for reason in staff_row_errors(line.values):
+    for reason in reasons:
         row.refuse(f"{reason} (one of {ROLES})" if reason == "Choose a role." else reason)
     if line.too_many:
         row.refuse(Branches.TOO_MANY)
@@ -115,13 +116,13 @@ def _compare(
     if importer is not None and user.id == importer.id and row.values["role"] != user.role:
         row.refuse("You cannot change your own role.")
         return
-    now = _details(user.name, user.role, [b.code for b in user.branches], user.team)
-    after = _details(row.values["name"], row.values["role"], row.values["branches"], team)
+    now = _snapshot(user.name, user.role, [b.code for b in user.branches], user.team)
+    after = _snapshot(row.values["name"], row.values["role"], row.values["branches"], team)
     row.changes = {k: [now[k], after[k]] for k in now if now[k] != after[k]}
     row.outcome = Outcome.UPDATE if row.changes else Outcome.UNCHANGED
 
 
-def _details(name: str, role: str, codes: list[str], team: Team | None) -> dict[str, Any]:
+def _snapshot(name: str, role: str, codes: list[str], team: Team | None) -> dict[str, Any]:
     return {
         "name": name,
         "role": role,
@@ -130,37 +131,70 @@ def _details(name: str, role: str, codes: list[str], team: Team | None) -> dict[
     }
 
 
+def _details(row: Row) -> dict[str, Any]:
+    return {
+        "name": row.values["name"],
+        "role": row.values["role"],
+        "team_id": row.values["team_id"],
+    }
+
+
 def apply(plan: Plan, branches: Branches, importer: User | None, import_id: str) -> list[User]:
-    """Write a plan with no errors, each change with its trail event, in the
-    caller's transaction. Returns the new accounts (flushed, so with ids)."""
-    rows = [r for r in plan.rows if r.outcome in (Outcome.ADD, Outcome.UPDATE)]
-    users = existing(r.key for r in rows if r.outcome is Outcome.UPDATE)
-    added = []
-    for row in rows:
-        details: dict[str, Any] = {
-            "name": row.values["name"],
-            "role": row.values["role"],
-            "branches": [branches.by_code[c] for c in row.values["branches"]],
-            "team_id": row.values["team_id"],
-        }
-        if row.outcome is Outcome.ADD:
-            added.append(User(email=row.key, password_hash=NO_PASSWORD, **details))
-            continue
+    """Write a plan with no errors (adds in one INSERT of them all), each change
+    with its trail event, in the caller's transaction. Returns the new accounts."""
+    updates = [r for r in plan.rows if r.outcome is Outcome.UPDATE]
+    adds = [r for r in plan.rows if r.outcome is Outcome.ADD]
+    users = existing(r.key for r in updates)
+    for row in updates:
         user = users[row.key]
-        for name, value in details.items():
+        for name, value in _details(row).items():
             setattr(user, name, value)
-        trail.record(importer, "update", "user", user.id, changes=row.changes, import_id=import_id)
-    db.session.add_all(added)
-    db.session.flush()
-    for user in added:
-        trail.record(
-            importer,
-            "create",
-            "user",
-            user.id,
-            email=user.email,
-            role=user.role,
-            branches=[b.code for b in user.branches],
-            import_id=import_id,
-        )
-    return added
+        user.branches = [branches.by_code[c] for c in row.values["branches"]]
+    trail.record_many(
+        importer,
+        "update",
+        "user",
+        ((users[r.key].id, {"changes": r.changes, "import_id": import_id}) for r in updates),
+    )
+    if not adds:
+        return []
+    db.session.execute(
+        db.insert(User),
+        [{"email": r.key, "password_hash": NO_PASSWORD, **_details(r)} for r in adds],
+    )
+    ids = dict(_ids(r.key for r in adds))
+    db.session.execute(
+        db.insert(user_branches),
+        [
+            {"user_id": ids[r.key], "branch_id": branches.by_code[code].id}
+            for r in adds
+            for code in r.values["branches"]
+        ],
+    )
+    trail.record_many(
+        importer,
+        "create",
+        "user",
+        (
+            (
+                ids[r.key],
+                {
+                    "email": r.key,
+                    "role": r.values["role"],
+                    "branches": r.values["branches"],
+                    "import_id": import_id,
+                },
+            )
+            for r in adds
+        ),
+    )
+    added = existing(ids)
+    return [added[r.key] for r in adds]
+
+
+def _ids(emails: Iterable[str]) -> list[tuple[str, int]]:
+    found: list[tuple[str, int]] = []
+    for chunk in in_chunks(sorted(set(emails))):
+        stmt = db.select(User.email, User.id).where(User.email.in_(chunk))
+        found.extend((email, user_id) for email, user_id in db.session.execute(stmt))
+    return found

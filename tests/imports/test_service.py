@@ -10,6 +10,7 @@ from extensions import db
 from imports import service
 from imports.plans import Outcome
 from imports.reading import ImportFileError
+from tests.helpers import statements_during
 from tests.imports.conftest import PEOPLE_HEADER, STAFF_HEADER, excel_csv, plain_csv
 
 
@@ -206,3 +207,21 @@ def test_an_account_beyond_the_importers_branches_cannot_be_changed(staff):
     data = plain_csv(STAFF_HEADER, "carer1@example.com,Carer,carer,SOUTH,")
     plan = service.preview("staff", data, south)
     assert plan.rows[0].reasons == ["This email belongs to an account outside your branches."]
+
+
+@pytest.mark.parametrize(
+    ("kind", "header", "row"),
+    [
+        ("people", PEOPLE_HEADER, "Q-{n},AB,NORTH"),
+        ("staff", STAFF_HEADER, "q{n}@example.com,Q {n},carer,NORTH;SOUTH,"),
+    ],
+)
+def test_the_statements_of_an_import_do_not_grow_with_its_rows(app, staff, kind, header, row):
+    counts = []
+    for size, run in ((10, "a"), (300, "b")):
+        data = plain_csv(header, *[row.format(n=f"{run}{n}") for n in range(size)])
+        with statements_during(app) as seen:
+            result = service.run(kind, data, None, source="count.csv")
+        assert result.plan.summary() == f"{size} added, 0 updated, 0 unchanged"
+        counts.append(len(seen))
+    assert counts[0] == counts[1]
