@@ -39,6 +39,7 @@ MANAGER_EXTRA = [
     "/governance/meetings",
     "/governance/meetings/new",
     "/users",
+    "/imports",
     "/audits/templates",
     "/audits",
 ]
@@ -105,4 +106,4 @@ def test_the_managers_pages(checked, world):
 
 
 def test_the_office_pages(checked, world):
-    assert checked("office@example.com", ["/", "/incidents", "/bulletins"]) == {}
+    assert checked("office@example.com", ["/", "/incidents", "/bulletins", "/imports"]) == {}

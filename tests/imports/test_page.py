@@ -47,6 +47,7 @@ def test_preview_then_confirm_imports_what_was_previewed(app, sign_in, role):
     assert preview.status_code == 200
     html = preview.get_data(as_text=True)
     assert _outcomes(html) == ["add", "update", "unchanged"]
+    assert "1 to add, 1 to update, 1 unchanged" in html
     assert "Initials: AB → ZZ" in html
     assert _person(app, "X-1") is None  # a preview writes nothing
     done = client.post_form("/imports/people/confirm", {"upload": _upload_id(html)})
