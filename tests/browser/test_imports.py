@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, FilePayload, Page, expect
 
 from core.models import PersonSupported
 from extensions import db
@@ -22,7 +22,7 @@ BAD = excel_csv(PEOPLE_HEADER, "X-1,AB,NORTH", "X-2,CD,EAST")
 def _upload(page: Page, data: bytes) -> None:
     page.goto("/imports")
     page.get_by_label("CSV file of people supported").set_input_files(
-        files=[{"name": "people.csv", "mimeType": "text/csv", "buffer": data}]
+        files=FilePayload(name="people.csv", mimeType="text/csv", buffer=data)
     )
     page.get_by_role("button", name="Preview people import").click()
 
