@@ -82,9 +82,11 @@ def _confirm(kind: str) -> Any:
         )
     except service.PlanChanged as changed:
         plan = changed.plan
+        if not plan.ok:
+            uploads.discard(upload.upload_id)
+            return _preview_page(plan, upload.filename, None, 409, changed=True)
         uploads.update_digest(upload, plan.digest())
-        upload_id = upload.upload_id if plan.ok else None
-        return _preview_page(plan, upload.filename, upload_id, 409, changed=True)
+        return _preview_page(plan, upload.filename, upload.upload_id, 409, changed=True)
     uploads.discard(upload.upload_id)
     return render_template("imports/done.html", result=result, filename=upload.filename)
 

@@ -81,7 +81,7 @@ def _row(line: Line, reasons: list[str], seen: dict[str, int]) -> Row:
     values["team"] = values["team"] or None
     row = Row(line.number, values["email"], values)
     for reason in reasons:
-        row.refuse(f"{reason} (one of {ROLES})" if reason == "Choose a role." else reason)
+        row.refuse(f"Choose a role: one of {ROLES}." if reason == "Choose a role." else reason)
     if line.too_many:
         row.refuse(Branches.TOO_MANY)
     if not codes:

@@ -207,3 +207,21 @@ def test_upload_folder_is_emptied_after_confirm(app, sign_in, upload_folder: Pat
     assert len(list(upload_folder.iterdir())) == 2
     client.post_form("/imports/people/confirm", {"upload": _upload_id(html)})
     assert list(upload_folder.iterdir()) == []
+
+
+def test_a_change_since_the_preview_that_makes_a_row_wrong_imports_nothing(app, seeded, tmp_path):
+    client = sign_in_new_account(
+        app, "south.manager@example.com", "South Manager", "manager", ["SOUTH"]
+    )
+    html = _upload(client, "people", plain_csv(PEOPLE_HEADER, "X-1,AB,SOUTH")).get_data(
+        as_text=True
+    )
+    path = tmp_path / "north.csv"
+    path.write_bytes(plain_csv(PEOPLE_HEADER, "X-1,QQ,NORTH"))
+    assert app.test_cli_runner().invoke(args=["import-people", str(path)]).exit_code == 0
+    changed = client.post_form("/imports/people/confirm", {"upload": _upload_id(html)})
+    assert changed.status_code == 409
+    html = changed.get_data(as_text=True)
+    assert "already used by someone outside your branches" in html
+    assert 'name="upload"' not in html
+    assert _person(app, "X-1") == ("QQ", "NORTH")

@@ -171,7 +171,7 @@ def test_staff_outcomes_and_update_detection(staff, teams):
         ("a@example.com,,carer,NORTH,", "Enter a name of up to 120 characters."),
         (
             "a@example.com,A B,boss,NORTH,",
-            "Choose a role. (one of carer, supervisor, manager, office)",
+            "Choose a role: one of carer, supervisor, manager, office.",
         ),
         ("a@example.com,A B,carer,,", "Enter at least one branch code (separate several with ;)."),
         ("a@example.com,A B,carer,NORTH;EAST,", "No branch has the code EAST."),
