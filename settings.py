@@ -97,6 +97,9 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "LOGIN_WINDOW": timedelta(minutes=_int("LOGIN_WINDOW_MINUTES", 60)),
         "LOGIN_FIRST_WAIT": timedelta(seconds=_int("LOGIN_FIRST_WAIT_SECONDS", 30)),
         "LOGIN_LONGEST_WAIT": timedelta(seconds=_int("LOGIN_LONGEST_WAIT_SECONDS", 600)),
+        # A link to choose one's password (an invitation or a manager's reset)
+        # works once, for this many days (core/invitations.py).
+        "INVITATION_DAYS": _int("INVITATION_DAYS", 7),
         # Duty timers (incidents/duties.py). Where a rule says "without delay" or
         # "as soon as reasonably practicable" the provider's policy sets the number.
         "DUTY_WITHOUT_DELAY_HOURS": _int("DUTY_WITHOUT_DELAY_HOURS", 24),

@@ -7,10 +7,20 @@ from __future__ import annotations
 from flask import Flask
 
 # Importing each module adds its pages to the blueprint.
-from core.routes import health, home, password, sign_in, staff, teams
+from core.routes import health, home, invitations, password, sign_in, staff, teams
 from core.routes.blueprint import bp
 
-__all__ = ["bp", "health", "home", "init_app", "password", "sign_in", "staff", "teams"]
+__all__ = [
+    "bp",
+    "health",
+    "home",
+    "init_app",
+    "invitations",
+    "password",
+    "sign_in",
+    "staff",
+    "teams",
+]
 
 
 def init_app(app: Flask) -> None:
