@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core import trail
 from core.errors import NotAllowed
+from core.invitation_batches import invite_new_accounts
 from core.models import User
 from extensions import db
 from imports import people, staff
@@ -100,5 +101,7 @@ def run(
 
 
 def _invite(users: list[User], importer: User | None) -> list[tuple[str, str]]:
-    """Each new account's invitation to choose its own password."""
-    return []
+    """Each new account's invitation to choose its own password (in this
+    transaction: an import that fails issues none)."""
+    links = invite_new_accounts(users, issued_by=importer)
+    return [(user.email, links[user.id]) for user in users]

@@ -11,6 +11,7 @@ from typing import Any
 
 from core import trail
 from core.models import Branch, Role, Team, User, user_branches
+from core.passwords import NO_PASSWORD
 from core.services import normalise_email
 from extensions import db
 from imports.plans import Outcome, Plan, Row
@@ -18,9 +19,6 @@ from imports.reading import Line
 from imports.schemas import ROLE_NAMES, staff_rows_errors
 from imports.scope import Branches, in_chunks
 
-# No password can match this (it is not a hash): the account's owner chooses
-# one through their invitation.
-NO_PASSWORD = "!"  # noqa: S105
 ROLES = ", ".join(r.value for r in Role)
 
 

@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from core.models import PersonSupported, TrailEvent, User
+from core.invitations import choose_password
+from core.models import Invitation, PersonSupported, TrailEvent, User
+from core.passwords import NO_PASSWORD
 from extensions import db
-from imports.staff import NO_PASSWORD
+from tests.conftest import Client
 from tests.imports.conftest import PEOPLE_HEADER, STAFF_HEADER, excel_csv, plain_csv, write
 
 
@@ -148,3 +150,47 @@ def test_new_staff_have_no_password_to_sign_in_with(app, teams, tmp_path: Path):
 def test_a_missing_file_is_a_usage_error(app, seeded, tmp_path: Path):
     result = _invoke(app, "import-people", str(tmp_path / "nowhere.csv"))
     assert result.exit_code == 2
+
+
+def test_each_new_account_gets_a_link_to_choose_its_own_password(app, teams, tmp_path: Path):
+    path = write(
+        tmp_path,
+        "staff.csv",
+        excel_csv(
+            STAFF_HEADER,
+            "sam@example.com,Sam Jones,carer,NORTH,",
+            "carer1@example.com,Carer One,carer,NORTH,",
+        ),
+    )
+    result = _invoke(app, "import-staff", str(path))
+    assert result.exit_code == 0, result.output
+    links = [line for line in result.stdout.splitlines() if line.startswith("Invitation for ")]
+    assert len(links) == 1  # only the new account; carer1 keeps their password
+    assert links[0].startswith("Invitation for sam@example.com: /invitations/")
+    token = links[0].rsplit("/", 1)[1]
+    with app.app_context():
+        chosen = choose_password(token, "a long walk by the harbour wall")
+        assert chosen.email == "sam@example.com"
+        issued = db.session.scalar(
+            db.select(TrailEvent).where(
+                TrailEvent.action == "invitation_issued", TrailEvent.record_id == str(chosen.id)
+            )
+        )
+        assert issued.actor_id is None
+        db.session.remove()
+    client = Client(app.test_client())
+    assert client.sign_in("sam@example.com", "a long walk by the harbour wall").status_code == 302
+
+
+def test_a_failed_staff_import_issues_no_invitation(app, seeded, tmp_path: Path):
+    path = write(
+        tmp_path,
+        "staff.csv",
+        plain_csv(STAFF_HEADER, "sam@example.com,Sam Jones,carer,NORTH,", "x,Bad,carer,NORTH,"),
+    )
+    result = _invoke(app, "import-staff", str(path))
+    assert result.exit_code == 1
+    assert "Invitation" not in result.stdout
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Invitation.id))) == 0
+        db.session.remove()

@@ -196,7 +196,10 @@ def test_staff_preview_and_confirm(app, sign_in, teams):
     assert _outcomes(html) == ["add", "update"]
     done = client.post_form("/imports/staff/confirm", {"upload": _upload_id(html)})
     assert done.status_code == 200
-    assert "1 added, 1 updated, 0 unchanged" in done.get_data(as_text=True)
+    html = done.get_data(as_text=True)
+    assert "1 added, 1 updated, 0 unchanged" in html
+    assert "Invitations to pass on" in html
+    assert len(re.findall(r"/invitations/[\w-]{43}<", html)) == 1  # the new account's only
 
 
 def test_upload_folder_is_emptied_after_confirm(app, sign_in, upload_folder: Path):
