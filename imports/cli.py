@@ -17,6 +17,11 @@ def _import(kind: str, path: Path) -> None:
         result = service.run(kind, path.read_bytes(), None, source=path.name)
     except ImportFileError as err:
         raise click.ClickException(f"{path.name}: {err}") from None
+    except service.PlanChanged:
+        raise click.ClickException(
+            f"{path.name}: the same records were changed while importing; nothing was "
+            "written. Run the import again."
+        ) from None
     plan = result.plan
     if not plan.ok:
         for row in plan.errors:

@@ -225,3 +225,14 @@ def test_the_statements_of_an_import_do_not_grow_with_its_rows(app, staff, kind,
         assert result.plan.summary() == f"{size} added, 0 updated, 0 unchanged"
         counts.append(len(seen))
     assert counts[0] == counts[1]
+
+
+def test_a_plan_other_than_the_one_previewed_is_not_written(staff):
+    data = plain_csv(PEOPLE_HEADER, "X-1,AB,NORTH")
+    previewed = service.preview("people", data, staff["manager"]).digest()
+    staff["manager"].branches = [b for b in staff["manager"].branches if b.code == "SOUTH"]
+    db.session.commit()
+    with pytest.raises(service.PlanChanged) as changed:
+        service.run("people", data, staff["manager"], source="p.csv", expected=previewed)
+    assert changed.value.plan.rows[0].reasons == ["NORTH is not one of your branches."]
+    assert db.session.scalar(db.select(PersonSupported).where(PersonSupported.ref == "X-1")) is None
