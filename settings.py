@@ -119,6 +119,9 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # from an authenticator app after their password. Empty: nobody must (e.g.
         # where sign-in goes through the provider's own SSO); others may still.
         "TWO_FACTOR_ROLES": _roles("TWO_FACTOR_ROLES", "manager,office"),
+        # A link to choose one's password (an invitation or a manager's reset)
+        # works once, for this many days (core/invitations.py).
+        "INVITATION_DAYS": _int("INVITATION_DAYS", 7),
         # Duty timers (incidents/duties.py). Where a rule says "without delay" or
         # "as soon as reasonably practicable" the provider's policy sets the number.
         "DUTY_WITHOUT_DELAY_HOURS": _int("DUTY_WITHOUT_DELAY_HOURS", 24),

@@ -1,4 +1,5 @@
-"""Command-line tasks: `flask --app app seed-demo --password PW`."""
+"""Command-line tasks: `flask --app app seed-demo --password PW`, and those for
+going live (core/commands.py)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import click
 from flask import Flask
 from flask_migrate import upgrade
 
-from core import demo
+from core import commands, demo
 
 
 def init_app(app: Flask) -> None:
+    commands.init_app(app)  # create-branch, create-manager (going live)
+
     @app.cli.command("seed-demo")
     @click.option("--password", required=True, help="Password for every demo account.")
     @click.option(

@@ -274,3 +274,28 @@ class AppendOnlyError(RuntimeError):
 @event.listens_for(TrailEvent, "before_delete")
 def _refuse_rewrite(mapper: Any, connection: Any, target: TrailEvent) -> None:
     raise AppendOnlyError("the audit trail is append-only")
+
+
+class Invitation(db.Model):  # type: ignore[name-defined,misc]
+    """A single-use link for someone to choose their own password: a new
+    account's invitation, or a manager's reset (core/invitations.py).
+
+    Only the token's SHA-256 is kept, so the table alone lets nobody in. A link
+    works once, until `expires_at`, and only while it is the account's newest:
+    a new one revokes the ones before it.
+    """
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # "invitation" (a new account) or "reset" (a manager's password reset).
+    purpose: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

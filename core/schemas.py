@@ -7,9 +7,10 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from core import password_policy
 from core.forms import StoredInt
 from core.models import Role
-from core.passwords import MAX_LENGTH, MIN_LENGTH, TOO_SHORT
+from core.passwords import LONGEST_ACCEPTED
 
 ROLE_CHOICES = [r.value for r in Role]
 
@@ -17,6 +18,15 @@ ROLE_CHOICES = [r.value for r in Role]
 def required_messages(message: str) -> dict[str, Any]:
     """A required field's error messages: missing and null both say `message`."""
     return {"required": message, "null": message}
+
+
+def chosen_password(value: str) -> None:
+    """A password someone chooses: its length is checked on the form; the rest of
+    the policy (common, guessable, their own name) needs the account, so the
+    service checks it (core.password_policy)."""
+    problem = password_policy.length_problem(value)
+    if problem is not None:
+        raise ValidationError(problem)
 
 
 class StrictSchema(Schema):
@@ -34,7 +44,7 @@ class SignInSchema(Schema):
     )
     password = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=1024, error="Enter your password."),
+        validate=validate.Length(min=1, max=LONGEST_ACCEPTED, error="Enter your password."),
         error_messages={"required": "Enter your password."},
     )
 
@@ -67,24 +77,35 @@ class NewUserSchema(_UserFields):
             "invalid": "Enter an email address like name@example.com.",
         },
     )
-    password = fields.String(
-        required=True,
-        validate=validate.Length(
-            min=12, max=1024, error="Choose a password of at least 12 characters."
-        ),
-        error_messages={"required": "Choose a first password for them."},
-    )
 
 
 class EditUserSchema(_UserFields):
     active = fields.Boolean(load_default=False)
-    password = fields.String(
-        load_default=None,
-        allow_none=True,
-        validate=validate.Length(
-            min=12, max=1024, error="A new password needs at least 12 characters."
-        ),
+
+
+class ChoosePasswordSchema(Schema):
+    """Choosing one's password with an invitation or reset link: twice."""
+
+    new_password = fields.String(
+        required=True,
+        validate=chosen_password,
+        error_messages={"required": password_policy.TOO_SHORT},
     )
+    confirm_password = fields.String(
+        required=True,
+        validate=validate.Length(
+            min=1, max=LONGEST_ACCEPTED, error="Enter the new password again."
+        ),
+        error_messages={"required": "Enter the new password again."},
+    )
+
+    @validates_schema
+    def _same_twice(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("new_password") != data.get("confirm_password"):
+            raise ValidationError(
+                "The two passwords are not the same. Type it again in both boxes.",
+                "confirm_password",
+            )
 
 
 class NewTeamSchema(Schema):
@@ -122,17 +143,19 @@ class ChangePasswordSchema(Schema):
 
     current_password = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=MAX_LENGTH, error="Enter your current password."),
+        validate=validate.Length(min=1, max=LONGEST_ACCEPTED, error="Enter your current password."),
         error_messages={"required": "Enter your current password."},
     )
     new_password = fields.String(
         required=True,
-        validate=validate.Length(min=MIN_LENGTH, max=MAX_LENGTH, error=TOO_SHORT),
-        error_messages={"required": TOO_SHORT},
+        validate=chosen_password,
+        error_messages={"required": password_policy.TOO_SHORT},
     )
     confirm_password = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=MAX_LENGTH, error="Enter the new password again."),
+        validate=validate.Length(
+            min=1, max=LONGEST_ACCEPTED, error="Enter the new password again."
+        ),
         error_messages={"required": "Enter the new password again."},
     )
 

@@ -11,11 +11,11 @@ from sqlalchemy import ColumnElement, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from core import scoping, sign_in_limits, trail
+from core import invitations, password_policy, scoping, sign_in_limits, trail
 from core.dates import utcnow
 from core.errors import Invalid
 from core.models import Branch, Role, SignInSession, Team, User
-from core.passwords import hash_password, verify_password
+from core.passwords import NO_PASSWORD, hash_password, verify_password
 from core.sign_in_limits import SignInPolicy
 from extensions import db
 
@@ -171,6 +171,9 @@ def change_own_password(
         raise PasswordChangeError({"current_password": [WRONG_CURRENT]})
     if new == current:
         raise PasswordChangeError({"new_password": [SAME_AS_BEFORE]})
+    refused = password_policy.problems(new, email=user.email, name=user.name)
+    if refused:
+        raise PasswordChangeError({"new_password": refused})
     forced = user.must_change_password
     user.password_hash = hash_password(new)
     user.must_change_password = False
@@ -241,8 +244,10 @@ def create_user(
     name: str,
     role: str,
     branch_ids: Iterable[int],
-    password: str,
-) -> User:
+) -> tuple[User, str]:
+    """A new account with no password yet, and the single-use link with which its
+    owner chooses one (core/invitations.py). Returns both: the link's path is
+    shown to the manager once, and never stored."""
     email = normalise_email(email)
     if db.session.scalar(db.select(User.id).where(User.email == email)) is not None:
         raise UserAdminError({"email": ["Someone already has this email address."]})
@@ -251,9 +256,7 @@ def create_user(
         email=email,
         name=name.strip(),
         role=Role(role).value,
-        password_hash=hash_password(password),
-        # A password the manager typed: its owner chooses their own at first sign-in.
-        must_change_password=True,
+        password_hash=NO_PASSWORD,
         branches=branches,
     )
     db.session.add(user)
@@ -267,8 +270,9 @@ def create_user(
         role=user.role,
         branches=[b.code for b in branches],
     )
+    path = invitations.issue_invitation(user, issued_by=manager)
     db.session.commit()
-    return user
+    return user, path
 
 
 def update_user(
@@ -279,7 +283,6 @@ def update_user(
     role: str,
     branch_ids: Iterable[int],
     active: bool,
-    password: str | None = None,
 ) -> User:
     if user.id == manager.id and (not active or role != Role.MANAGER):
         raise UserAdminError(
@@ -306,10 +309,6 @@ def update_user(
     if user.active and not active:
         user.session_epoch += 1  # signs the account out everywhere
     user.active = active
-    if password:
-        user.password_hash = hash_password(password)
-        user.session_epoch += 1
-        user.must_change_password = True  # its owner chooses their own at next sign-in
     after = {
         "name": user.name,
         "role": user.role,
@@ -318,8 +317,6 @@ def update_user(
         "team": user.team.name if user.team else None,
     }
     changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
-    if password:
-        changes["password"] = ["(set)", "(set)"]
     trail.record(manager, "update", "user", user.id, changes=changes)
     db.session.commit()
     return user

@@ -8,13 +8,23 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 
+from core import https_check
 from core.errors import NotAllowed, OutOfScope
 from core.forms import MAX_ID
 from core.htmx import is_htmx_request
@@ -183,6 +193,7 @@ def safe_next(target: str | None) -> str:
 PASSWORD_CHANGE_ALLOWS = frozenset(
     {
         "core.change_password",
+        "core.invitation",
         "core.logout",
         "core.login",
         "core.healthz",
@@ -249,6 +260,12 @@ def _csrf_refused(err: CSRFError) -> Any:
     # client can act on, not 400, which it cannot.
     if wants_json() and not current_user.is_authenticated:
         return error_response(401)
+    if https_check.refused_over_http(current_app.config, is_secure=request.is_secure):
+        # The HTTPS-only session cookie never came back: no form can pass here.
+        current_app.logger.warning(
+            "A form was sent over plain HTTP and refused: %s", https_check.FOR_ADMIN
+        )
+        return render_template("core/plain_http.html", plain_http=https_check), 400
     return error_response(
         400,
         "This form has expired or was not sent from Candour. Go back, reload the "
@@ -266,6 +283,8 @@ def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
 
     app.register_error_handler(CSRFError, _csrf_refused)
+    for warning in https_check.startup_warnings(app.config):
+        app.logger.warning(warning)
 
     # Services refuse with these wherever they are called from; pages and the
     # API answer alike. Out of scope is 404, never 403: existence is not revealed.

@@ -7,7 +7,17 @@ from __future__ import annotations
 from flask import Flask
 
 # Importing each module adds its pages to the blueprint.
-from core.routes import branches, health, home, password, sign_in, staff, teams, two_factor
+from core.routes import (
+    branches,
+    health,
+    home,
+    invitations,
+    password,
+    sign_in,
+    staff,
+    teams,
+    two_factor,
+)
 from core.routes.blueprint import bp
 
 __all__ = [
@@ -16,6 +26,7 @@ __all__ = [
     "health",
     "home",
     "init_app",
+    "invitations",
     "password",
     "sign_in",
     "staff",

@@ -8,7 +8,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
-from core import services
+from core import https_check, services
 from core.forms import load_form
 from core.models import User
 from core.routes.blueprint import bp
@@ -23,7 +23,13 @@ def _safe_next(target: str | None) -> str:
 
 
 def _login_page(values: dict[str, Any], errors: dict[str, list[str]], status: int = 200) -> Any:
-    return render_template("core/login.html", values=values, errors=errors), status
+    plain_http = https_check.refused_over_http(current_app.config, is_secure=request.is_secure)
+    return render_template(
+        "core/login.html",
+        values=values,
+        errors=errors,
+        plain_http=https_check if plain_http else None,
+    ), status
 
 
 def _sign_in_refused(email: str, message: str, status: int) -> Any:

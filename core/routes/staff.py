@@ -7,11 +7,12 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from core import services
+from core import invitations, services
 from core.forms import load_form
 from core.models import Role, User
 from core.permissions import role_required
 from core.routes.blueprint import bp
+from core.routes.invitations import link_page
 from core.schemas import ROLE_CHOICES, EditUserSchema, NewUserSchema
 
 
@@ -44,6 +45,7 @@ def _staff_page(status: int = 200, **context: Any) -> Any:
         teams=teams,
         team_members=members,
         team_choices={u.id: services.team_choices(current_user, u, teams) for u in users},
+        waiting=invitations.waiting_for_password(users),
         **context,
     )
 
@@ -60,13 +62,12 @@ def create_user() -> Any:
     data, errors = load_form(NewUserSchema(), request.form)
     if not errors:
         try:
-            user = services.create_user(current_user, **data)
+            user, path = services.create_user(current_user, **data)
         except services.UserAdminError as err:
             errors = err.errors
         else:
-            flash(f"{user.name} can now sign in as {user.email}.", "success")
-            return redirect(url_for("core.users"))
-    data.pop("password", None)
+            # The link is shown now, once, and never again (only its hash is kept).
+            return link_page(user, path, reset=False)
     return _staff_page(422, values=data, errors=errors)
 
 
@@ -87,7 +88,12 @@ def edit_user(user_id: int) -> Any:
     if user is None:
         abort(404)
     if request.method == "GET":
-        return _user_form("core/user_edit.html", user=user, values=_account_values(user))
+        return _user_form(
+            "core/user_edit.html",
+            user=user,
+            values=_account_values(user),
+            waiting=invitations.waiting_for_password([user]),
+        )
     data, errors = load_form(EditUserSchema(), request.form)
     if not errors:
         try:
@@ -97,5 +103,7 @@ def edit_user(user_id: int) -> Any:
         else:
             flash(f"Saved changes to {user.name}.", "success")
             return redirect(url_for("core.users"))
-    data.pop("password", None)
-    return _user_form("core/user_edit.html", 422, user=user, values=data, errors=errors)
+    waiting = invitations.waiting_for_password([user])
+    return _user_form(
+        "core/user_edit.html", 422, user=user, values=data, errors=errors, waiting=waiting
+    )

@@ -26,7 +26,7 @@ from actions import records
 from audits import recording, template_editor
 from audits import schedules as schedule_rules
 from audits.schemas import AuditInSchema
-from core import dates
+from core import dates, invitations
 from core.models import Branch, PersonSupported, Role, Team, User
 from core.passwords import hash_password
 from extensions import db
@@ -178,6 +178,7 @@ def _build() -> dict[str, Any]:
     template_editor.start_draft(manager, SLUG)
     team = Team(branch=north, name="Town centre")
     db.session.add(team)
+    link = invitations.issue_invitation(_user("carer2@example.com"), issued_by=manager)
     db.session.commit()
     return {
         "incident_id": incident.id,
@@ -198,6 +199,7 @@ def _build() -> dict[str, Any]:
         "slug": SLUG,
         "key": audit.template.items[0].key,
         "filename": "js/app.js",
+        "token": link.rsplit("/", 1)[1],
     }
 
 
@@ -336,6 +338,11 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
     ("/governance/meetings/<int:meeting_id>/pack.html", "GET"):       (302, 403, 403, 200, 403, 404, 403),
     ("/governance/meetings/new", "GET"):                              (302, 403, 403, 200, 403, 200, 403),
     ("/healthz", "GET"):                                              (200, 200, 200, 200, 200, 200, 200),
+    ("/imports", "GET"):                                              (302, 403, 403, 200, 200, 200, 200),
+    ("/imports/people", "POST"):                                      (302, 403, 403, 422, 422, 422, 422),
+    ("/imports/people/confirm", "POST"):                              (302, 403, 403, 422, 422, 422, 422),
+    ("/imports/staff", "POST"):                                       (302, 403, 403, 422, 403, 422, 403),
+    ("/imports/staff/confirm", "POST"):                               (302, 403, 403, 422, 403, 422, 403),
     ("/incidents", "GET"):                                            (302, 200, 200, 200, 200, 200, 200),
     ("/incidents/<incident_id>", "GET"):                              (302, 200, 200, 200, 200, 404, 404),
     ("/incidents/<incident_id>/chase", "GET"):                        (302, 403, 403, 200, 200, 404, 404),
@@ -351,6 +358,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
     ("/incidents/<incident_id>/triage", "POST"):                      (302, 403, 403, 422, 403, 404, 404),
     ("/incidents/new", "GET"):                                        (302, 200, 200, 200, 403, 200, 403),
     ("/incidents/new", "POST"):                                       (302, 422, 422, 422, 403, 422, 403),
+    ("/invitations/<token>", "GET"):                                  (200, 200, 200, 200, 200, 200, 200),
+    ("/invitations/<token>", "POST"):                                 (422, 422, 422, 422, 422, 422, 422),
     ("/account/password", "GET"):                                     (302, 200, 200, 200, 200, 200, 200),
     ("/account/password", "POST"):                                    (302, 422, 422, 422, 422, 422, 422),
     ("/account/two-factor", "GET"):                                   (302, 200, 200, 200, 200, 200, 200),
@@ -387,6 +396,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
     ("/users", "POST"):                                               (302, 403, 403, 422, 403, 422, 403),
     ("/users/<int:user_id>", "GET"):                                  (302, 403, 403, 200, 403, 404, 403),
     ("/users/<int:user_id>", "POST"):                                 (302, 403, 403, 422, 403, 404, 403),
+    ("/users/<int:user_id>/reset-password", "POST"):                  (302, 403, 403, 200, 403, 404, 403),
     ("/users/<int:user_id>/team", "POST"):                            (302, 403, 403, 302, 403, 404, 403),
     ("/users/<int:user_id>/two-factor/reset", "POST"):                (302, 403, 403, 303, 403, 404, 403),
     ("/users/teams", "POST"):                                         (302, 403, 403, 422, 403, 422, 403),

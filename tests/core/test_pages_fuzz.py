@@ -17,7 +17,7 @@ from marshmallow import Schema
 from actions.models import Action
 from audits import recording
 from audits.models import Audit, AuditTemplate
-from core import demo
+from core import demo, invitations
 from core.models import Branch, PersonSupported, Team, User
 from extensions import db
 from incidents.models import IncidentDecision
@@ -96,6 +96,9 @@ def _world(app: Flask) -> dict[str, str]:
         template = db.session.scalar(
             db.select(AuditTemplate).where(AuditTemplate.slug == "medication-spot-check")
         )
+        carer2 = db.session.scalar(db.select(User).where(User.email.like("carer2@%")))
+        link = invitations.issue_invitation(carer2, issued_by=manager)
+        db.session.commit()
         ids = {
             "action_id": str(db.session.scalar(db.select(Action.id))),
             "audit_id": str(db.session.scalar(db.select(Audit.id))),
@@ -112,6 +115,7 @@ def _world(app: Flask) -> dict[str, str]:
             "person_id": str(db.session.scalar(db.select(PersonSupported.id))),
             "slug": template.slug,
             "key": template.items[0].key,
+            "token": link.rsplit("/", 1)[1],
         }
         db.session.remove()
         return ids

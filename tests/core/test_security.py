@@ -29,7 +29,6 @@ def test_form_write_without_csrf_changes_nothing(app: Flask, sign_in, seeded):
             "email": "nobody@example.com",
             "role": "carer",
             "branch_ids": "1",
-            "password": "long-enough-password",
         },
     )
     assert response.status_code == 400
