@@ -15,6 +15,7 @@ import audits
 import core
 import extensions
 import governance
+import imports
 import incidents
 import learning
 import people
@@ -34,6 +35,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     core.init_app(app)  # staff, branches, sign-in pages, scoping, trail, errors, CLI
     people.init_app(app)  # the people supported: list, add, move, archive
     incidents.init_app(app)  # reporting, the incident list and record, triage, duties
+    imports.init_app(app)  # people supported and staff from CSV files: page and commands
     actions.init_app(app)  # actions from any source, due and overdue, done
     audits.init_app(app)  # spot checks: templates, checks, scoring, schedules
     learning.init_app(app)  # reviews, actions, patterns, bulletins, case studies

@@ -7,6 +7,10 @@ trivial query) in the same run. It also counts SQL statements per request, which
 must not grow with the number of incidents (no N+1, no unbounded lists), and the
 peak Python memory allocated while rendering each page.
 
+Imports of 5,000 people supported and of 5,000 staff accounts (each run a new
+file, so every row is added; then the same file again, every row unchanged) are
+timed on the small database against the same baseline.
+
     .venv/bin/python -m bench [--small 200] [--large 2000] [--repeat 15]
     BENCH_DATABASE_URL=postgresql+psycopg://... .venv/bin/python -m bench
 """
@@ -26,6 +30,7 @@ import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +42,7 @@ from sqlalchemy import create_engine, event, text
 from app import create_app
 from core import demo
 from extensions import db
+from imports import service as imports_service
 from incidents.demo import seed_incidents
 
 PASSWORD = "bench-password-123"  # noqa: S105 (a throwaway database)
@@ -189,12 +195,64 @@ def run_size(app: Flask, repeat: int) -> dict[str, dict[str, float]]:
     return results
 
 
+IMPORT_ROWS = 5000
+
+
+def _import_file(kind: str, run: int) -> bytes:
+    """A file as Excel saves it (byte-order mark, CRLF) of IMPORT_ROWS new rows."""
+    if kind == "people":
+        header = "ref,initials,branch"
+        rows = [f"B{run}-{n:05d},AB,{'NORTH' if n % 2 else 'SOUTH'}" for n in range(IMPORT_ROWS)]
+    else:
+        header = "email,name,role,branches,team"
+        rows = [
+            f"b{run}.{n}@example.com,Bench Person {n},carer,NORTH;SOUTH,"
+            for n in range(IMPORT_ROWS)
+        ]
+    return ("\ufeff" + "\r\n".join([header, *rows]) + "\r\n").encode()
+
+
+def _import_seconds(app: Flask, kind: str, data: bytes) -> float:
+    with app.app_context():
+        seconds = _timed(partial(imports_service.run, kind, data, None, source="bench"))
+        db.session.remove()
+    return seconds
+
+
+def run_imports(app: Flask, repeat: int) -> dict[str, dict[str, float]]:
+    """Seconds for one import of IMPORT_ROWS rows through the commands' service
+    (a new file: every row added; then the same file again: every row
+    unchanged), and as a ratio to the same baseline as the pages (the median of
+    `GET /healthz` sampled between imports); SQL statements for one import."""
+    client, _ = signed_in(app, "manager@example.com")
+    results: dict[str, dict[str, float]] = {}
+    for kind in ("people", "staff"):
+        added, unchanged, base = [], [], []
+        for run in range(repeat):
+            data = _import_file(kind, run)
+            added.append(_import_seconds(app, kind, data))
+            unchanged.append(_import_seconds(app, kind, data))
+            base.append(statistics.median(_timed(lambda: client.get("/healthz")) for _ in range(5)))
+        with statement_counter(app) as counts:
+            _import_seconds(app, kind, _import_file(kind, repeat))
+        for label, samples in (("added", added), ("same file again", unchanged)):
+            seconds, base_seconds = statistics.median(samples), statistics.median(base)
+            results[f"import {IMPORT_ROWS} {kind}, {label}"] = {
+                "seconds": seconds,
+                "baseline_seconds": base_seconds,
+                "ratio": seconds / base_seconds,
+                "statements": counts["n"],
+            }
+    return results
+
+
 def main() -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--small", type=int, default=200)
     parser.add_argument("--large", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--import-repeat", type=int, default=3)
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL")
 
@@ -206,6 +264,8 @@ def main() -> None:
             seeded = time.perf_counter() - started
             report["sizes"][size] = run_size(app, args.repeat)
             report["sizes"][size]["_seed_seconds_per_incident"] = {"seconds": seeded / max(size, 1)}
+            if size == args.small:
+                report["imports"] = run_imports(app, args.import_repeat)
             with app.app_context():
                 db.engine.dispose()
 
@@ -227,6 +287,15 @@ def main() -> None:
         print(
             f"{name:<28}{s['ratio']:>12.2f}{g['ratio']:>12.2f}{growth:>13.2f}"
             f"{s['statements']:>11}{g['statements']:>11}{g['peak_kib']:>16.0f}"
+        )
+    print(
+        f"\n{'import (median of ' + str(args.import_repeat) + ')':<34}{'seconds':>10}{'ratio':>12}"
+        f"{'SQL (added)':>13}"
+    )
+    for name, figures in report["imports"].items():
+        print(
+            f"{name:<34}{figures['seconds']:>10.2f}{figures['ratio']:>12.0f}"
+            f"{figures['statements']:>13}"
         )
     out = Path("bench/results")
     out.mkdir(parents=True, exist_ok=True)

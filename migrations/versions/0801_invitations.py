@@ -1,7 +1,7 @@
 """invitations: single-use links to choose a password (new accounts, resets)
 
 Revision ID: 0801_invitations
-Revises: 0803_archiving (re-chained after merging main; first written after 0702_must_change_password)
+Revises: 0702_must_change_password
 Create Date: 2026-12-07 16:40:00
 
 Self-contained: it only adds one table, so it can be re-chained after another
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0801_invitations'
-down_revision = '0803_archiving'
+down_revision = '0702_must_change_password'
 branch_labels = None
 depends_on = None
 

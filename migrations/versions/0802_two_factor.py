@@ -1,7 +1,7 @@
 """two-factor sign-in: an account's TOTP secret and its recovery codes
 
 Revision ID: 0802_two_factor
-Revises: 0702_must_change_password
+Revises: 0801_invitations
 Create Date: 2026-12-07 16:40:00
 
 Self-contained: it only adds two tables of its own, so it can be re-chained
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0802_two_factor'
-down_revision = '0702_must_change_password'
+down_revision = '0801_invitations'
 branch_labels = None
 depends_on = None
 

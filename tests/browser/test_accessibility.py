@@ -40,6 +40,7 @@ MANAGER_EXTRA = [
     "/governance/meetings",
     "/governance/meetings/new",
     "/users",
+    "/imports",
     "/audits/templates",
     "/audits",
     "/people?archived=true",
@@ -107,5 +108,5 @@ def test_the_managers_pages(checked, world):
 
 
 def test_the_office_pages(checked, world):
-    pages = ["/", "/incidents", "/bulletins", "/people", f"/people/{world['person']}"]
+    pages = ["/", "/incidents", "/bulletins", "/people", f"/people/{world['person']}", "/imports"]
     assert checked("office@example.com", pages) == {}
