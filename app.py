@@ -17,6 +17,7 @@ import extensions
 import governance
 import incidents
 import learning
+import oversight
 import pwa
 import settings
 import sync
@@ -31,6 +32,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     extensions.init_app(app)  # the database, migrations, sign-in, CSRF, htmx
     core.init_app(app)  # staff, branches, sign-in pages, scoping, trail, errors, CLI
+    oversight.init_app(app)  # the audit trail page and its export (managers)
     incidents.init_app(app)  # reporting, the incident list and record, triage, duties
     actions.init_app(app)  # actions from any source, due and overdue, done
     audits.init_app(app)  # spot checks: templates, checks, scoring, schedules

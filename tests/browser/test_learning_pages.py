@@ -52,6 +52,8 @@ def _manager_pages(ids: dict[str, Any]) -> list[str]:
         "/case-studies",
         f"/case-studies/{ids['case_study']}",
         f"/incidents/{ids['incident']}/learning",
+        "/trail",
+        "/trail?action=create",
     ]
 
 

@@ -358,6 +358,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
     ("/saved", "GET"):                                                (200, 200, 200, 200, 200, 200, 200),
     ("/service-worker.js", "GET"):                                    (200, 200, 200, 200, 200, 200, 200),
     ("/static/<path:filename>", "GET"):                               (200, 200, 200, 200, 200, 200, 200),
+    ("/trail", "GET"):                                                (302, 403, 403, 200, 403, 200, 403),
+    ("/trail/export.csv", "GET"):                                     (302, 403, 403, 200, 403, 200, 403),
     ("/users", "GET"):                                                (302, 403, 403, 200, 403, 200, 403),
     ("/users", "POST"):                                               (302, 403, 403, 422, 403, 422, 403),
     ("/users/<int:user_id>", "GET"):                                  (302, 403, 403, 200, 403, 404, 403),
