@@ -42,8 +42,18 @@ def init_app(app: Flask) -> None:
     navigation.add_home_button(
         app, "Report an incident or near miss", "incidents.new", set(REPORTERS), order=0
     )
-    navigation.add_menu_link(app, "Report", "incidents.new", set(REPORTERS), order=10)
-    navigation.add_menu_link(app, "Incidents", "incidents.index", set(Role), order=20)
+    navigation.add_menu_link(
+        app, "Report", "incidents.new", set(REPORTERS), order=10, first_for={Role.CARER}
+    )
+    # The office's main task is the incidents to review; a manager's starts there too.
+    navigation.add_menu_link(
+        app,
+        "Incidents",
+        "incidents.index",
+        set(Role),
+        order=20,
+        first_for={Role.OFFICE, Role.MANAGER},
+    )
     navigation.add_section(app, "home", "incidents/_home_duties.html", {Role.MANAGER}, order=10)
     app.jinja_env.globals.update(
         incident_label=label,
