@@ -327,6 +327,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
     ("/governance/meetings/new", "GET"):                              (302, 403, 403, 200, 403, 200, 403),
     ("/healthz", "GET"):                                              (200, 200, 200, 200, 200, 200, 200),
     ("/incidents", "GET"):                                            (302, 200, 200, 200, 200, 200, 200),
+    ("/incidents/looked-at", "POST"):                                 (302, 403, 403, 403, 422, 403, 422),
     ("/incidents/<incident_id>", "GET"):                              (302, 200, 200, 200, 200, 404, 404),
     ("/incidents/<incident_id>/chase", "GET"):                        (302, 403, 403, 200, 200, 404, 404),
     ("/incidents/<incident_id>/chase", "POST"):                       (302, 403, 403, 422, 422, 404, 404),
