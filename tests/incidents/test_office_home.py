@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -36,7 +37,7 @@ def _listed(client, work: str) -> int:
     return len(re.findall(r'data-testid="incident-card"', html))
 
 
-def _late(days: int = 2) -> dict:
+def _late(days: int = 2) -> dict[str, Any]:
     return {
         "occurred_at": iso(NOW - timedelta(days=days)),
         "reported_at": iso(NOW - timedelta(minutes=1)),
