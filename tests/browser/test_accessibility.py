@@ -105,4 +105,5 @@ def test_the_managers_pages(checked, world):
 
 
 def test_the_office_pages(checked, world):
-    assert checked("office@example.com", ["/", "/incidents", "/bulletins"]) == {}
+    pages = ["/", "/incidents", "/incidents?work=new", "/bulletins"]
+    assert checked("office@example.com", pages) == {}
