@@ -78,7 +78,7 @@ def add_record_kind(
 
 
 def init_app(app: Flask) -> None:
-    """Core's own records: staff accounts and teams."""
+    """Core's own records: staff accounts, teams and branches."""
     add_record_kind(
         app,
         "user",
@@ -88,6 +88,9 @@ def init_app(app: Flask) -> None:
     )
     add_record_kind(
         app, "team", "Team", Team, scope=lambda user: scoping.branch_scope(user, Team.branch_id)
+    )
+    add_record_kind(
+        app, "branch", "Branch", Branch, scope=lambda user: scoping.branch_scope(user, Branch.id)
     )
 
 

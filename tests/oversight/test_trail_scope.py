@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from core import trail
-from core.models import Branch, User
+from core.models import Branch, PersonSupported, User
 from extensions import db
 from oversight import trail_search
 from oversight.trail_search import TrailFilters
@@ -84,3 +84,20 @@ def test_an_event_with_nobody_acting_shows_only_to_a_manager_of_every_branch(sou
     event = ("sign_in_failed", "sign_in", "someone@example.com")
     assert event not in _seen(south_only)
     assert event in _seen(staff["manager"])
+
+
+@pytest.mark.parametrize(("branch", "shown"), [("SOUTH", True), ("NORTH", False)])
+def test_events_about_a_branch_show_to_its_managers(south_only, staff, branch, shown):
+    record_id = db.session.scalar(db.select(Branch.id).where(Branch.code == branch))
+    trail.record(staff["manager"], "update", "branch", record_id)
+    db.session.commit()
+    assert (("update", "branch", str(record_id)) in _seen(south_only)) is shown
+
+
+@pytest.mark.parametrize(("ref", "shown"), [("P-0011", True), ("P-0001", False)])
+def test_events_about_a_person_supported_follow_their_branch(south_only, staff, ref, shown):
+    # Acted on by a manager of both branches: what counts is the person's branch.
+    person_id = db.session.scalar(db.select(PersonSupported.id).where(PersonSupported.ref == ref))
+    trail.record(staff["manager"], "archive", "person_supported", person_id)
+    db.session.commit()
+    assert (("archive", "person_supported", str(person_id)) in _seen(south_only)) is shown
