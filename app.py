@@ -18,6 +18,7 @@ import governance
 import imports
 import incidents
 import learning
+import oversight
 import people
 import pwa
 import settings
@@ -33,6 +34,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     extensions.init_app(app)  # the database, migrations, sign-in, CSRF, htmx
     core.init_app(app)  # staff, branches, sign-in pages, scoping, trail, errors, CLI
+    oversight.init_app(app)  # the audit trail page and its export (managers)
     people.init_app(app)  # the people supported: list, add, move, archive
     incidents.init_app(app)  # reporting, the incident list and record, triage, duties
     imports.init_app(app)  # people supported and staff from CSV files: page and commands

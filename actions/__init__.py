@@ -8,9 +8,11 @@ from __future__ import annotations
 from flask import Flask
 
 from actions import models, sources
+from oversight.trail_search import add_record_kind
 
 __all__ = ["init_app", "models"]
 
 
 def init_app(app: Flask) -> None:
     sources.init_app(app)
+    add_record_kind(app, "action", "Action", models.Action)

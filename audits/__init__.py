@@ -11,6 +11,7 @@ from audits import demo as audits_demo
 from audits import models, routes
 from core.demo import add_seeder
 from core.models import User
+from oversight.trail_search import add_record_kind
 
 __all__ = ["init_app", "models"]
 
@@ -22,5 +23,7 @@ def _spot_check_source(user: User, audit_id: str) -> SourceInfo:
 
 def init_app(app: Flask) -> None:
     routes.init_app(app)
+    add_record_kind(app, "audit", "Spot check", models.Audit)
+    add_record_kind(app, "audit_schedule", "Spot-check schedule", models.AuditSchedule)
     add_seeder(app, 20, lambda _options: audits_demo.seed())
     add_source(app, ActionSource.AUDIT, SourceKind(_spot_check_source))

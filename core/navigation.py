@@ -18,6 +18,8 @@ class Link:
     endpoint: str
     roles: frozenset[Role]
     order: int = 50
+    # The roles for whom this is the main task: first in their menu, whatever the order.
+    first_for: frozenset[Role] = frozenset()
 
     @property
     def url(self) -> str:
@@ -37,8 +39,20 @@ def _nav(app: Flask | None = None) -> Navigation:
     return target.extensions.setdefault("candour_nav", Navigation())  # type: ignore[no-any-return]
 
 
-def add_menu_link(app: Flask, label: str, endpoint: str, roles: set[Role], order: int = 50) -> None:
-    _nav(app).menu.append(Link(label, endpoint, frozenset(roles), order))
+def add_menu_link(
+    app: Flask,
+    label: str,
+    endpoint: str,
+    roles: set[Role],
+    order: int = 50,
+    *,
+    first_for: set[Role] | None = None,
+) -> None:
+    """A link in the header's menu. On a phone the menu opens as a list, so each
+    role's main task (`first_for`) comes first in it."""
+    _nav(app).menu.append(
+        Link(label, endpoint, frozenset(roles), order, frozenset(first_for or ()))
+    )
 
 
 def add_home_button(
@@ -58,7 +72,10 @@ def _mine(links: list[Link]) -> list[Link]:
     if not current_user.is_authenticated:
         return []
     role = Role(current_user.role)
-    return sorted((link for link in links if role in link.roles), key=lambda link: link.order)
+    return sorted(
+        (link for link in links if role in link.roles),
+        key=lambda link: (role not in link.first_for, link.order),
+    )
 
 
 def menu_links() -> list[Link]:

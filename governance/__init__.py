@@ -11,12 +11,14 @@ from actions.sources import SourceKind, add_source
 from core import navigation
 from core.models import Role
 from governance import meetings, models, routes
+from oversight.trail_search import add_record_kind
 
 __all__ = ["init_app", "models"]
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(routes.bp)
+    add_record_kind(app, "governance_meeting", "Governance meeting", models.GovernanceMeeting)
     add_source(
         app,
         ActionSource.MEETING,

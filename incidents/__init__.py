@@ -8,6 +8,7 @@ from flask import Flask
 from core.demo import DemoOptions, add_seeder
 from incidents import branch_counts, models, routes
 from incidents.demo import seed_incidents
+from oversight.trail_search import add_record_kind
 
 __all__ = ["init_app", "models"]
 
@@ -22,3 +23,7 @@ def init_app(app: Flask) -> None:
     routes.init_app(app)
     branch_counts.init_app(app)  # open incidents stop a branch being archived
     add_seeder(app, 30, _demo_incidents)
+    # Its events on the audit trail show to the managers of its branch.
+    add_record_kind(
+        app, "incident", "Incident", models.Incident, reference=models.Incident.reference
+    )

@@ -316,3 +316,15 @@ class IncidentNote(db.Model):  # type: ignore[name-defined,misc]
 
     incident: Mapped[Incident] = relationship(back_populates="notes")
     author: Mapped[User] = relationship(lazy="joined")
+
+
+class RecordsSeen(db.Model):  # type: ignore[name-defined,misc]
+    """When a member of the office last looked at the new records (their home
+    page counts what arrived since)."""
+
+    __tablename__ = "records_seen"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)

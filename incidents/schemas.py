@@ -24,6 +24,7 @@ from incidents.models import (
     MedicationError,
     Status,
 )
+from incidents.office_work import Work
 
 CLOCK_SKEW = timedelta(minutes=5)
 LATE_AFTER = timedelta(days=30)
@@ -369,6 +370,11 @@ class IncidentFilterSchema(Schema):
         allow_none=True,
         error_messages={"invalid": TEAM_CHOICE, "too_large": TEAM_CHOICE},
     )
+    work = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=_choice([w.value for w in Work], "Choose a list of work from the list."),
+    )
     overdue = fields.Boolean(
         load_default=False, error_messages={"invalid": "Tick the box or leave it."}
     )
@@ -478,3 +484,9 @@ class ChaseSchema(_Strict):
         ),
         error_messages=_required("Say what you need from the reporter."),
     )
+
+
+class LookedAtSchema(_Strict):
+    """The office's "I have looked at these": the newest record their page showed."""
+
+    upto = Moment(required=True, error_messages=_required("Say which records you looked at."))

@@ -15,7 +15,7 @@ from core import scoping
 from core.dates import uk_midnight, utcnow
 from core.models import PersonSupported, Team, User
 from extensions import db
-from incidents import decisions
+from incidents import decisions, office_work
 from incidents.models import Harm, Incident, IncidentNote, IncidentNoteKind
 from incidents.permissions import can_filter
 from incidents.schemas import TEAM_CHOICE
@@ -44,6 +44,8 @@ class IncidentFilters:
     person: str | None = None
     team: int | None = None
     overdue: bool = False
+    # A piece of the office's work (incidents.office_work.Work), from their home page.
+    work: str | None = None
     sort: str = "newest"
     page: int = 1
 
@@ -103,12 +105,20 @@ def filtered(user: User, filters: IncidentFilters, now: datetime) -> Select[Any]
         value = getattr(filters, name)
         if value:
             stmt = stmt.where(getattr(Incident, name) == value)
+    return _narrowed_by_time_and_work(stmt, user, filters, now)
+
+
+def _narrowed_by_time_and_work(
+    stmt: Select[Any], user: User, filters: IncidentFilters, now: datetime
+) -> Select[Any]:
     if filters.date_from:
         stmt = stmt.where(Incident.occurred_at >= uk_midnight(filters.date_from))
     if filters.date_to:
         stmt = stmt.where(Incident.occurred_at < uk_midnight(filters.date_to + timedelta(days=1)))
     if filters.overdue:
         stmt = stmt.where(decisions.has_overdue_duty(now))
+    if filters.work:
+        stmt = stmt.where(office_work.condition(office_work.Work(filters.work), user, now))
     return stmt
 
 

@@ -19,6 +19,7 @@ from incidents.timeline import add_timeline_source
 from incidents.triage import ClosingRule, set_closing_rule
 from learning import bulletins, closing, incident_learning, models, patterns, reviews, routes
 from learning.demo import seed_learning
+from oversight.trail_search import add_record_kind
 
 __all__ = ["init_app", "models"]
 
@@ -54,6 +55,13 @@ def _demo_learning(options: DemoOptions) -> list[str]:
 def init_app(app: Flask) -> None:
     app.register_blueprint(routes.bp)
     add_seeder(app, 40, _demo_learning)
+    for record_type, label, model in (
+        ("learning_review", "Learning review", models.LearningReview),
+        ("bulletin", "Bulletin", models.Bulletin),
+        ("briefing_note", "Briefing note", models.BriefingNote),
+        ("case_study", "Case study", models.CaseStudy),
+    ):
+        add_record_kind(app, record_type, label, model)
     add_source(app, ActionSource.REVIEW, SourceKind(reviews.review_source))
     # An incident's record shows the actions agreed on it, and closes by our rule.
     set_closing_rule(

@@ -37,7 +37,9 @@ __all__ = [
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     everyone = set(Role)
-    navigation.add_menu_link(app, "Spot checks", "audits.index", everyone, order=30)
+    navigation.add_menu_link(
+        app, "Spot checks", "audits.index", everyone, order=30, first_for={Role.SUPERVISOR}
+    )
     navigation.add_home_button(app, "Start a spot check", "audits.new", set(CONDUCTING), order=20)
     navigation.add_section(
         app, "home", "audits/_home_schedules.html", {Role.SUPERVISOR, Role.MANAGER}, order=30

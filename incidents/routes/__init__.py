@@ -13,13 +13,21 @@ from core import navigation
 from core.dates import utcnow
 from core.models import Role
 from incidents import decisions as decision_rules
+from incidents import office_work, services
 from incidents import record as record_rules
-from incidents import services
 from incidents.duties import rule_label
 from incidents.models import IncidentDecision, label
 
 # Importing each module adds its pages to the blueprint.
-from incidents.routes import decisions, details, record, reporting, review_list, triage
+from incidents.routes import (
+    decisions,
+    details,
+    looked,
+    record,
+    reporting,
+    review_list,
+    triage,
+)
 from incidents.routes._common import REPORTERS
 from incidents.routes.blueprint import bp
 
@@ -28,6 +36,7 @@ __all__ = [
     "decisions",
     "details",
     "init_app",
+    "looked",
     "record",
     "reporting",
     "review_list",
@@ -42,13 +51,26 @@ def init_app(app: Flask) -> None:
     navigation.add_home_button(
         app, "Report an incident or near miss", "incidents.new", set(REPORTERS), order=0
     )
-    navigation.add_menu_link(app, "Report", "incidents.new", set(REPORTERS), order=10)
-    navigation.add_menu_link(app, "Incidents", "incidents.index", set(Role), order=20)
+    navigation.add_menu_link(
+        app, "Report", "incidents.new", set(REPORTERS), order=10, first_for={Role.CARER}
+    )
+    # The office's main task is the incidents to review; a manager's starts there too.
+    navigation.add_menu_link(
+        app,
+        "Incidents",
+        "incidents.index",
+        set(Role),
+        order=20,
+        first_for={Role.OFFICE, Role.MANAGER},
+    )
     navigation.add_section(app, "home", "incidents/_home_duties.html", {Role.MANAGER}, order=10)
+    # The office's work first on their home page, above the bulletins.
+    navigation.add_section(app, "home", "incidents/_home_office.html", {Role.OFFICE}, order=5)
     app.jinja_env.globals.update(
         incident_label=label,
         rule_label=rule_label,
         overdue_duties=_overdue_duties,
+        office_home=_office_home,
         offset_label=record_rules.offset_label,
         describe_due=record_rules.describe_due,
         now_utc=utcnow,
@@ -61,3 +83,8 @@ def _overdue_duties() -> tuple[list[IncidentDecision], int]:
     return decision_rules.overdue_decisions(
         services.visible_incidents(current_user), utcnow(), limit=10
     )
+
+
+def _office_home() -> office_work.OfficeHome:
+    """For the office's home page: their work within their branches."""
+    return office_work.office_home(services.visible_incidents(current_user), current_user, utcnow())

@@ -14,7 +14,7 @@ from core.choices import person_choice
 from core.forms import flatten_errors
 from core.htmx import wants_partial
 from core.models import PersonSupported, Team, User
-from incidents import permissions, search
+from incidents import office_work, permissions, search
 from incidents.routes._common import (
     CATEGORY_CHOICES,
     HARM_CHOICES,
@@ -60,6 +60,7 @@ def _filter_choices(user: User, teams: list[Team]) -> dict[str, Any]:
         "kind_choices": KIND_CHOICES,
         "status_choices": STATUS_CHOICES,
         "sort_choices": list(search.SORTS.items()),
+        "work_choices": [(w.value, label) for w, label in office_work.LABELS.items()],
     }
 
 
@@ -82,7 +83,18 @@ def index() -> Any:
 
 def _filter_values(filters: search.IncidentFilters) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for name in ("q", "branch", "category", "harm", "status", "kind", "person", "team", "sort"):
+    for name in (
+        "q",
+        "branch",
+        "category",
+        "harm",
+        "status",
+        "kind",
+        "person",
+        "team",
+        "work",
+        "sort",
+    ):
         value = getattr(filters, name)
         if value:
             values[name] = value

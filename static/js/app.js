@@ -5,6 +5,24 @@
   document.body.classList.remove('js-disabled');
   document.body.classList.add('js-enabled');
 
+  // The header's "Menu" (the NHS.UK header pattern): at narrow widths the button
+  // shows or hides the list; Escape closes it and returns to the button. Without
+  // JavaScript the button never shows and the list is always there.
+  const menuToggle = document.querySelector('[data-menu-toggle]');
+  const menu = menuToggle && document.getElementById(menuToggle.getAttribute('aria-controls'));
+  if (menuToggle && menu) {
+    const setMenuOpen = (open) => {
+      menuToggle.setAttribute('aria-expanded', String(open));
+      menu.classList.toggle('app-header__navigation--open', open);
+    };
+    menuToggle.addEventListener('click', () => setMenuOpen(menuToggle.getAttribute('aria-expanded') !== 'true'));
+    document.addEventListener('keydown', (event) => {
+      if (event.key !== 'Escape' || menuToggle.getAttribute('aria-expanded') !== 'true') return;
+      setMenuOpen(false);
+      menuToggle.focus();
+    });
+  }
+
   // Move focus to an error summary so screen readers and keyboards land on it.
   function focusErrorSummary(root) {
     const summary = (root || document).querySelector('[data-error-summary]');

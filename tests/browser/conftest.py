@@ -182,6 +182,14 @@ def sign_in(page: Any, email: str, password: str = PASSWORD) -> None:
     page.wait_for_url("**/")
 
 
+def open_menu(page: Any) -> None:
+    """On a narrow screen the header's links are behind its "Menu" button: open it
+    (on a wide screen, or without JavaScript, they are already there)."""
+    toggle = page.locator("[data-menu-toggle]")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+
+
 # The two screens every page must work on: a cheap phone and an office monitor.
 SCREENS = {"phone": {"width": 360, "height": 740}, "office": {"width": 1280, "height": 800}}
 

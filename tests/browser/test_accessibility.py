@@ -108,5 +108,13 @@ def test_the_managers_pages(checked, world):
 
 
 def test_the_office_pages(checked, world):
-    pages = ["/", "/incidents", "/bulletins", "/people", f"/people/{world['person']}", "/imports"]
+    pages = [
+        "/",
+        "/incidents",
+        "/incidents?work=new",
+        "/bulletins",
+        "/people",
+        f"/people/{world['person']}",
+        "/imports",
+    ]
     assert checked("office@example.com", pages) == {}

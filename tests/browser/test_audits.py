@@ -18,7 +18,7 @@ from actions.models import Action
 from audits.demo import TEMPLATES
 from audits.models import Audit
 from extensions import db
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import open_menu, sign_in
 from tests.browser.offline_support import (
     FORMS_READY,
     SAVED,
@@ -98,6 +98,7 @@ def test_spot_check_on_a_phone_raises_actions_and_a_reaudit_verifies_one(
     manager = manager_context.new_page()
     manager_violations = _csp_watch(manager)
     sign_in(manager, "manager@example.com")
+    open_menu(manager)
     manager.get_by_role("link", name="Spot checks").click()
     result = manager.get_by_test_id("results").locator("li").first
     expect(result).to_contain_text("Medication spot check – Amina Carer")

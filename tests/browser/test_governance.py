@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 
 from core import dates
 from extensions import db
-from tests.browser.conftest import SCREENS, sign_in
+from tests.browser.conftest import SCREENS, open_menu, sign_in
 from tests.governance.conftest import in_month, user
 from tests.learning.conftest import complete_review, make_incident
 
@@ -44,6 +44,7 @@ def test_the_manager_uses_the_dashboard_records_a_meeting_and_agrees_an_action(w
     name, page, violations = screen
     width = SCREENS[name]["width"]
     sign_in(page, "manager@example.com")
+    open_menu(page)
     page.get_by_role("link", name="Governance").first.click()
     # Until the page has loaded, htmx may not be listening for the branch change.
     page.wait_for_load_state("load")

@@ -25,7 +25,7 @@ from core.models import User
 from extensions import db
 from incidents.models import Incident
 from learning.models import LearningReview
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import open_menu, sign_in
 from tests.browser.test_incident_form import EXAMPLES, Taps, _report
 from tests.learning.conftest import make_incident
 
@@ -273,6 +273,7 @@ def test_medication_omission_leads_to_safer_handovers(
 
     # The registered manager reviews it with a simple root cause review.
     manager = phone("manager@example.com")
+    open_menu(manager)
     manager.get_by_role("link", name="Reviews").click()
     manager.get_by_role("link", name="Start a review").click()
     manager.get_by_label(re.compile("^Simple root cause review")).check()
@@ -525,6 +526,7 @@ def test_repeated_falls_found_as_a_pattern_drive_a_thematic_review(
     # The manager's home page points to the pattern; one click starts a thematic review.
     manager = phone("manager@example.com")
     expect(manager.locator("#home-patterns ~ p")).to_contain_text("not yet in a thematic review")
+    open_menu(manager)
     manager.get_by_role("link", name="Patterns", exact=True).first.click()
     card = manager.locator('[data-pattern^="repeat:P-0003:fall"]')
     expect(card).to_contain_text("3 falls for P-0003")

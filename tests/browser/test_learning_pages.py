@@ -56,6 +56,8 @@ def _manager_pages(ids: dict[str, Any]) -> list[str]:
         f"/branches/{ids['branch']}",
         "/people",
         f"/people/{ids['person']}",
+        "/trail",
+        "/trail?action=create",
     ]
 
 
@@ -71,6 +73,19 @@ def test_every_manager_page_fits_the_screen_with_big_controls(world, screen):
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         assert page.evaluate("document.documentElement.scrollWidth") <= width, (name, url)
         assert page.evaluate(SMALL_CONTROLS) == [], (name, url)
+    assert violations == []
+
+
+@pytest.mark.parametrize("screen", ["phone"], indirect=True)
+def test_the_office_pages_fit_a_phone(world, screen):
+    _, page, violations = screen
+    sign_in(page, "office@example.com")
+    for url in ("/", "/incidents?work=new", "/incidents?work=late"):
+        response = page.goto(url)
+        assert response is not None
+        assert response.status == 200, url
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, url
+        assert page.evaluate(SMALL_CONTROLS) == [], url
     assert violations == []
 
 

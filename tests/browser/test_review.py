@@ -12,7 +12,7 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from core.dates import UK
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import open_menu, sign_in
 from tests.conftest import Client
 from tests.factories import incident_payload, iso
 
@@ -95,6 +95,7 @@ def test_manager_reviews_the_three_examples_on_a_phone(page: Page, live: Any, ap
     sign_in(page, "manager@example.com")
 
     # The list: all five reports, newest first.
+    open_menu(page)
     page.get_by_role("link", name="Incidents").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Incidents")
     expect(_cards(page)).to_have_count(5)
