@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 
 from imports import service
 from imports.reading import ImportFileError
@@ -30,8 +30,12 @@ def _import(kind: str, path: Path) -> None:
             f"{len(plan.errors)} of {len(plan.rows)} rows cannot be imported; nothing was written."
         )
     click.echo(plan.summary())
+    # Whole addresses to pass on when PUBLIC_URL says where Candour is served.
+    base = str(current_app.config.get("PUBLIC_URL") or "").rstrip("/")
     for email, link in result.invitations:
-        click.echo(f"Invitation for {email}: {link}")
+        click.echo(f"Invitation for {email}: {base}{link}")
+    if result.invitations and not base:
+        click.echo("Set PUBLIC_URL to print whole addresses; these are paths on your Candour site.")
 
 
 def init_app(app: Flask) -> None:

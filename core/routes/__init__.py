@@ -37,3 +37,5 @@ __all__ = [
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    # The whole address of a one-time link, for pages of other packages (imports).
+    app.jinja_env.globals["invitation_address"] = invitations.full_link

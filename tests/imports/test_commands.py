@@ -194,3 +194,16 @@ def test_a_failed_staff_import_issues_no_invitation(app, seeded, tmp_path: Path)
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Invitation.id))) == 0
         db.session.remove()
+
+
+def test_links_are_whole_addresses_where_candour_is_served(
+    app, teams, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "https://candour.example.org/")
+    path = write(tmp_path, "staff.csv", excel_csv(STAFF_HEADER, "sam@example.com,Sam,carer,NORTH,"))
+    result = _invoke(app, "import-staff", str(path))
+    assert result.exit_code == 0, result.output
+    assert (
+        "Invitation for sam@example.com: https://candour.example.org/invitations/" in result.stdout
+    )
+    assert "Set PUBLIC_URL" not in result.stdout

@@ -228,3 +228,12 @@ def test_a_change_since_the_preview_that_makes_a_row_wrong_imports_nothing(app, 
     assert "already used by someone outside your branches" in html
     assert 'name="upload"' not in html
     assert _person(app, "X-1") == ("QQ", "NORTH")
+
+
+def test_the_links_shown_start_with_the_public_address(app, sign_in, teams, monkeypatch):
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "https://candour.example.org")
+    client = sign_in("manager")
+    html = _upload(client, "staff", excel_csv(STAFF_HEADER, "sam@example.com,Sam,carer,NORTH,"))
+    upload = _upload_id(html.get_data(as_text=True))
+    done = client.post_form("/imports/staff/confirm", {"upload": upload}).get_data(as_text=True)
+    assert re.search(r"<code>https://candour\.example\.org/invitations/[\w-]{43}</code>", done)
