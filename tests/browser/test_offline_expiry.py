@@ -111,9 +111,11 @@ def test_an_open_outbox_turns_to_a_count_when_the_server_says_the_sign_in_ended(
     open_ready(page)
     page.context.set_offline(True)
     save_offline(page, PRIVATE)
-    page.context.set_offline(False)
-    # Signal, but the report cannot get through yet (the worker sends too).
+    # Signal, but the report cannot get through yet (the worker sends too). The
+    # route is in place before the signal returns: set after, the page's "online"
+    # replay could send the report first on a busy machine (it did: 0 entries).
     page.context.route("**/api/v1/incidents", lambda route: route.abort("internetdisconnected"))
+    page.context.set_offline(False)
     page.goto("/outbox")
     expect(page.locator("[data-outbox-entry]")).to_have_count(1)
 
