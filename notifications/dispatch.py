@@ -47,7 +47,9 @@ def notify(
 
     Returns the messages made by this call (not those an earlier call made)."""
     now = now or utcnow()
-    due = quiet_hours.not_before(kind, now)
+    # None: straight away; otherwise the end of quiet hours.
+    held_until = quiet_hours.not_before(kind, now)
+    due = held_until if held_until > now else None
     made: list[Message] = []
     db.session.flush()
     for user in recipients:
@@ -68,7 +70,7 @@ def notify(
             if _add_once(message):
                 made.append(db.session.get_one(Message, message.id))
     if made:
-        pending: list[tuple[int, datetime]] = db.session.info.setdefault(_PENDING, [])
+        pending: list[tuple[int, datetime | None]] = db.session.info.setdefault(_PENDING, [])
         pending.extend((message.id, due) for message in made)
     return made
 
@@ -123,7 +125,7 @@ def preferences(user: User, kind: Kind) -> dict[str, bool]:
 
 @event.listens_for(Session, "after_commit")
 def _enqueue_after_commit(session: Session) -> None:
-    pending: list[tuple[int, datetime]] = session.info.pop(_PENDING, [])
+    pending: list[tuple[int, datetime | None]] = session.info.pop(_PENDING, [])
     if not pending or not has_app_context():
         return
     from notifications import delivery  # the jobs module imports this one
