@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from notifications import cli, delivery, email, queue
+from core import navigation
+from core.models import Role
+from notifications import cli, delivery, email, queue, routes
 
 __all__ = ["init_app"]
 
@@ -20,3 +22,5 @@ def init_app(app: Flask) -> None:
     delivery.init_app(app)
     email.init_app(app)
     cli.init_app(app)
+    app.register_blueprint(routes.bp)
+    navigation.add_menu_link(app, "Messages", "notifications.account_messages", set(Role), order=95)
