@@ -51,7 +51,6 @@ def notify(
     held_until = quiet_hours.not_before(kind, now)
     due = held_until if held_until > now else None
     made: list[Message] = []
-    db.session.flush()
     for user in recipients:
         for name in chosen_channels(kind, user):
             message = Message(
