@@ -18,8 +18,8 @@ from notifications.quiet_hours import is_quiet, next_day_start, not_before
 from tests.notifications.conftest import MailBox
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int, minute: int, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
