@@ -4,6 +4,7 @@ managers: those to staff of their branches, newest first."""
 from __future__ import annotations
 
 from sqlalchemy import exists, select
+from sqlalchemy.orm import selectinload
 
 from core.models import User, user_branches
 from extensions import db
@@ -22,6 +23,7 @@ def for_manager(manager: User) -> list[Message]:
     return list(
         db.session.scalars(
             select(Message)
+            .options(selectinload(Message.recipient))
             .where(Message.status == Status.FAILED, in_my_branches)
             .order_by(Message.created_at.desc(), Message.id.desc())
             .limit(LIMIT)

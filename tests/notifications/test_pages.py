@@ -103,3 +103,38 @@ def _daytime() -> Any:
     from datetime import UTC, datetime
 
     return datetime(2026, 12, 8, 12, 0, tzinfo=UTC)
+
+
+def test_a_manager_of_another_branch_does_not_see_them(
+    app_ctx: Flask, staff: dict[str, User], mail: MailBox, client: Any
+) -> None:
+    from core.models import Branch, Role
+    from core.passwords import hash_password
+    from tests.conftest import PASSWORD
+
+    south = db.session.scalars(select(Branch).where(Branch.code == "SOUTH")).one()
+    db.session.add(
+        User(
+            email="south.manager@example.com",
+            name="South Manager",
+            role=Role.MANAGER.value,
+            password_hash=hash_password(PASSWORD),
+            branches=[south],
+        )
+    )
+    mail.unknown.add("carer1@example.com")
+    notify(
+        Kind.BULLETIN,
+        event_key="bulletin:10",
+        recipients=[staff["carer1"]],  # NORTH
+        subject="New bulletin: handover",
+        text="A new learning bulletin for NORTH.",
+        link_path="/learning/bulletins/10",
+        now=_daytime(),
+    )
+    db.session.commit()
+
+    client.sign_in("south.manager@example.com")
+    page = client.get("/messages/not-delivered").get_data(as_text=True)
+    assert 'data-testid="undelivered-none"' in page
+    assert "New bulletin: handover" not in page

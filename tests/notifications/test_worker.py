@@ -180,3 +180,19 @@ def test_a_worker_killed_while_sending_sends_once_when_restarted(
         _stop(restarted)
     assert len(box.received) == 1
     assert _message(web, message_id).attempts == 2
+
+
+def test_a_queue_that_cannot_be_reached_does_not_fail_the_request(
+    database_url: str, seeded: Any, smtp_server: tuple[MailBox, int]
+) -> None:
+    _, port = smtp_server
+    # Nothing listens on port 1: enqueueing fails after the commit.
+    unreachable = create_app(
+        _test_config(database_url) | {"QUEUE_URL": "redis://127.0.0.1:1/0"} | _mail(port)
+    )
+    message_id = _escalate(unreachable, seeded["manager"].id)
+
+    message = _message(unreachable, message_id)
+    assert (message.status, message.attempts) == (Status.QUEUED, 0)
+    with unreachable.app_context():
+        db.engine.dispose()
