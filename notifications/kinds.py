@@ -22,7 +22,7 @@ _LABELS = {
 }
 
 _HINTS = {
-    "escalation": "Sent at any hour. Managers always receive these by every way they can.",
+    "escalation": "Sent at any hour.",
     "duty_due": "Sent at any hour: a duty 4 hours from its deadline.",
     "duty_overdue": "Sent at any hour, once, when a duty's deadline passes.",
     "action_digest": "One message at 08:00 on days when something is due or overdue.",
