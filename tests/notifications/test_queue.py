@@ -63,3 +63,10 @@ def test_the_worker_is_not_needed_when_jobs_run_immediately(app: Flask) -> None:
     result = app.test_cli_runner().invoke(args=["worker"])
     assert result.exit_code == 1
     assert "QUEUE_URL=immediate" in result.output
+
+
+def test_mail_without_a_public_address_stops_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAIL_SERVER", "smtp.example.org")
+    monkeypatch.delenv("PUBLIC_URL", raising=False)
+    with pytest.raises(SettingsError, match="PUBLIC_URL"):
+        settings.load({"ENV_NAME": "testing"})
