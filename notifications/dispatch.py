@@ -61,7 +61,8 @@ def notify(
                 event_key=event_key,
                 recipient_id=user.id,
                 channel=name,
-                subject=subject[:200],
+                # One line: a subject becomes an e-mail header and a notification title.
+                subject=" ".join(subject.split())[:200],
                 text=text,
                 link_path=link_path,
                 status=Status.QUEUED,
