@@ -1,0 +1,22 @@
+"""Messages to staff: e-mail (here) and push (notifications/push*), sent by a
+background worker from a job queue.
+
+Other packages call `notifications.dispatch.notify(...)`; channels register with
+`notifications.channels.register_channel`; periodic jobs with
+`notifications.queue.add_periodic`. `flask --app app worker` runs the queue.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from notifications import cli, delivery, email, queue
+
+__all__ = ["init_app"]
+
+
+def init_app(app: Flask) -> None:
+    queue.init_app(app)
+    delivery.init_app(app)
+    email.init_app(app)
+    cli.init_app(app)
