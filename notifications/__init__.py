@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from notifications import cli, delivery, email, queue
+from notifications import cli, delivery, email, push, queue
 
 __all__ = ["init_app"]
 
@@ -19,4 +19,5 @@ def init_app(app: Flask) -> None:
     queue.init_app(app)
     delivery.init_app(app)
     email.init_app(app)
+    push.init_app(app)  # the "push" channel: web push to staff's phones
     cli.init_app(app)

@@ -1,11 +1,12 @@
 """push: web push subscriptions, one per device
 
 Revision ID: 0903_push
-Revises: 0804_records_seen
+Revises: 0901_messages
 Create Date: 2026-12-07 17:20:00
 
-Self-contained: it only adds its own table, so it can be re-chained after another
-migration without changes.
+After 0901_messages only because this branch merged alerts-core (one head for
+the tests). Self-contained: it only adds its own table, so it can be re-chained
+after another migration without changes.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0903_push'
-down_revision = '0804_records_seen'
+down_revision = '0901_messages'
 branch_labels = None
 depends_on = None
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from notifications.push import cli, keys, routes
+from notifications.channels import register_channel
+from notifications.push import cli, keys, routes, sending
 
 __all__ = ["init_app"]
 
@@ -18,5 +19,6 @@ __all__ = ["init_app"]
 def init_app(app: Flask) -> None:
     app.register_blueprint(routes.bp)
     cli.init_app(app)
+    register_channel(app, sending.CHANNEL, sending.send, sending.available, label="Push")
     for problem in keys.problems(app.config):
         app.logger.warning("Web push: %s", problem)

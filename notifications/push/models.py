@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.dates import utcnow
-from core.models import UTCDateTime, User
+from core.models import User, UTCDateTime
 from extensions import db
 
 

@@ -63,9 +63,10 @@ def subscribe() -> Any:
     """This device's PushSubscription (as `toJSON()` gives it): alerts on."""
     if (refused := _signed_in()) is not None:
         return refused
+    data = _load(SubscriptionInSchema())
     if not keys.configured(current_app.config):
         return _json_error(409, "Alerts on phones are not set up on this server yet.")
-    subscriptions.subscribe(current_user, _load(SubscriptionInSchema()))
+    subscriptions.subscribe(current_user, data)
     return jsonify({"on": True}), 201
 
 

@@ -92,6 +92,8 @@ def send(message: Message) -> None:
     config = current_app.config
     if not keys.configured(config):
         raise TemporaryFailure("push is not set up on this server (VAPID keys)")
+    if not keys.subject(config).startswith(("mailto:", "https://")):
+        raise TemporaryFailure("set VAPID_SUBJECT to a mailto: or https: address")
     devices = list(
         db.session.scalars(
             db.select(PushSubscription)

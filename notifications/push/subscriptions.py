@@ -30,7 +30,7 @@ def subscribe(user: User, data: dict[str, Any]) -> PushSubscription:
     SubscriptionInSchema). The same endpoint again updates its keys; a device
     someone else had switched on moves to `user`, who is signed in on it now."""
     endpoint, keys = data["endpoint"], data["keys"]
-    sub = db.session.scalar(
+    sub: PushSubscription | None = db.session.scalar(
         db.select(PushSubscription).where(PushSubscription.endpoint == endpoint)
     )
     if sub is None:
