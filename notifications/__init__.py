@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from notifications import cli, delivery, email, push, queue
+from core import navigation
+from core.models import Role
+from notifications import cli, delivery, email, push, queue, routes
 
 __all__ = ["init_app"]
 
@@ -21,3 +23,5 @@ def init_app(app: Flask) -> None:
     email.init_app(app)
     push.init_app(app)  # the "push" channel: web push to staff's phones
     cli.init_app(app)
+    app.register_blueprint(routes.bp)
+    navigation.add_menu_link(app, "Messages", "notifications.account_messages", set(Role), order=95)
