@@ -1,14 +1,14 @@
 """Switching alerts on this device on and off: two JSON endpoints the control
 (templates/notifications/_push_control.html, static/js/push.js) posts to with
-the page's CSRF token, and, until the messages settings page includes the
-control, a page of its own."""
+the page's CSRF token. The control is on the account's messages page
+(templates/notifications/_push.html, included by preferences.html)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, render_template, request
-from flask_login import current_user, login_required
+from flask import Blueprint, current_app, jsonify, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from marshmallow import Schema, ValidationError
 
@@ -79,18 +79,13 @@ def unsubscribe() -> Any:
     return jsonify({"on": False})
 
 
-@bp.get("")
-@login_required
-def page() -> str:
-    """Alerts on this device (the control alone, until the messages page has it)."""
-    return render_template("notifications/push.html", **control_context())
-
-
+@bp.app_template_global("push_control")
 def control_context() -> dict[str, Any]:
-    """What the control needs: `push_key` (empty when push is off) and how many
-    devices the signed-in person has switched on."""
+    """What the control (templates/notifications/_push.html) needs: `key`, the
+    server's public key (empty when push is off), and `devices`, how many
+    devices the signed-in person has switched alerts on for."""
     config = current_app.config
     return {
-        "push_key": config["VAPID_PUBLIC_KEY"] if keys.configured(config) else "",
-        "push_devices": len(subscriptions.for_user(current_user)),
+        "key": config["VAPID_PUBLIC_KEY"] if keys.configured(config) else "",
+        "devices": len(subscriptions.for_user(current_user)),
     }

@@ -217,7 +217,7 @@ def test_switching_on_before_push_is_set_up_says_so(app: Flask, sign_in: Any) ->
 def test_the_control_offers_alerts_with_the_servers_public_key(
     app: Flask, sign_in: Any, vapid: str
 ) -> None:
-    html = sign_in("carer1").get("/account/push").get_data(as_text=True)
+    html = sign_in("carer1").get("/account/messages").get_data(as_text=True)
 
     assert f'data-push-key="{vapid}"' in html
     assert "Switch alerts on for this phone" in html
@@ -225,7 +225,7 @@ def test_the_control_offers_alerts_with_the_servers_public_key(
 
 
 def test_the_control_says_when_push_is_not_set_up(app: Flask, sign_in: Any) -> None:
-    html = sign_in("carer1").get("/account/push").get_data(as_text=True)
+    html = sign_in("carer1").get("/account/messages").get_data(as_text=True)
 
     assert "not set up on this server yet" in html
     assert "js/push.js" not in html
@@ -235,6 +235,6 @@ def test_the_control_counts_ones_devices(app: Flask, sign_in: Any, vapid: str) -
     carer = sign_in("carer1")
     carer.post_json(SUBSCRIBE, BrowserKeys().subscription(ENDPOINT))
 
-    assert "Alerts are on for 1 device of yours." in carer.get("/account/push").get_data(
+    assert "Alerts are on for 1 device of yours." in carer.get("/account/messages").get_data(
         as_text=True
     )
