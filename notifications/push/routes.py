@@ -40,7 +40,10 @@ def _not_yours(err: OutOfScope) -> Any:
 
 def _load(schema: Schema) -> dict[str, Any]:
     """The JSON body, validated; ValidationError for anything else."""
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested too deeply to read
+        body = None
     if not isinstance(body, dict):
         raise ValidationError({"_schema": [NOT_JSON]})
     data: dict[str, Any] = schema.load(body)

@@ -3,6 +3,7 @@ PushSubscription (`subscription.toJSON()`), checked before anything is kept."""
 
 from __future__ import annotations
 
+import re
 from ipaddress import ip_address
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,6 +17,14 @@ ENDPOINT_LENGTH = 1024
 KEY_BYTES = 65  # an uncompressed P-256 point: 0x04, x, y (RFC 8291)
 AUTH_BYTES = 16  # the auth secret (RFC 8291)
 NOT_A_PUSH_SERVICE = "endpoint must be a push service's https:// address."
+# Push services' addresses are plain ASCII URLs: no spaces, control characters
+# (PostgreSQL cannot even hold U+0000) or anything a browser would have escaped.
+_URL_CHARACTERS = re.compile(r"[\x21-\x7e]+")
+
+
+def _plain(value: str) -> None:
+    if not _URL_CHARACTERS.fullmatch(value):
+        raise ValidationError(NOT_A_PUSH_SERVICE)
 
 
 def _loopback(host: str | None) -> bool:
@@ -28,6 +37,7 @@ def _loopback(host: str | None) -> bool:
 
 
 def check_endpoint(value: str) -> None:
+    _plain(value)
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 (a port out of range raises)
@@ -84,4 +94,6 @@ class UnsubscribeInSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    endpoint = fields.String(required=True, validate=validate.Length(min=1, max=ENDPOINT_LENGTH))
+    endpoint = fields.String(
+        required=True, validate=[validate.Length(min=1, max=ENDPOINT_LENGTH), _plain]
+    )

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from core import trail
 from core.errors import OutOfScope
 from core.models import User
@@ -29,6 +31,16 @@ def subscribe(user: User, data: dict[str, Any]) -> PushSubscription:
     """Keep this device's subscription for `user` (validated by
     SubscriptionInSchema). The same endpoint again updates its keys; a device
     someone else had switched on moves to `user`, who is signed in on it now."""
+    try:
+        return _subscribe(user, data)
+    except IntegrityError:
+        # The same device sent it twice at once and the other request made the
+        # row first: update that one.
+        db.session.rollback()
+        return _subscribe(user, data)
+
+
+def _subscribe(user: User, data: dict[str, Any]) -> PushSubscription:
     endpoint, keys = data["endpoint"], data["keys"]
     sub: PushSubscription | None = db.session.scalar(
         db.select(PushSubscription).where(PushSubscription.endpoint == endpoint)
