@@ -238,3 +238,26 @@ def test_without_a_tap_nobody_is_asked_for_permission(
     page.get_by_role("button", name="Switch alerts on for this phone").click()
     wait_until(page, lambda: page.evaluate("window.__asked") == 1, what="the question")
     assert "not allowed" in page.locator("[data-push-status]").inner_text()
+
+
+def test_the_control_passes_axe_and_fits_a_phone(
+    page: Page, live: LiveServer, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.browser.test_accessibility import AXE, CHECK, RULES
+
+    public, private = keys.new_key_pair()
+    monkeypatch.setitem(app.config, "VAPID_PUBLIC_KEY", public)
+    monkeypatch.setitem(app.config, "VAPID_PRIVATE_KEY", private)
+    sign_in(page, "carer1@example.com")
+    page.goto("/account/messages")
+    page.get_by_role("button", name="Switch alerts on for this phone").wait_for()
+
+    # The page's own policy forbids injected scripts: axe goes in through the
+    # DevTools protocol's evaluation, as test_accessibility.py does in its contexts.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Page.setBypassCSP", {"enabled": True})
+    page.reload()
+    page.get_by_role("button", name="Switch alerts on for this phone").wait_for()
+    page.evaluate(AXE.read_text())
+    assert page.evaluate(CHECK, RULES) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
