@@ -1,7 +1,7 @@
 """Switching alerts on this device on and off: two JSON endpoints the control
-(templates/notifications/_push_control.html, static/js/push.js) posts to with
-the page's CSRF token. The control is on the account's messages page
-(templates/notifications/_push.html, included by preferences.html)."""
+posts to (static/js/push.js) with the page's CSRF token. The control,
+templates/notifications/_push.html, is on the account's messages page
+(included by templates/notifications/preferences.html)."""
 
 from __future__ import annotations
 
