@@ -1,5 +1,5 @@
 /* Alerts on this phone (web push): the control on the account's messages page
- * (templates/notifications/_push_control.html). Permission is asked only when
+ * (templates/notifications/_push.html). Permission is asked only when
  * the person taps "Switch alerts on"; the browser's subscription, made with the
  * server's VAPID public key, is sent to Candour with the page's CSRF token.
  * Without JavaScript or push, the control says why it cannot work here. */
