@@ -7,6 +7,7 @@ rolled-back request sends nothing and a job never looks for a row not yet there.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,8 @@ from notifications import quiet_hours
 from notifications.channels import channels
 from notifications.kinds import Kind
 from notifications.models import Message, Preference, Status
+
+log = logging.getLogger(__name__)
 
 _PENDING = "notifications.pending"
 # Only these channels carry these kinds (the link in an invitation is a password).
@@ -51,7 +54,6 @@ def notify(
     held_until = quiet_hours.not_before(kind, now)
     due = held_until if held_until > now else None
     made: list[Message] = []
-    db.session.flush()
     for user in recipients:
         for name in chosen_channels(kind, user):
             message = Message(
@@ -69,10 +71,15 @@ def notify(
             )
             if _add_once(message):
                 made.append(db.session.get_one(Message, message.id))
-    if made:
-        pending: list[tuple[int, datetime | None]] = db.session.info.setdefault(_PENDING, [])
-        pending.extend((message.id, due) for message in made)
+    for message in made:
+        enqueue_after_commit(message.id, due)
     return made
+
+
+def enqueue_after_commit(message_id: int, due: datetime | None = None) -> None:
+    """Enqueue the delivery of `message_id` once the current transaction commits."""
+    pending: list[tuple[int, datetime | None]] = db.session.info.setdefault(_PENDING, [])
+    pending.append((message_id, due))
 
 
 def _add_once(message: Message) -> bool:
@@ -131,8 +138,13 @@ def _enqueue_after_commit(session: Session) -> None:
     from notifications import delivery  # the jobs module imports this one
 
     app: Any = current_app._get_current_object()  # type: ignore[attr-defined]
-    for message_id, due in pending:
-        delivery.enqueue_delivery(app, message_id, due)
+    try:
+        for message_id, due in pending:
+            delivery.enqueue_delivery(app, message_id, due)
+    except Exception:
+        # The request's work is committed; the queue (Redis down?) is not the
+        # client's problem. The worker's sweep enqueues these within a minute.
+        log.exception("could not enqueue %d messages; the sweep will", len(pending))
 
 
 @event.listens_for(Session, "after_rollback")

@@ -58,6 +58,8 @@ def _manager_pages(ids: dict[str, Any]) -> list[str]:
         f"/people/{ids['person']}",
         "/trail",
         "/trail?action=create",
+        "/account/messages",
+        "/messages/not-delivered",
     ]
 
 

@@ -35,6 +35,7 @@ from incidents import services as incident_services
 from incidents.models import Incident
 from incidents.schemas import IncidentInSchema
 from learning import bulletins, case_studies, reviews
+from notifications.models import Message, Status
 from tests.conftest import PASSWORD, Client, StaffRef
 from tests.factories import audit_payload, incident_payload
 
@@ -179,6 +180,18 @@ def _build() -> dict[str, Any]:
     team = Team(branch=north, name="Town centre")
     db.session.add(team)
     link = invitations.issue_invitation(_user("carer2@example.com"), issued_by=manager)
+    undelivered = Message(
+        kind="bulletin",
+        event_key="matrix:bulletin",
+        recipient_id=_user("carer2@example.com").id,
+        channel="email",
+        subject="New learning bulletin",
+        text="A new learning bulletin.",
+        link_path="/bulletins",
+        status=Status.FAILED,
+        attempts=30,
+    )
+    db.session.add(undelivered)
     db.session.commit()
     return {
         "incident_id": incident.id,
@@ -200,6 +213,7 @@ def _build() -> dict[str, Any]:
         "key": audit.template.items[0].key,
         "filename": "js/app.js",
         "token": link.rsplit("/", 1)[1],
+        "message_id": undelivered.id,
     }
 
 
@@ -369,6 +383,10 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
     ("/account/two-factor", "POST"):                                  (302, 422, 422, 422, 422, 422, 422),
     ("/account/two-factor/off", "POST"):                              (302, 302, 302, 302, 302, 302, 302),
     ("/account/two-factor/recovery-codes", "POST"):                   (302, 302, 302, 302, 302, 302, 302),
+    ("/account/messages", "GET"):                                     (302, 200, 200, 200, 200, 200, 200),
+    ("/account/messages", "POST"):                                    (302, 422, 422, 422, 422, 422, 422),
+    ("/messages/not-delivered", "GET"):                               (302, 403, 403, 200, 403, 200, 403),
+    ("/messages/<int:message_id>/resend", "POST"):                    (302, 403, 403, 302, 403, 404, 403),
     ("/login", "GET"):                                                (200, 302, 302, 302, 302, 302, 302),
     ("/login", "POST"):                                               (422, 422, 422, 422, 422, 422, 422),
     ("/login/code", "GET"):                                           (302, 302, 302, 302, 302, 302, 302),

@@ -63,7 +63,12 @@ def web(
 
 
 def _mail(port: int) -> dict[str, Any]:
-    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port, "MAIL_USE_TLS": False}
+    return {
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": port,
+        "MAIL_USE_TLS": False,
+        "PUBLIC_URL": "https://candour.example",
+    }
 
 
 def _start_worker(
@@ -77,6 +82,7 @@ def _start_worker(
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": str(port),
         "MAIL_USE_TLS": "false",
+        "PUBLIC_URL": "https://candour.example",
         "MESSAGE_SENDING_LEASE_SECONDS": "1",
     }
     return subprocess.Popen(
@@ -180,3 +186,19 @@ def test_a_worker_killed_while_sending_sends_once_when_restarted(
         _stop(restarted)
     assert len(box.received) == 1
     assert _message(web, message_id).attempts == 2
+
+
+def test_a_queue_that_cannot_be_reached_does_not_fail_the_request(
+    database_url: str, seeded: Any, smtp_server: tuple[MailBox, int]
+) -> None:
+    _, port = smtp_server
+    # Nothing listens on port 1: enqueueing fails after the commit.
+    unreachable = create_app(
+        _test_config(database_url) | {"QUEUE_URL": "redis://127.0.0.1:1/0"} | _mail(port)
+    )
+    message_id = _escalate(unreachable, seeded["manager"].id)
+
+    message = _message(unreachable, message_id)
+    assert (message.status, message.attempts) == (Status.QUEUED, 0)
+    with unreachable.app_context():
+        db.engine.dispose()
