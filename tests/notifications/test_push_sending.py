@@ -16,6 +16,7 @@ import pytest
 from flask import Flask
 from py_vapid import Vapid02
 
+from core import trail
 from core.models import User
 from extensions import db
 from incidents.models import Incident
@@ -264,11 +265,24 @@ def test_removal_by_the_push_service_is_on_the_audit_trail(
     with pytest.raises(Gone):
         sending.send(_message(manager))
 
-    from core import trail
-
     (_, removed) = trail.events("push_subscription", sub.id)
     assert (removed.action, removed.actor_id, removed.detail["reason"]) == (
         "delete",
         None,
         "push_service_410",
     )
+
+
+def test_a_delivery_to_a_gone_device_is_not_delivered_and_the_device_removed(
+    app_ctx: Flask, staff: dict[str, User], service: PushService, vapid: str
+) -> None:
+    manager = staff["manager"]
+    _device(manager, service, "phone")
+    service.answers["phone"] = 410
+
+    message = _escalation(manager, make_incident(staff["carer1"]))
+
+    assert message.status == Status.FAILED
+    assert message.last_error is not None
+    assert "no longer exists" in message.last_error
+    assert _devices(manager) == []
