@@ -163,6 +163,14 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "").strip(),
         "MAIL_TIMEOUT_SECONDS": _int("MAIL_TIMEOUT_SECONDS", 30),
+        # Web push (notifications/push): the VAPID key pair made once by
+        # `flask --app app push-keys`, and who the push services may contact
+        # (mailto: or https: address). Without both keys push is off.
+        "VAPID_PUBLIC_KEY": os.environ.get("VAPID_PUBLIC_KEY", "").strip(),
+        "VAPID_PRIVATE_KEY": os.environ.get("VAPID_PRIVATE_KEY", "").strip(),
+        "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "").strip(),
+        # How long a push service keeps an alert for a phone that is off.
+        "PUSH_TTL_SECONDS": _int("PUSH_TTL_SECONDS", 24 * 60 * 60),
         "TESTING": env == "testing",
     }
     config.update(overrides)

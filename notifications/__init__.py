@@ -12,7 +12,7 @@ from flask import Flask
 
 from core import navigation
 from core.models import Role
-from notifications import account_links, cli, delivery, email, queue, routes
+from notifications import account_links, cli, delivery, email, push, queue, routes
 
 __all__ = ["init_app"]
 
@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
     queue.init_app(app)
     delivery.init_app(app)
     email.init_app(app)
+    push.init_app(app)  # the "push" channel: web push to staff's phones
     account_links.init_app(app)
     cli.init_app(app)
     app.register_blueprint(routes.bp)

@@ -377,6 +377,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
     ("/invitations/<token>", "POST"):                                 (422, 422, 422, 422, 422, 422, 422),
     ("/account/password", "GET"):                                     (302, 200, 200, 200, 200, 200, 200),
     ("/account/password", "POST"):                                    (302, 422, 422, 422, 422, 422, 422),
+    ("/account/push/subscribe", "POST"):                              (401, 422, 422, 422, 422, 422, 422),
+    ("/account/push/unsubscribe", "POST"):                            (401, 422, 422, 422, 422, 422, 422),
     ("/account/two-factor", "GET"):                                   (302, 200, 200, 200, 200, 200, 200),
     ("/account/two-factor", "POST"):                                  (302, 422, 422, 422, 422, 422, 422),
     ("/account/two-factor/off", "POST"):                              (302, 302, 302, 302, 302, 302, 302),

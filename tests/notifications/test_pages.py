@@ -47,7 +47,10 @@ def test_choosing_neither_stops_that_kind_and_is_on_the_trail(
     app: Flask, sign_in: Any, seeded: Any, mail: MailBox
 ) -> None:
     client = sign_in("carer1")
-    answer = client.post_form("/account/messages", {"bulletin": "none", "action_digest": "email"})
+    # action_digest as it was (both channels: e-mail and push are registered).
+    answer = client.post_form(
+        "/account/messages", {"bulletin": "none", "action_digest": "email+push"}
+    )
     assert answer.status_code == 302
 
     with app.app_context():
