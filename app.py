@@ -18,6 +18,7 @@ import governance
 import imports
 import incidents
 import learning
+import notifications
 import oversight
 import people
 import pwa
@@ -42,6 +43,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     audits.init_app(app)  # spot checks: templates, checks, scoring, schedules
     learning.init_app(app)  # reviews, actions, patterns, bulletins, case studies
     governance.init_app(app)  # the dashboard, meetings and their packs
+    notifications.init_app(app)  # messages: escalation, reminders, the on-call rota
     sync.init_app(app)  # the JSON API under /api/v1
     pwa.init_app(app)  # the service worker, manifest and offline pages
     return app

@@ -1,0 +1,40 @@
+"""Escalation's part of notifications: the on-call rota page and the home page's
+"on call now", escalation started when a serious report is saved, and
+acknowledged when a manager of its branch opens the record."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask
+from flask_login import current_user
+
+from core import navigation
+from core.dates import utcnow
+from core.models import Role, User
+from incidents import hooks
+from incidents.models import Incident
+from incidents.timeline import add_timeline_source
+from notifications import escalation, escalation_timeline, on_call, on_call_routes
+
+
+def _start_escalation(incident: Incident) -> None:
+    escalation.start(incident, utcnow())
+
+
+def _acknowledge(user: User, incident: Incident, now: datetime) -> None:
+    escalation.acknowledge(user, incident, now)
+
+
+def _on_call_home() -> list[on_call.BranchOnCall]:
+    return on_call.on_call_for(current_user, utcnow())
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(on_call_routes.bp)
+    hooks.add_created_hook(app, _start_escalation)
+    hooks.add_opened_hook(app, _acknowledge)
+    add_timeline_source(app, escalation_timeline.escalation_timeline)
+    navigation.add_menu_link(app, "On call", "on_call.rota", {Role.MANAGER}, order=70)
+    navigation.add_section(app, "home", "notifications/_home_on_call.html", set(Role), order=1)
+    app.jinja_env.globals["on_call_home"] = _on_call_home
