@@ -148,6 +148,24 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PATTERN_HOTSPOT_MIN": _int("PATTERN_HOTSPOT_MIN", 4),
         "PATTERN_HOTSPOT_RATIO": _float("PATTERN_HOTSPOT_RATIO", 2.0),
         "ACTION_DUE_SOON_DAYS": _int("ACTION_DUE_SOON_DAYS", 7),
+        # Messages (notifications/): the job queue, retries and e-mail.
+        # QUEUE_URL: empty for a SQLite file under instance/, redis://host:port/db
+        # for Redis; tests use "immediate" (each job runs where it is enqueued).
+        "QUEUE_URL": os.environ.get("QUEUE_URL", "immediate" if env == "testing" else "").strip(),
+        "QUEUE_NAME": os.environ.get("QUEUE_NAME", "candour").strip() or "candour",
+        "MESSAGE_RETRY_HOURS": _int("MESSAGE_RETRY_HOURS", 24),
+        # A message a worker claimed and has not finished within this long (the
+        # worker was killed) is sent again.
+        "MESSAGE_SENDING_LEASE_SECONDS": _int("MESSAGE_SENDING_LEASE_SECONDS", 300),
+        # E-mail over SMTP; no MAIL_SERVER: no e-mail (links are shown to pass on).
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "").strip(),
+        "MAIL_PORT": _int("MAIL_PORT", 587),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", True),
+        "MAIL_USE_SSL": _bool("MAIL_USE_SSL", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "").strip(),
+        "MAIL_TIMEOUT_SECONDS": _int("MAIL_TIMEOUT_SECONDS", 30),
         "TESTING": env == "testing",
     }
     config.update(overrides)

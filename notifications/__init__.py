@@ -1,11 +1,25 @@
-"""Messages to people: escalation of serious reports, reminders, the on-call rota."""
+"""Messages to staff: e-mail (here) and push (notifications/push*), sent by a
+background worker from a job queue.
+
+Other packages call `notifications.dispatch.notify(...)`; channels register with
+`notifications.channels.register_channel`; periodic jobs with
+`notifications.queue.add_periodic`. `flask --app app worker` runs the queue.
+Escalation of serious reports, reminders and the on-call rota: notifications/
+escalation.py, reminders.py, on_call.py, wired by on_call_app.
+"""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from notifications import on_call_app
+from notifications import cli, delivery, email, on_call_app, queue
+
+__all__ = ["init_app"]
 
 
 def init_app(app: Flask) -> None:
-    on_call_app.init_app(app)
+    queue.init_app(app)
+    delivery.init_app(app)
+    email.init_app(app)
+    cli.init_app(app)
+    on_call_app.init_app(app)  # escalation, reminders, the on-call rota

@@ -26,6 +26,8 @@ from core.models import Branch, Role, User
 from extensions import db
 from incidents.models import Harm, Incident
 from notifications import on_call
+from notifications.dispatch import notify
+from notifications.kinds import Kind
 from notifications.on_call_models import Escalation
 
 SERIOUS_HARM = {Harm.SEVERE.value, Harm.DEATH.value}
@@ -104,9 +106,6 @@ def subject_and_text(incident: Incident, step: int) -> tuple[str, str]:
 
 
 def _alert(escalation: Escalation, incident: Incident, step: Step, now: datetime) -> None:
-    from notifications.dispatch import notify
-    from notifications.kinds import Kind
-
     subject, text = subject_and_text(incident, step.number)
     notify(
         Kind.ESCALATION,

@@ -25,6 +25,8 @@ from incidents.duties import rule_label
 from incidents.models import DecisionStatus, Incident, IncidentDecision
 from learning.bulletins import audience_members
 from learning.models import Bulletin
+from notifications.dispatch import notify
+from notifications.kinds import Kind
 from notifications.on_call import managers_of
 
 DUE_SOON = timedelta(hours=4)
@@ -242,9 +244,6 @@ def _count(number: int, noun: str, plural: str | None = None) -> str:
 def run_reminders(now: datetime) -> int:
     """The periodic check (every minute): send every reminder due at `now`.
     Returns how many messages this run made (0 when all were sent before)."""
-    from notifications.dispatch import notify
-    from notifications.kinds import Kind
-
     made = 0
     for reminder in due_reminders(now):
         made += len(

@@ -1,7 +1,7 @@
 """on_call: the on-call rota and escalations of serious reports
 
 Revision ID: 0902_on_call
-Revises: 0804_records_seen
+Revises: 0901_messages (on this branch; 0804_records_seen as given, re-chained by the lead)
 Create Date: 2026-12-07 17:30:00
 
 Self-contained: it only adds its own tables, so it can be re-chained after another
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0902_on_call'
-down_revision = '0804_records_seen'
+down_revision = '0901_messages'
 branch_labels = None
 depends_on = None
 
