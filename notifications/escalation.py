@@ -114,7 +114,6 @@ def _alert(escalation: Escalation, incident: Incident, step: Step, now: datetime
         subject=subject,
         text=text,
         link_path=f"/incidents/{incident.id}",
-        now=now,
     )
     escalation.step = step.number
     escalation.last_alert_at = now

@@ -15,7 +15,7 @@ from core.models import Role, User
 from incidents import hooks
 from incidents.models import Incident
 from incidents.timeline import add_timeline_source
-from notifications import escalation, escalation_timeline, on_call, on_call_routes
+from notifications import escalation, escalation_timeline, on_call, on_call_routes, queue, reminders
 
 
 def _start_escalation(incident: Incident) -> None:
@@ -30,6 +30,14 @@ def _on_call_home() -> list[on_call.BranchOnCall]:
     return on_call.on_call_for(current_user, utcnow())
 
 
+def _check_escalations() -> int:
+    return escalation.run_escalations(utcnow())
+
+
+def _send_reminders() -> int:
+    return reminders.run_reminders(utcnow())
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(on_call_routes.bp)
     hooks.add_created_hook(app, _start_escalation)
@@ -38,3 +46,6 @@ def init_app(app: Flask) -> None:
     navigation.add_menu_link(app, "On call", "on_call.rota", {Role.MANAGER}, order=70)
     navigation.add_section(app, "home", "notifications/_home_on_call.html", set(Role), order=1)
     app.jinja_env.globals["on_call_home"] = _on_call_home
+    # Every minute (the rules decide what is due: UK 08:00, the escalation window).
+    queue.add_periodic(app, "notifications.escalations-every-minute", _check_escalations)
+    queue.add_periodic(app, "notifications.reminders-every-minute", _send_reminders)

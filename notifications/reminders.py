@@ -56,7 +56,7 @@ def monday_morning(now: datetime) -> date | None:
 
 @dataclass(frozen=True)
 class Reminder:
-    kind: str  # a notifications.kinds.Kind value
+    kind: Kind
     event_key: str
     recipients: list[User]
     subject: str
@@ -93,12 +93,12 @@ def duty_reminders(now: datetime) -> list[Reminder]:
             continue
         duty = rule_label(decision.rule)
         overdue = due_at <= now
-        kind = "duty_overdue" if overdue else "duty_due"
+        kind = Kind.DUTY_OVERDUE if overdue else Kind.DUTY_DUE
         state = "is now overdue" if overdue else "is due within 4 hours"
         reminders.append(
             Reminder(
                 kind,
-                f"{kind}:{decision.id}:{due_at.isoformat()}",
+                f"{kind.value}:{decision.id}:{due_at.isoformat()}",
                 managers_of(branch_id),
                 f"{'Overdue' if overdue else 'Due soon'}: {duty} for {reference} ({code})",
                 f"The duty {duty} on {reference} in branch {code} {state}. "
@@ -131,7 +131,7 @@ def action_digests(now: datetime) -> list[Reminder]:
         due_tomorrow, overdue = counts[owner.id]
         reminders.append(
             Reminder(
-                "action_digest",
+                Kind.ACTION_DIGEST,
                 f"action_digest:{owner.id}:{today.isoformat()}",
                 [owner],
                 f"Your actions: {due_tomorrow} due tomorrow, {overdue} overdue",
@@ -159,7 +159,7 @@ def weekly_summaries(now: datetime) -> list[Reminder]:
             continue
         reminders.append(
             Reminder(
-                "weekly_summary",
+                Kind.WEEKLY_SUMMARY,
                 f"weekly_summary:{manager.id}:{monday.isoformat()}",
                 [manager],
                 f"Candour: your week to {monday.strftime('%d %b %Y')}",
@@ -208,7 +208,7 @@ def bulletin_reminders(now: datetime) -> list[Reminder]:
         codes = ", ".join(b.code for b in bulletin.branches)
         reminders.append(
             Reminder(
-                "bulletin",
+                Kind.BULLETIN,
                 f"bulletin:{bulletin.id}",
                 readers,
                 f"New learning bulletin for {codes}",
@@ -248,7 +248,7 @@ def run_reminders(now: datetime) -> int:
     for reminder in due_reminders(now):
         made += len(
             notify(
-                Kind(reminder.kind),
+                reminder.kind,
                 event_key=reminder.event_key,
                 recipients=reminder.recipients,
                 subject=reminder.subject,
