@@ -4,6 +4,7 @@ acknowledged when a manager of its branch opens the record."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from flask import Flask
@@ -12,14 +13,30 @@ from flask_login import current_user
 from core import navigation
 from core.dates import utcnow
 from core.models import Role, User
+from extensions import db
 from incidents import hooks
 from incidents.models import Incident
 from incidents.timeline import add_timeline_source
 from notifications import escalation, escalation_timeline, on_call, on_call_routes, queue, reminders
 
+log = logging.getLogger(__name__)
+
 
 def _start_escalation(incident: Incident) -> None:
-    escalation.start(incident, utcnow())
+    """In the report's own transaction, so the alerts commit with the report or not
+    at all. The flush comes first, so that a concurrent duplicate's insert fails
+    where the exactly-once logic (core.exactly_once) expects it, not in here. A
+    bug in escalation is logged and the report is saved all the same (no 500 to
+    the phone); whatever escalation state was made goes on at the next check.
+    (No savepoint: pysqlite's SAVEPOINTs nested in this one kept the write lock
+    past the commit, and the delivery job waited on it.)"""
+    if not escalation.escalates(incident):
+        return
+    db.session.flush()
+    try:
+        escalation.start(incident, utcnow())
+    except Exception:
+        log.exception("escalation of incident %s could not start", incident.id)
 
 
 def _acknowledge(user: User, incident: Incident, now: datetime) -> None:
