@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from notifications import cli, delivery, email, on_call_app, queue
+from core import navigation
+from core.models import Role
+from notifications import account_links, cli, delivery, email, on_call_app, queue, routes
 
 __all__ = ["init_app"]
 
@@ -21,5 +23,8 @@ def init_app(app: Flask) -> None:
     queue.init_app(app)
     delivery.init_app(app)
     email.init_app(app)
+    account_links.init_app(app)
     cli.init_app(app)
+    app.register_blueprint(routes.bp)
+    navigation.add_menu_link(app, "Messages", "notifications.account_messages", set(Role), order=95)
     on_call_app.init_app(app)  # escalation, reminders, the on-call rota

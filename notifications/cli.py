@@ -19,8 +19,11 @@ def init_app(app: Flask) -> None:
         if huey.immediate:
             raise click.ClickException("QUEUE_URL=immediate runs jobs at once: no worker needed.")
         logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
+        # An idle worker looks for new jobs at least every second (max_delay).
         # Messages left "sending" by a worker that was stopped, and any whose
         # enqueue was lost, go now rather than at the next minute.
         queue.enqueue_task(app, delivery.SWEEP)
         click.echo(f"Candour worker: {threads} threads, queue {type(huey).__name__}")
-        huey.create_consumer(workers=threads, worker_type="thread", periodic=True).run()
+        huey.create_consumer(
+            workers=threads, worker_type="thread", periodic=True, max_delay=1.0
+        ).run()

@@ -7,6 +7,7 @@ rolled-back request sends nothing and a job never looks for a row not yet there.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,8 @@ from notifications import quiet_hours
 from notifications.channels import channels
 from notifications.kinds import Kind
 from notifications.models import Message, Preference, Status
+
+log = logging.getLogger(__name__)
 
 _PENDING = "notifications.pending"
 # Only these channels carry these kinds (the link in an invitation is a password).
@@ -47,9 +50,10 @@ def notify(
 
     Returns the messages made by this call (not those an earlier call made)."""
     now = now or utcnow()
-    due = quiet_hours.not_before(kind, now)
+    # None: straight away; otherwise the end of quiet hours.
+    held_until = quiet_hours.not_before(kind, now)
+    due = held_until if held_until > now else None
     made: list[Message] = []
-    db.session.flush()
     for user in recipients:
         for name in chosen_channels(kind, user):
             message = Message(
@@ -68,7 +72,7 @@ def notify(
             if _add_once(message):
                 made.append(db.session.get_one(Message, message.id))
     if made:
-        pending: list[tuple[int, datetime]] = db.session.info.setdefault(_PENDING, [])
+        pending: list[tuple[int, datetime | None]] = db.session.info.setdefault(_PENDING, [])
         pending.extend((message.id, due) for message in made)
     return made
 
@@ -123,14 +127,19 @@ def preferences(user: User, kind: Kind) -> dict[str, bool]:
 
 @event.listens_for(Session, "after_commit")
 def _enqueue_after_commit(session: Session) -> None:
-    pending: list[tuple[int, datetime]] = session.info.pop(_PENDING, [])
+    pending: list[tuple[int, datetime | None]] = session.info.pop(_PENDING, [])
     if not pending or not has_app_context():
         return
     from notifications import delivery  # the jobs module imports this one
 
     app: Any = current_app._get_current_object()  # type: ignore[attr-defined]
-    for message_id, due in pending:
-        delivery.enqueue_delivery(app, message_id, due)
+    try:
+        for message_id, due in pending:
+            delivery.enqueue_delivery(app, message_id, due)
+    except Exception:
+        # The request's work is committed; the queue (Redis down?) is not the
+        # client's problem. The worker's sweep enqueues these within a minute.
+        log.exception("could not enqueue %d messages; the sweep will", len(pending))
 
 
 @event.listens_for(Session, "after_rollback")

@@ -29,10 +29,12 @@ _TASKS = "notifications.tasks"
 def make_huey(config: dict[str, Any]) -> Huey:
     url: str = config.get("QUEUE_URL", "") or ""
     name: str = config.get("QUEUE_NAME", "candour")
+    # results=False: jobs record their outcome in the database; the queue keeps
+    # no results (they would pile up in it).
     if url == "immediate":
-        return MemoryHuey(name, immediate=True)
+        return MemoryHuey(name, results=False, immediate=True)
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisHuey(name, url=url)
+        return RedisHuey(name, results=False, url=url)
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
     elif not url:
@@ -42,7 +44,7 @@ def make_huey(config: dict[str, Any]) -> Huey:
             f"QUEUE_URL must be empty, redis://… or sqlite:///…, not {url!r}."
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey(name, filename=str(path))
+    return SqliteHuey(name, results=False, filename=str(path))
 
 
 def init_app(app: Flask) -> Huey:

@@ -59,6 +59,8 @@ def _manager_pages(ids: dict[str, Any]) -> list[str]:
         "/trail",
         "/trail?action=create",
         "/on-call",
+        "/account/messages",
+        "/messages/not-delivered",
     ]
 
 

@@ -23,6 +23,8 @@ class MailBox:
     received: list[EmailMessage] = field(default_factory=list)
     raw: list[bytes] = field(default_factory=list)
     refuse: int = 0
+    # Addresses the server says do not exist (550).
+    unknown: set[str] = field(default_factory=set)
     # Set: the server waits for this event before answering RCPT (a slow server).
     hold: threading.Event | None = None
     rcpt_seen: threading.Event = field(default_factory=threading.Event)
@@ -30,8 +32,10 @@ class MailBox:
     async def handle_RCPT(  # noqa: N802 (aiosmtpd names its hooks so)
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
     ) -> str:
-        envelope.rcpt_tos.append(address)
         self.rcpt_seen.set()
+        if address in self.unknown:
+            return "550 No such user here"
+        envelope.rcpt_tos.append(address)
         if self.hold is not None:
             self.hold.wait(30)
         return "250 OK"
