@@ -43,6 +43,10 @@ def _acknowledge(user: User, incident: Incident, now: datetime) -> None:
     escalation.acknowledge(user, incident, now)
 
 
+def _escalated(incident: Incident) -> bool:
+    return escalation.escalation_of(incident.id) is not None
+
+
 def _on_call_home() -> list[on_call.BranchOnCall]:
     return on_call.on_call_for(current_user, utcnow())
 
@@ -63,6 +67,8 @@ def init_app(app: Flask) -> None:
     navigation.add_menu_link(app, "On call", "on_call.rota", {Role.MANAGER}, order=70)
     navigation.add_section(app, "home", "notifications/_home_on_call.html", set(Role), order=1)
     app.jinja_env.globals["on_call_home"] = _on_call_home
+    # The reporter's "Report sent" page says a serious report has gone to the manager on call.
+    app.jinja_env.globals["incident_escalated"] = _escalated
     # Every minute (the rules decide what is due: UK 08:00, the escalation window).
     queue.add_periodic(app, "notifications.escalations-every-minute", _check_escalations)
     queue.add_periodic(app, "notifications.reminders-every-minute", _send_reminders)

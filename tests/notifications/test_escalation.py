@@ -22,7 +22,7 @@ from notifications import escalation
 from notifications.models import Message
 from notifications.on_call_models import Escalation, OnCallShift
 from tests.conftest import PASSWORD, Client
-from tests.factories import incident_payload
+from tests.factories import incident_form, incident_payload
 from tests.notifications.conftest import MailBox
 
 NARRATIVE = "Found Mrs Quill on the bathroom floor, cut to the head, bleeding."
@@ -321,3 +321,19 @@ def test_the_alerts_hold_no_personal_data(
         assert not re.search(rf"\b{INITIALS}\b", text)
         assert f"/incidents/{body['id']}" in text
         assert reference in text
+
+
+def test_the_reporter_is_told_a_serious_report_went_to_the_manager_on_call(
+    app: Flask, sign_in: Any, rota: dict[str, int], mail: MailBox
+) -> None:
+    carer = sign_in("carer1")
+    serious = carer.post_form(
+        "/incidents/new",
+        incident_form(kind="incident", category="fall", medication_error=None, harm="severe"),
+        follow_redirects=True,
+    )
+    assert 'data-testid="escalated"' in serious.get_data(as_text=True)
+    assert _recipients(mail) == ["olive@example.com"]
+    other = carer.post_form("/incidents/new", incident_form(), follow_redirects=True)
+    assert "Report sent" in other.get_data(as_text=True)
+    assert 'data-testid="escalated"' not in other.get_data(as_text=True)
