@@ -18,7 +18,7 @@ from incidents import services
 from incidents.models import IncidentDecision
 from incidents.schemas import IncidentInSchema
 from learning.models import Bulletin, BulletinRole
-from notifications import reminders
+from notifications import queue, reminders
 from notifications.models import Message
 from tests.factories import incident_payload
 from tests.notifications.conftest import MailBox
@@ -260,3 +260,12 @@ def test_an_old_bulletin_is_not_news(app: Flask, seeded: dict[str, Any], mail: M
     _bulletin(app, seeded["manager"].id, ["carer"], at)
     _run(app, at + timedelta(days=2))
     assert _messages(app, "bulletin") == []
+
+
+def test_the_checks_are_on_the_workers_schedule_every_minute(app: Flask) -> None:
+    for moment in (GMT_MONDAY_0800, BST_MONDAY_0800 + timedelta(minutes=7)):
+        due = {task.name for task in queue.huey(app).read_periodic(moment.replace(tzinfo=None))}
+        assert {
+            "notifications.escalations-every-minute",
+            "notifications.reminders-every-minute",
+        } <= due
