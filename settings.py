@@ -169,6 +169,11 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "TESTING": env == "testing",
     }
     config.update(overrides)
+    if config["MAIL_SERVER"] and not config["PUBLIC_URL"]:
+        raise SettingsError(
+            "MAIL_SERVER is set, so PUBLIC_URL must be too (e.g. https://candour.example.org): "
+            "every e-mail links to the service at that address."
+        )
     # Over HTTPS the session cookie is named with the __Host- prefix: browsers then
     # accept it only when Secure, for Path=/ and with no Domain, so no other site
     # or subdomain can set or overwrite it. Plain HTTP (development, tests) cannot

@@ -13,7 +13,13 @@ from notifications import delivery, queue
 def init_app(app: Flask) -> None:
     @app.cli.command("worker")
     @click.option("--threads", default=2, show_default=True, help="Jobs run at the same time.")
-    def worker(threads: int) -> None:
+    @click.option(
+        "--periodic/--no-periodic",
+        default=True,
+        show_default=True,
+        help="Run the periodic schedule (on one worker only, when there are several).",
+    )
+    def worker(threads: int, periodic: bool) -> None:
         """Send messages and run the periodic jobs (stops on Ctrl-C or SIGTERM)."""
         huey = queue.huey(app)
         if huey.immediate:
@@ -25,5 +31,5 @@ def init_app(app: Flask) -> None:
         queue.enqueue_task(app, delivery.SWEEP)
         click.echo(f"Candour worker: {threads} threads, queue {type(huey).__name__}")
         huey.create_consumer(
-            workers=threads, worker_type="thread", periodic=True, max_delay=1.0
+            workers=threads, worker_type="thread", periodic=periodic, max_delay=1.0
         ).run()

@@ -61,7 +61,8 @@ def notify(
                 event_key=event_key,
                 recipient_id=user.id,
                 channel=name,
-                subject=subject[:200],
+                # One line: a subject becomes an e-mail header and a notification title.
+                subject=" ".join(subject.split())[:200],
                 text=text,
                 link_path=link_path,
                 status=Status.QUEUED,
@@ -71,10 +72,15 @@ def notify(
             )
             if _add_once(message):
                 made.append(db.session.get_one(Message, message.id))
-    if made:
-        pending: list[tuple[int, datetime | None]] = db.session.info.setdefault(_PENDING, [])
-        pending.extend((message.id, due) for message in made)
+    for message in made:
+        enqueue_after_commit(message.id, due)
     return made
+
+
+def enqueue_after_commit(message_id: int, due: datetime | None = None) -> None:
+    """Enqueue the delivery of `message_id` once the current transaction commits."""
+    pending: list[tuple[int, datetime | None]] = db.session.info.setdefault(_PENDING, [])
+    pending.append((message_id, due))
 
 
 def _add_once(message: Message) -> bool:

@@ -81,5 +81,9 @@ def _connect() -> smtplib.SMTP:
         return smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
     smtp = smtplib.SMTP(host, port, timeout=timeout)
     if config["MAIL_USE_TLS"]:
-        smtp.starttls(context=ssl.create_default_context())
+        try:
+            smtp.starttls(context=ssl.create_default_context())
+        except BaseException:
+            smtp.close()
+            raise
     return smtp

@@ -22,7 +22,7 @@ _LABELS = {
 }
 
 _HINTS = {
-    "escalation": "Sent at any hour. Managers always receive these by every way they can.",
+    "escalation": "Sent at any hour.",
     "duty_due": "Sent at any hour: a duty 4 hours from its deadline.",
     "duty_overdue": "Sent at any hour, once, when a duty's deadline passes.",
     "action_digest": "One message at 08:00 on days when something is due or overdue.",
@@ -63,9 +63,7 @@ class Kind(StrEnum):
 
     def always_on_for(self, role: Role | str) -> bool:
         """Whether this kind goes by every channel whatever the preferences say."""
-        return (self is Kind.ESCALATION and Role(role) is Role.MANAGER) or (
-            self is Kind.ACCOUNT_LINK
-        )
+        return self in (Kind.ESCALATION, Kind.ACCOUNT_LINK) and Role(role) in self.roles
 
     @property
     def on_preferences_page(self) -> bool:
@@ -76,7 +74,8 @@ _URGENT = frozenset({Kind.ESCALATION, Kind.DUTY_DUE, Kind.DUTY_OVERDUE, Kind.ACC
 _OFFICE = frozenset({Role.MANAGER, Role.OFFICE})
 _EVERYONE = frozenset(Role)
 _ROLES: dict[Kind, frozenset[Role]] = {
-    Kind.ESCALATION: _OFFICE,
+    # Escalations go to the branch's managers (on call, then the others).
+    Kind.ESCALATION: frozenset({Role.MANAGER}),
     Kind.DUTY_DUE: _OFFICE,
     Kind.DUTY_OVERDUE: _OFFICE,
     Kind.ACTION_DIGEST: _EVERYONE,

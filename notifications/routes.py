@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from core.forms import load_form
@@ -19,6 +19,7 @@ from notifications.schemas import preferences_schema
 bp = Blueprint("notifications", __name__)
 
 SAVED = "Your choices are saved."
+RESENT = "Candour will try to send that message again, for another day."
 
 
 def _preferences_page(values: dict[str, str], errors: dict[str, list[str]], status: int) -> Any:
@@ -58,4 +59,19 @@ def not_delivered() -> Any:
         "notifications/not_delivered.html",
         messages=undelivered.for_manager(current_user),
         limit=undelivered.LIMIT,
+        can_resend=undelivered.can_resend,
     )
+
+
+@bp.post("/messages/<int:message_id>/resend")
+@role_required(*UNDELIVERED_READERS)
+def resend(message_id: int) -> Any:
+    message = undelivered.failed_message(current_user, message_id)
+    if message is None:
+        abort(404)
+    if not undelivered.can_resend(message):
+        abort(409)
+    undelivered.resend(current_user, message)
+    db.session.commit()
+    flash(RESENT, "success")
+    return redirect(url_for("notifications.not_delivered"))

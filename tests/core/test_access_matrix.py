@@ -35,6 +35,7 @@ from incidents import services as incident_services
 from incidents.models import Incident
 from incidents.schemas import IncidentInSchema
 from learning import bulletins, case_studies, reviews
+from notifications.models import Message, Status
 from notifications.on_call_models import OnCallShift
 from tests.conftest import PASSWORD, Client, StaffRef
 from tests.factories import audit_payload, incident_payload
@@ -189,6 +190,18 @@ def _build() -> dict[str, Any]:
         created_by_id=manager.id,
     )
     db.session.add(shift)
+    undelivered = Message(
+        kind="bulletin",
+        event_key="matrix:bulletin",
+        recipient_id=_user("carer2@example.com").id,
+        channel="email",
+        subject="New learning bulletin",
+        text="A new learning bulletin.",
+        link_path="/bulletins",
+        status=Status.FAILED,
+        attempts=30,
+    )
+    db.session.add(undelivered)
     db.session.commit()
     return {
         "incident_id": incident.id,
@@ -211,6 +224,7 @@ def _build() -> dict[str, Any]:
         "key": audit.template.items[0].key,
         "filename": "js/app.js",
         "token": link.rsplit("/", 1)[1],
+        "message_id": undelivered.id,
     }
 
 
@@ -381,6 +395,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
     ("/account/messages", "GET"):                                     (302, 200, 200, 200, 200, 200, 200),
     ("/account/messages", "POST"):                                    (302, 422, 422, 422, 422, 422, 422),
     ("/messages/not-delivered", "GET"):                               (302, 403, 403, 200, 403, 200, 403),
+    ("/messages/<int:message_id>/resend", "POST"):                    (302, 403, 403, 302, 403, 404, 403),
     ("/login", "GET"):                                                (200, 302, 302, 302, 302, 302, 302),
     ("/login", "POST"):                                               (422, 422, 422, 422, 422, 422, 422),
     ("/login/code", "GET"):                                           (302, 302, 302, 302, 302, 302, 302),

@@ -123,3 +123,14 @@ def test_the_sweep_sends_what_is_due(app_ctx: Flask, staff: dict[str, User], mai
     db.session.commit()
     assert sweep() == 1
     assert len(mail.received) == 1
+
+
+def test_a_server_without_starttls_is_a_temporary_failure_when_tls_is_required(
+    app_ctx: Flask, staff: dict[str, User], mail: MailBox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app_ctx.config, "MAIL_USE_TLS", True)
+    message = _message(staff["manager"])
+
+    assert (message.status, message.attempts) == (Status.QUEUED, 1)
+    assert message.last_error is not None
+    assert mail.received == []  # never sent in clear text

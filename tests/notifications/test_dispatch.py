@@ -58,3 +58,19 @@ def test_a_rolled_back_request_sends_nothing(
 
     assert mail.received == []
     assert db.session.scalar(select(func.count()).select_from(Message)) == 0
+
+
+def test_a_subject_is_one_line(app_ctx: Flask, staff: dict[str, User], mail: MailBox) -> None:
+    (message,) = notify(
+        Kind.ESCALATION,
+        event_key="escalation:2:1",
+        recipients=[staff["manager"]],
+        subject="Serious incident\r\nBcc: someone@example.org",
+        text="Reference INC-2.",
+        link_path="/incidents/2",
+    )
+    db.session.commit()
+
+    assert message.subject == "Serious incident Bcc: someone@example.org"
+    (email,) = mail.received
+    assert email["Bcc"] is None

@@ -138,3 +138,60 @@ def test_a_manager_of_another_branch_does_not_see_them(
     page = client.get("/messages/not-delivered").get_data(as_text=True)
     assert 'data-testid="undelivered-none"' in page
     assert "New bulletin: handover" not in page
+
+
+def test_a_manager_sends_a_message_again_once_the_address_is_right(
+    app: Flask, seeded: Any, mail: MailBox, sign_in: Any
+) -> None:
+    mail.unknown.add("carer3@example.com")
+    with app.app_context():
+        (message,) = notify(
+            Kind.BULLETIN,
+            event_key="bulletin:11",
+            recipients=[db.session.get_one(User, seeded["carer3"].id)],
+            subject="New bulletin: falls at night",
+            text="A new learning bulletin for SOUTH.",
+            link_path="/bulletins/11",
+            now=_daytime(),
+        )
+        db.session.commit()
+        message_id = message.id
+    mail.unknown.clear()  # the address is put right
+
+    manager = sign_in("manager")
+    answer = manager.post_form(f"/messages/{message_id}/resend")
+
+    assert answer.status_code == 302
+    assert [m["To"] for m in mail.received] == ["carer3@example.com"]
+    with app.app_context():
+        assert db.session.get_one(Message, message_id).status == Status.SENT
+        assert db.session.scalars(
+            select(TrailEvent.record_id).where(TrailEvent.action == "message_resent")
+        ).all() == [str(message_id)]
+    assert manager.post_form(f"/messages/{message_id}/resend").status_code == 404
+
+
+def test_an_invitation_not_delivered_cannot_be_sent_again(
+    app: Flask, seeded: Any, sign_in: Any
+) -> None:
+    with app.app_context():
+        message = Message(
+            kind=Kind.ACCOUNT_LINK.value,
+            event_key="account_link:1",
+            recipient_id=seeded["carer1"].id,
+            channel="email",
+            subject="Your Candour account: choose your password",
+            text="Open this link to choose your password.",
+            link_path="(link not kept after sending)",
+            status=Status.FAILED,
+            attempts=30,
+        )
+        db.session.add(message)
+        db.session.commit()
+        message_id = message.id
+
+    manager = sign_in("manager")
+    assert "Send again" not in manager.get("/messages/not-delivered").get_data(as_text=True)
+    assert manager.post_form(f"/messages/{message_id}/resend").status_code == 409
+    with app.app_context():
+        assert db.session.get_one(Message, message_id).status == Status.FAILED

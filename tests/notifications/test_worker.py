@@ -63,7 +63,12 @@ def web(
 
 
 def _mail(port: int) -> dict[str, Any]:
-    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port, "MAIL_USE_TLS": False}
+    return {
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": port,
+        "MAIL_USE_TLS": False,
+        "PUBLIC_URL": "https://candour.example",
+    }
 
 
 def _start_worker(
@@ -77,6 +82,7 @@ def _start_worker(
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": str(port),
         "MAIL_USE_TLS": "false",
+        "PUBLIC_URL": "https://candour.example",
         "MESSAGE_SENDING_LEASE_SECONDS": "1",
     }
     return subprocess.Popen(
