@@ -43,7 +43,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     audits.init_app(app)  # spot checks: templates, checks, scoring, schedules
     learning.init_app(app)  # reviews, actions, patterns, bulletins, case studies
     governance.init_app(app)  # the dashboard, meetings and their packs
-    notifications.init_app(app)  # messages by e-mail and push, the job queue, the worker
+    # messages by e-mail and push, the job queue, the worker; escalation, reminders, on call
+    notifications.init_app(app)
     sync.init_app(app)  # the JSON API under /api/v1
     pwa.init_app(app)  # the service worker, manifest and offline pages
     return app

@@ -125,6 +125,9 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # A link to choose one's password (an invitation or a manager's reset)
         # works once, for this many days (core/invitations.py).
         "INVITATION_DAYS": _int("INVITATION_DAYS", 7),
+        # Escalation of a serious report (notifications/escalation.py): unacknowledged
+        # after this many minutes it goes to the next manager of the branch, then all.
+        "ESCALATION_MINUTES": _int("ESCALATION_MINUTES", 15),
         # Duty timers (incidents/duties.py). Where a rule says "without delay" or
         # "as soon as reasonably practicable" the provider's policy sets the number.
         "DUTY_WITHOUT_DELAY_HOURS": _int("DUTY_WITHOUT_DELAY_HOURS", 24),

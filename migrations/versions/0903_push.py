@@ -1,7 +1,7 @@
 """push: web push subscriptions, one per device
 
 Revision ID: 0903_push
-Revises: 0901_messages
+Revises: 0902_on_call
 Create Date: 2026-12-07 17:20:00
 
 After 0901_messages only because this branch merged alerts-core (one head for
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0903_push'
-down_revision = '0901_messages'
+down_revision = '0902_on_call'
 branch_labels = None
 depends_on = None
 

@@ -58,6 +58,7 @@ def _manager_pages(ids: dict[str, Any]) -> list[str]:
         f"/people/{ids['person']}",
         "/trail",
         "/trail?action=create",
+        "/on-call",
         "/account/messages",
         "/messages/not-delivered",
     ]

@@ -36,6 +36,7 @@ from incidents.models import Incident
 from incidents.schemas import IncidentInSchema
 from learning import bulletins, case_studies, reviews
 from notifications.models import Message, Status
+from notifications.on_call_models import OnCallShift
 from tests.conftest import PASSWORD, Client, StaffRef
 from tests.factories import audit_payload, incident_payload
 
@@ -180,6 +181,15 @@ def _build() -> dict[str, Any]:
     team = Team(branch=north, name="Town centre")
     db.session.add(team)
     link = invitations.issue_invitation(_user("carer2@example.com"), issued_by=manager)
+    now = dates.utcnow()
+    shift = OnCallShift(
+        branch_id=north.id,
+        user_id=manager.id,
+        starts_at=now,
+        ends_at=now + timedelta(hours=12),
+        created_by_id=manager.id,
+    )
+    db.session.add(shift)
     undelivered = Message(
         kind="bulletin",
         event_key="matrix:bulletin",
@@ -204,6 +214,7 @@ def _build() -> dict[str, Any]:
         "meeting_id": meeting.id,
         "schedule_id": schedule.id,
         "team_id": team.id,
+        "shift_id": shift.id,
         "user_id": _user("carer2@example.com").id,
         "branch_id": north.id,
         "person_id": db.session.scalar(
@@ -398,6 +409,9 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
     ("/offline", "GET"):                                              (200, 200, 200, 200, 200, 200, 200),
     ("/outbox", "GET"):                                               (302, 200, 200, 200, 200, 200, 200),
     ("/patterns", "GET"):                                             (302, 403, 403, 200, 403, 200, 403),
+    ("/on-call", "GET"):                                              (302, 403, 403, 200, 403, 200, 403),
+    ("/on-call", "POST"):                                             (302, 403, 403, 422, 403, 422, 403),
+    ("/on-call/<int:shift_id>/remove", "POST"):                       (302, 403, 403, 302, 403, 404, 403),
     ("/people", "GET"):                                               (302, 403, 403, 200, 200, 200, 200),
     ("/people", "POST"):                                              (302, 403, 403, 422, 422, 422, 422),
     ("/people/<int:person_id>", "GET"):                               (302, 403, 403, 200, 200, 404, 404),
