@@ -25,6 +25,7 @@ from extensions import db
 from incidents.models import IncidentDecision
 from learning import case_studies
 from learning.models import Bulletin, LearningReview
+from notifications.models import Message, Status
 from notifications.on_call_models import OnCallShift
 from tests.conftest import PASSWORD, Client
 from tests.factories import audit_payload
@@ -116,6 +117,18 @@ def _world(app: Flask) -> dict[str, str]:
             created_by_id=manager.id,
         )
         db.session.add(shift)
+        undelivered = Message(
+            kind="bulletin",
+            event_key="fuzz:bulletin",
+            recipient_id=carer2.id,
+            channel="email",
+            subject="New learning bulletin",
+            text="A new learning bulletin.",
+            link_path="/bulletins",
+            status=Status.FAILED,
+            attempts=30,
+        )
+        db.session.add(undelivered)
         db.session.commit()
         ids = {
             "action_id": str(db.session.scalar(db.select(Action.id))),
@@ -129,6 +142,7 @@ def _world(app: Flask) -> dict[str, str]:
             "team_id": str(db.session.scalar(db.select(Team.id))),
             "schedule_id": "1",
             "shift_id": str(shift.id),
+            "message_id": str(undelivered.id),
             "meeting_id": str(meeting.id),
             "branch_id": str(db.session.scalar(db.select(Branch.id).where(Branch.code == "NORTH"))),
             "person_id": str(db.session.scalar(db.select(PersonSupported.id))),
