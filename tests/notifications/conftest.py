@@ -14,6 +14,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
 
+from notifications.push import keys
+from tests.notifications.push_service import PushService
+
 
 @dataclass
 class MailBox:
@@ -84,3 +87,24 @@ def mail(app: Flask, smtp_server: tuple[MailBox, int], monkeypatch: pytest.Monke
     }.items():
         monkeypatch.setitem(app.config, key, value)
     return box
+
+
+PUSH_SUBJECT = "mailto:it@care.example"
+
+
+@pytest.fixture
+def service() -> Iterator[PushService]:
+    push = PushService()
+    push.start()
+    yield push
+    push.stop()
+
+
+@pytest.fixture
+def vapid(app: Flask, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Push set up on the test's app; returns the public key."""
+    public, private = keys.new_key_pair()
+    monkeypatch.setitem(app.config, "VAPID_PUBLIC_KEY", public)
+    monkeypatch.setitem(app.config, "VAPID_PRIVATE_KEY", private)
+    monkeypatch.setitem(app.config, "VAPID_SUBJECT", PUSH_SUBJECT)
+    return public

@@ -5,6 +5,7 @@ all; opening the record acknowledges it; the e-mails hold no personal data."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,9 +22,11 @@ from incidents.models import Incident
 from notifications import escalation
 from notifications.models import Message
 from notifications.on_call_models import Escalation, OnCallShift
+from notifications.push import subscriptions
 from tests.conftest import PASSWORD, Client
 from tests.factories import incident_form, incident_payload
 from tests.notifications.conftest import MailBox
+from tests.notifications.push_service import BrowserKeys, PushService
 
 NARRATIVE = "Found Mrs Quill on the bathroom floor, cut to the head, bleeding."
 ACTIONS_TAKEN = "Called 999 and stayed with her until the paramedics came."
@@ -337,3 +340,32 @@ def test_the_reporter_is_told_a_serious_report_went_to_the_manager_on_call(
     other = carer.post_form("/incidents/new", incident_form(), follow_redirects=True)
     assert "Report sent" in other.get_data(as_text=True)
     assert 'data-testid="escalated"' not in other.get_data(as_text=True)
+
+
+def test_a_severe_report_sent_three_times_gives_one_email_and_one_push_to_the_on_call_manager(
+    app: Flask,
+    sign_in: Any,
+    rota: dict[str, int],
+    mail: MailBox,
+    service: PushService,
+    vapid: str,
+) -> None:
+    with app.app_context():
+        olive = db.session.get_one(User, rota["olive"])
+        phone = BrowserKeys()
+        subscriptions.subscribe(olive, phone.subscription(service.endpoint("olives-phone")))
+        db.session.commit()
+        db.session.remove()
+
+    _send(sign_in("carer1"), _serious(), times=3)
+
+    assert sorted(_messages(app)) == [
+        ("1", "olive@example.com", "email"),
+        ("1", "olive@example.com", "push"),
+    ]
+    assert _recipients(mail) == ["olive@example.com"]
+    (push,) = service.received
+    payload = json.dumps(phone.decrypt(push.body))
+    assert "/incidents/" in payload
+    for personal in ("Quill", "bathroom", "999", "P-0001", INITIALS):
+        assert personal not in payload

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import socket
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -33,24 +32,6 @@ from tests.notifications.push_service import BrowserKeys, PushService
 NOON = datetime(2026, 12, 8, 12, 0, tzinfo=UTC)
 NARRATIVE = "Mrs Example slipped on the bathroom mat and hurt her hip badly."
 SUBJECT = "mailto:it@care.example"
-
-
-@pytest.fixture
-def service() -> Iterator[PushService]:
-    push = PushService()
-    push.start()
-    yield push
-    push.stop()
-
-
-@pytest.fixture
-def vapid(app: Flask, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Push set up on the test's app; returns the public key."""
-    public, private = keys.new_key_pair()
-    monkeypatch.setitem(app.config, "VAPID_PUBLIC_KEY", public)
-    monkeypatch.setitem(app.config, "VAPID_PRIVATE_KEY", private)
-    monkeypatch.setitem(app.config, "VAPID_SUBJECT", SUBJECT)
-    return public
 
 
 def _device(user: User, service: PushService, name: str) -> BrowserKeys:
