@@ -31,6 +31,7 @@ from core.models import Branch, PersonSupported, Role, Team, User
 from core.passwords import hash_password
 from extensions import db
 from governance import meetings
+from governance.models import SpcRecalculation
 from incidents import services as incident_services
 from incidents.models import Incident
 from incidents.schemas import IncidentInSchema
@@ -179,6 +180,10 @@ def _build() -> dict[str, Any]:
     team = Team(branch=north, name="Town centre")
     db.session.add(team)
     link = invitations.issue_invitation(_user("carer2@example.com"), issued_by=manager)
+    recalculation = SpcRecalculation(
+        branch_key="NORTH", from_month="2026-01", reason="New MAR chart", author_id=manager.id
+    )
+    db.session.add(recalculation)
     db.session.commit()
     return {
         "incident_id": incident.id,
@@ -189,6 +194,7 @@ def _build() -> dict[str, Any]:
         "bulletin_id": bulletin.id,
         "case_study_id": case_study.id,
         "meeting_id": meeting.id,
+        "recalculation_id": recalculation.id,
         "schedule_id": schedule.id,
         "team_id": team.id,
         "user_id": _user("carer2@example.com").id,
@@ -337,6 +343,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
     ("/governance/meetings/<int:meeting_id>/pack", "GET"):            (302, 403, 403, 200, 403, 404, 403),
     ("/governance/meetings/<int:meeting_id>/pack.html", "GET"):       (302, 403, 403, 200, 403, 404, 403),
     ("/governance/meetings/new", "GET"):                              (302, 403, 403, 200, 403, 200, 403),
+    ("/governance/recalculations", "POST"):                           (302, 403, 403, 422, 403, 422, 403),
+    ("/governance/recalculations/<int:recalculation_id>/delete", "POST"): (302, 403, 403, 303, 403, 404, 403),
     ("/healthz", "GET"):                                              (200, 200, 200, 200, 200, 200, 200),
     ("/imports", "GET"):                                              (302, 403, 403, 200, 200, 200, 200),
     ("/imports/people", "POST"):                                      (302, 403, 403, 422, 422, 422, 422),
