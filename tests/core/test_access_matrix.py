@@ -336,6 +336,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
     ("/case-studies/<int:case_study_id>", "POST"):                    (302, 403, 403, 422, 403, 404, 403),
     ("/case-studies/<int:case_study_id>/case-study.html", "GET"):     (302, 403, 403, 200, 403, 404, 403),
     ("/case-studies/<int:case_study_id>/case-study.md", "GET"):       (302, 403, 403, 200, 403, 404, 403),
+    ("/case-studies/<int:case_study_id>/check", "GET"):               (302, 403, 403, 200, 403, 404, 403),
+    ("/case-studies/<int:case_study_id>/check", "POST"):              (302, 403, 403, 422, 403, 404, 403),
     ("/governance", "GET"):                                           (302, 403, 403, 200, 403, 200, 403),
     ("/governance/meetings", "GET"):                                  (302, 403, 403, 200, 403, 200, 403),
     ("/governance/meetings", "POST"):                                 (302, 403, 403, 422, 403, 422, 403),
