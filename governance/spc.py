@@ -5,8 +5,9 @@ from a month after a known change, and MDC's four special-cause rules, each in
 plain English.
 
 The rules, from NHS England / NHS Improvement, "Making Data Count: strengthening
-your decisions" (2019) and "Making Data Count: getting started" (the same rules
-as NHS-R's NHSRplotthedots package):
+your decisions" (2019) and "Making Data Count: getting started", as NHS-R's
+NHSRplotthedots package implements them (ptd_seven_point_one_side_mean,
+ptd_seven_point_trend, ptd_two_in_three; rebasing for recalculation):
 
 - Limits: XmR. Centre line the mean of the points; process limits the mean plus
   and minus 2.66 times the mean moving range (the average absolute difference
@@ -24,7 +25,7 @@ as NHS-R's NHSRplotthedots package):
   before, or each lower (a month equal to the one before breaks the trend).
 - Rule 4, two out of three: two of three consecutive months close to a process
   limit (in the outer third, beyond two sigma: further from the mean than two
-  thirds of the way to the limit) on the same side.
+  thirds of the way to the limit), all three on that side of the mean.
 - Recalculation: after a known change (a new medicines process, say) the limits
   are worked out again from the month it took effect, and the chart shows a
   step there. Each phase is judged against its own mean and limits.
@@ -243,16 +244,20 @@ def _trends(labels: Sequence[str], values: Sequence[float], first: int) -> list[
 def _two_of_three(
     labels: Sequence[str], values: Sequence[float], first: int, limits: Limits
 ) -> list[Signal]:
-    """MDC rule 4: two of three consecutive points in the outer third on one side
-    (beyond two sigma), each stretch of overlapping windows one signal."""
+    """MDC rule 4: two of three consecutive points close to a limit (in the outer
+    third, beyond two sigma), all three on that side of the mean (as
+    NHSRplotthedots' ptd_two_in_three); each stretch of overlapping windows is one
+    signal, flagging the points that are close."""
     signals = []
     for side in (1, -1):
+        same_side = [(v - limits.centre) * side > 0 for v in values]
         close = [(v > limits.near_upper) if side > 0 else (v < limits.near_lower) for v in values]
         marked: set[int] = set()
         for start in range(len(values) - 2):
-            window = [i for i in range(start, start + 3) if close[i]]
-            if len(window) >= 2:
-                marked.update(window)
+            window = range(start, start + 3)
+            near = [i for i in window if close[i]]
+            if len(near) >= 2 and all(same_side[i] for i in window):
+                marked.update(near)
         if not marked:
             continue
         groups: list[list[int]] = []
@@ -265,9 +270,10 @@ def _two_of_three(
             points = tuple(first + i for i in group)
             where = "upper" if side > 0 else "lower"
             names = ", ".join(labels[i] for i in points)
+            edge = limits.near_upper if side > 0 else limits.near_lower
             text = (
-                f"Close to the {where} limit: {names} ({len(points)} of the months near it, two "
-                f"of any three in a row beyond {_n(limits.near_upper if side > 0 else limits.near_lower)}). "
+                f"Close to the {where} limit: {names} (two of three months in a row beyond "
+                f"{_n(edge)}, in the outer third between the average and the limit). "
                 "An early warning that the level may have moved "
                 + ("up: worth watching." if side > 0 else "down: check reporting has not fallen.")
             )

@@ -225,9 +225,18 @@ def test_one_of_three_near_the_limit_is_not_a_signal():
 
 
 def test_two_of_three_near_the_lower_limit():
+    # Centre 10, lower 4: the outer third starts at 6.
     limits = Limits(centre=10.0, upper=16.0, lower=4.0)
-    counts = [10, 11, 5, 5, 10, 11, 9, 10]
+    counts = [10, 11, 5, 5, 9, 11, 9, 10]
     assert kinds(spc_signals(LABELS, counts, limits)) == [("near_lower", 2, 3)]
+
+
+def test_two_of_three_needs_all_three_on_that_side_of_the_mean():
+    limits = Limits(centre=10.0, upper=16.0, lower=4.0)
+    # 15, 9, 15: the middle month is below the mean, so no window has all three above.
+    assert spc_signals(LABELS, [10, 9, 15, 9, 15, 9, 11, 10], limits) == []
+    # 5, 5 then a month on the mean: not all three below.
+    assert spc_signals(LABELS, [10, 11, 5, 5, 10, 11, 9, 10], limits) == []
 
 
 # --- recalculation: a step after a known change --------------------------------------------
