@@ -76,10 +76,15 @@ def test_the_first_month_with_data_starts_the_baseline():
 
 def test_issue_16_padding_with_zeros_made_ordinary_months_look_special():
     """What the old chart did: every month of the period, zeros before the first
-    record included. The mean falls to 5.3 and October and November are flagged."""
+    record included. The mean falls to 5.3 (the old c-chart's upper limit, 5.3 +
+    3 x sqrt(5.3), was the 12.2 of the issue) and, XmR or not, October and November
+    are flagged."""
+    mean = sum(ISSUE_16) / len(ISSUE_16)
+    assert round(mean, 1) == 5.3
+    assert round(mean + 3 * mean**0.5, 1) == 12.2
     padded = xmr_limits(ISSUE_16)
     assert padded is not None
-    assert padded.centre == pytest.approx(58 / 11)  # 5.3
+    assert padded.centre == pytest.approx(58 / 11)
     flagged = [s for s in spc_signals(MONTHS_2026, ISSUE_16, padded) if s.kind == "above"]
     assert [s.first for s in flagged] == [9, 10]  # Oct and Nov, 13 each
 
