@@ -180,6 +180,8 @@ class Identifiers:
 
     names: frozenset[str] = field(default_factory=frozenset)
     initials: frozenset[str] = field(default_factory=frozenset)
+    # The people supported's references as stored (any format an import allowed).
+    refs: frozenset[str] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True)
@@ -207,7 +209,12 @@ def known_identifiers() -> Identifiers:
         for (i,) in db.session.execute(db.select(PersonSupported.initials))
         if len(i.strip()) >= 2
     }
-    return Identifiers(frozenset(n for n in names if n), frozenset(initials))
+    refs = {
+        r.strip()
+        for (r,) in db.session.execute(db.select(PersonSupported.ref))
+        if len(r.strip()) >= 3 and not r.strip().isdigit()
+    }
+    return Identifiers(frozenset(n for n in names if n), frozenset(initials), frozenset(refs))
 
 
 # The patterns depend only on the names and initials, which change rarely: each
@@ -233,6 +240,16 @@ def _initials_pattern(initials_set: frozenset[str]) -> re.Pattern[str] | None:
         alternatives.append(re.escape(initials))
         alternatives.append(r"\.".join(re.escape(c) for c in letters) + r"\.?")
     return re.compile(r"(?<![\w.])(?:" + "|".join(alternatives) + r")(?![\w])")
+
+
+@lru_cache(maxsize=16)
+def _refs_pattern(refs: frozenset[str]) -> re.Pattern[str] | None:
+    if not refs:
+        return None
+    words = sorted(refs, key=len, reverse=True)
+    return re.compile(
+        r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in words) + r")(?![\w-])", re.IGNORECASE
+    )
 
 
 def nhs_number_valid(digits: str) -> bool:
@@ -292,6 +309,9 @@ def _all_findings(text: str, ids: Identifiers) -> list[Finding]:
     initials = _initials_pattern(ids.initials)
     if initials is not None:
         found.extend(_simple(initials, "initials", text))
+    refs = _refs_pattern(ids.refs)
+    if refs is not None:
+        found.extend(_simple(refs, "person_ref", text))
     return found
 
 
