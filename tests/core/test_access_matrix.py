@@ -31,6 +31,7 @@ from core.models import Branch, PersonSupported, Role, Team, User
 from core.passwords import hash_password
 from extensions import db
 from governance import meetings
+from governance.models import SpcRecalculation
 from incidents import services as incident_services
 from incidents.models import Incident
 from incidents.schemas import IncidentInSchema
@@ -202,6 +203,10 @@ def _build() -> dict[str, Any]:
         attempts=30,
     )
     db.session.add(undelivered)
+    recalculation = SpcRecalculation(
+        branch_key="NORTH", from_month="2026-01", reason="New MAR chart", author_id=manager.id
+    )
+    db.session.add(recalculation)
     db.session.commit()
     return {
         "incident_id": incident.id,
@@ -212,6 +217,7 @@ def _build() -> dict[str, Any]:
         "bulletin_id": bulletin.id,
         "case_study_id": case_study.id,
         "meeting_id": meeting.id,
+        "recalculation_id": recalculation.id,
         "schedule_id": schedule.id,
         "team_id": team.id,
         "shift_id": shift.id,
@@ -355,6 +361,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
     ("/case-studies/<int:case_study_id>", "POST"):                    (302, 403, 403, 422, 403, 404, 403),
     ("/case-studies/<int:case_study_id>/case-study.html", "GET"):     (302, 403, 403, 200, 403, 404, 403),
     ("/case-studies/<int:case_study_id>/case-study.md", "GET"):       (302, 403, 403, 200, 403, 404, 403),
+    ("/case-studies/<int:case_study_id>/check", "GET"):               (302, 403, 403, 200, 403, 404, 403),
+    ("/case-studies/<int:case_study_id>/check", "POST"):              (302, 403, 403, 422, 403, 404, 403),
     ("/governance", "GET"):                                           (302, 403, 403, 200, 403, 200, 403),
     ("/governance/meetings", "GET"):                                  (302, 403, 403, 200, 403, 200, 403),
     ("/governance/meetings", "POST"):                                 (302, 403, 403, 422, 403, 422, 403),
@@ -362,6 +370,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
     ("/governance/meetings/<int:meeting_id>/pack", "GET"):            (302, 403, 403, 200, 403, 404, 403),
     ("/governance/meetings/<int:meeting_id>/pack.html", "GET"):       (302, 403, 403, 200, 403, 404, 403),
     ("/governance/meetings/new", "GET"):                              (302, 403, 403, 200, 403, 200, 403),
+    ("/governance/recalculations", "POST"):                           (302, 403, 403, 422, 403, 422, 403),
+    ("/governance/recalculations/<int:recalculation_id>/delete", "POST"): (302, 403, 403, 303, 403, 404, 403),
     ("/healthz", "GET"):                                              (200, 200, 200, 200, 200, 200, 200),
     ("/imports", "GET"):                                              (302, 403, 403, 200, 200, 200, 200),
     ("/imports/people", "POST"):                                      (302, 403, 403, 422, 422, 422, 422),
