@@ -22,6 +22,7 @@ from core import demo, invitations
 from core.dates import utcnow
 from core.models import Branch, PersonSupported, Team, User
 from extensions import db
+from governance.models import SpcRecalculation
 from incidents.models import IncidentDecision
 from learning import case_studies
 from learning.models import Bulletin, LearningReview
@@ -129,6 +130,10 @@ def _world(app: Flask) -> dict[str, str]:
             attempts=30,
         )
         db.session.add(undelivered)
+        recalculation = SpcRecalculation(
+            branch_key="NORTH", from_month="2026-01", reason="New MAR chart", author_id=manager.id
+        )
+        db.session.add(recalculation)
         db.session.commit()
         ids = {
             "action_id": str(db.session.scalar(db.select(Action.id))),
@@ -143,6 +148,7 @@ def _world(app: Flask) -> dict[str, str]:
             "schedule_id": "1",
             "shift_id": str(shift.id),
             "message_id": str(undelivered.id),
+            "recalculation_id": str(recalculation.id),
             "meeting_id": str(meeting.id),
             "branch_id": str(db.session.scalar(db.select(Branch.id).where(Branch.code == "NORTH"))),
             "person_id": str(db.session.scalar(db.select(PersonSupported.id))),
