@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import actions
 import audits
 import core
+import exports
 import extensions
 import governance
 import imports
@@ -42,6 +43,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     audits.init_app(app)  # spot checks: templates, checks, scoring, schedules
     learning.init_app(app)  # reviews, actions, patterns, bulletins, case studies
     governance.init_app(app)  # the dashboard, meetings and their packs
+    exports.init_app(app)  # incidents, actions, spot checks, duties as CSV or Excel files
     sync.init_app(app)  # the JSON API under /api/v1
     pwa.init_app(app)  # the service worker, manifest and offline pages
     return app
