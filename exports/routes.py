@@ -87,7 +87,7 @@ def index() -> Any:
             errors = {"branch": ["Choose one of your branches."]}
     if errors:
         return _page(values, errors, 422)
-    query: dict[str, str] = {k: values[k] for k in ("from", "to", "branch") if k in values}
+    query: dict[str, Any] = {k: values[k] for k in ("from", "to", "branch") if k in values}
     if data["anonymised"]:
         query["anonymised"] = "1"
     return redirect(url_for(f"exports.{data['format']}_file", what=data["what"], **query), 303)
