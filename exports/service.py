@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Select, func, insert, literal, select
@@ -108,8 +109,16 @@ def start(user: User, export: Export) -> Iterator[bytes]:
     )
     _note_safeguarding_views(user, export, stmt)
     db.session.commit()
+    return _file(export, user.id, stmt, now)
+
+
+def _file(export: Export, user_id: int, stmt: Select[Any], now: datetime) -> Iterator[bytes]:
+    """The file's bytes, written while the response is sent: by then the
+    request's own database session has ended, so the person is read again."""
+    user = db.session.get_one(User, user_id)
     columns = columns_of(export.dataset, anonymised=export.anonymised)
     batches = row_batches(export.dataset, user, stmt, anonymised=export.anonymised, now=now)
     if export.file_format == "xlsx":
-        return xlsx_file.chunks(export.dataset.sheet, columns, batches)
-    return csv_file.chunks(columns, batches)
+        yield from xlsx_file.chunks(export.dataset.sheet, columns, batches)
+    else:
+        yield from csv_file.chunks(columns, batches)
