@@ -139,7 +139,7 @@ def _source_incidents(user: User, batch: list[Any]) -> dict[str, Any]:
         return {"incidents": {}}
     stmt = visible_incidents(user).where(Incident.id.in_(wanted))
     rows = db.session.execute(stmt.with_only_columns(Incident.id, Incident.reference))
-    return {"incidents": {record_id: reference for record_id, reference in rows}}
+    return {"incidents": {str(row[0]): str(row[1]) for row in rows}}
 
 
 def _source(action: Action, facts: BatchFacts, *, reference: bool) -> str | None:

@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import openpyxl
-from openpyxl.utils.escape import unescape
 import pytest
 from flask import Flask
+from openpyxl.utils.escape import unescape
 
 from core.models import User
 from extensions import db
