@@ -33,8 +33,11 @@ def in_batches(
         if after is not None:
             page = page.where(or_(moment > after[0], and_(moment == after[0], key > after[1])))
         records = list(db.session.scalars(page))
+        last = len(records) < size
         if records:
+            after = key_of(records[-1])
             yield records
-        if len(records) < size:
+        # Let the batch go before the next is read: one batch in memory at a time.
+        del records
+        if last:
             return
-        after = key_of(records[-1])

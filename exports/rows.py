@@ -46,11 +46,17 @@ def row_batches(
     batches = in_batches(dataset.rows(stmt), dataset.moment, dataset.key, dataset.key_of)
     for batch in batches:
         facts = BatchFacts(now, dataset.batch_facts(user, batch))
-        rows = []
-        for record in batch:
-            row = []
-            for column in columns:
-                value = column.read(record, facts)
-                row.append(value if column.who is None else _named(column, value, names))
-            rows.append(row)
+        rows = [_row(columns, record, facts, names) for record in batch]
+        # The records go before the next batch is read (the rows are smaller).
+        del batch, facts
         yield rows
+
+
+def _row(
+    columns: tuple[Column, ...], record: Any, facts: BatchFacts, names: Pseudonyms | None
+) -> list[Any]:
+    row = []
+    for column in columns:
+        value = column.read(record, facts)
+        row.append(value if column.who is None else _named(column, value, names))
+    return row
