@@ -49,6 +49,7 @@ def _field_names() -> list[str]:
         "audits.schemas",
         "learning.schemas",
         "people.schemas",
+        "exports.schemas",
     ):
         module = importlib.import_module(module_name)
         for _, cls in inspect.getmembers(module, inspect.isclass):
@@ -121,6 +122,7 @@ def _world(app: Flask) -> dict[str, str]:
             "slug": template.slug,
             "key": template.items[0].key,
             "token": link.rsplit("/", 1)[1],
+            "what": "incidents",
         }
         db.session.remove()
         return ids
