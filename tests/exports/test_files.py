@@ -234,3 +234,16 @@ def test_the_duties_file_has_each_duty_of_the_periods_incidents(sign_in, make_in
     assert {(r["incident_id"], r["incident_reference"]) for r in rows} == {(incident_id, reference)}
     assert "candour_in_person" in {r["rule"] for r in rows}
     assert all(r["status"] == "pending" for r in rows)
+
+
+def test_an_action_from_an_incident_the_reader_may_not_see_names_no_incident(
+    app, seeded, sign_in, make_incident
+):
+    restricted, _ = make_incident(
+        thresholds={"safeguarding": "yes", "clinical_escalation": "no", "family_contact": "no"}
+    )
+    _action(app, seeded, restricted)
+    office = csv_rows(sign_in("office").get(f"/exports/actions.csv?{_today()}"))
+    manager = csv_rows(sign_in("manager").get(f"/exports/actions.csv?{_today()}"))
+    assert [(r["source_id"], r["source_reference"]) for r in office] == [("", "")]
+    assert [r["source_id"] for r in manager] == [restricted]
