@@ -33,6 +33,8 @@ from exports.schemas import ExportFormSchema, ExportQuerySchema
 bp = Blueprint("exports", __name__, url_prefix="/exports")
 
 Values = dict[str, Any]
+# What the anonymise box (or an address typed by hand) sends for yes.
+TICKED = ("1", "true", "on", "yes")
 Errors = dict[str, list[str]]
 
 
@@ -55,7 +57,7 @@ def _defaults() -> Values:
 def _page(values: Values, errors: Errors, status: int = 200) -> Any:
     return render_template(
         "exports/index.html",
-        values={**values, "anonymised": ["1"] if values.get("anonymised") else []},
+        values={**values, "anonymised": ["1"] if values.get("anonymised") in TICKED else []},
         errors=errors,
         kinds=[(d.name, d.label) for d in DATASETS.values()],
         branches=[
