@@ -179,9 +179,11 @@ def test_each_record_that_may_be_safeguarding_is_a_view_on_its_trail(app, sign_i
 
 
 def test_the_form_keeps_what_was_chosen_when_it_shows_a_problem(sign_in):
-    html = sign_in("manager").get(
-        "/exports?what=audits&format=xlsx&from=2026-06-30&to=2026-06-01&anonymised=1"
-    ).get_data(as_text=True)
+    html = (
+        sign_in("manager")
+        .get("/exports?what=audits&format=xlsx&from=2026-06-30&to=2026-06-01&anonymised=1")
+        .get_data(as_text=True)
+    )
     assert 'value="audits" checked' in " ".join(html.split())
     assert 'value="xlsx" checked' in " ".join(html.split())
     assert 'name="anonymised" type="checkbox" value="1" checked' in " ".join(html.split())
