@@ -1,4 +1,5 @@
-# Candour: `make run` serves the app with demo data; `make test` runs every test.
+# Candour: `make run` serves the app with demo data and runs the worker beside it
+# (Ctrl-C stops both); `make test` runs every test.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -18,7 +19,7 @@ setup:
 run: setup
 	CANDOUR_ENV=$${CANDOUR_ENV:-development} $(BIN)/flask seed-demo --password "$(DEMO_PASSWORD)" --incidents "$(DEMO_INCIDENTS)"
 	@echo "Candour on http://127.0.0.1:$(PORT) - demo password: $(DEMO_PASSWORD)"
-	CANDOUR_ENV=$${CANDOUR_ENV:-development} $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+	CANDOUR_ENV=$${CANDOUR_ENV:-development} PORT=$(PORT) bash scripts/run.sh
 
 # SQLite always; PostgreSQL too when TEST_DATABASE_URL is set (CI sets it and
 # CI=true turns "cannot reach it" into a failure rather than a skip).

@@ -19,6 +19,7 @@ import governance
 import imports
 import incidents
 import learning
+import notifications
 import oversight
 import people
 import pwa
@@ -44,6 +45,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     learning.init_app(app)  # reviews, actions, patterns, bulletins, case studies
     governance.init_app(app)  # the dashboard, meetings and their packs
     exports.init_app(app)  # incidents, actions, spot checks, duties as CSV or Excel files
+    # messages by e-mail and push, the job queue, the worker; escalation, reminders, on call
+    notifications.init_app(app)
     sync.init_app(app)  # the JSON API under /api/v1
     pwa.init_app(app)  # the service worker, manifest and offline pages
     return app

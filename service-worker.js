@@ -9,6 +9,10 @@
  * refreshed in the background; and the outbox (IndexedDB, its own schema
  * version, never touched by a worker update). Record pages and lists are never
  * cached: personal data stays on the server.
+ *
+ * Alerts (web push, notifications/push on the server): a push shows a
+ * notification (title, text and the record's path; never personal data), and a
+ * tap opens the record, or the outbox.
  */
 /* global SW_VERSION, PRECACHE, SW_IMPORTS, OFFLINE_PAGES, CandourOffline */
 'use strict';
@@ -366,6 +370,15 @@ self.addEventListener('message', (event) => {
     event.waitUntil(self.clients.claim());
   } else if (data.type === 'version') {
     event.source.postMessage({ type: 'version', version: SW_VERSION });
+  } else if (data.type === 'alert-click' && typeof data.tag === 'string') {
+    // What a tap on the alert with this tag does (for tests: no protocol call
+    // taps a notification).
+    event.waitUntil(
+      self.registration
+        .getNotifications({ tag: data.tag })
+        .then((shown) => (shown.length ? alertClicked(shown[0]) : null))
+        .then((client) => event.source?.postMessage({ type: 'alert-clicked', tag: data.tag, opened: Boolean(client) })),
+    );
   }
 });
 
@@ -385,4 +398,80 @@ self.addEventListener('sync', (event) => {
       }
     }),
   );
+});
+
+// --- alerts (web push) ----------------------------------------------------------------
+
+const ALERT_FALLBACK = '/outbox';
+const ALERT_ICON = '/static/icons/icon-192.png';
+
+/* Only a path on this site: anything else (another site, a scheme, "//host")
+ * opens the outbox instead. */
+function alertTarget(url) {
+  if (typeof url !== 'string' || !url.startsWith('/') || url.startsWith('//')) return ALERT_FALLBACK;
+  const target = new URL(url, self.location.origin);
+  return target.origin === self.location.origin ? target.pathname + target.search : ALERT_FALLBACK;
+}
+
+/* The notification for a push's payload (JSON: title, body, url, tag, urgent,
+ * as notifications/push/sending.py makes it). A push that cannot be read still
+ * shows something: Chromium shows its own notice for a push that shows none. */
+function showAlert(text) {
+  let data = {};
+  try {
+    data = JSON.parse(text || '{}') || {};
+  } catch {
+    data = {};
+  }
+  const title = typeof data.title === 'string' && data.title ? data.title : 'Candour';
+  const body = typeof data.body === 'string' ? data.body : 'Something needs your attention: open Candour.';
+  const options = { body, icon: ALERT_ICON, badge: ALERT_ICON, data: { url: alertTarget(data.url) } };
+  if (typeof data.tag === 'string' && data.tag) {
+    options.tag = data.tag;
+    options.renotify = true;
+  }
+  if (data.urgent === true) options.requireInteraction = true;
+  return self.registration.showNotification(title, options);
+}
+
+/* A tap on an alert: the window already showing its record comes to the front,
+ * else a new one opens it, else (a browser that refuses) an open window of
+ * Candour goes there. Resolves to the window, or null. */
+async function alertClicked(notification) {
+  notification.close();
+  const target = new URL(alertTarget(notification.data?.url), self.location.origin).href;
+  const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  const showing = windows.find((client) => client.url === target);
+  if (showing) return focusWindow(showing);
+  try {
+    const opened = await self.clients.openWindow(target);
+    if (opened) return opened;
+  } catch {
+    /* not allowed here: use a window that is open */
+  }
+  for (const client of windows) {
+    try {
+      const moved = await client.navigate(target);
+      if (moved) return focusWindow(moved);
+    } catch {
+      /* a window this worker does not control: try the next */
+    }
+  }
+  return null;
+}
+
+async function focusWindow(client) {
+  try {
+    return await client.focus();
+  } catch {
+    return client; // focus is only allowed in answer to a tap
+  }
+}
+
+self.addEventListener('push', (event) => {
+  event.waitUntil(showAlert(event.data ? event.data.text() : ''));
+});
+
+self.addEventListener('notificationclick', (event) => {
+  event.waitUntil(alertClicked(event.notification));
 });

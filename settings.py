@@ -125,6 +125,9 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # A link to choose one's password (an invitation or a manager's reset)
         # works once, for this many days (core/invitations.py).
         "INVITATION_DAYS": _int("INVITATION_DAYS", 7),
+        # Escalation of a serious report (notifications/escalation.py): unacknowledged
+        # after this many minutes it goes to the next manager of the branch, then all.
+        "ESCALATION_MINUTES": _int("ESCALATION_MINUTES", 15),
         # Duty timers (incidents/duties.py). Where a rule says "without delay" or
         # "as soon as reasonably practicable" the provider's policy sets the number.
         "DUTY_WITHOUT_DELAY_HOURS": _int("DUTY_WITHOUT_DELAY_HOURS", 24),
@@ -145,9 +148,40 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PATTERN_HOTSPOT_MIN": _int("PATTERN_HOTSPOT_MIN", 4),
         "PATTERN_HOTSPOT_RATIO": _float("PATTERN_HOTSPOT_RATIO", 2.0),
         "ACTION_DUE_SOON_DAYS": _int("ACTION_DUE_SOON_DAYS", 7),
+        # Messages (notifications/): the job queue, retries and e-mail.
+        # QUEUE_URL: empty for a SQLite file under instance/, redis://host:port/db
+        # for Redis; tests use "immediate" (each job runs where it is enqueued).
+        "QUEUE_URL": os.environ.get("QUEUE_URL", "immediate" if env == "testing" else "").strip(),
+        "QUEUE_NAME": os.environ.get("QUEUE_NAME", "candour").strip() or "candour",
+        "MESSAGE_RETRY_HOURS": _int("MESSAGE_RETRY_HOURS", 24),
+        # A message a worker claimed and has not finished within this long (the
+        # worker was killed) is sent again.
+        "MESSAGE_SENDING_LEASE_SECONDS": _int("MESSAGE_SENDING_LEASE_SECONDS", 300),
+        # E-mail over SMTP; no MAIL_SERVER: no e-mail (links are shown to pass on).
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "").strip(),
+        "MAIL_PORT": _int("MAIL_PORT", 587),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", True),
+        "MAIL_USE_SSL": _bool("MAIL_USE_SSL", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "").strip(),
+        "MAIL_TIMEOUT_SECONDS": _int("MAIL_TIMEOUT_SECONDS", 30),
+        # Web push (notifications/push): the VAPID key pair made once by
+        # `flask --app app push-keys`, and who the push services may contact
+        # (mailto: or https: address). Without both keys push is off.
+        "VAPID_PUBLIC_KEY": os.environ.get("VAPID_PUBLIC_KEY", "").strip(),
+        "VAPID_PRIVATE_KEY": os.environ.get("VAPID_PRIVATE_KEY", "").strip(),
+        "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "").strip(),
+        # How long a push service keeps an alert for a phone that is off.
+        "PUSH_TTL_SECONDS": _int("PUSH_TTL_SECONDS", 24 * 60 * 60),
         "TESTING": env == "testing",
     }
     config.update(overrides)
+    if config["MAIL_SERVER"] and not config["PUBLIC_URL"]:
+        raise SettingsError(
+            "MAIL_SERVER is set, so PUBLIC_URL must be too (e.g. https://candour.example.org): "
+            "every e-mail links to the service at that address."
+        )
     # Over HTTPS the session cookie is named with the __Host- prefix: browsers then
     # accept it only when Secure, for Path=/ and with no Domain, so no other site
     # or subdomain can set or overwrite it. Plain HTTP (development, tests) cannot

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from core import trail
 from core.dates import utcnow
-from core.invitations import Purpose, _token_hash, lifetime_days, path_for
+from core.invitations import IssuedLink, Purpose, _token_hash, announce, lifetime_days, path_for
 from core.models import Invitation, User
 from extensions import db
 
@@ -73,4 +73,7 @@ def invite_new_accounts(users: Sequence[User], *, issued_by: User | None) -> dic
             for user_id in tokens
         ),
     )
-    return {user_id: path_for(token) for user_id, token in tokens.items()}
+    paths = {user_id: path_for(token) for user_id, token in tokens.items()}
+    for user in users:
+        announce(IssuedLink(user, paths[user.id], Purpose.INVITATION, ids[user.id]))
+    return paths

@@ -10,7 +10,9 @@ everywhere. No request here.
 - Until its owner chooses a password the account has none that works
   (core.passwords.NO_PASSWORD).
 
-E-mail is not sent yet: the manager is shown the link once, to pass on.
+The manager is shown the link once, to pass on. A package above core that can
+send it (notifications, when mail is set up) listens with `on_link_issued`: core
+itself sends nothing and imports nothing above it.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from __future__ import annotations
 import enum
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
+from flask import Flask, current_app
 
 from core import password_policy, trail
 from core.dates import utcnow
@@ -81,6 +84,30 @@ class LinkNotUsable(Exception):
     def __init__(self, state: LinkState):
         super().__init__(state.value)
         self.state = state
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    """A link just issued (in the current transaction, not yet committed)."""
+
+    user: User
+    path: str
+    purpose: Purpose
+    invitation_id: int
+
+
+_LISTENERS = "core.invitation_link_listeners"
+
+
+def on_link_issued(app: Flask, listener: Callable[[IssuedLink], None]) -> None:
+    """Call `listener` for every link issued, inside the issuing transaction (so
+    what it adds commits, or rolls back, with the link)."""
+    app.extensions.setdefault(_LISTENERS, []).append(listener)
+
+
+def announce(link: IssuedLink) -> None:
+    for listener in current_app.extensions.get(_LISTENERS, []):
+        listener(link)
 
 
 def _token_hash(token: str) -> str:
@@ -152,7 +179,9 @@ def issue_invitation(
         expires_at=invitation.expires_at.isoformat(),
         earlier_links_revoked=revoked,
     )
-    return path_for(token)
+    path = path_for(token)
+    announce(IssuedLink(user, path, Purpose(purpose), invitation.id))
+    return path
 
 
 @dataclass(frozen=True)

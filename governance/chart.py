@@ -36,6 +36,20 @@ class ChartPoint:
 
 
 @dataclass(frozen=True)
+class ChartPhase:
+    """One stretch of months with its own mean and limits: a recalculation
+    starts a new one, drawn as a step."""
+
+    x1: float
+    x2: float
+    centre_y: float | None  # None: too few months for limits yet
+    upper_y: float | None
+    lower_y: float | None
+    step: bool  # starts at a recalculation (a vertical marker is drawn)
+    label: str
+
+
+@dataclass(frozen=True)
 class Chart:
     width: int
     height: int
@@ -48,6 +62,7 @@ class Chart:
     bottom: float
     left: float
     right: float
+    phases: list[ChartPhase]
 
 
 def spc_chart(figures: dict[str, Any]) -> Chart:
@@ -55,7 +70,8 @@ def spc_chart(figures: dict[str, Any]) -> Chart:
     months = figures["incidents"]["months"]
     spc = figures["spc"]
     values = [m["total"] for m in months]
-    top_value = max([*values, spc.get("upper") or 0, 1])
+    uppers = [p["upper"] for p in spc.get("phases", []) if p.get("upper") is not None]
+    top_value = max([*values, *uppers, spc.get("upper") or 0, 1])
     scale_max: int = max(1, math.ceil(float(top_value)))
     plot_w = CHART_WIDTH - CHART_LEFT - CHART_RIGHT
     plot_h = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM
@@ -77,6 +93,19 @@ def spc_chart(figures: dict[str, Any]) -> Chart:
         )
         for i, m in enumerate(months)
     ]
+    half = step / 2 if len(months) > 1 else plot_w / 2
+    chart_phases = [
+        ChartPhase(
+            x1=round(max(CHART_LEFT, points[p["first"]].x - (half if n else 0)), 1),
+            x2=round(min(CHART_WIDTH - CHART_RIGHT, points[p["last"]].x + half), 1),
+            centre_y=y_of(p["centre"]) if p["centre"] is not None else None,
+            upper_y=y_of(p["upper"]) if p["centre"] is not None else None,
+            lower_y=y_of(p["lower"]) if p["centre"] is not None else None,
+            step=n > 0,
+            label=p.get("from_label", ""),
+        )
+        for n, p in enumerate(_phases(spc, months))
+    ]
     tick_step = max(1, math.ceil(scale_max / 4))
     ticks = [(y_of(v), v) for v in range(0, scale_max + 1, tick_step)]
     enough = spc.get("enough")
@@ -92,4 +121,25 @@ def spc_chart(figures: dict[str, Any]) -> Chart:
         bottom=bottom,
         left=CHART_LEFT,
         right=CHART_WIDTH - CHART_RIGHT,
+        phases=chart_phases,
     )
+
+
+def _phases(spc: dict[str, Any], months: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The chart's phases; a meeting recorded before phases existed has one set of
+    limits for all its whole months."""
+    if "phases" in spc:
+        return list(spc["phases"])
+    whole = [i for i, m in enumerate(months) if m["complete"]]
+    if not spc.get("enough") or not whole:
+        return []
+    return [
+        {
+            "first": whole[0],
+            "last": whole[-1],
+            "centre": spc["centre"],
+            "upper": spc["upper"],
+            "lower": spc["lower"],
+            "from_label": months[whole[0]]["label"],
+        }
+    ]

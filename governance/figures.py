@@ -20,7 +20,8 @@ from core.errors import Invalid
 from core.models import Branch, Role, User
 from core.permissions import require_role
 from extensions import db
-from governance.spc import MIN_SPC_MONTHS, c_chart_limits, share, spc_signals
+from governance import recalculation
+from governance.spc import FIRM_SPC_MONTHS, MIN_SPC_MONTHS, analyse, share
 from incidents.models import Category, DecisionStatus, Harm, Incident, IncidentDecision, Kind, label
 from learning import bulletins as bulletin_rules
 from learning import patterns as pattern_rules
@@ -47,7 +48,7 @@ def choose_branches(user: User, code: str | None) -> list[Branch]:
 
 
 def _incident_figures(
-    user: User, branch_ids: list[int], period: Period, now: datetime
+    user: User, branch_ids: list[int], period: Period, now: datetime, recalculate_from: list[str]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     rows = db.session.execute(
         scoping.scoped(
@@ -91,25 +92,54 @@ def _incident_figures(
             if categories[c.value]
         ],
     }
-    used = [m for m in months if m["complete"]]
-    limits = c_chart_limits([m["total"] for m in used])
-    signals = spc_signals([m["label"] for m in used], [m["total"] for m in used], limits)
-    index_of = {m["month"]: i for i, m in enumerate(months)}
-    spc: dict[str, Any] = {
-        "enough": limits is not None,
-        "months_used": len(used),
-        "min_months": MIN_SPC_MONTHS,
-        "centre": limits.centre if limits else None,
-        "upper": limits.upper if limits else None,
-        "lower": limits.lower if limits else None,
-        "signals": [s.text for s in signals],
-        "signal_months": [
-            [index_of[used[i]["month"]] for i in range(s.first, s.last + 1)]
-            for s in signals
-            if s.kind in ("above", "below")
-        ],
-    }
+    spc = _spc(months, recalculate_from)
     return incidents, spc
+
+
+def _spc(months: list[dict[str, Any]], recalculate_from: list[str]) -> dict[str, Any]:
+    """The XmR chart of whole months (governance.spc): from the first month with
+    data, stepped at each recalculation month, as JSON-ready data."""
+    used = [m for m in months if m["complete"]]
+    keys = [m["month"] for m in used]
+    analysis = analyse(
+        [m["label"] for m in used],
+        [m["total"] for m in used],
+        recalculate_from=[keys.index(k) for k in recalculate_from if k in keys],
+    )
+    index_of = {m["month"]: i for i, m in enumerate(months)}
+
+    def at(i: int) -> int:
+        return int(index_of[used[i]["month"]])
+
+    latest = analysis.latest
+    phases = [
+        {
+            "first": at(p.first),
+            "last": at(p.last),
+            "from_label": used[p.first]["label"],
+            "months": p.size,
+            "centre": p.limits.centre if p.limits else None,
+            "upper": p.limits.upper if p.limits else None,
+            "lower": p.limits.lower if p.limits else None,
+            "provisional": p.provisional,
+        }
+        for p in analysis.phases
+    ]
+    return {
+        "method": "xmr",
+        "enough": analysis.enough,
+        "months_used": analysis.months_used,
+        "months_before_data": analysis.start if analysis.start is not None else len(used),
+        "min_months": MIN_SPC_MONTHS,
+        "firm_months": FIRM_SPC_MONTHS,
+        "centre": latest.limits.centre if latest and latest.limits else None,
+        "upper": latest.limits.upper if latest and latest.limits else None,
+        "lower": latest.limits.lower if latest and latest.limits else None,
+        "phases": phases,
+        "recalculated_from": [p["from_label"] for p in phases[1:]],
+        "signals": [s.text for s in analysis.signals],
+        "signal_months": [[at(i) for i in s.points] for s in analysis.signals],
+    }
 
 
 def _themes(user: User, branch_ids: list[int], period: Period) -> dict[str, Any]:
@@ -302,7 +332,9 @@ def dashboard_figures(
     today = now.astimezone(UK).date()
     branch_ids = [b.id for b in branches]
     settings = pattern_settings or pattern_rules.PatternSettings()
-    incidents, spc = _incident_figures(user, branch_ids, period, now)
+    incidents, spc = _incident_figures(
+        user, branch_ids, period, now, recalculation.months_for(branches)
+    )
     return {
         "version": SNAPSHOT_VERSION,
         "computed_at": now.isoformat(),

@@ -7,7 +7,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ColumnElement, Date, ForeignKey, Table, Text, false
+from sqlalchemy import (
+    JSON,
+    Column,
+    ColumnElement,
+    Date,
+    ForeignKey,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.dates import utcnow
@@ -62,3 +73,20 @@ class GovernanceMeeting(db.Model):  # type: ignore[name-defined,misc]
     @property
     def branch_codes(self) -> str:
         return ", ".join(b.code for b in self.branches)
+
+
+class SpcRecalculation(db.Model):  # type: ignore[name-defined,misc]
+    """A known change after which a chart's limits are worked out again (Making
+    Data Count's "recalculation"): the month it took effect, for one chart of one
+    set of branches (`branch_key`: their codes, sorted, joined by commas)."""
+
+    __tablename__ = "spc_recalculation"
+    __table_args__ = (UniqueConstraint("branch_key", "chart", "from_month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_key: Mapped[str] = mapped_column(String(400), index=True)
+    chart: Mapped[str] = mapped_column(String(40), default="incidents")
+    from_month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    reason: Mapped[str] = mapped_column(Text, default="")
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -28,7 +28,7 @@ from core.forms import flatten_errors, load_form
 from core.htmx import wants_partial
 from core.models import Role
 from core.permissions import role_required
-from governance import chart
+from governance import chart, recalculation
 from governance.figures import DEFAULT_MONTHS, PERIOD_CHOICES, choose_branches, dashboard_figures
 from governance.meetings import (
     get_meeting,
@@ -37,6 +37,7 @@ from governance.meetings import (
     record_meeting,
     record_pack_export,
 )
+from governance.recalculation import recalculation_form, recalculation_months
 from governance.schemas import DashboardFilterSchema, MeetingInSchema
 from learning import patterns as pattern_rules
 
@@ -58,10 +59,9 @@ def _filters() -> tuple[dict[str, Any], dict[str, list[str]]]:
         return {"branch": None, "months": DEFAULT_MONTHS}, flatten_errors(err.messages)
 
 
-@bp.get("")
-@role_required(Role.MANAGER)
-def dashboard() -> Any:
-    data, errors = _filters()
+def _dashboard_page(
+    data: dict[str, Any], errors: dict[str, list[str]], recalc: dict[str, Any] | None = None
+) -> Any:
     try:
         branches = choose_branches(current_user, data["branch"])
     except Invalid as err:
@@ -70,17 +70,68 @@ def dashboard() -> Any:
         branches = choose_branches(current_user, None)
     period = dates.last_months(uk_today(), data["months"])
     figures = dashboard_figures(current_user, branches, period, **_settings())
+    recalc = recalc or {}
     context = {
         "figures": figures,
         "chart": chart.spc_chart(figures),
         "values": {"branch": data["branch"] or "", "months": data["months"]},
-        "errors": errors,
+        "errors": {**errors, **recalc.get("errors", {})},
         "branches": [branch_code_choice(b) for b in choose_branches(current_user, None)],
         "months_choices": [(n, f"Last {n} months") for n in PERIOD_CHOICES],
         "period": period,
+        "recalculation": recalculation_form(
+            branches, figures, data, recalc.get("values", {}), recalc.get("errors", {})
+        ),
     }
     template = "governance/_dashboard.html" if wants_partial() else "governance/dashboard.html"
-    return render_template(template, **context), 422 if errors else 200
+    return render_template(template, **context), 422 if context["errors"] else 200
+
+
+@bp.get("")
+@role_required(Role.MANAGER)
+def dashboard() -> Any:
+    data, errors = _filters()
+    return _dashboard_page(data, errors)
+
+
+def _form_filters() -> dict[str, Any]:
+    raw = {k: request.form.get(k, "").strip() for k in ("branch", "months")}
+    try:
+        return dict(DashboardFilterSchema().load({k: v for k, v in raw.items() if v}))
+    except ValidationError:
+        return {"branch": None, "months": DEFAULT_MONTHS}
+
+
+def _back_to_dashboard(data: dict[str, Any]) -> Any:
+    args = {"months": data["months"], **({"branch": data["branch"]} if data["branch"] else {})}
+    return redirect(url_for("governance.dashboard", **args) + "#gov-recalc", 303)
+
+
+@bp.post("/recalculations")
+@role_required(Role.MANAGER)
+def recalculation_add() -> Any:
+    data = _form_filters()
+    values = {k: request.form.get(k, "") for k in ("from_month", "reason")}
+    try:
+        branches = choose_branches(current_user, data["branch"])
+        allowed = recalculation_months(data["months"])
+        recalculation.add(current_user, branches, values["from_month"], values["reason"], allowed)
+    except Invalid as err:
+        return _dashboard_page(data, {}, {"values": values, "errors": err.errors})
+    flash("Limits recalculated from that month. The chart shows the step.", "success")
+    return _back_to_dashboard(data)
+
+
+@bp.post("/recalculations/<int:recalculation_id>/delete")
+@role_required(Role.MANAGER)
+def recalculation_remove(recalculation_id: int) -> Any:
+    data = _form_filters()
+    try:
+        recalculation.remove(current_user, recalculation_id)
+    except Invalid as err:
+        return _dashboard_page(data, {}, {"values": {}, "errors": err.errors})
+    flash("Step removed: the limits come from all the months again.", "success")
+    return _back_to_dashboard(data)
 
 
 # --- meetings ----------------------------------------------------------------------------------

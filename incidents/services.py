@@ -20,7 +20,7 @@ from core.errors import NotAllowed, OutOfScope
 from core.exactly_once import already_sent, content_hash, first_send, offset_minutes
 from core.models import Branch, Role, User
 from extensions import db
-from incidents import decisions
+from incidents import decisions, hooks
 from incidents.models import Incident, ReferenceCounter
 
 REPORTING_ROLES = {Role.CARER.value, Role.SUPERVISOR.value, Role.MANAGER.value}
@@ -133,6 +133,8 @@ def create_incident(
         decisions.open_decisions(incident, at=received_at)
         if received_at is not None:
             created.at = received_at
+        else:  # a live report (not generated or imported history): escalation and the like
+            hooks.incident_created(incident)
     return IncidentReceipt(sent.winner or incident, created=sent.winner is None)
 
 

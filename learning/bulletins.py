@@ -195,10 +195,47 @@ def bulletin_draft(user: User, review_ids: Sequence[int]) -> dict[str, Any]:
     }
 
 
+BULLETIN_TEXT_FIELDS = (
+    ("title", "Title"),
+    ("what_happened", "What happened"),
+    ("what_learned", "What we learned"),
+    ("what_changes", "What changes for staff"),
+)
+
+
+def bulletin_suspects(data: dict[str, Any]) -> dict[str, list[str]]:
+    """What in each text field still looks identifying (fields with none left out)."""
+    ids = anonymise.known_identifiers()
+    found = {
+        name: anonymise.identifiers_in(data.get(name) or "", ids)
+        for name, _ in BULLETIN_TEXT_FIELDS
+    }
+    return {name: items for name, items in found.items() if items}
+
+
+def bulletin_fingerprint(data: dict[str, Any]) -> str:
+    return anonymise.fingerprint(*((data.get(name) or "") for name, _ in BULLETIN_TEXT_FIELDS))
+
+
+def bulletin_review(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The review page's content: each text field with its suspected items
+    highlighted, and the fingerprint "Send it as it is" confirms. None when
+    nothing is suspected."""
+    ids = anonymise.known_identifiers()
+    fields = [
+        {"name": name, "label": label, "segments": anonymise.segments(data.get(name) or "", ids)}
+        for name, label in BULLETIN_TEXT_FIELDS
+    ]
+    if not any(label for f in fields for _, label in f["segments"]):
+        return None
+    return {"fields": fields, "fingerprint": bulletin_fingerprint(data)}
+
+
 def new_bulletin(user: User, data: dict[str, Any]) -> Bulletin:
     """Publish a bulletin to staff of the chosen branches (and roles). Text that
-    still names someone or carries a reference is refused: bulletins go to
-    every carer."""
+    still looks identifying is refused (bulletins go to every carer) unless
+    `data["checked"]` is the fingerprint of this very text: the manager saw each
+    item highlighted and confirmed it identifies nobody."""
     require_role(user, MANAGERS)
     errors: dict[str, list[str]] = {}
     mine = {b.id: b for b in scoping.branches_for(user)}
@@ -211,14 +248,13 @@ def new_bulletin(user: User, data: dict[str, Any]) -> Bulletin:
             reviews.append(get_review(user, review_id))
         except OutOfScope:
             errors["review_ids"] = ["Choose reviews from the list."]
-    ids = anonymise.known_identifiers()
-    for name in ("title", "what_happened", "what_learned", "what_changes"):
-        found = anonymise.identifiers_in(data[name], ids)
-        if found:
+    suspects = bulletin_suspects(data)
+    if suspects and data.get("checked") != bulletin_fingerprint(data):
+        for name, found in suspects.items():
             errors[name] = [
-                "Take out names and references before sending: "
+                "Check the highlighted details before sending: "
                 + ", ".join(f"“{f}”" for f in found)
-                + "."
+                + ". Take them out, or send it as it is if they identify nobody."
             ]
     if errors:
         raise Invalid(errors)
@@ -242,6 +278,7 @@ def new_bulletin(user: User, data: dict[str, Any]) -> Bulletin:
         branches=[b.code for b in chosen],
         roles=bulletin.roles,
         reviews=[r.id for r in reviews],
+        checked_items=sum(len(found) for found in suspects.values()),
     )
     db.session.commit()
     return bulletin

@@ -26,7 +26,7 @@ from learning.incident_links import actions_for_incident
 from learning.models import BriefingNote, Bulletin, CaseStudy, LearningReview, ReviewMethod
 from learning.permissions import MANAGERS
 from learning.reviews import reviews_of
-from learning.verification import count_trend, verification_evidence
+from learning.verification import TrendResult, count_trend, verification_evidence
 
 
 def visible_case_studies(user: User) -> Select[Any]:
@@ -53,6 +53,17 @@ def _a(phrase: str) -> str:
     return f"an {phrase}" if phrase[:1].lower() in "aeiou" else f"a {phrase}"
 
 
+def _after(t: TrendResult) -> str:
+    """The "after" half of a before-and-after sentence. A count of the days after
+    is claimed only once they have all passed: hours after a change, "0 in the 30
+    days after" would say nothing and read as proof (issue 16)."""
+    if t.complete:
+        return f"{t.after} in the {t.days} days after"
+    ends = f"{t.after_to.day} {t.after_to:%B %Y}"
+    so_far = f" ({t.after} so far)" if t.after else ""
+    return f"and the {t.days} days after end on {ends}: too soon to compare{so_far}"
+
+
 def case_study_evidence(
     incident: Incident, reviews: Sequence[LearningReview], actions: Sequence[Action], today: date
 ) -> list[str]:
@@ -70,10 +81,9 @@ def case_study_evidence(
             )
         if evidence.kind == VerificationKind.TREND.value and evidence.trend is not None:
             t = evidence.trend
-            period = "" if t.complete else " so far"
             lines.append(
                 f"{label(t.category)} incidents: {t.before} in the {t.days} days before "
-                f"“{action.title}”, {t.after} in the {t.days} days after{period}."
+                f"“{action.title}”, {_after(t)}."
             )
     # The incident's own kind of event in its branch, around the first change.
     done = [a.done_at for a in actions if a.done_at is not None]
@@ -94,10 +104,9 @@ def case_study_evidence(
             days=30,
             today=today,
         )
-        period = "" if t.complete else " so far"
         lines.append(
             f"{label(t.category)} incidents in the branch: {t.before} in the 30 days before "
-            f"the changes, {t.after} in the 30 days after{period}."
+            f"the changes, {_after(t)}."
         )
     judged = [
         a
@@ -265,6 +274,51 @@ def case_study_warnings(case_study: CaseStudy) -> list[str]:
         [case_study.title, *(getattr(case_study, key) for key, _ in CASE_STUDY_SECTIONS)]
     )
     return anonymise.identifiers_in(text, ids)
+
+
+def _texts(case_study: CaseStudy) -> list[tuple[str, str]]:
+    return [("Title", case_study.title)] + [
+        (heading, getattr(case_study, key)) for key, heading in CASE_STUDY_SECTIONS
+    ]
+
+
+def case_study_fingerprint(case_study: CaseStudy) -> str:
+    return anonymise.fingerprint(*(text for _, text in _texts(case_study)))
+
+
+def needs_check(case_study: CaseStudy) -> bool:
+    """Something in it still looks identifying and the manager has not checked
+    this very text: exporting shows the review page first."""
+    return bool(case_study_warnings(case_study)) and (
+        case_study.checked_hash != case_study_fingerprint(case_study)
+    )
+
+
+def case_study_review(case_study: CaseStudy) -> dict[str, Any]:
+    """Each section with its suspected items highlighted, and the fingerprint
+    the manager confirms."""
+    ids = anonymise.known_identifiers()
+    return {
+        "fields": [
+            {"label": label, "segments": anonymise.segments(text, ids)}
+            for label, text in _texts(case_study)
+        ],
+        "fingerprint": case_study_fingerprint(case_study),
+    }
+
+
+def confirm_checked(user: User, case_study: CaseStudy, checked: str | None) -> None:
+    """The manager has seen every highlighted item of this text and confirms it
+    identifies nobody. A fingerprint of other text (edited since) is refused."""
+    require_role(user, MANAGERS)
+    if checked != case_study_fingerprint(case_study):
+        raise Invalid(
+            {"checked": ["The case study changed since this page was opened: check it again."]}
+        )
+    items = case_study_warnings(case_study)
+    case_study.checked_hash = checked
+    trail.record(user, "check", "case_study", case_study.id, checked_items=len(items))
+    commit()
 
 
 def _markdown_text(text: str) -> str:

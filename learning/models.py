@@ -356,6 +356,9 @@ class CaseStudy(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
+    # A fingerprint of the text a manager last checked for identifying details
+    # (learning.anonymise.fingerprint): exporting asks again once it changes.
+    checked_hash: Mapped[str | None] = mapped_column(String(64), default=None)
 
     incident: Mapped[Incident] = relationship(lazy="joined")
     author: Mapped[User] = relationship()

@@ -268,6 +268,9 @@ class BulletinInSchema(_Form):
         StoredInt(error_messages={"invalid": "Choose reviews from the list."}),
         load_default=list,
     )
+    # The fingerprint of the text the manager checked on the review page
+    # (learning.anonymise.fingerprint), sent with "Send it as it is".
+    checked = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
 
     @validates_schema(skip_on_field_errors=True)
     def _rules(self, data: dict[str, Any], **_: Any) -> None:

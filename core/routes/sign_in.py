@@ -71,12 +71,17 @@ def _wait_answer(page: tuple[str, int], limited: SignInLimited) -> Any:
     return body, status, {"Retry-After": str(limited.seconds)}
 
 
+def _login_or_onwards() -> Any:
+    """The sign-in page, or where the signed-in person was going."""
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    return _login_page({}, {})
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     if request.method == "GET":
-        if current_user.is_authenticated:
-            return redirect(_safe_next(request.args.get("next")))
-        return _login_page({}, {})
+        return _login_or_onwards()
     data, errors = load_form(SignInSchema(), request.form)
     if errors:
         return _login_page(data, errors, 422)

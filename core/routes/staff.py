@@ -81,6 +81,12 @@ def _account_values(user: User) -> dict[str, Any]:
     }
 
 
+def _edit_page(user: User, status: int, **context: Any) -> Any:
+    """One account's edit form, saying whether it still waits for its password."""
+    waiting = invitations.waiting_for_password([user])
+    return _user_form("core/user_edit.html", status, user=user, waiting=waiting, **context)
+
+
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @role_required(Role.MANAGER)
 def edit_user(user_id: int) -> Any:
@@ -88,12 +94,7 @@ def edit_user(user_id: int) -> Any:
     if user is None:
         abort(404)
     if request.method == "GET":
-        return _user_form(
-            "core/user_edit.html",
-            user=user,
-            values=_account_values(user),
-            waiting=invitations.waiting_for_password([user]),
-        )
+        return _edit_page(user, 200, values=_account_values(user))
     data, errors = load_form(EditUserSchema(), request.form)
     if not errors:
         try:
@@ -103,7 +104,4 @@ def edit_user(user_id: int) -> Any:
         else:
             flash(f"Saved changes to {user.name}.", "success")
             return redirect(url_for("core.users"))
-    waiting = invitations.waiting_for_password([user])
-    return _user_form(
-        "core/user_edit.html", 422, user=user, values=data, errors=errors, waiting=waiting
-    )
+    return _edit_page(user, 422, values=data, errors=errors)

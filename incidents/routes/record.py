@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from core.dates import utcnow
 from core.models import User
-from incidents import decisions, permissions, record, services, timeline
+from incidents import decisions, hooks, permissions, record, services, timeline
 from incidents.duties import RULE_GUIDANCE
 from incidents.models import Incident
 from incidents.routes.blueprint import bp
@@ -45,4 +45,5 @@ def detail(incident_id: str) -> Any:
     user: User = current_user
     incident = services.get_incident(user, incident_id)
     record.mark_seen(user, incident)
+    hooks.incident_opened(user, incident, utcnow())
     return render_template("incidents/detail.html", **_record_context(user, incident))

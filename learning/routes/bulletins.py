@@ -37,6 +37,7 @@ def _bulletin_form(values: dict[str, Any], errors: dict[str, list[str]], status:
         "learning/bulletin_new.html",
         values=values,
         errors=errors,
+        review=bulletin_rules.bulletin_review(values) if errors else None,
         branches=scoping.branches_for(current_user),
         roles=list(Role),
         reviews=review_rules.list_reviews(current_user, ReviewStatus.COMPLETED.value),

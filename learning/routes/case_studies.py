@@ -72,6 +72,7 @@ def _case_study_page(
         errors=errors or {},
         sections=case_study_rules.CASE_STUDY_SECTIONS,
         warnings=case_study_rules.case_study_warnings(case_study),
+        needs_check=case_study_rules.needs_check(case_study),
     ), status
 
 
@@ -103,10 +104,55 @@ def case_study_save(case_study_id: int) -> Any:
     )
 
 
+EXPORTS = {"md": "learning.case_study_markdown", "html": "learning.case_study_word"}
+
+
+def _check_page(found: Any, fmt: str, errors: dict[str, list[str]], status: int = 200) -> Any:
+    return render_template(
+        "learning/case_study_check.html",
+        case_study=found,
+        review=case_study_rules.case_study_review(found),
+        format=fmt if fmt in EXPORTS else "md",
+        errors=errors,
+    ), status
+
+
+@bp.get("/case-studies/<int:case_study_id>/check")
+@role_required(Role.MANAGER)
+def case_study_check(case_study_id: int) -> Any:
+    found = case_study_rules.get_case_study(current_user, case_study_id)
+    return _check_page(found, request.args.get("format", "md"), {})
+
+
+@bp.post("/case-studies/<int:case_study_id>/check")
+@role_required(Role.MANAGER)
+def case_study_confirm(case_study_id: int) -> Any:
+    found = case_study_rules.get_case_study(current_user, case_study_id)
+    fmt = request.form.get("format", "md")
+    try:
+        case_study_rules.confirm_checked(current_user, found, request.form.get("checked"))
+    except Invalid as err:
+        return _check_page(found, fmt, err.errors, 422)
+    flash("Checked. The export has started; come back here to export again.", "success")
+    target = EXPORTS.get(fmt, EXPORTS["md"])
+    return redirect(url_for(target, case_study_id=case_study_id), 303)
+
+
+def _must_check(found: Any, fmt: str) -> Any:
+    """A redirect to the review page when the export needs checking first."""
+    if case_study_rules.needs_check(found):
+        return redirect(
+            url_for("learning.case_study_check", case_study_id=found.id, format=fmt), 303
+        )
+    return None
+
+
 @bp.get("/case-studies/<int:case_study_id>/case-study.md")
 @role_required(Role.MANAGER)
 def case_study_markdown(case_study_id: int) -> Any:
     found = case_study_rules.get_case_study(current_user, case_study_id)
+    if (check := _must_check(found, "md")) is not None:
+        return check
     case_study_rules.record_export(current_user, found, "markdown")
     return download(
         case_study_rules.case_study_markdown(found),
@@ -119,6 +165,8 @@ def case_study_markdown(case_study_id: int) -> Any:
 @role_required(Role.MANAGER)
 def case_study_word(case_study_id: int) -> Any:
     found = case_study_rules.get_case_study(current_user, case_study_id)
+    if (check := _must_check(found, "html")) is not None:
+        return check
     case_study_rules.record_export(current_user, found, "html")
     html = render_template(
         "learning/case_study_export.html",

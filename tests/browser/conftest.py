@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -19,8 +20,10 @@ from flask import Flask
 from playwright.sync_api import ViewportSize
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from core.dates import utcnow
 from extensions import db
 from learning import bulletins, case_studies, reviews
+from notifications.on_call_models import OnCallShift
 from tests.conftest import IN_CI, PASSWORD
 
 # Debian's headless shell (package chromium-headless-shell) when it is installed:
@@ -249,6 +252,18 @@ def world(app: Flask, live: Any) -> dict[str, Any]:
             },
         )
         case_study = case_studies.draft_case_study(manager, incident.id)
+        # The manager on call for NORTH now (the rota page and the home pages show it).
+        now = utcnow()
+        db.session.add(
+            OnCallShift(
+                branch_id=incident.branch_id,
+                user_id=manager.id,
+                starts_at=now - timedelta(hours=1),
+                ends_at=now + timedelta(hours=12),
+                created_by_id=manager.id,
+            )
+        )
+        db.session.commit()
         ids = {
             "incident": incident.id,
             "review": review.id,

@@ -32,6 +32,7 @@ CARER_PAGES = [
     "/actions",
     "/account/password",
     "/account/two-factor",
+    "/account/messages",
 ]
 SUPERVISOR_PAGES = ["/", "/audits/new", "/audits/new/medication-spot-check", "/incidents"]
 MANAGER_EXTRA = [

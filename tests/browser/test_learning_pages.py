@@ -51,6 +51,7 @@ def _manager_pages(ids: dict[str, Any]) -> list[str]:
         f"/bulletins/{ids['bulletin']}",
         "/case-studies",
         f"/case-studies/{ids['case_study']}",
+        f"/case-studies/{ids['case_study']}/check?format=md",
         f"/incidents/{ids['incident']}/learning",
         "/branches",
         f"/branches/{ids['branch']}",
@@ -58,6 +59,9 @@ def _manager_pages(ids: dict[str, Any]) -> list[str]:
         f"/people/{ids['person']}",
         "/trail",
         "/trail?action=create",
+        "/on-call",
+        "/account/messages",
+        "/messages/not-delivered",
         "/exports",
     ]
 

@@ -31,10 +31,13 @@ from core.models import Branch, PersonSupported, Role, Team, User
 from core.passwords import hash_password
 from extensions import db
 from governance import meetings
+from governance.models import SpcRecalculation
 from incidents import services as incident_services
 from incidents.models import Incident
 from incidents.schemas import IncidentInSchema
 from learning import bulletins, case_studies, reviews
+from notifications.models import Message, Status
+from notifications.on_call_models import OnCallShift
 from tests.conftest import PASSWORD, Client, StaffRef
 from tests.factories import audit_payload, incident_payload
 
@@ -179,6 +182,31 @@ def _build() -> dict[str, Any]:
     team = Team(branch=north, name="Town centre")
     db.session.add(team)
     link = invitations.issue_invitation(_user("carer2@example.com"), issued_by=manager)
+    now = dates.utcnow()
+    shift = OnCallShift(
+        branch_id=north.id,
+        user_id=manager.id,
+        starts_at=now,
+        ends_at=now + timedelta(hours=12),
+        created_by_id=manager.id,
+    )
+    db.session.add(shift)
+    undelivered = Message(
+        kind="bulletin",
+        event_key="matrix:bulletin",
+        recipient_id=_user("carer2@example.com").id,
+        channel="email",
+        subject="New learning bulletin",
+        text="A new learning bulletin.",
+        link_path="/bulletins",
+        status=Status.FAILED,
+        attempts=30,
+    )
+    db.session.add(undelivered)
+    recalculation = SpcRecalculation(
+        branch_key="NORTH", from_month="2026-01", reason="New MAR chart", author_id=manager.id
+    )
+    db.session.add(recalculation)
     db.session.commit()
     return {
         "incident_id": incident.id,
@@ -189,8 +217,10 @@ def _build() -> dict[str, Any]:
         "bulletin_id": bulletin.id,
         "case_study_id": case_study.id,
         "meeting_id": meeting.id,
+        "recalculation_id": recalculation.id,
         "schedule_id": schedule.id,
         "team_id": team.id,
+        "shift_id": shift.id,
         "user_id": _user("carer2@example.com").id,
         "branch_id": north.id,
         "person_id": db.session.scalar(
@@ -200,6 +230,7 @@ def _build() -> dict[str, Any]:
         "key": audit.template.items[0].key,
         "filename": "js/app.js",
         "token": link.rsplit("/", 1)[1],
+        "message_id": undelivered.id,
         # An export with no period: 422 for those who may export (its files'
         # scope is tests/exports').
         "what": "incidents",
@@ -333,6 +364,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
     ("/case-studies/<int:case_study_id>", "POST"):                    (302, 403, 403, 422, 403, 404, 403),
     ("/case-studies/<int:case_study_id>/case-study.html", "GET"):     (302, 403, 403, 200, 403, 404, 403),
     ("/case-studies/<int:case_study_id>/case-study.md", "GET"):       (302, 403, 403, 200, 403, 404, 403),
+    ("/case-studies/<int:case_study_id>/check", "GET"):               (302, 403, 403, 200, 403, 404, 403),
+    ("/case-studies/<int:case_study_id>/check", "POST"):              (302, 403, 403, 422, 403, 404, 403),
     ("/exports", "GET"):                                              (302, 403, 403, 200, 200, 200, 200),
     ("/exports/<what>.csv", "GET"):                                   (302, 403, 403, 422, 422, 422, 422),
     ("/exports/<what>.xlsx", "GET"):                                  (302, 403, 403, 422, 422, 422, 422),
@@ -343,6 +376,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
     ("/governance/meetings/<int:meeting_id>/pack", "GET"):            (302, 403, 403, 200, 403, 404, 403),
     ("/governance/meetings/<int:meeting_id>/pack.html", "GET"):       (302, 403, 403, 200, 403, 404, 403),
     ("/governance/meetings/new", "GET"):                              (302, 403, 403, 200, 403, 200, 403),
+    ("/governance/recalculations", "POST"):                           (302, 403, 403, 422, 403, 422, 403),
+    ("/governance/recalculations/<int:recalculation_id>/delete", "POST"): (302, 403, 403, 303, 403, 404, 403),
     ("/healthz", "GET"):                                              (200, 200, 200, 200, 200, 200, 200),
     ("/imports", "GET"):                                              (302, 403, 403, 200, 200, 200, 200),
     ("/imports/people", "POST"):                                      (302, 403, 403, 422, 422, 422, 422),
@@ -369,10 +404,16 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
     ("/invitations/<token>", "POST"):                                 (422, 422, 422, 422, 422, 422, 422),
     ("/account/password", "GET"):                                     (302, 200, 200, 200, 200, 200, 200),
     ("/account/password", "POST"):                                    (302, 422, 422, 422, 422, 422, 422),
+    ("/account/push/subscribe", "POST"):                              (401, 422, 422, 422, 422, 422, 422),
+    ("/account/push/unsubscribe", "POST"):                            (401, 422, 422, 422, 422, 422, 422),
     ("/account/two-factor", "GET"):                                   (302, 200, 200, 200, 200, 200, 200),
     ("/account/two-factor", "POST"):                                  (302, 422, 422, 422, 422, 422, 422),
     ("/account/two-factor/off", "POST"):                              (302, 302, 302, 302, 302, 302, 302),
     ("/account/two-factor/recovery-codes", "POST"):                   (302, 302, 302, 302, 302, 302, 302),
+    ("/account/messages", "GET"):                                     (302, 200, 200, 200, 200, 200, 200),
+    ("/account/messages", "POST"):                                    (302, 422, 422, 422, 422, 422, 422),
+    ("/messages/not-delivered", "GET"):                               (302, 403, 403, 200, 403, 200, 403),
+    ("/messages/<int:message_id>/resend", "POST"):                    (302, 403, 403, 302, 403, 404, 403),
     ("/login", "GET"):                                                (200, 302, 302, 302, 302, 302, 302),
     ("/login", "POST"):                                               (422, 422, 422, 422, 422, 422, 422),
     ("/login/code", "GET"):                                           (302, 302, 302, 302, 302, 302, 302),
@@ -384,6 +425,9 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
     ("/offline", "GET"):                                              (200, 200, 200, 200, 200, 200, 200),
     ("/outbox", "GET"):                                               (302, 200, 200, 200, 200, 200, 200),
     ("/patterns", "GET"):                                             (302, 403, 403, 200, 403, 200, 403),
+    ("/on-call", "GET"):                                              (302, 403, 403, 200, 403, 200, 403),
+    ("/on-call", "POST"):                                             (302, 403, 403, 422, 403, 422, 403),
+    ("/on-call/<int:shift_id>/remove", "POST"):                       (302, 403, 403, 302, 403, 404, 403),
     ("/people", "GET"):                                               (302, 403, 403, 200, 200, 200, 200),
     ("/people", "POST"):                                              (302, 403, 403, 422, 422, 422, 422),
     ("/people/<int:person_id>", "GET"):                               (302, 403, 403, 200, 200, 404, 404),

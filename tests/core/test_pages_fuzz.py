@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,11 +19,14 @@ from actions.models import Action
 from audits import recording
 from audits.models import Audit, AuditTemplate
 from core import demo, invitations
+from core.dates import utcnow
 from core.models import Branch, PersonSupported, Team, User
 from extensions import db
 from incidents.models import IncidentDecision
 from learning import case_studies
 from learning.models import Bulletin, LearningReview
+from notifications.models import Message, Status
+from notifications.on_call_models import OnCallShift
 from tests.conftest import PASSWORD, Client
 from tests.factories import audit_payload
 
@@ -104,6 +108,28 @@ def _world(app: Flask) -> dict[str, str]:
         )
         carer2 = db.session.scalar(db.select(User).where(User.email.like("carer2@%")))
         link = invitations.issue_invitation(carer2, issued_by=manager)
+        north_id = db.session.scalar(db.select(Branch.id).where(Branch.code == "NORTH"))
+        now = utcnow()
+        shift = OnCallShift(
+            branch_id=north_id,
+            user_id=manager.id,
+            starts_at=now,
+            ends_at=now + timedelta(hours=8),
+            created_by_id=manager.id,
+        )
+        db.session.add(shift)
+        undelivered = Message(
+            kind="bulletin",
+            event_key="fuzz:bulletin",
+            recipient_id=carer2.id,
+            channel="email",
+            subject="New learning bulletin",
+            text="A new learning bulletin.",
+            link_path="/bulletins",
+            status=Status.FAILED,
+            attempts=30,
+        )
+        db.session.add(undelivered)
         db.session.commit()
         ids = {
             "action_id": str(db.session.scalar(db.select(Action.id))),
@@ -116,6 +142,8 @@ def _world(app: Flask) -> dict[str, str]:
             "user_id": str(carer.id),
             "team_id": str(db.session.scalar(db.select(Team.id))),
             "schedule_id": "1",
+            "shift_id": str(shift.id),
+            "message_id": str(undelivered.id),
             "meeting_id": str(meeting.id),
             "branch_id": str(db.session.scalar(db.select(Branch.id).where(Branch.code == "NORTH"))),
             "person_id": str(db.session.scalar(db.select(PersonSupported.id))),

@@ -73,18 +73,26 @@ def test_one_branch_counts_only_its_own_incidents(staff):
     assert figures["branches"] == ["NORTH"]
 
 
-def test_the_spc_uses_only_whole_months_and_needs_six(staff):
+def test_the_spc_uses_only_whole_months_from_the_first_report_and_needs_six(staff):
     _seed_incidents(staff)
     spc = _figures(staff["manager"], "NORTH", "SOUTH")["spc"]
-    # 12 months: this month is not over, so 11 whole months.
+    # 12 months: this month is not over, so 11 whole months; the first report in
+    # the period is 4 months back, so the 7 months before it are not zeros
+    # (issue 16) and 4 months are too few for limits.
+    assert spc["enough"] is False
+    assert spc["months_used"] == 4
+    assert spc["months_before_data"] == 7
+    for months_back in (9, 7):
+        make_incident(staff["carer1"], in_month(months_back), kind="near_miss", harm="none")
+    spc = _figures(staff["manager"], "NORTH", "SOUTH")["spc"]
     assert spc["enough"] is True
-    assert spc["months_used"] == 11
-    assert spc["centre"] == 5 / 11
+    assert spc["months_used"] == 9
+    assert spc["centre"] == 7 / 9
     three = dashboard_figures(
         staff["manager"], _branches("NORTH"), dates.last_months(dates.uk_today(), 3)
     )["spc"]
     assert three["enough"] is False
-    assert three["months_used"] == 2
+    assert three["months_used"] == 1  # two whole months, the first with no reports
 
 
 def test_themes_count_conditions_of_reviews_completed_in_the_period(staff):

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from core.models import TrailEvent
 from extensions import db
+from governance.models import SpcRecalculation
 from tests.governance.conftest import in_month, user
 from tests.learning.conftest import make_incident
 
@@ -106,3 +108,69 @@ def test_a_manager_of_one_branch_never_sees_another_branchs_figures(app, sign_in
     assert south.get("/governance?branch=NORTH").status_code == 422
     both = sign_in("manager").get("/governance").get_data(as_text=True)
     assert "4 reported in the period" in both
+
+
+# --- recalculating the limits after a known change (issue 16) ---------------------------------
+
+
+def _seed_steady_then_lower(staff_user):
+    """Eleven whole months: 4 or 5 reports a month, then 1 or 2 from 5 months back."""
+    for back in range(11, 0, -1):
+        n = (4 if back % 2 else 5) if back > 5 else (1 if back % 2 else 2)
+        for _ in range(n):
+            make_incident(staff_user, in_month(back), kind="near_miss", harm="none")
+
+
+def test_a_manager_recalculates_the_limits_and_the_chart_shows_a_step(sign_in, app):
+    client = sign_in("manager")
+    with app.app_context():
+        _seed_steady_then_lower(user("carer1"))
+        from_month = in_month(5).strftime("%Y-%m")
+    before = client.get("/governance?branch=NORTH").get_data(as_text=True)
+    assert "A shift" in before or "Close to the lower limit" in before
+    assert "app-gov-chart__step" not in before
+    response = client.post_form(
+        "/governance/recalculations",
+        {"branch": "NORTH", "months": "12", "from_month": from_month, "reason": "New MAR chart"},
+    )
+    assert response.status_code == 303
+    html = client.get("/governance?branch=NORTH").get_data(as_text=True)
+    assert html.count("app-gov-chart__step") == 1
+    assert "New MAR chart" in html
+    assert "What the control chart shows" not in html  # the months before are ordinary
+    assert "there are 5 so far, so those months are not judged yet" in html
+    # Only that branch's chart: all branches together have no step.
+    assert "app-gov-chart__step" not in client.get("/governance").get_data(as_text=True)
+
+
+def test_a_recalculation_needs_a_month_from_the_list_and_a_reason(sign_in):
+    client = sign_in("manager")
+    response = client.post_form(
+        "/governance/recalculations",
+        {"branch": "NORTH", "months": "12", "from_month": "1999-01", "reason": ""},
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Choose a month from the list." in html
+    assert "Say what changed that month" in html
+    assert "nhsuk-error-summary" in html
+
+
+def test_a_recalculation_is_removed_and_recorded_in_the_trail(sign_in, app):
+    client = sign_in("manager")
+    month = in_month(3).strftime("%Y-%m")
+    client.post_form(
+        "/governance/recalculations",
+        {"branch": "NORTH", "months": "12", "from_month": month, "reason": "New rota"},
+    )
+    with app.app_context():
+        row = db.session.scalar(db.select(SpcRecalculation))
+        assert (row.branch_key, row.from_month) == ("NORTH", month)
+        row_id = row.id
+    assert client.post_form(f"/governance/recalculations/{row_id}/delete", {}).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(db.select(SpcRecalculation)) is None
+        kinds = db.session.scalars(
+            db.select(TrailEvent.action).where(TrailEvent.record_type == "spc_recalculation")
+        ).all()
+        assert sorted(kinds) == ["create", "delete"]

@@ -77,3 +77,14 @@ def test_the_patterns_are_not_rebuilt_for_the_same_names_and_initials(monkeypatc
         assert anonymise.scrub("Zebedee Quill saw ZQ.", same) == "a colleague saw the person."
         assert anonymise.identifiers_in("Z.Q. met Zebedee Quill", same) == ["Z.Q.", "Zebedee Quill"]
     assert compiled == []
+
+
+def test_references_the_service_knows_are_found_whatever_their_format():
+    ids = anonymise.Identifiers(refs=frozenset({"LEEDS-042", "YK7781"}))
+    text = "leeds-042 fell; YK7781 did not. LEEDS-0421 is not one."
+    assert anonymise.identifiers_in(text, ids) == ["leeds-042", "YK7781"]
+    assert anonymise.scrub(text, ids).startswith("the person fell; the person did not.")
+
+
+def test_known_identifiers_include_the_stored_references(staff):
+    assert "P-0001" in anonymise.known_identifiers().refs

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from actions import records
+from core.dates import UK
 from core.errors import Invalid, NotAllowed
 from extensions import db
 from learning import bulletins, case_studies, incident_links, reviews, verification
@@ -142,3 +143,33 @@ def test_only_managers_draft_case_studies(staff, report, key):
     incident = _reviewed_incident(staff, report)
     with pytest.raises(NotAllowed):
         case_studies.draft_case_study(staff[key], incident.id)
+
+
+def test_hours_after_the_change_the_evidence_claims_no_count_after(staff, report):
+    """Issue 16: "0 in the 30 days after so far" hours after the action was done
+    read as proof. Until the 30 days have passed it says when they end."""
+    for n in range(3):
+        report(occurred_at=NOW - timedelta(days=10 + n), category="medication", person_ref="P-0002")
+    incident = _reviewed_incident(staff, report)
+    action = incident_links.actions_for_incident(incident)[0]
+    # The incident was 2 hours ago (3 earlier ones and it: 4 before); the change an hour after it.
+    action.done_at = NOW - timedelta(hours=1)
+    db.session.commit()
+    case_study = case_studies.draft_case_study(staff["manager"], incident.id)
+    assert "in the 30 days after" not in case_study.evidence
+    assert "so far" not in case_study.evidence
+    ends = (NOW - timedelta(hours=1) + timedelta(days=30)).astimezone(UK).date()
+    assert (
+        "Medication incidents in the branch: 4 in the 30 days before the changes, and the 30 "
+        f"days after end on {ends.day} {ends:%B %Y}: too soon to compare."
+    ) in case_study.evidence
+
+
+def test_a_repeat_before_the_days_are_over_is_still_told(staff, report):
+    incident = _reviewed_incident(staff, report)
+    action = incident_links.actions_for_incident(incident)[0]
+    action.done_at = NOW - timedelta(hours=1)
+    db.session.commit()
+    report(occurred_at=NOW - timedelta(minutes=30), category="medication", person_ref="P-0002")
+    case_study = case_studies.draft_case_study(staff["manager"], incident.id)
+    assert "too soon to compare (1 so far)." in case_study.evidence

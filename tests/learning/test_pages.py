@@ -394,7 +394,7 @@ def test_a_bulletin_naming_someone_is_422(app, sign_in):
         },
     )
     assert response.status_code == 422
-    assert "Take out names and references before sending: “P-0004”." in response.get_data(
+    assert "Check the highlighted details before sending: “P-0004”." in response.get_data(
         as_text=True
     )
     assert _arrange(app, lambda: db.session.scalar(db.select(db.func.count(Bulletin.id)))) == 0
