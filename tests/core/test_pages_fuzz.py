@@ -151,6 +151,8 @@ def _world(app: Flask) -> dict[str, str]:
             "key": template.items[0].key,
             "token": link.rsplit("/", 1)[1],
             "what": "incidents",
+            # A recalculation of SPC limits (none here: its form is fuzzed as "not found").
+            "recalculation_id": "1",
         }
         db.session.remove()
         return ids
