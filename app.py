@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import actions
 import audits
 import core
+import exports
 import extensions
 import governance
 import imports
@@ -43,6 +44,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     audits.init_app(app)  # spot checks: templates, checks, scoring, schedules
     learning.init_app(app)  # reviews, actions, patterns, bulletins, case studies
     governance.init_app(app)  # the dashboard, meetings and their packs
+    exports.init_app(app)  # incidents, actions, spot checks, duties as CSV or Excel files
     # messages by e-mail and push, the job queue, the worker; escalation, reminders, on call
     notifications.init_app(app)
     sync.init_app(app)  # the JSON API under /api/v1

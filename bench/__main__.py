@@ -11,7 +11,14 @@ Imports of 5,000 people supported and of 5,000 staff accounts (each run a new
 file, so every row is added; then the same file again, every row unchanged) are
 timed on the small database against the same baseline.
 
+Exports (exports/): the peak Python memory (tracemalloc) while a manager
+downloads every incident of a year as CSV and as Excel, at two volumes (2,000
+and 20,000 incidents, copies of generated ones inserted in bulk), read a chunk
+at a time as a browser would. Memory that is bounded stays about the same: the
+ratio of the two peaks is near 1 while the rows grow tenfold.
+
     .venv/bin/python -m bench [--small 200] [--large 2000] [--repeat 15]
+    .venv/bin/python -m bench --only-exports [--export-sizes 2000 20000]
     BENCH_DATABASE_URL=postgresql+psycopg://... .venv/bin/python -m bench
 """
 
@@ -44,6 +51,7 @@ from core import demo
 from extensions import db
 from imports import service as imports_service
 from incidents.demo import seed_incidents
+from incidents.models import Incident
 
 PASSWORD = "bench-password-123"  # noqa: S105 (a throwaway database)
 
@@ -246,6 +254,96 @@ def run_imports(app: Flask, repeat: int) -> dict[str, dict[str, float]]:
     return results
 
 
+EXPORT_SEED = 200  # generated incidents (through the services) copied in bulk
+
+
+def _copies(app: Flask, count: int) -> None:
+    """`count` incidents more, copies of the generated ones with new ids and
+    references, over the last year, inserted in bulk (the services would take
+    minutes for 20,000)."""
+    with app.app_context():
+        columns = [c.key for c in Incident.__table__.columns]
+        models = [
+            {k: getattr(i, k) for k in columns} for i in db.session.scalars(db.select(Incident))
+        ]
+        now = datetime.now(UTC)
+        rows = []
+        for n in range(count):
+            row = dict(models[n % len(models)])
+            moment = now - timedelta(minutes=(n * 26) % (360 * 24 * 60) + 60)
+            row.update(
+                id=str(uuid.UUID(int=n + 1, version=4)),
+                reference=f"BEN-{n + 1:07d}",
+                occurred_at=moment,
+                reported_at=moment + timedelta(minutes=10),
+                received_at=moment + timedelta(minutes=11),
+                version=1,
+            )
+            rows.append(row)
+            if len(rows) == 5000:
+                db.session.execute(db.insert(Incident), rows)
+                rows = []
+        if rows:
+            db.session.execute(db.insert(Incident), rows)
+        db.session.commit()
+        db.session.remove()
+
+
+def _download(client: FlaskClient, url: str) -> int:
+    """The file's size, read a chunk at a time and let go (as a browser saves it)."""
+    response = client.get(url, buffered=False)
+    assert response.status_code == 200, response.status_code
+    size = 0
+    for chunk in response.response:
+        size += len(chunk)
+    response.close()
+    return size
+
+
+def run_exports(url: str | None, sizes: list[int], workdir: Path) -> dict[str, dict[str, float]]:
+    """Peak memory (and, for information, seconds) of exporting a year of
+    incidents as CSV and Excel at each size."""
+    today = datetime.now(UTC).date()
+    query = f"from={(today - timedelta(days=366)).isoformat()}&to={today.isoformat()}"
+    results: dict[str, dict[str, float]] = {}
+    for size in sizes:
+        folder = workdir / f"exports-{size}"
+        folder.mkdir()
+        app = build(url, EXPORT_SEED, folder)
+        _copies(app, size - EXPORT_SEED)
+        client, _ = signed_in(app, "manager@example.com")
+        for file_format in ("csv", "xlsx"):
+            download = partial(_download, client, f"/exports/incidents.{file_format}?{query}")
+            results[f"{file_format}@{size}"] = {
+                "incidents": size,
+                "seconds": _timed(download),
+                "bytes": download(),
+                "peak_kib": peak_memory(download) / 1024,
+            }
+        with app.app_context():
+            db.engine.dispose()
+    return results
+
+
+def print_exports(results: dict[str, dict[str, float]], sizes: list[int]) -> None:
+    print(f"\n{'export of a year of incidents':<34}{'MiB':>8}{'seconds':>9}{'peak KiB':>10}")
+    for name, figures in results.items():
+        print(
+            f"{name:<34}{figures['bytes'] / 2**20:>8.1f}{figures['seconds']:>9.1f}"
+            f"{figures['peak_kib']:>10.0f}"
+        )
+    small, large = min(sizes), max(sizes)
+    for file_format in ("csv", "xlsx"):
+        ratio = (
+            results[f"{file_format}@{large}"]["peak_kib"]
+            / results[f"{file_format}@{small}"]["peak_kib"]
+        )
+        print(
+            f"{file_format}: peak memory at {large} / at {small} = {ratio:.2f} "
+            f"(rows x{large / small:.0f}; bounded memory stays near 1)"
+        )
+
+
 def main() -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(description=__doc__)
@@ -253,8 +351,14 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--import-repeat", type=int, default=3)
+    parser.add_argument("--export-sizes", type=int, nargs=2, default=[2000, 20000])
+    parser.add_argument("--only-exports", action="store_true")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL")
+    if args.only_exports:
+        with tempfile.TemporaryDirectory() as tmp:
+            print_exports(run_exports(url, args.export_sizes, Path(tmp)), args.export_sizes)
+        return
 
     report: dict[str, Any] = {"database": "postgresql" if url else "sqlite", "sizes": {}}
     with tempfile.TemporaryDirectory() as tmp:
@@ -297,6 +401,9 @@ def main() -> None:
             f"{name:<34}{figures['seconds']:>10.2f}{figures['ratio']:>12.0f}"
             f"{figures['statements']:>13}"
         )
+    with tempfile.TemporaryDirectory() as tmp:
+        report["exports"] = run_exports(url, args.export_sizes, Path(tmp))
+    print_exports(report["exports"], args.export_sizes)
     out = Path("bench/results")
     out.mkdir(parents=True, exist_ok=True)
     (out / "latest.json").write_text(json.dumps(report, indent=2, default=str))

@@ -117,5 +117,6 @@ def test_the_office_pages(checked, world):
         "/people",
         f"/people/{world['person']}",
         "/imports",
+        "/exports",
     ]
     assert checked("office@example.com", pages) == {}

@@ -62,6 +62,7 @@ def _manager_pages(ids: dict[str, Any]) -> list[str]:
         "/on-call",
         "/account/messages",
         "/messages/not-delivered",
+        "/exports",
     ]
 
 
@@ -84,7 +85,7 @@ def test_every_manager_page_fits_the_screen_with_big_controls(world, screen):
 def test_the_office_pages_fit_a_phone(world, screen):
     _, page, violations = screen
     sign_in(page, "office@example.com")
-    for url in ("/", "/incidents?work=new", "/incidents?work=late"):
+    for url in ("/", "/incidents?work=new", "/incidents?work=late", "/exports"):
         response = page.goto(url)
         assert response is not None
         assert response.status == 200, url

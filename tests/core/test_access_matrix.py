@@ -231,6 +231,9 @@ def _build() -> dict[str, Any]:
         "filename": "js/app.js",
         "token": link.rsplit("/", 1)[1],
         "message_id": undelivered.id,
+        # An export with no period: 422 for those who may export (its files'
+        # scope is tests/exports').
+        "what": "incidents",
     }
 
 
@@ -363,6 +366,9 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
     ("/case-studies/<int:case_study_id>/case-study.md", "GET"):       (302, 403, 403, 200, 403, 404, 403),
     ("/case-studies/<int:case_study_id>/check", "GET"):               (302, 403, 403, 200, 403, 404, 403),
     ("/case-studies/<int:case_study_id>/check", "POST"):              (302, 403, 403, 422, 403, 404, 403),
+    ("/exports", "GET"):                                              (302, 403, 403, 200, 200, 200, 200),
+    ("/exports/<what>.csv", "GET"):                                   (302, 403, 403, 422, 422, 422, 422),
+    ("/exports/<what>.xlsx", "GET"):                                  (302, 403, 403, 422, 422, 422, 422),
     ("/governance", "GET"):                                           (302, 403, 403, 200, 403, 200, 403),
     ("/governance/meetings", "GET"):                                  (302, 403, 403, 200, 403, 200, 403),
     ("/governance/meetings", "POST"):                                 (302, 403, 403, 422, 403, 422, 403),

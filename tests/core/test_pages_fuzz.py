@@ -54,6 +54,7 @@ def _field_names() -> list[str]:
         "audits.schemas",
         "learning.schemas",
         "people.schemas",
+        "exports.schemas",
     ):
         module = importlib.import_module(module_name)
         for _, cls in inspect.getmembers(module, inspect.isclass):
@@ -155,6 +156,9 @@ def _world(app: Flask) -> dict[str, str]:
             "slug": template.slug,
             "key": template.items[0].key,
             "token": link.rsplit("/", 1)[1],
+            "what": "incidents",
+            # A recalculation of SPC limits (none here: its form is fuzzed as "not found").
+            "recalculation_id": "1",
         }
         db.session.remove()
         return ids
