@@ -158,7 +158,6 @@ def _world(app: Flask) -> dict[str, str]:
             "token": link.rsplit("/", 1)[1],
             "what": "incidents",
             # A recalculation of SPC limits (none here: its form is fuzzed as "not found").
-            "recalculation_id": "1",
         }
         db.session.remove()
         return ids
