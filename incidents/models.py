@@ -129,6 +129,18 @@ def label(value: str | None) -> str:
     return LABELS.get(value, value.replace("_", " ").capitalize())
 
 
+# "Who have you told": where a value means someone else than the same word as a
+# category ("safeguarding" told is the safeguarding team or local authority).
+INFORMED_LABELS: dict[str, str] = {
+    "safeguarding": "Safeguarding team or local authority",
+}
+
+
+def informed_label(who: str | None) -> str:
+    """Who was told, as people read it on the form and the record."""
+    return INFORMED_LABELS.get(who or "", "") or label(who)
+
+
 class ReferenceCounter(db.Model):  # type: ignore[name-defined,misc]
     """The last INC-YYYY-NNNN number given out in each year."""
 

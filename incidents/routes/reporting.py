@@ -30,6 +30,7 @@ from incidents.models import (
     Incident,
     Kind,
     MedicationError,
+    informed_label,
     label,
 )
 from incidents.routes._common import REPORTERS, label_choices
@@ -69,7 +70,7 @@ def _form_context(values: dict[str, str], errors: dict[str, list[str]]) -> dict[
             (Harm.SEVERE.value, "Severe", "Permanent harm."),
             (Harm.DEATH.value, "Death", "The person died."),
         ],
-        "informed_who": label_choices(INFORMED_WHO),
+        "informed_who": [(who, informed_label(who)) for who in INFORMED_WHO],
         "informed_methods": label_choices(INFORMED_METHOD),
         "yes_no_unsure": label_choices(YES_NO_UNSURE),
         "family_contact": label_choices(FAMILY_CONTACT),
@@ -169,6 +170,7 @@ def _sent_context(incident: Incident) -> dict[str, Any]:
     return {
         "incident": incident,
         "label": label,
+        "informed_label": informed_label,
         "informed": [
             {**row, "at": datetime.fromisoformat(row["at"])} for row in incident.people_informed
         ],
