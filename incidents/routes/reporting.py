@@ -19,7 +19,7 @@ from core.dates import utcnow
 from core.errors import IdConflict, Invalid, OutOfScope
 from core.htmx import wants_partial
 from core.permissions import role_required
-from incidents import forms, services
+from incidents import forms, offline_checks, services
 from incidents.models import (
     FAMILY_CONTACT,
     INFORMED_METHOD,
@@ -74,6 +74,7 @@ def _form_context(values: dict[str, str], errors: dict[str, list[str]]) -> dict[
         "informed_methods": label_choices(INFORMED_METHOD),
         "yes_no_unsure": label_choices(YES_NO_UNSURE),
         "family_contact": label_choices(FAMILY_CONTACT),
+        "offline_rules": offline_checks.incident_rules(),
     }
 
 
