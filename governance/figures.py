@@ -21,7 +21,17 @@ from core.models import Branch, Role, User
 from core.permissions import require_role
 from extensions import db
 from governance.spc import MIN_SPC_MONTHS, c_chart_limits, share, spc_signals
-from incidents.models import Category, DecisionStatus, Harm, Incident, IncidentDecision, Kind, label
+from incidents.models import (
+    PLACES,
+    Category,
+    DecisionStatus,
+    Harm,
+    Incident,
+    IncidentDecision,
+    Kind,
+    label,
+    place_label,
+)
 from learning import bulletins as bulletin_rules
 from learning import patterns as pattern_rules
 from learning.models import Bulletin, Condition, LearningReview, ReviewStatus
@@ -51,7 +61,13 @@ def _incident_figures(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     rows = db.session.execute(
         scoping.scoped(
-            db.select(Incident.occurred_at, Incident.kind, Incident.harm, Incident.category),
+            db.select(
+                Incident.occurred_at,
+                Incident.kind,
+                Incident.harm,
+                Incident.category,
+                Incident.place,
+            ),
             user,
             Incident,
         )
@@ -62,10 +78,14 @@ def _incident_figures(
     by_month: dict[str, Counter[str]] = {key: Counter() for key in period.months}
     harm: Counter[str] = Counter()
     categories: Counter[str] = Counter()
-    for occurred_at, kind, harm_level, category in rows:
+    # Falls themed by where they happened (None: no place chosen).
+    fall_places: Counter[str | None] = Counter()
+    for occurred_at, kind, harm_level, category, place in rows:
         by_month[month_key(occurred_at)][kind] += 1
         harm[harm_level] += 1
         categories[category] += 1
+        if category == Category.FALL.value:
+            fall_places[place if place in PLACES else None] += 1
     months: list[dict[str, Any]] = [
         {
             "month": key,
@@ -90,6 +110,16 @@ def _incident_figures(
             for c in sorted(Category, key=lambda c: -categories[c.value])
             if categories[c.value]
         ],
+        "fall_places": [
+            {"value": p, "label": place_label(p), "count": fall_places[p]}
+            for p in sorted(PLACES, key=lambda p: (-fall_places[p], PLACES.index(p)))
+            if fall_places[p]
+        ]
+        + (
+            [{"value": "", "label": "No place chosen", "count": fall_places[None]}]
+            if fall_places[None]
+            else []
+        ),
     }
     used = [m for m in months if m["complete"]]
     limits = c_chart_limits([m["total"] for m in used])

@@ -80,6 +80,19 @@ LOCATIONS = [
     "",
 ]
 
+# The place (a choice) for each free-text location above.
+PLACE_OF = {
+    "kitchen": "kitchen",
+    "bathroom": "bathroom",
+    "bedroom": "bedroom",
+    "living room": "living_room",
+    "hallway": "other",
+    "stairs": "stairs",
+    "garden": "garden",
+    "front door": "outside_home",
+    "": None,
+}
+
 WHAT_HAPPENED = {
     "fall": [
         "Found on the floor by the bed at the start of the {time} call.",
@@ -192,6 +205,7 @@ def _payload(
             }
         )
     informed = [row for row in informed if datetime.fromisoformat(row["at"]) <= reported]
+    location = rng.choice(LOCATIONS)
     time_label = occurred.strftime("%H:%M")
     medication_error = rng.choice(MEDICATION_ERRORS) if category == "medication" else None
     texts = MEDICATION_TEXT[medication_error] if medication_error else WHAT_HAPPENED[category]
@@ -207,7 +221,8 @@ def _payload(
         "late_reason": None,
         "person_ref": person.ref if person else None,
         "branch": None if person else author.branches[0].code,
-        "location": rng.choice(LOCATIONS),
+        "location": location,
+        "place": PLACE_OF[location],
         "what_happened": f"{text} (demo {index + 1})",
         "immediate_actions": rng.choice(IMMEDIATE),
         "harm": harm,

@@ -16,6 +16,7 @@ from incidents.models import (
     FAMILY_CONTACT,
     INFORMED_METHOD,
     INFORMED_WHO,
+    PLACES,
     YES_NO_UNSURE,
     Category,
     DecisionStatus,
@@ -213,6 +214,12 @@ class IncidentInSchema(_Classification):
     # no person is named.
     branch = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
     location = fields.String(load_default="", validate=validate.Length(max=200))
+    # Added to the contract (issue 15): where, as a choice; optional for older clients.
+    place = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=_choice(PLACES, "Choose a place from the list, or leave it."),
+    )
     what_happened = fields.String(
         required=True,
         validate=validate.Length(
@@ -284,6 +291,7 @@ class IncidentOutSchema(Schema):
     person_ref = fields.Function(lambda i: i.person.ref if i.person else None)
     branch = fields.Function(lambda i: i.branch.code)
     location = fields.String()
+    place = fields.String(allow_none=True)
     what_happened = fields.String()
     immediate_actions = fields.String()
     harm = fields.String()

@@ -86,7 +86,10 @@ def create_incident(
     if author.role not in REPORTING_ROLES:
         raise NotAllowed()
     incident_id = str(data["id"])
-    digest = content_hash(author, data)
+    # A report without a place hashes as it did before `place` was added, so a
+    # phone replaying an entry sent before the change still gets 200, not 409.
+    hashed = {k: v for k, v in data.items() if not (k == "place" and v is None)}
+    digest = content_hash(author, hashed)
     existing = already_sent(Incident, incident_id, digest)
     if existing is not None:
         return IncidentReceipt(existing, created=False)
@@ -113,6 +116,7 @@ def create_incident(
         author_id=author.id,
         team_id=_reporter_team(author, branch),
         location=data.get("location") or "",
+        place=data.get("place"),
         what_happened=data["what_happened"],
         immediate_actions=data["immediate_actions"],
         harm=data["harm"],

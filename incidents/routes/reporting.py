@@ -24,6 +24,7 @@ from incidents.models import (
     FAMILY_CONTACT,
     INFORMED_METHOD,
     INFORMED_WHO,
+    PLACES,
     YES_NO_UNSURE,
     Category,
     Harm,
@@ -32,6 +33,7 @@ from incidents.models import (
     MedicationError,
     informed_label,
     label,
+    place_label,
 )
 from incidents.routes._common import REPORTERS, label_choices
 from incidents.routes.blueprint import bp
@@ -75,6 +77,7 @@ def _form_context(values: dict[str, str], errors: dict[str, list[str]]) -> dict[
         "yes_no_unsure": label_choices(YES_NO_UNSURE),
         "family_contact": label_choices(FAMILY_CONTACT),
         "offline_rules": offline_checks.incident_rules(),
+        "places": [(place, place_label(place)) for place in PLACES],
     }
 
 
@@ -172,6 +175,7 @@ def _sent_context(incident: Incident) -> dict[str, Any]:
         "incident": incident,
         "label": label,
         "informed_label": informed_label,
+        "place_label": place_label,
         "informed": [
             {**row, "at": datetime.fromisoformat(row["at"])} for row in incident.people_informed
         ],

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from playwright.sync_api import Page, expect
 
+from extensions import db
+from incidents.models import Incident
 from incidents.schemas import RULE_MESSAGES, ThresholdsSchema
 from tests.browser.conftest import LiveServer, sign_in
 from tests.browser.offline_support import (
@@ -74,6 +76,7 @@ def test_unanswered_thresholds_are_caught_on_the_phone_then_saved_and_sent_once(
     expect(page.get_by_label("What happened?")).to_have_value("Found on the floor by the bed.")
 
     fill_quickly(page, "Found on the floor by the bed.")
+    page.get_by_label("Which place was it? (optional)").select_option("stairs")
     page.get_by_role("button", name=SEND).click()
     expect(page.get_by_role("heading", name=SAVED)).to_be_visible()
     entries = device_entries(page)
@@ -89,6 +92,9 @@ def test_unanswered_thresholds_are_caught_on_the_phone_then_saved_and_sent_once(
     made = entries[0]["id"]
     assert set(server_incidents(app)) == {made}
     assert wire.per_entry()[made] == 1
+    with app.app_context():
+        assert db.session.get_one(Incident, made).place == "stairs"
+        db.session.remove()
 
 
 def test_a_late_report_without_its_reason_is_caught_on_the_phone(

@@ -440,3 +440,9 @@ def test_telling_safeguarding_reads_as_the_team_not_a_concern(sign_in, make_inci
     html = html_of(sign_in("manager").get(f"/incidents/{incident_id}"))
     assert "Safeguarding team or local authority: phone" in html
     assert "Safeguarding concern:" not in html
+
+
+def test_the_place_chosen_is_shown_with_the_free_text(sign_in, make_incident):
+    incident_id = make_incident("carer1", place="living_room", location="by the armchair")
+    html = html_of(sign_in("manager").get(f"/incidents/{incident_id}"))
+    assert "Living room</span>: by the armchair" in html
