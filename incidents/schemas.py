@@ -121,6 +121,9 @@ RULE_MESSAGES: dict[str, str] = {
     "informed_early": "Check the year of when they were told.",
     "informed_future": "When they were told is in the future.",
     "informed_before": "When they were told is before it happened; check the time.",
+    # The service's (incidents/services.py): a reporter in several branches names
+    # the person or the branch. The phone knows by the form offering the choice.
+    "branch_needed": "Choose which branch this happened in.",
 }
 _M = RULE_MESSAGES
 

@@ -22,6 +22,7 @@ from core.models import Branch, Role, User
 from extensions import db
 from incidents import decisions
 from incidents.models import Incident, ReferenceCounter
+from incidents.schemas import RULE_MESSAGES
 
 REPORTING_ROLES = {Role.CARER.value, Role.SUPERVISOR.value, Role.MANAGER.value}
 
@@ -59,7 +60,7 @@ def _resolve_branch(author: User, data: dict[str, Any]) -> tuple[Branch, int | N
     mine = scoping.branches_for(author)
     if len(mine) == 1:
         return mine[0], None
-    raise InvalidIncident({"branch": ["Choose which branch this happened in."]})
+    raise InvalidIncident({"branch": [RULE_MESSAGES["branch_needed"]]})
 
 
 def _reporter_team(author: User, branch: Branch) -> int | None:

@@ -5,6 +5,7 @@ once put right the report is saved, then sent exactly once back online. 360 x 74
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -124,3 +125,21 @@ def test_required_questions_are_marked_and_optional_ones_say_so(page: Page, live
     for optional in ("Where did it happen? (optional)", "A member of staff was hurt (optional)"):
         expect(page.get_by_label(optional)).to_be_visible()
     expect(page.get_by_text("Who have you told so far? (optional)")).to_be_visible()
+
+
+def test_a_reporter_in_two_branches_is_asked_the_branch_before_saving(
+    page: Page, live: LiveServer, app: Flask
+):
+    sign_in(page, "manager@example.com")
+    open_ready(page)
+    page.context.set_offline(True)
+    page.reload()
+    fill_quickly(page, "The key safe was left open.")
+    page.get_by_role("button", name=SEND).click()
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_contain_text(RULE_MESSAGES["branch_needed"])
+    assert device_entries(page) == []
+    page.get_by_label(re.compile("Which branch was it in")).select_option("SOUTH")
+    page.get_by_role("button", name=SEND).click()
+    expect(page.get_by_role("heading", name=SAVED)).to_be_visible()
+    assert [e["payload"]["branch"] for e in device_entries(page)] == ["SOUTH"]

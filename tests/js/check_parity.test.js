@@ -33,7 +33,8 @@ function bodyOf(testCase) {
 
 for (const testCase of CASES.cases) {
   test(testCase.name, () => {
-    const errors = checkIncident(RULES, bodyOf(testCase), new Date());
+    const context = { branchChoice: Boolean(testCase.context?.branch_choice) };
+    const errors = checkIncident(RULES, bodyOf(testCase), new Date(), context);
     assert.deepStrictEqual(JSON.parse(JSON.stringify(errors)), testCase.expected);
   });
 }

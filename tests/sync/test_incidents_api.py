@@ -430,3 +430,14 @@ def test_a_place_not_on_the_list_is_422_with_nothing_stored(app: Flask, sign_in)
         "place": ["Choose a place from the list, or leave it."]
     }
     assert _count(app) == 0
+
+
+def test_a_reporter_in_several_branches_names_the_person_or_the_branch(app: Flask, sign_in):
+    from incidents.schemas import RULE_MESSAGES
+
+    body = incident_payload(person_ref=None, branch=None)
+    response = sign_in("manager").post_json("/api/v1/incidents", body)
+    assert response.status_code == 422
+    # The same words the phone shows before saving (static/js/offline/checks.js).
+    assert response.get_json()["errors"] == {"branch": [RULE_MESSAGES["branch_needed"]]}
+    assert _count(app) == 0

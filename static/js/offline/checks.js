@@ -159,12 +159,17 @@
     return errors;
   }
 
-  /* What the server's 422 would say about this body: {} when it would take it. */
-  function checkIncident(table, body, now) {
+  /* What the server's 422 would say about this body: {} when it would take it.
+   * context.branchChoice: the form offers a branch (the reporter works in several),
+   * so one must be named when no person is (the service's rule, after the schema's). */
+  function checkIncident(table, body, now, context = {}) {
     const errors = {};
     const data = checkObject(table.fields, body, '', errors, table);
     if (!data) return errors;
-    return acrossFields(table, data, now);
+    const across = acrossFields(table, data, now);
+    if (Object.keys(across).length) return across;
+    if (context.branchChoice && !data.person_ref && !data.branch) return { branch: [table.rules.branch_needed] };
+    return {};
   }
 
   NS.checks = { checkIncident, readMoment };

@@ -114,7 +114,8 @@
       if (!form.candourRules) form.candourRules = JSON.parse(node.textContent);
       const shape = S.describeForm(form);
       const payload = payloads.payloadFor(form.dataset.offlineForm, new S.FormValues(shape.pairs), now, shape);
-      const errors = checks.checkIncident(form.candourRules, payload, now);
+      const context = { branchChoice: Boolean(form.querySelector('select[name="branch"]')) };
+      const errors = checks.checkIncident(form.candourRules, payload, now, context);
       const names = Array.from(form.elements, (field) => field.name).filter(Boolean);
       const place = (key) => {
         const name = key === 'id' ? 'entry_id' : key;
