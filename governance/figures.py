@@ -22,7 +22,17 @@ from core.permissions import require_role
 from extensions import db
 from governance import recalculation
 from governance.spc import FIRM_SPC_MONTHS, MIN_SPC_MONTHS, analyse, share
-from incidents.models import Category, DecisionStatus, Harm, Incident, IncidentDecision, Kind, label
+from incidents.models import (
+    PLACES,
+    Category,
+    DecisionStatus,
+    Harm,
+    Incident,
+    IncidentDecision,
+    Kind,
+    label,
+    place_label,
+)
 from learning import bulletins as bulletin_rules
 from learning import patterns as pattern_rules
 from learning.models import Bulletin, Condition, LearningReview, ReviewStatus
@@ -52,7 +62,13 @@ def _incident_figures(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     rows = db.session.execute(
         scoping.scoped(
-            db.select(Incident.occurred_at, Incident.kind, Incident.harm, Incident.category),
+            db.select(
+                Incident.occurred_at,
+                Incident.kind,
+                Incident.harm,
+                Incident.category,
+                Incident.place,
+            ),
             user,
             Incident,
         )
@@ -63,10 +79,14 @@ def _incident_figures(
     by_month: dict[str, Counter[str]] = {key: Counter() for key in period.months}
     harm: Counter[str] = Counter()
     categories: Counter[str] = Counter()
-    for occurred_at, kind, harm_level, category in rows:
+    # Falls themed by where they happened (None: no place chosen).
+    fall_places: Counter[str | None] = Counter()
+    for occurred_at, kind, harm_level, category, place in rows:
         by_month[month_key(occurred_at)][kind] += 1
         harm[harm_level] += 1
         categories[category] += 1
+        if category == Category.FALL.value:
+            fall_places[place if place in PLACES else None] += 1
     months: list[dict[str, Any]] = [
         {
             "month": key,
@@ -91,6 +111,16 @@ def _incident_figures(
             for c in sorted(Category, key=lambda c: -categories[c.value])
             if categories[c.value]
         ],
+        "fall_places": [
+            {"value": p, "label": place_label(p), "count": fall_places[p]}
+            for p in sorted(PLACES, key=lambda p: (-fall_places[p], PLACES.index(p)))
+            if fall_places[p]
+        ]
+        + (
+            [{"value": "", "label": "No place chosen", "count": fall_places[None]}]
+            if fall_places[None]
+            else []
+        ),
     }
     spc = _spc(months, recalculate_from)
     return incidents, spc

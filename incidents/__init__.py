@@ -3,10 +3,11 @@ triage, office details, threshold decisions and duty timers."""
 
 from __future__ import annotations
 
+import click
 from flask import Flask
 
 from core.demo import DemoOptions, add_seeder
-from incidents import branch_counts, models, routes
+from incidents import branch_counts, models, offline_checks, routes
 from incidents.demo import seed_incidents
 from oversight.trail_search import add_record_kind
 
@@ -19,8 +20,14 @@ def _demo_incidents(options: DemoOptions) -> list[str]:
     return seed_incidents(options.incidents, seed=options.incident_seed)
 
 
+def _offline_rules() -> None:
+    """Write static/offline/incident-rules.json again from the schema (after changing it)."""
+    click.echo(f"Wrote {offline_checks.write_rules_file()}")
+
+
 def init_app(app: Flask) -> None:
     routes.init_app(app)
+    app.cli.command("offline-rules")(_offline_rules)
     branch_counts.init_app(app)  # open incidents stop a branch being archived
     add_seeder(app, 30, _demo_incidents)
     # Its events on the audit trail show to the managers of its branch.

@@ -15,7 +15,7 @@ from typing import Any
 from core.dates import UK, utcnow
 from core.models import PersonSupported, Role, User
 from extensions import db
-from incidents import decisions, services, triage
+from incidents import decisions, record, services, triage
 from incidents.models import DecisionStatus, Incident, Status
 from incidents.schemas import IncidentInSchema
 
@@ -31,6 +31,8 @@ CATEGORY_WEIGHTS = {
     "property": 3,
     "other": 2,
 }
+# Each medication error with what a carer would write about it, so the record's
+# type and its text never contradict each other. Weighted by repetition.
 MEDICATION_ERRORS = [
     "omission",
     "omission",
@@ -41,6 +43,28 @@ MEDICATION_ERRORS = [
     "wrong_person",
     "wrong_medicine",
 ]
+MEDICATION_TEXT = {
+    "omission": [
+        "The {time} dose was not given: the tablets were still in the blister pack when I arrived.",
+        "The {time} dose was missed; the previous carer thought the family had given it.",
+    ],
+    "wrong_time": [
+        "The person was given their {time} tablets an hour late because the previous call overran.",
+    ],
+    "wrong_dose": [
+        "Two tablets were given at the {time} call where the MAR chart says one.",
+    ],
+    "recording": [
+        "MAR chart showed the {time} dose not signed for, but the tablets had been given.",
+        "Two different doses were written on the MAR chart and the label.",
+    ],
+    "wrong_person": [
+        "Tablets from another person's pack were given at the {time} call; noticed straight away.",
+    ],
+    "wrong_medicine": [
+        "A tablet from the wrong box was given at the {time} call; the label did not match the MAR chart.",
+    ],
+}
 HARM_WEIGHTS = {"none": 30, "low": 48, "moderate": 16, "severe": 5, "death": 1}
 # Home-care visits cluster around mornings, lunch, tea and bed times.
 HOUR_WEIGHTS = [1, 1, 1, 1, 1, 2, 4, 9, 10, 8, 5, 5, 8, 7, 4, 4, 5, 8, 8, 6, 5, 6, 3, 2]
@@ -56,13 +80,20 @@ LOCATIONS = [
     "",
 ]
 
+# The place (a choice) for each free-text location above.
+PLACE_OF = {
+    "kitchen": "kitchen",
+    "bathroom": "bathroom",
+    "bedroom": "bedroom",
+    "living room": "living_room",
+    "hallway": "other",
+    "stairs": "stairs",
+    "garden": "garden",
+    "front door": "outside_home",
+    "": None,
+}
+
 WHAT_HAPPENED = {
-    "medication": [
-        "The {time} dose was not in the blister pack when I arrived.",
-        "MAR chart showed the {time} dose signed for, but the tablets were still in the pack.",
-        "The person was given their {time} tablets an hour late because the previous call overran.",
-        "Two different doses were written on the MAR chart and the label.",
-    ],
     "fall": [
         "Found on the floor by the bed at the start of the {time} call.",
         "Slipped while walking to the bathroom without the frame.",
@@ -174,20 +205,24 @@ def _payload(
             }
         )
     informed = [row for row in informed if datetime.fromisoformat(row["at"]) <= reported]
+    location = rng.choice(LOCATIONS)
     time_label = occurred.strftime("%H:%M")
-    text = rng.choice(WHAT_HAPPENED[category]).format(time=time_label)
+    medication_error = rng.choice(MEDICATION_ERRORS) if category == "medication" else None
+    texts = MEDICATION_TEXT[medication_error] if medication_error else WHAT_HAPPENED[category]
+    text = rng.choice(texts).format(time=time_label)
     payload: dict[str, Any] = {
         "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
         "kind": kind,
         "category": category,
-        "medication_error": rng.choice(MEDICATION_ERRORS) if category == "medication" else None,
+        "medication_error": medication_error,
         "time_critical": category == "medication" and rng.random() < 0.25,
         "occurred_at": occurred.isoformat(),
         "reported_at": reported.isoformat(),
         "late_reason": None,
         "person_ref": person.ref if person else None,
         "branch": None if person else author.branches[0].code,
-        "location": rng.choice(LOCATIONS),
+        "location": location,
+        "place": PLACE_OF[location],
         "what_happened": f"{text} (demo {index + 1})",
         "immediate_actions": rng.choice(IMMEDIATE),
         "harm": harm,
@@ -248,7 +283,9 @@ def seed_incidents(count: int, seed: int = 1) -> list[str]:
 
 
 def _review_as_manager(rng: random.Random, manager: User, incident: Incident) -> None:
-    """Older demo incidents have been triaged and their duties decided."""
+    """Older demo incidents have been opened by a manager (so "seen", as the
+    reporter is told), triaged and their duties decided."""
+    record.mark_seen(manager, incident)
     status = rng.choices(
         [
             Status.CLOSED.value,

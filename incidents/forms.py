@@ -128,6 +128,7 @@ def form_to_payload(form: MultiDict[str, str], now: datetime) -> dict[str, Any]:
     payload["person_ref"] = (form.get("person_ref") or "").strip() or None
     payload["branch"] = (form.get("branch") or "").strip() or None
     payload["location"] = (form.get("location") or "").strip()
+    payload["place"] = (form.get("place") or "").strip() or None
     payload["staff_injured"] = _flag(form, "staff_injured")
 
     informed = []
@@ -156,6 +157,7 @@ FORM_ORDER = (
     "branch",
     "occurred_at",
     "late_reason",
+    "place",
     "location",
     "what_happened",
     "immediate_actions",

@@ -64,6 +64,30 @@ YES_NO_UNSURE = ["yes", "no", "unsure"]
 # one that may be safeguarding, whatever its category.
 MAY_BE_ABUSE = ("yes", "unsure")
 FAMILY_CONTACT = ["yes", "no", "not_applicable"]
+# Where it happened, as a choice (falls are themed by it); the free text
+# `location` says more.
+PLACES = [
+    "kitchen",
+    "bathroom",
+    "bedroom",
+    "stairs",
+    "living_room",
+    "garden",
+    "outside_home",
+    "vehicle",
+    "other",
+]
+PLACE_LABELS: dict[str, str] = {
+    "kitchen": "Kitchen",
+    "bathroom": "Bathroom",
+    "bedroom": "Bedroom",
+    "stairs": "Stairs",
+    "living_room": "Living room",
+    "garden": "Garden",
+    "outside_home": "Outside the home",
+    "vehicle": "Vehicle",
+    "other": "Somewhere else",
+}
 
 LABELS: dict[str, str] = {
     # kinds
@@ -129,6 +153,23 @@ def label(value: str | None) -> str:
     return LABELS.get(value, value.replace("_", " ").capitalize())
 
 
+# "Who have you told": where a value means someone else than the same word as a
+# category ("safeguarding" told is the safeguarding team or local authority).
+INFORMED_LABELS: dict[str, str] = {
+    "safeguarding": "Safeguarding team or local authority",
+}
+
+
+def place_label(place: str | None) -> str:
+    """Where it happened, as chosen ("" when not chosen)."""
+    return PLACE_LABELS.get(place or "", "")
+
+
+def informed_label(who: str | None) -> str:
+    """Who was told, as people read it on the form and the record."""
+    return INFORMED_LABELS.get(who or "", "") or label(who)
+
+
 class ReferenceCounter(db.Model):  # type: ignore[name-defined,misc]
     """The last INC-YYYY-NNNN number given out in each year."""
 
@@ -171,6 +212,8 @@ class Incident(db.Model):  # type: ignore[name-defined,misc]
     team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
 
     location: Mapped[str] = mapped_column(String(200), default="")
+    # One of PLACES, or None (not chosen, or sent by an older client).
+    place: Mapped[str | None] = mapped_column(String(20), index=True)
     what_happened: Mapped[str] = mapped_column(Text)
     immediate_actions: Mapped[str] = mapped_column(Text)
     harm: Mapped[str] = mapped_column(String(20), index=True)

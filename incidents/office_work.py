@@ -116,7 +116,9 @@ def condition(work: Work, user: User, now: datetime) -> ColumnElement[bool]:
         )
         return _open() & or_(made_late, arrived_late)
     if work == Work.DETAILS:
-        missing = or_(Incident.location == "", Incident.person_id.is_(None))
+        # Where is recorded by the place chosen or the free text (either will do).
+        no_where = and_(Incident.location == "", Incident.place.is_(None))
+        missing = or_(no_where, Incident.person_id.is_(None))
         return _open() & missing & ~_asked()
     return _open() & _unanswered()
 

@@ -16,6 +16,7 @@ from incidents.models import (
     FAMILY_CONTACT,
     INFORMED_METHOD,
     INFORMED_WHO,
+    PLACES,
     YES_NO_UNSURE,
     Category,
     DecisionStatus,
@@ -106,6 +107,27 @@ class _Classification(_Strict):
     )
 
 
+# The messages of the report's rules across fields: here once, for the server's
+# checks below and the phone's (incidents/offline_checks.py serves them).
+RULE_MESSAGES: dict[str, str] = {
+    "medication_error_missing": "Choose what went wrong with the medicine.",
+    "medication_error_not_medication": "Only medication events have a medication error type.",
+    "near_miss_harm": "A near miss caused no harm. If the person was harmed, choose incident.",
+    "reported_future": "The time it was made is in the future; check the phone's clock.",
+    "reported_early": "The time it was made is before 2000; check the phone's clock.",
+    "occurred_early": "Check the year of when it happened.",
+    "occurred_after_reported": "When it happened cannot be after it was reported.",
+    "late_reason": "This happened more than 30 days before it was reported: say why it is being reported now.",
+    "informed_early": "Check the year of when they were told.",
+    "informed_future": "When they were told is in the future.",
+    "informed_before": "When they were told is before it happened; check the time.",
+    # The service's (incidents/services.py): a reporter in several branches names
+    # the person or the branch. The phone knows by the form offering the choice.
+    "branch_needed": "Choose which branch this happened in.",
+}
+_M = RULE_MESSAGES
+
+
 # The report's rules across fields, each by field. Times are judged by the device's
 # own clock: an entry may reach us weeks after it was made, and must never be
 # refused for arriving late.
@@ -115,15 +137,15 @@ def _medication_errors(data: dict[str, Any], now: datetime) -> dict[str, list[st
     """Only a medication event says what went wrong with the medicine, and it must."""
     is_medication = data["category"] == Category.MEDICATION
     if is_medication and not data.get("medication_error"):
-        return {"medication_error": ["Choose what went wrong with the medicine."]}
+        return {"medication_error": [_M["medication_error_missing"]]}
     if not is_medication and data.get("medication_error"):
-        return {"medication_error": ["Only medication events have a medication error type."]}
+        return {"medication_error": [_M["medication_error_not_medication"]]}
     return {}
 
 
 def _harm_errors(data: dict[str, Any], now: datetime) -> dict[str, list[str]]:
     if data["kind"] == Kind.NEAR_MISS and data["harm"] != Harm.NONE:
-        return {"harm": ["A near miss caused no harm. If the person was harmed, choose incident."]}
+        return {"harm": [_M["near_miss_harm"]]}
     return {}
 
 
@@ -132,17 +154,15 @@ def _time_errors(data: dict[str, Any], now: datetime) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     occurred, reported = data["occurred_at"], data["reported_at"]
     if reported > now + CLOCK_SKEW:
-        errors["reported_at"] = ["The time it was made is in the future; check the phone's clock."]
+        errors["reported_at"] = [_M["reported_future"]]
     if reported < EARLIEST:
-        errors["reported_at"] = ["The time it was made is before 2000; check the phone's clock."]
+        errors["reported_at"] = [_M["reported_early"]]
     if occurred < EARLIEST:
-        errors["occurred_at"] = ["Check the year of when it happened."]
+        errors["occurred_at"] = [_M["occurred_early"]]
     elif occurred > reported:
-        errors["occurred_at"] = ["When it happened cannot be after it was reported."]
+        errors["occurred_at"] = [_M["occurred_after_reported"]]
     elif reported - occurred > LATE_AFTER and not (data.get("late_reason") or "").strip():
-        errors["late_reason"] = [
-            "This happened more than 30 days before it was reported: say why it is being reported now."
-        ]
+        errors["late_reason"] = [_M["late_reason"]]
     return errors
 
 
@@ -152,13 +172,11 @@ def _informed_errors(data: dict[str, Any], now: datetime) -> dict[str, list[str]
     occurred = data["occurred_at"]
     for n, row in enumerate(data.get("people_informed") or []):
         if row["at"] < EARLIEST:
-            errors[f"people_informed.{n}.at"] = ["Check the year of when they were told."]
+            errors[f"people_informed.{n}.at"] = [_M["informed_early"]]
         elif row["at"] > now + CLOCK_SKEW:
-            errors[f"people_informed.{n}.at"] = ["When they were told is in the future."]
+            errors[f"people_informed.{n}.at"] = [_M["informed_future"]]
         elif occurred >= EARLIEST and row["at"] < occurred - timedelta(hours=1):
-            errors[f"people_informed.{n}.at"] = [
-                "When they were told is before it happened; check the time."
-            ]
+            errors[f"people_informed.{n}.at"] = [_M["informed_before"]]
     return errors
 
 
@@ -199,6 +217,12 @@ class IncidentInSchema(_Classification):
     # no person is named.
     branch = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
     location = fields.String(load_default="", validate=validate.Length(max=200))
+    # Added to the contract (issue 15): where, as a choice; optional for older clients.
+    place = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=_choice(PLACES, "Choose a place from the list, or leave it."),
+    )
     what_happened = fields.String(
         required=True,
         validate=validate.Length(
@@ -270,6 +294,7 @@ class IncidentOutSchema(Schema):
     person_ref = fields.Function(lambda i: i.person.ref if i.person else None)
     branch = fields.Function(lambda i: i.branch.code)
     location = fields.String()
+    place = fields.String(allow_none=True)
     what_happened = fields.String()
     immediate_actions = fields.String()
     harm = fields.String()

@@ -22,6 +22,7 @@ from core.models import Branch, Role, User
 from extensions import db
 from incidents import decisions, hooks
 from incidents.models import Incident, ReferenceCounter
+from incidents.schemas import RULE_MESSAGES
 
 REPORTING_ROLES = {Role.CARER.value, Role.SUPERVISOR.value, Role.MANAGER.value}
 
@@ -59,7 +60,7 @@ def _resolve_branch(author: User, data: dict[str, Any]) -> tuple[Branch, int | N
     mine = scoping.branches_for(author)
     if len(mine) == 1:
         return mine[0], None
-    raise InvalidIncident({"branch": ["Choose which branch this happened in."]})
+    raise InvalidIncident({"branch": [RULE_MESSAGES["branch_needed"]]})
 
 
 def _reporter_team(author: User, branch: Branch) -> int | None:
@@ -86,7 +87,10 @@ def create_incident(
     if author.role not in REPORTING_ROLES:
         raise NotAllowed()
     incident_id = str(data["id"])
-    digest = content_hash(author, data)
+    # A report without a place hashes as it did before `place` was added, so a
+    # phone replaying an entry sent before the change still gets 200, not 409.
+    hashed = {k: v for k, v in data.items() if not (k == "place" and v is None)}
+    digest = content_hash(author, hashed)
     existing = already_sent(Incident, incident_id, digest)
     if existing is not None:
         return IncidentReceipt(existing, created=False)
@@ -113,6 +117,7 @@ def create_incident(
         author_id=author.id,
         team_id=_reporter_team(author, branch),
         location=data.get("location") or "",
+        place=data.get("place"),
         what_happened=data["what_happened"],
         immediate_actions=data["immediate_actions"],
         harm=data["harm"],

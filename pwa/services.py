@@ -35,6 +35,7 @@ PAGE_SCRIPTS = [
     "js/offline/replay-triggers.js",
     "js/offline/form-messages.js",
     "js/offline/drafts.js",
+    "js/offline/checks.js",
     "js/offline/form-capture.js",
     "js/offline/outbox-page.js",
     "js/offline/notices.js",

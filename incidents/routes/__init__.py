@@ -16,7 +16,7 @@ from incidents import decisions as decision_rules
 from incidents import office_work, services
 from incidents import record as record_rules
 from incidents.duties import rule_label
-from incidents.models import IncidentDecision, label
+from incidents.models import IncidentDecision, informed_label, label, place_label
 
 # Importing each module adds its pages to the blueprint.
 from incidents.routes import (
@@ -68,6 +68,8 @@ def init_app(app: Flask) -> None:
     navigation.add_section(app, "home", "incidents/_home_office.html", {Role.OFFICE}, order=5)
     app.jinja_env.globals.update(
         incident_label=label,
+        informed_label=informed_label,
+        place_label=place_label,
         rule_label=rule_label,
         overdue_duties=_overdue_duties,
         office_home=_office_home,

@@ -19,18 +19,21 @@ from core.dates import utcnow
 from core.errors import IdConflict, Invalid, OutOfScope
 from core.htmx import wants_partial
 from core.permissions import role_required
-from incidents import forms, services
+from incidents import forms, offline_checks, services
 from incidents.models import (
     FAMILY_CONTACT,
     INFORMED_METHOD,
     INFORMED_WHO,
+    PLACES,
     YES_NO_UNSURE,
     Category,
     Harm,
     Incident,
     Kind,
     MedicationError,
+    informed_label,
     label,
+    place_label,
 )
 from incidents.routes._common import REPORTERS, label_choices
 from incidents.routes.blueprint import bp
@@ -69,10 +72,12 @@ def _form_context(values: dict[str, str], errors: dict[str, list[str]]) -> dict[
             (Harm.SEVERE.value, "Severe", "Permanent harm."),
             (Harm.DEATH.value, "Death", "The person died."),
         ],
-        "informed_who": label_choices(INFORMED_WHO),
+        "informed_who": [(who, informed_label(who)) for who in INFORMED_WHO],
         "informed_methods": label_choices(INFORMED_METHOD),
         "yes_no_unsure": label_choices(YES_NO_UNSURE),
         "family_contact": label_choices(FAMILY_CONTACT),
+        "offline_rules": offline_checks.incident_rules(),
+        "places": [(place, place_label(place)) for place in PLACES],
     }
 
 
@@ -169,6 +174,8 @@ def _sent_context(incident: Incident) -> dict[str, Any]:
     return {
         "incident": incident,
         "label": label,
+        "informed_label": informed_label,
+        "place_label": place_label,
         "informed": [
             {**row, "at": datetime.fromisoformat(row["at"])} for row in incident.people_informed
         ],

@@ -425,6 +425,14 @@ def test_a_refused_send_says_so_and_keeps_the_answers(page: Page, live: Any, app
     too_long = "Rota showed two carers for one call. " * 8000
     page.get_by_label("What happened?").fill(too_long)
     page.get_by_role("button", name="Send report").click()
+    # The phone catches it first, with the server's own message (issue 15)...
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_contain_text("Say what happened, in up to 5,000 characters.")
+    expect(page.get_by_label("What happened?")).to_have_value(too_long)
+    assert _incidents(app) == []
+    # ...and a form kept from before it carried the rules still hears the server's 413.
+    page.evaluate("() => document.querySelector('script[data-offline-rules]').remove()")
+    page.get_by_role("button", name="Send report").click()
     problem = page.locator("[data-form-problem]")
     expect(problem).to_be_visible()
     expect(problem).to_contain_text("too long")

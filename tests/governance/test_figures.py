@@ -237,3 +237,18 @@ def test_a_branch_not_chosen_gives_empty_figures_rather_than_others(staff):
     figures = _figures(staff["manager"], "SOUTH")
     assert figures["incidents"]["total"] == 1
     assert figures["patterns"] == []
+
+
+def test_falls_are_themed_by_place(staff):
+    north = staff["carer1"]
+    for place in ("bathroom", "bathroom", "stairs", None):
+        make_incident(north, in_month(1), kind="incident", category="fall", harm="low", place=place)
+    make_incident(
+        north, in_month(1), kind="incident", category="injury", harm="low", place="kitchen"
+    )
+    places = _figures(staff["manager"], "NORTH")["incidents"]["fall_places"]
+    assert [(p["value"], p["label"], p["count"]) for p in places] == [
+        ("bathroom", "Bathroom", 2),
+        ("stairs", "Stairs", 1),
+        ("", "No place chosen", 1),
+    ]

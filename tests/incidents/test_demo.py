@@ -12,6 +12,7 @@ from app import create_app
 from core.dates import UK
 from core.models import Team, User
 from extensions import db
+from incidents.demo import MEDICATION_ERRORS, MEDICATION_TEXT, WHAT_HAPPENED
 from incidents.models import Incident, IncidentDecision
 
 
@@ -137,3 +138,40 @@ def test_demo_branches_have_two_teams_and_incidents_carry_the_reporters_team(tmp
         assert any(i.team_id is not None for i in incidents)
         db.session.remove()
         db.engine.dispose()
+
+
+def test_every_generated_incident_agrees_with_itself(tmp_path: Path):
+    """Category and medication error match the text; whatever a manager has
+    triaged (closed included) has been seen by a manager. 120 with seed 1 is a
+    superset of `make demo`'s set (60, seed 1): each entry has its own generator."""
+    app = _app(tmp_path / "consistent.db")
+    result = app.test_cli_runner().invoke(
+        args=["seed-demo", "--password", "demo-password-1", "--incidents", "120", "--seed", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        incidents = list(db.session.scalars(db.select(Incident)))
+        assert len(incidents) == 120
+        for i in incidents:
+            text = i.what_happened.rsplit(" (demo ", 1)[0]
+            when = i.occurred_at.astimezone(UK).strftime("%H:%M")
+            if i.category == "medication":
+                assert i.medication_error, i.reference
+                written = [t.format(time=when) for t in MEDICATION_TEXT[i.medication_error]]
+            else:
+                assert i.medication_error is None, i.reference
+                written = [t.format(time=when) for t in WHAT_HAPPENED[i.category]]
+            assert text in written, (i.reference, i.category, i.medication_error, text)
+            if i.status != "submitted":
+                assert i.seen_at is not None, (i.reference, i.status)
+        assert {i.status for i in incidents} >= {"submitted", "closed"}
+        assert len({i.medication_error for i in incidents if i.medication_error}) >= 4
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_no_other_category_writes_about_medicine_doses():
+    for category, texts in WHAT_HAPPENED.items():
+        assert category != "medication"
+        assert not any("dose" in t or "tablet" in t or "MAR" in t for t in texts), category
+    assert set(MEDICATION_TEXT) == set(MEDICATION_ERRORS)

@@ -428,3 +428,21 @@ def test_the_api_record_says_when_it_was_seen_closed_and_what_was_learned(sign_i
     assert after["closed_at"] is not None
     assert after["feedback"] == "Checked at delivery now."
     assert after["status"] == "closed"
+
+
+def test_telling_safeguarding_reads_as_the_team_not_a_concern(sign_in, make_incident):
+    incident_id = make_incident(
+        "carer1",
+        people_informed=[
+            {"who": "safeguarding", "at": iso(NOW - timedelta(hours=1)), "method": "phone"}
+        ],
+    )
+    html = html_of(sign_in("manager").get(f"/incidents/{incident_id}"))
+    assert "Safeguarding team or local authority: phone" in html
+    assert "Safeguarding concern:" not in html
+
+
+def test_the_place_chosen_is_shown_with_the_free_text(sign_in, make_incident):
+    incident_id = make_incident("carer1", place="living_room", location="by the armchair")
+    html = html_of(sign_in("manager").get(f"/incidents/{incident_id}"))
+    assert "Living room</span>: by the armchair" in html

@@ -198,3 +198,9 @@ def test_an_unknown_piece_of_work_is_a_422(sign_in):
     response = sign_in("office").get("/incidents?work=everything")
     assert response.status_code == 422
     assert "Choose a list of work from the list." in response.get_data(as_text=True)
+
+
+def test_a_place_chosen_without_free_text_is_not_missing_details(sign_in, make_incident):
+    make_incident(location="", place="bathroom")
+    make_incident(location="")
+    assert _count(_home(sign_in("office")), "details") == 1

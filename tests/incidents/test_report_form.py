@@ -581,3 +581,9 @@ def test_reporting_is_the_first_big_action_on_the_home_page(sign_in, key):
 def test_office_is_not_offered_reporting(sign_in):
     html = sign_in("office").get("/").get_data(as_text=True)
     assert "/incidents/new" not in html
+
+
+def test_who_was_told_offers_the_safeguarding_team_not_a_concern(sign_in):
+    html = sign_in("carer1").get("/incidents/new").get_data(as_text=True)
+    assert '<option value="safeguarding">Safeguarding team or local authority</option>' in html
+    assert '<option value="safeguarding">Safeguarding concern</option>' not in html

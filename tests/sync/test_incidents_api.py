@@ -388,3 +388,56 @@ def test_list_is_newest_first_with_a_cursor(sign_in):
 def test_bad_list_parameters_are_422(sign_in, query):
     response = sign_in("carer1").get(f"/api/v1/incidents?{query}")
     assert response.status_code == 422
+
+
+# --- place (issue 15): a choice beside the free-text location; optional ------------------
+
+
+def test_a_place_is_stored_and_returned_beside_the_free_text(app: Flask, sign_in):
+    carer = sign_in("carer1")
+    body = incident_payload(place="stairs", location="Top step by the landing")
+    assert carer.post_json("/api/v1/incidents", body).status_code == 201
+    stored = carer.get(f"/api/v1/incidents/{body['id']}").get_json()
+    assert (stored["place"], stored["location"]) == ("stairs", "Top step by the landing")
+
+
+def test_an_older_client_without_place_is_taken_and_its_replay_still_matches(
+    app: Flask, sign_in, seeded
+):
+    from core.exactly_once import content_hash
+    from core.models import User
+    from incidents.schemas import IncidentInSchema
+
+    carer = sign_in("carer1")
+    body = incident_payload()
+    body.pop("place", None)
+    assert carer.post_json("/api/v1/incidents", body).status_code == 201
+    assert carer.post_json("/api/v1/incidents", body).status_code == 200
+    with app.app_context():
+        incident = db.session.get_one(Incident, body["id"])
+        author = db.session.get_one(User, seeded["carer1"].id)
+        before_place = IncidentInSchema().load(body)
+        before_place.pop("place")
+        # As the server hashed it before `place` existed: replays from then match.
+        assert incident.content_hash == content_hash(author, before_place)
+        assert incident.place is None
+
+
+def test_a_place_not_on_the_list_is_422_with_nothing_stored(app: Flask, sign_in):
+    response = sign_in("carer1").post_json("/api/v1/incidents", incident_payload(place="attic"))
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {
+        "place": ["Choose a place from the list, or leave it."]
+    }
+    assert _count(app) == 0
+
+
+def test_a_reporter_in_several_branches_names_the_person_or_the_branch(app: Flask, sign_in):
+    from incidents.schemas import RULE_MESSAGES
+
+    body = incident_payload(person_ref=None, branch=None)
+    response = sign_in("manager").post_json("/api/v1/incidents", body)
+    assert response.status_code == 422
+    # The same words the phone shows before saving (static/js/offline/checks.js).
+    assert response.get_json()["errors"] == {"branch": [RULE_MESSAGES["branch_needed"]]}
+    assert _count(app) == 0

@@ -50,6 +50,7 @@ def test_the_incident_body_has_the_contract_fields(document):
         "reported_at", "late_reason", "person_ref", "location", "what_happened",
         "immediate_actions", "harm", "staff_injured", "people_informed", "thresholds",
         "branch",  # added to the contract (docs/changelog.md)
+        "place",  # added in issue 15 (docs/api.md), optional for older clients
     }  # fmt: skip
 
 

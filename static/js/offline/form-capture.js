@@ -102,6 +102,33 @@
     return store.saveEntry(entry, { replaces: form.dataset.correcting || null });
   }
 
+  /* What the server would refuse in this form, checked on the phone before the
+   * entry is saved (the form carries the server's rules: incidents/offline_checks.py),
+   * as {name: [messages]} in the form's own order, or null. A check that cannot
+   * run never stands in the way: the server still checks. */
+  function checkFirst(form, now) {
+    const checks = window.CandourOffline.checks;
+    const node = form.querySelector('script[data-offline-rules]');
+    if (!checks || !node) return null;
+    try {
+      if (!form.candourRules) form.candourRules = JSON.parse(node.textContent);
+      const shape = S.describeForm(form);
+      const payload = payloads.payloadFor(form.dataset.offlineForm, new S.FormValues(shape.pairs), now, shape);
+      const context = { branchChoice: Boolean(form.querySelector('select[name="branch"]')) };
+      const errors = checks.checkIncident(form.candourRules, payload, now, context);
+      const names = Array.from(form.elements, (field) => field.name).filter(Boolean);
+      const place = (key) => {
+        const name = key === 'id' ? 'entry_id' : key;
+        const at = names.findIndex((n) => n === name || n.startsWith(`${name}.`));
+        return at < 0 ? -1 : at;
+      };
+      const keys = Object.keys(errors).sort((a, b) => place(a) - place(b));
+      return keys.length ? Object.fromEntries(keys.map((key) => [key, errors[key]])) : null;
+    } catch {
+      return null;
+    }
+  }
+
   /* The entry already made with a small form, if it still waits in the outbox
    * (a page kept on the phone from before it was tapped shows the form again). */
   async function waitingEntryFor(form) {
@@ -155,6 +182,11 @@
     if (offset) offset.value = String(S.deviceOffset(now));
     const problem = form.parentNode?.querySelector('[data-offline-problem]');
     if (problem) problem.remove();
+    // What the server would refuse is shown now, as it would show it, and
+    // nothing is saved: a carer must not be told "saved" for a report that
+    // would come back refused once they are off shift.
+    const refused = checkFirst(form, now);
+    if (refused) return P.showErrors(form, refused);
     let entry;
     try {
       entry = await writeAhead(form, now);

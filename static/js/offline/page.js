@@ -19,6 +19,7 @@
     'replay-triggers.js',
     'form-messages.js',
     'drafts.js',
+    'checks.js',
     'form-capture.js',
     'outbox-page.js',
     'notices.js',

@@ -58,6 +58,7 @@
     payload.person_ref = S.trimmed(values, 'person_ref') || null;
     payload.branch = S.trimmed(values, 'branch') || null;
     payload.location = S.trimmed(values, 'location');
+    payload.place = S.trimmed(values, 'place') || null;
     payload.staff_injured = S.flag(values, 'staff_injured');
     payload.people_informed = informedRows(values).map((row) => {
       const item = {};
