@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from core import branches as branch_rules
-from core import password_policy, trail
+from core import password_policy, services, trail
 from core.models import Branch, Role, User
 from core.passwords import hash_password
 from core.services import normalise_email
@@ -98,24 +98,13 @@ def create_manager(email: str, name: str, branch_codes: Iterable[str], password:
     refused = password_policy.problems(password, email=email, name=name)
     if refused:
         raise SetupError(" ".join(refused) + " Nothing was created.")
-    user = User(
+    user = services.add_account(
+        None,
         email=email,
         name=name,
-        role=Role.MANAGER.value,
-        password_hash=hash_password(password),
-        must_change_password=False,
+        role=Role.MANAGER,
         branches=branches,
-    )
-    db.session.add(user)
-    db.session.flush()
-    trail.record(
-        None,
-        "create",
-        "user",
-        user.id,
-        email=email,
-        role=user.role,
-        branches=[b.code for b in branches],
+        password_hash=hash_password(password),
         via="command",
     )
     db.session.commit()

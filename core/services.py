@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_
 from sqlalchemy.exc import IntegrityError
@@ -237,6 +238,41 @@ def _branches_from_ids(manager: User, branch_ids: Iterable[int]) -> list[Branch]
     return chosen
 
 
+def add_account(
+    actor: User | None,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    branches: list[Branch],
+    password_hash: str = NO_PASSWORD,
+    **detail: Any,
+) -> User:
+    """A new account, on the trail as made by `actor` (None: a command). The one
+    place accounts are made one at a time (imports make them in bulk)."""
+    user = User(
+        email=email,
+        name=name,
+        role=role.value,
+        password_hash=password_hash,
+        must_change_password=False,
+        branches=branches,
+    )
+    db.session.add(user)
+    db.session.flush()
+    trail.record(
+        actor,
+        "create",
+        "user",
+        user.id,
+        email=email,
+        role=user.role,
+        branches=[b.code for b in branches],
+        **detail,
+    )
+    return user
+
+
 def create_user(
     manager: User,
     *,
@@ -252,24 +288,7 @@ def create_user(
     if db.session.scalar(db.select(User.id).where(User.email == email)) is not None:
         raise UserAdminError({"email": ["Someone already has this email address."]})
     branches = _branches_from_ids(manager, list(branch_ids))
-    user = User(
-        email=email,
-        name=name.strip(),
-        role=Role(role).value,
-        password_hash=NO_PASSWORD,
-        branches=branches,
-    )
-    db.session.add(user)
-    db.session.flush()
-    trail.record(
-        manager,
-        "create",
-        "user",
-        user.id,
-        email=email,
-        role=user.role,
-        branches=[b.code for b in branches],
-    )
+    user = add_account(manager, email=email, name=name.strip(), role=Role(role), branches=branches)
     path = invitations.issue_invitation(user, issued_by=manager)
     db.session.commit()
     return user, path
