@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, ValidationError, fields, validates_schema
 from werkzeug.datastructures import MultiDict
 
 from core.dates import RANGE_MESSAGE, within_range
@@ -107,6 +107,34 @@ class Day(fields.Date):
         if not within_range(day):
             raise self.make_error("out_of_range")
         return day
+
+
+LAST_BEFORE_FIRST = "The last date must be the same as or after the first date."
+
+
+def check_dates_in_order(first: date | None, last: date | None, field: str) -> None:
+    """The one rule for a period a person chooses: it may be one day, never backwards."""
+    if first is not None and last is not None and last < first:
+        raise ValidationError(LAST_BEFORE_FIRST, field)
+
+
+class OptionalDateRange(Schema):
+    """`date_from` and `date_to` for a filter, either or both left out, in order."""
+
+    date_from = Day(
+        load_default=None,
+        allow_none=True,
+        error_messages={"invalid": "Enter the first date like 2026-11-20."},
+    )
+    date_to = Day(
+        load_default=None,
+        allow_none=True,
+        error_messages={"invalid": "Enter the last date like 2026-11-30."},
+    )
+
+    @validates_schema(skip_on_field_errors=True)
+    def _dates_in_order(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        check_dates_in_order(data.get("date_from"), data.get("date_to"), "date_to")
 
 
 class Moment(fields.AwareDateTime):

@@ -8,7 +8,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from core.forms import Day
+from core.forms import Day, check_dates_in_order
 
 # The longest period one export covers: more is a slip (a year typed wrongly).
 MAX_DAYS = 3660
@@ -54,8 +54,7 @@ class ExportQuerySchema(Schema):
         first, last = data.get("date_from"), data.get("date_to")
         if first is None or last is None:
             return
-        if last < first:
-            raise ValidationError("The last day must be the same as or after the first day.", "to")
+        check_dates_in_order(first, last, "to")
         if (last - first).days + 1 > MAX_DAYS:
             raise ValidationError("Choose a period of at most 10 years.", "to")
 

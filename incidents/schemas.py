@@ -9,7 +9,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from core.dates import UK, utcnow, within_range
-from core.forms import Day, Moment, StoredInt
+from core.forms import Moment, OptionalDateRange, StoredInt
 from core.schemas import StrictSchema as _Strict
 from core.schemas import required_messages as _required
 from incidents.models import (
@@ -346,7 +346,7 @@ SORT_CHOICES = ["newest", "oldest", "harm"]
 TEAM_CHOICE = "Choose a team from the list."
 
 
-class IncidentFilterSchema(Schema):
+class IncidentFilterSchema(OptionalDateRange):
     """The review list's filters, from a GET form (unknown parameters ignored)."""
 
     class Meta:
@@ -377,16 +377,6 @@ class IncidentFilterSchema(Schema):
         allow_none=True,
         validate=_choice([k.value for k in Kind], "Choose incident or near miss."),
     )
-    date_from = Day(
-        load_default=None,
-        allow_none=True,
-        error_messages={"invalid": "Enter the first date like 2026-11-20."},
-    )
-    date_to = Day(
-        load_default=None,
-        allow_none=True,
-        error_messages={"invalid": "Enter the last date like 2026-11-30."},
-    )
     person = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
     # A team's id; whether it is one of the caller's teams is checked against their
     # scope by the page (incidents.review.team_errors), with the same message.
@@ -412,11 +402,6 @@ class IncidentFilterSchema(Schema):
         validate=validate.Range(min=1, max=1_000_000, error="Choose a page number from 1."),
         error_messages={"invalid": "Choose a page number from 1."},
     )
-
-    @validates_schema(skip_on_field_errors=True)
-    def _range(self, data: dict[str, Any], **_: Any) -> None:
-        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            raise ValidationError({"date_to": ["The last date must be on or after the first."]})
 
 
 class TriageSchema(_Classification):

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from marshmallow import EXCLUDE, fields, validate
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
-
-from core.forms import Day, StoredInt
+from core.forms import OptionalDateRange, StoredInt
 
 PERSON_CHOICE = "Choose a person from the list."
 
 
-class TrailFilterSchema(Schema):
+class TrailFilterSchema(OptionalDateRange):
     class Meta:
         unknown = EXCLUDE
 
@@ -29,26 +27,8 @@ class TrailFilterSchema(Schema):
         allow_none=True,
         validate=validate.Length(max=40, error="Choose an action from the list."),
     )
-    date_from = Day(
-        load_default=None,
-        allow_none=True,
-        error_messages={"invalid": "Enter the first date like 2026-11-20."},
-    )
-    date_to = Day(
-        load_default=None,
-        allow_none=True,
-        error_messages={"invalid": "Enter the last date like 2026-11-30."},
-    )
     cursor = fields.String(
         load_default=None,
         allow_none=True,
         validate=validate.Length(max=200, error="This page link is not valid."),
     )
-
-    @validates_schema
-    def _dates_in_order(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        first, last = data.get("date_from"), data.get("date_to")
-        if first and last and last < first:
-            raise ValidationError(
-                "The last date must be the same as or after the first date.", "date_to"
-            )
