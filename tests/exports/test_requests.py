@@ -39,7 +39,10 @@ def test_an_unknown_kind_of_record_is_not_found(sign_in):
         ("from=2026-06-01", "Enter the last day of the period"),
         ("from=2026-13-01&to=2026-06-30", "Enter the first day of the period as a date"),
         ("from=1 June&to=2026-06-30", "Enter the first day of the period as a date"),
-        ("from=2026-06-30&to=2026-06-01", "The last date must be the same as or after the first date"),
+        (
+            "from=2026-06-30&to=2026-06-01",
+            "The last date must be the same as or after the first date",
+        ),
         ("from=1900-01-01&to=2100-12-31", "Choose a period of at most 10 years."),
         ("from=0001-01-01&to=2026-06-30", "Enter a date between 1900 and 2100."),
         (f"{JUNE}&anonymised=maybe", "Say whether to anonymise"),

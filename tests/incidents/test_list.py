@@ -169,7 +169,11 @@ def test_empty_fields_of_the_form_mean_any(sign_in, world):
     [
         ("date_from=2026-13-40", "date_from", "Enter the first date"),
         ("date_to=yesterday", "date_to", "Enter the last date"),
-        ("date_from=2026-11-20&date_to=2026-11-01", "date_to", "the same as or after the first date"),
+        (
+            "date_from=2026-11-20&date_to=2026-11-01",
+            "date_to",
+            "the same as or after the first date",
+        ),
         ("category=falls", "category", "Choose a category"),
         ("harm=catastrophic", "harm", "Choose a harm level"),
         ("sort=random", "sort", "Choose how to sort"),
