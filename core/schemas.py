@@ -99,13 +99,12 @@ class ChoosePasswordSchema(Schema):
         error_messages={"required": "Enter the new password again."},
     )
 
+    mismatch = "The two passwords are not the same. Type it again in both boxes."
+
     @validates_schema
     def _same_twice(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("new_password") != data.get("confirm_password"):
-            raise ValidationError(
-                "The two passwords are not the same. Type it again in both boxes.",
-                "confirm_password",
-            )
+            raise ValidationError(self.mismatch, "confirm_password")
 
 
 class NewTeamSchema(Schema):
@@ -138,34 +137,19 @@ class SetTeamSchema(Schema):
     )
 
 
-class ChangePasswordSchema(Schema):
-    """Your own password: the current one, and the new one twice."""
-
+class _CurrentPassword(Schema):
     current_password = fields.String(
         required=True,
         validate=validate.Length(min=1, max=LONGEST_ACCEPTED, error="Enter your current password."),
         error_messages={"required": "Enter your current password."},
     )
-    new_password = fields.String(
-        required=True,
-        validate=chosen_password,
-        error_messages={"required": password_policy.TOO_SHORT},
-    )
-    confirm_password = fields.String(
-        required=True,
-        validate=validate.Length(
-            min=1, max=LONGEST_ACCEPTED, error="Enter the new password again."
-        ),
-        error_messages={"required": "Enter the new password again."},
-    )
 
-    @validates_schema
-    def _same_twice(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if data.get("new_password") != data.get("confirm_password"):
-            raise ValidationError(
-                "The two new passwords are not the same. Type it again in both boxes.",
-                "confirm_password",
-            )
+
+class ChangePasswordSchema(ChoosePasswordSchema, _CurrentPassword):
+    """Your own password: the current one (first, as on the page), and the new one
+    twice as with a link."""
+
+    mismatch = "The two new passwords are not the same. Type it again in both boxes."
 
 
 class TwoFactorCodeSchema(Schema):

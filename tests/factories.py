@@ -119,3 +119,40 @@ def audit_payload(
     }
     body.update(changes)
     return body
+
+
+def add_shift_message_and_recalculation(
+    manager: Any, recipient: Any, branch_id: int, tag: str
+) -> tuple[Any, Any, Any]:
+    """One on-call shift (now, NORTH), one message not delivered and one chart
+    recalculation, so that the pages about them have something to open. Added to
+    the session, not committed."""
+    from extensions import db
+    from governance.models import SpcRecalculation
+    from notifications.models import Message, Status
+    from notifications.on_call_models import OnCallShift
+
+    now = datetime.now(UTC)
+    shift = OnCallShift(
+        branch_id=branch_id,
+        user_id=manager.id,
+        starts_at=now,
+        ends_at=now + timedelta(hours=8),
+        created_by_id=manager.id,
+    )
+    undelivered = Message(
+        kind="bulletin",
+        event_key=f"{tag}:bulletin",
+        recipient_id=recipient.id,
+        channel="email",
+        subject="New learning bulletin",
+        text="A new learning bulletin.",
+        link_path="/bulletins",
+        status=Status.FAILED,
+        attempts=30,
+    )
+    recalculation = SpcRecalculation(
+        branch_key="NORTH", from_month="2026-01", reason="New MAR chart", author_id=manager.id
+    )
+    db.session.add_all([shift, undelivered, recalculation])
+    return shift, undelivered, recalculation

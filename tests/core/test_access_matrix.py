@@ -31,15 +31,12 @@ from core.models import Branch, PersonSupported, Role, Team, User
 from core.passwords import hash_password
 from extensions import db
 from governance import meetings
-from governance.models import SpcRecalculation
 from incidents import services as incident_services
 from incidents.models import Incident
 from incidents.schemas import IncidentInSchema
 from learning import bulletins, case_studies, reviews
-from notifications.models import Message, Status
-from notifications.on_call_models import OnCallShift
 from tests.conftest import PASSWORD, Client, StaffRef
-from tests.factories import audit_payload, incident_payload
+from tests.factories import add_shift_message_and_recalculation, audit_payload, incident_payload
 
 CALLERS = ["anonymous", "carer", "supervisor", "manager", "office", "south_manager", "south_office"]
 ACCOUNTS = {
@@ -182,31 +179,9 @@ def _build() -> dict[str, Any]:
     team = Team(branch=north, name="Town centre")
     db.session.add(team)
     link = invitations.issue_invitation(_user("carer2@example.com"), issued_by=manager)
-    now = dates.utcnow()
-    shift = OnCallShift(
-        branch_id=north.id,
-        user_id=manager.id,
-        starts_at=now,
-        ends_at=now + timedelta(hours=12),
-        created_by_id=manager.id,
+    shift, undelivered, recalculation = add_shift_message_and_recalculation(
+        manager, _user("carer2@example.com"), north.id, "matrix"
     )
-    db.session.add(shift)
-    undelivered = Message(
-        kind="bulletin",
-        event_key="matrix:bulletin",
-        recipient_id=_user("carer2@example.com").id,
-        channel="email",
-        subject="New learning bulletin",
-        text="A new learning bulletin.",
-        link_path="/bulletins",
-        status=Status.FAILED,
-        attempts=30,
-    )
-    db.session.add(undelivered)
-    recalculation = SpcRecalculation(
-        branch_key="NORTH", from_month="2026-01", reason="New MAR chart", author_id=manager.id
-    )
-    db.session.add(recalculation)
     db.session.commit()
     return {
         "incident_id": incident.id,

@@ -8,7 +8,6 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -19,17 +18,13 @@ from actions.models import Action
 from audits import recording
 from audits.models import Audit, AuditTemplate
 from core import demo, invitations
-from core.dates import utcnow
 from core.models import Branch, PersonSupported, Team, User
 from extensions import db
-from governance.models import SpcRecalculation
 from incidents.models import IncidentDecision
 from learning import case_studies
 from learning.models import Bulletin, LearningReview
-from notifications.models import Message, Status
-from notifications.on_call_models import OnCallShift
 from tests.conftest import PASSWORD, Client
-from tests.factories import audit_payload
+from tests.factories import add_shift_message_and_recalculation, audit_payload
 
 # Signing in and out are covered by tests/core; they would end the session here.
 NOT_FUZZED = {"/login", "/logout"}
@@ -110,31 +105,9 @@ def _world(app: Flask) -> dict[str, str]:
         carer2 = db.session.scalar(db.select(User).where(User.email.like("carer2@%")))
         link = invitations.issue_invitation(carer2, issued_by=manager)
         north_id = db.session.scalar(db.select(Branch.id).where(Branch.code == "NORTH"))
-        now = utcnow()
-        shift = OnCallShift(
-            branch_id=north_id,
-            user_id=manager.id,
-            starts_at=now,
-            ends_at=now + timedelta(hours=8),
-            created_by_id=manager.id,
+        shift, undelivered, recalculation = add_shift_message_and_recalculation(
+            manager, carer2, north_id, "fuzz"
         )
-        db.session.add(shift)
-        undelivered = Message(
-            kind="bulletin",
-            event_key="fuzz:bulletin",
-            recipient_id=carer2.id,
-            channel="email",
-            subject="New learning bulletin",
-            text="A new learning bulletin.",
-            link_path="/bulletins",
-            status=Status.FAILED,
-            attempts=30,
-        )
-        db.session.add(undelivered)
-        recalculation = SpcRecalculation(
-            branch_key="NORTH", from_month="2026-01", reason="New MAR chart", author_id=manager.id
-        )
-        db.session.add(recalculation)
         db.session.commit()
         ids = {
             "action_id": str(db.session.scalar(db.select(Action.id))),
