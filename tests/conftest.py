@@ -516,3 +516,18 @@ def templates(app: Flask, seeded: dict[str, StaffRef]) -> dict[str, StaffRef]:
     if _snapshots(app).current != "templates":
         _restore(app, "templates")
     return seeded
+
+
+def report_as(app: Flask, author_id: int, body: dict[str, Any]) -> tuple[str, str]:
+    """An incident received through the real service from this author, outside
+    any request: (its id, its reference)."""
+    from incidents import services as incident_services
+    from incidents.models import Incident
+    from incidents.schemas import IncidentInSchema
+
+    with app.app_context():
+        user = db.session.get_one(User, author_id)
+        incident_services.create_incident(user, IncidentInSchema().load(body))
+        reference = db.session.get_one(Incident, body["id"]).reference
+        db.session.remove()
+    return str(body["id"]), reference

@@ -15,12 +15,7 @@ import pytest
 from flask import Flask
 from openpyxl.utils.escape import unescape
 
-from core.models import User
-from extensions import db
-from incidents import services
-from incidents.models import Incident
-from incidents.schemas import IncidentInSchema
-from tests.conftest import Client, StaffRef, sign_in_new_account
+from tests.conftest import Client, StaffRef, report_as, sign_in_new_account
 from tests.factories import incident_payload
 
 # Summer time (BST) in the UK: midnight there is 23:00 UTC the day before.
@@ -38,12 +33,7 @@ def make_incident(app: Flask, seeded: dict[str, StaffRef]) -> Any:
             occurred_at=at.isoformat(), reported_at=(at + timedelta(minutes=5)).isoformat()
         )
         body.update(changes)
-        with app.app_context():
-            user = db.session.get_one(User, seeded[author].id)
-            services.create_incident(user, IncidentInSchema().load(body))
-            reference = db.session.get_one(Incident, body["id"]).reference
-            db.session.remove()
-        return str(body["id"]), reference
+        return report_as(app, seeded[author].id, body)
 
     return make
 

@@ -8,12 +8,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from core.models import User
-from extensions import db
-from incidents import services
-from incidents.models import Incident
-from incidents.schemas import IncidentInSchema
-from tests.conftest import Client, StaffRef, sign_in_new_account
+from tests.conftest import Client, StaffRef, report_as, sign_in_new_account
 from tests.factories import incident_payload
 
 SOUTH_MANAGER = "south.manager@example.com"
@@ -25,12 +20,7 @@ def make_incident(app: Flask, seeded: dict[str, StaffRef]) -> Any:
 
     def make(author: str = "carer1", **changes: Any) -> tuple[str, str]:
         body = incident_payload(**changes)
-        with app.app_context():
-            user = db.session.get_one(User, seeded[author].id)
-            services.create_incident(user, IncidentInSchema().load(body))
-            reference = db.session.get_one(Incident, body["id"]).reference
-            db.session.remove()
-        return str(body["id"]), reference
+        return report_as(app, seeded[author].id, body)
 
     return make
 
