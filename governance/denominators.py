@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from core import dates, scoping, trail
 from core.dates import month_key, month_label
@@ -34,6 +34,9 @@ from core.saving import check_version, commit
 from extensions import db
 from governance.models import Denominator
 from incidents.models import Incident
+
+# The caller's session: Flask-SQLAlchemy's `db.session` or a plain one.
+AnySession = Session | scoped_session[Any]
 
 PER = 1000  # rates are per 1,000 visits
 # The months the denominators page lists (this one and the 12 before it: every
@@ -73,7 +76,7 @@ def rate_per_1000(count: int, visits: int | None) -> float | None:
 
 
 def totals_by_month(
-    session: Session, branch_ids: Sequence[int], months: Sequence[str]
+    session: AnySession, branch_ids: Sequence[int], months: Sequence[str]
 ) -> dict[str, Totals | None]:
     """Each month's figures summed over the branches; None for a month that some
     branch has no figures for."""
@@ -101,7 +104,7 @@ def totals_by_month(
 
 
 def _counts(
-    session: Session, branch_ids: Sequence[int], months: Sequence[str], user: User | None
+    session: AnySession, branch_ids: Sequence[int], months: Sequence[str], user: User | None
 ) -> Counter[str]:
     keys = sorted(months)
     period = dates.Period(
@@ -120,7 +123,7 @@ def _counts(
 
 
 def monthly_rates(
-    session: Session,
+    session: AnySession,
     branch_ids: Sequence[int],
     months: Sequence[str],
     *,
@@ -195,10 +198,7 @@ def months_for_page(branch: Branch, today: date) -> list[dict[str, Any]]:
             .where(Denominator.month.in_(keys))
         )
     }
-    return [
-        {"month": key, "label": month_label(key), "row": found.get(key)}
-        for key in keys
-    ]
+    return [{"month": key, "label": month_label(key), "row": found.get(key)} for key in keys]
 
 
 def save(user: User, data: dict[str, Any], today: date) -> Denominator:
@@ -209,7 +209,7 @@ def save(user: User, data: dict[str, Any], today: date) -> Denominator:
     branch = branch_of(user, data["branch"])
     if data["month"] not in page_months(today):
         raise Invalid({"month": ["Choose a month from the list."]})
-    row = db.session.scalar(
+    row: Denominator | None = db.session.scalar(
         db.select(Denominator)
         .where(Denominator.branch_id == branch.id)
         .where(Denominator.month == data["month"])

@@ -183,9 +183,13 @@ def denominators_save() -> Any:
         else:
             flash(f"Saved the figures for {dates.month_label(row.month)}.", "success")
             anchor = f"#month-{row.month}"
-            return redirect(url_for("governance.denominators_page", branch=row.branch.code) + anchor, 303)
+            return redirect(
+                url_for("governance.denominators_page", branch=row.branch.code) + anchor, 303
+            )
     code = str(request.form.get("branch", "")).strip()[:20] or None
-    return _denominators_page(code, errors, {k: str(v) for k, v in data.items() if v is not None}, status)
+    return _denominators_page(
+        code, errors, {k: str(v) for k, v in data.items() if v is not None}, status
+    )
 
 
 # --- meetings ----------------------------------------------------------------------------------

@@ -73,7 +73,7 @@ MAX_PEOPLE = 10_000
 MAX_CARE_HOURS = 200_000
 
 
-class WholeNumber(fields.Field):
+class WholeNumber(fields.Field[int]):
     """A count a manager types: digits (commas allowed, as in 1,250), never
     negative, never a fraction, never above `maximum`; each said plainly."""
 
@@ -115,10 +115,17 @@ class DenominatorInSchema(StrictSchema):
         validate=validate.Regexp(MONTH_PATTERN, error="Choose a month from the list."),
         error_messages=_required("Choose a month from the list."),
     )
-    visits = WholeNumber("Visits", MAX_VISITS, required=True, error_messages=_required(
-        "Enter the number of visits made in the month."
-    ))
-    people_supported = WholeNumber("People supported", MAX_PEOPLE, required=True,
-        error_messages=_required("Enter the number of people supported in the month."))
+    visits = WholeNumber(
+        "Visits",
+        MAX_VISITS,
+        required=True,
+        error_messages=_required("Enter the number of visits made in the month."),
+    )
+    people_supported = WholeNumber(
+        "People supported",
+        MAX_PEOPLE,
+        required=True,
+        error_messages=_required("Enter the number of people supported in the month."),
+    )
     care_hours = WholeNumber("Care hours", MAX_CARE_HOURS, load_default=None, allow_none=True)
     version = StoredInt(load_default=None, allow_none=True)
