@@ -204,7 +204,8 @@ def months_for_page(branch: Branch, today: date) -> list[dict[str, Any]]:
 def save(user: User, data: dict[str, Any], today: date) -> Denominator:
     """Enter or correct one branch's figures for one month (a manager of that
     branch; a month on the page). A correction needs the version the form was
-    opened at: someone else's save in between is `Stale`, nothing saved."""
+    opened at (none for a month that had no figures): someone else's save in
+    between is `Stale`, and nothing is saved."""
     require_role(user, {Role.MANAGER})
     branch = branch_of(user, data["branch"])
     if data["month"] not in page_months(today):
@@ -229,7 +230,11 @@ def save(user: User, data: dict[str, Any], today: date) -> Denominator:
             user, "create", "denominator", row.id, branch=branch.code, month=row.month, **values
         )
     else:
-        check_version(row, data.get("version"))
+        # The page always sends the version its form was opened at: none means
+        # the month was empty then, so someone else has entered it since.
+        if data.get("version") is None:
+            raise Stale
+        check_version(row, data["version"])
         changed = {k: v for k, v in values.items() if getattr(row, k) != v}
         if changed:
             before = {k: getattr(row, k) for k in changed}

@@ -173,7 +173,8 @@ def test_the_dashboard_shows_rates_when_every_whole_month_has_visits(staff):
         sum(by_month[_key(b)]["rate"] for b in range(1, 9)) / 8
     )
     drawn = chart.spc_chart(figures)
-    assert drawn.rates and drawn.axis_label == "Reports per 1,000 visits"
+    assert drawn.rates
+    assert drawn.axis_label == "Reports per 1,000 visits"
 
 
 def test_the_dashboard_keeps_counts_when_a_whole_month_has_no_visits(staff):
