@@ -8,7 +8,7 @@ import pytest
 from core import dates
 from core.models import Branch, User
 from extensions import db
-from governance import chart, denominators
+from governance import chart, denominators, recalculation
 from governance.demo import seed_denominators
 from governance.figures import dashboard_figures
 from governance.models import Denominator
@@ -234,3 +234,23 @@ def test_the_demo_gives_each_branch_twelve_plausible_months_once(staff):
         assert row.people_supported == 10  # the demo's ten people in each branch
         assert 800 <= row.visits <= 1100  # about three visits a day each
         assert row.care_hours == round(row.visits * 0.55)
+
+
+def test_a_recalculation_step_works_on_a_chart_of_rates(staff):
+    for back in range(1, 12):
+        for _ in range(2 if back > 6 else 5):
+            make_incident(staff["carer1"], in_month(back))
+    _cover("NORTH", visits=500)
+    north = [_branch("NORTH")]
+    recalculation.add(staff["manager"], north, _key(6), "New medicines process", [_key(6)])
+    figures = dashboard_figures(staff["manager"], north, twelve_months())
+    assert figures["spc"]["measure"] == "rate"
+    before, after = figures["spc"]["phases"]
+    # 11 to 7 months back (2 reports / 500 visits): five months, too few for limits.
+    assert before["months"] == 5
+    assert before["centre"] is None
+    # 6 to 1 months back (5 reports / 500 visits = 10 per 1,000): its own limits.
+    assert after["months"] == 6
+    assert after["centre"] == pytest.approx(10.0)
+    assert after["upper"] == pytest.approx(10.0)  # no month-to-month change at all
+    assert figures["spc"]["recalculated_from"] == [dates.month_label(_key(6))]
