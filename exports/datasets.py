@@ -1,4 +1,5 @@
-"""What each export holds: incidents, actions, spot checks and duty decisions,
+"""What each export holds: incidents, actions, spot checks, duty decisions and
+denominators,
 each as columns read from its records, the records a person may export (their
 branches, through the same scoping as every page and the API) and the date that
 puts a record in a period:
@@ -7,7 +8,9 @@ puts a record in a period:
 - actions: when it was raised;
 - spot checks: when the check was done;
 - duty decisions: when their incident happened (the duties of the incidents
-  export of the same period).
+  export of the same period);
+- denominators (visits and people supported per branch per month): every month
+  with a day in the period.
 
 Values are the API's (codes such as `near_miss`, `medication`), so a file can be
 matched with `/api/v1`; times are UK time."""
@@ -31,6 +34,7 @@ from core.models import Branch, User
 from exports import columns as c
 from exports.columns import BatchFacts, Column
 from extensions import db
+from governance.models import Denominator
 from incidents.models import Incident, IncidentDecision
 from incidents.services import visible_incidents
 
@@ -55,13 +59,19 @@ class Dataset:
     batch_facts: Callable[[User, list[Any]], dict[str, Any]] = field(
         default=lambda _user, _batch: {}
     )
+    # Which records a period holds, for a dataset whose `moment` is not a
+    # point in time (None: `moment` within the period's UK days).
+    within: Callable[[Period], ColumnElement[bool]] | None = None
 
     def statement(self, user: User, period: Period, branch: Branch | None) -> Select[Any]:
         """The records of `period` (whole UK days) in `branch`, or in all of the
         user's branches, that `user` may see."""
-        stmt = self.records(user).where(
-            self.moment >= period.starts_at, self.moment < period.ends_at
-        )
+        if self.within is not None:
+            stmt = self.records(user).where(self.within(period))
+        else:
+            stmt = self.records(user).where(
+                self.moment >= period.starts_at, self.moment < period.ends_at
+            )
         if branch is not None:
             stmt = stmt.where(self.branch_id == branch.id)
         return stmt
@@ -272,4 +282,45 @@ DUTIES = Dataset(
 )
 
 
-DATASETS: dict[str, Dataset] = {d.name: d for d in (INCIDENTS, ACTIONS, AUDITS, DUTIES)}
+# --- denominators (visits and people supported per branch per month) ---------------
+
+
+def _visible_denominators(user: User) -> Select[Any]:
+    return (
+        select(Denominator)
+        .join(Branch, Denominator.branch_id == Branch.id)
+        .where(scoping.branch_scope(user, Denominator.branch_id))
+    )
+
+
+def _months_touching(period: Period) -> ColumnElement[bool]:
+    """Every month with a day in the period."""
+    first, last = period.start.strftime("%Y-%m"), period.end.strftime("%Y-%m")
+    return (Denominator.month >= first) & (Denominator.month <= last)
+
+
+DENOMINATORS = Dataset(
+    name="denominators",
+    label="Visits and people supported (per branch per month)",
+    sheet="Visits and people",
+    columns=(
+        c.text("month", lambda d: d.month, width=9),
+        c.text("branch", lambda d: d.branch.code),
+        c.number("visits", lambda d: d.visits),
+        c.number("people_supported", lambda d: d.people_supported),
+        c.number("care_hours", lambda d: d.care_hours),
+        c.moment("updated_at", lambda d: d.updated_at),
+    ),
+    records=_visible_denominators,
+    loading=(contains_eager(Denominator.branch),),
+    moment=Denominator.month,
+    key=Denominator.id,
+    key_of=lambda d: (d.month, d.id),
+    branch_id=Denominator.branch_id,
+    within=_months_touching,
+)
+
+
+DATASETS: dict[str, Dataset] = {
+    d.name: d for d in (INCIDENTS, ACTIONS, AUDITS, DUTIES, DENOMINATORS)
+}

@@ -14,7 +14,7 @@ from core.forms import Day, check_dates_in_order
 MAX_DAYS = 3660
 FORMATS = ("csv", "xlsx")
 # The records one may export (exports.datasets has one of each).
-WHAT = ("incidents", "actions", "audits", "duties")
+WHAT = ("incidents", "actions", "audits", "duties", "denominators")
 
 
 class ExportQuerySchema(Schema):

@@ -9,8 +9,10 @@ from flask import Flask
 from actions.models import ActionSource
 from actions.sources import SourceKind, add_source
 from core import navigation
+from core.demo import add_seeder
 from core.models import Role
 from governance import meetings, models, routes
+from governance.demo import seed_denominators
 from oversight.trail_search import add_record_kind
 
 __all__ = ["init_app", "models"]
@@ -25,3 +27,4 @@ def init_app(app: Flask) -> None:
         SourceKind(meetings.meeting_source, public_title=meetings.meeting_public_title),
     )
     navigation.add_menu_link(app, "Governance", "governance.dashboard", {Role.MANAGER}, order=47)
+    add_seeder(app, 45, lambda _options: seed_denominators())

@@ -30,7 +30,7 @@ class ChartPoint:
     x: float
     y: float
     label: str
-    value: int
+    value: float | None  # None: no rate for that month (no point drawn)
     complete: bool
     signal: bool
 
@@ -63,15 +63,26 @@ class Chart:
     left: float
     right: float
     phases: list[ChartPhase]
+    axis_label: str  # what the vertical axis counts: reports, or reports per 1,000 visits
+    rates: bool
+
+
+def _values(figures: dict[str, Any]) -> tuple[bool, list[float | None]]:
+    """The chart's measure (a meeting recorded before rates existed: counts)."""
+    months = figures["incidents"]["months"]
+    if figures["spc"].get("measure") == "rate":
+        return True, [m.get("rate") for m in months]
+    return False, [m["total"] for m in months]
 
 
 def spc_chart(figures: dict[str, Any]) -> Chart:
-    """Coordinates for an inline SVG of the monthly counts and their limits."""
+    """Coordinates for an inline SVG of the monthly counts (or rates per 1,000
+    visits) and their limits."""
     months = figures["incidents"]["months"]
     spc = figures["spc"]
-    values = [m["total"] for m in months]
+    rates, values = _values(figures)
     uppers = [p["upper"] for p in spc.get("phases", []) if p.get("upper") is not None]
-    top_value = max([*values, *uppers, spc.get("upper") or 0, 1])
+    top_value = max([*(v for v in values if v is not None), *uppers, spc.get("upper") or 0, 1])
     scale_max: int = max(1, math.ceil(float(top_value)))
     plot_w = CHART_WIDTH - CHART_LEFT - CHART_RIGHT
     plot_h = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM
@@ -85,9 +96,9 @@ def spc_chart(figures: dict[str, Any]) -> Chart:
     points = [
         ChartPoint(
             round(CHART_LEFT + (step * i if len(months) > 1 else plot_w / 2), 1),
-            y_of(m["total"]),
+            y_of(values[i] or 0),
             m["label"],
-            m["total"],
+            values[i],
             m["complete"],
             i in flagged,
         )
@@ -113,7 +124,7 @@ def spc_chart(figures: dict[str, Any]) -> Chart:
         width=CHART_WIDTH,
         height=CHART_HEIGHT,
         points=points,
-        line=" ".join(f"{p.x},{p.y}" for p in points),
+        line=" ".join(f"{p.x},{p.y}" for p in points if p.value is not None),
         centre_y=y_of(spc["centre"]) if enough else None,
         upper_y=y_of(spc["upper"]) if enough else None,
         lower_y=y_of(spc["lower"]) if enough else None,
@@ -122,6 +133,8 @@ def spc_chart(figures: dict[str, Any]) -> Chart:
         left=CHART_LEFT,
         right=CHART_WIDTH - CHART_RIGHT,
         phases=chart_phases,
+        axis_label=spc.get("axis_label") or "Reports per month",
+        rates=rates,
     )
 
 

@@ -20,7 +20,7 @@ from core.errors import Invalid
 from core.models import Branch, Role, User
 from core.permissions import require_role
 from extensions import db
-from governance import recalculation
+from governance import denominators, recalculation
 from governance.spc import FIRM_SPC_MONTHS, MIN_SPC_MONTHS, analyse, share
 from incidents.models import (
     PLACES,
@@ -43,6 +43,9 @@ PERIOD_CHOICES = (3, 6, 12)
 
 
 DEFAULT_MONTHS = 12
+
+# What the trend chart's vertical axis counts.
+AXIS_LABELS = {"count": "Reports per month", "rate": "Reports per 1,000 visits"}
 
 
 def choose_branches(user: User, code: str | None) -> list[Branch]:
@@ -98,10 +101,13 @@ def _incident_figures(
         }
         for key, counts in by_month.items()
     ]
+    measure = _add_rates(months, branch_ids)
     near = sum(m["near_misses"] for m in months)
     total = len(rows)
     incidents = {
         "months": months,
+        "measure": measure,
+        "months_with_rate": sum(1 for m in months if m["rate"] is not None),
         "total": total,
         "near_misses": near,
         "near_miss_share": share(near, total),
@@ -122,19 +128,38 @@ def _incident_figures(
             else []
         ),
     }
-    spc = _spc(months, recalculate_from)
+    spc = _spc(months, recalculate_from, measure)
     return incidents, spc
 
 
-def _spc(months: list[dict[str, Any]], recalculate_from: list[str]) -> dict[str, Any]:
+def _add_rates(months: list[dict[str, Any]], branch_ids: list[int]) -> str:
+    """Each month's visits and reports per 1,000 visits (None without figures for
+    every branch, or with no visits); returns what the trend shows: "rate" when
+    every whole month has one, else "count" (governance.denominators)."""
+    totals = denominators.totals_by_month(db.session, branch_ids, [m["month"] for m in months])
+    for month in months:
+        found = totals[month["month"]]
+        month["visits"] = found.visits if found else None
+        month["people_supported"] = found.people_supported if found else None
+        month["rate"] = denominators.rate_per_1000(month["total"], month["visits"])
+    return "rate" if denominators.rates_cover(months) else "count"
+
+
+def _spc(
+    months: list[dict[str, Any]], recalculate_from: list[str], measure: str = "count"
+) -> dict[str, Any]:
     """The XmR chart of whole months (governance.spc): from the first month with
-    data, stepped at each recalculation month, as JSON-ready data."""
+    data, stepped at each recalculation month, as JSON-ready data. XmR for
+    counts and for rates per 1,000 visits alike (`measure`), as Making Data
+    Count advises for both."""
     used = [m for m in months if m["complete"]]
     keys = [m["month"] for m in used]
+    rates = measure == "rate"
     analysis = analyse(
         [m["label"] for m in used],
-        [m["total"] for m in used],
+        [m["rate"] if rates else m["total"] for m in used],
         recalculate_from=[keys.index(k) for k in recalculate_from if k in keys],
+        unit="reports per 1,000 visits" if rates else "reports",
     )
     index_of = {m["month"]: i for i, m in enumerate(months)}
 
@@ -157,6 +182,8 @@ def _spc(months: list[dict[str, Any]], recalculate_from: list[str]) -> dict[str,
     ]
     return {
         "method": "xmr",
+        "measure": measure,
+        "axis_label": AXIS_LABELS[measure],
         "enough": analysis.enough,
         "months_used": analysis.months_used,
         "months_before_data": analysis.start if analysis.start is not None else len(used),

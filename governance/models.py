@@ -90,3 +90,26 @@ class SpcRecalculation(db.Model):  # type: ignore[name-defined,misc]
     reason: Mapped[str] = mapped_column(Text, default="")
     author_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Denominator(db.Model):  # type: ignore[name-defined,misc]
+    """What a branch delivered in one UK calendar month, entered by a manager: the
+    visits made (the denominator for rates per 1,000 visits), the people supported
+    and, if the branch counts them, the hours of care."""
+
+    __tablename__ = "denominator"
+    __table_args__ = (UniqueConstraint("branch_id", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"), index=True)
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM (UK calendar month)
+    visits: Mapped[int]
+    people_supported: Mapped[int]
+    care_hours: Mapped[int | None]
+    version: Mapped[int] = mapped_column(default=1)
+    updated_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    branch: Mapped[Branch] = relationship(lazy="joined")
+
+    __mapper_args__: dict[str, Any] = {"version_id_col": version}

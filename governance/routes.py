@@ -23,12 +23,12 @@ from actions import strength
 from core import dates
 from core.choices import branch_code_choice
 from core.dates import uk_today
-from core.errors import Invalid
+from core.errors import Invalid, Stale
 from core.forms import flatten_errors, load_form
 from core.htmx import wants_partial
 from core.models import Role
 from core.permissions import role_required
-from governance import chart, recalculation
+from governance import chart, denominators, recalculation
 from governance.figures import DEFAULT_MONTHS, PERIOD_CHOICES, choose_branches, dashboard_figures
 from governance.meetings import (
     get_meeting,
@@ -38,7 +38,7 @@ from governance.meetings import (
     record_pack_export,
 )
 from governance.recalculation import recalculation_form, recalculation_months
-from governance.schemas import DashboardFilterSchema, MeetingInSchema
+from governance.schemas import DashboardFilterSchema, DenominatorInSchema, MeetingInSchema
 from learning import patterns as pattern_rules
 
 bp = Blueprint("governance", __name__, url_prefix="/governance")
@@ -132,6 +132,64 @@ def recalculation_remove(recalculation_id: int) -> Any:
         return _dashboard_page(data, {}, {"values": {}, "errors": err.errors})
     flash("Step removed: the limits come from all the months again.", "success")
     return _back_to_dashboard(data)
+
+
+# --- denominators (visits and people supported per branch per month) ---------------------------
+
+STALE_FIGURES = (
+    "Someone else saved this month's figures while you were editing. "
+    "The form now shows what they saved: check it and save again if yours are right."
+)
+
+
+def _denominators_page(
+    code: str | None, errors: dict[str, list[str]], form: dict[str, Any], status: int = 200
+) -> Any:
+    try:
+        branch = denominators.branch_of(current_user, code)
+    except Invalid as err:
+        errors = {**err.errors, **errors}
+        branch = denominators.branch_of(current_user, None)
+        status = 422
+    return render_template(
+        "governance/denominators.html",
+        branch=branch,
+        branches=[branch_code_choice(b) for b in choose_branches(current_user, None)],
+        months=denominators.months_for_page(branch, uk_today()),
+        errors=errors,
+        form=form,  # the month whose form is shown again, with what was sent
+    ), status
+
+
+@bp.get("/denominators")
+@role_required(Role.MANAGER)
+def denominators_page() -> Any:
+    code = request.args.get("branch", "").strip()[:20] or None
+    return _denominators_page(code, {}, {})
+
+
+@bp.post("/denominators")
+@role_required(Role.MANAGER)
+def denominators_save() -> Any:
+    data, errors = load_form(DenominatorInSchema(), request.form)
+    status = 422
+    if not errors:
+        try:
+            row = denominators.save(current_user, data, uk_today())
+        except Invalid as err:
+            errors = err.errors
+        except Stale:
+            errors, status, data = {"_schema": [STALE_FIGURES]}, 409, {"month": data["month"]}
+        else:
+            flash(f"Saved the figures for {dates.month_label(row.month)}.", "success")
+            anchor = f"#month-{row.month}"
+            return redirect(
+                url_for("governance.denominators_page", branch=row.branch.code) + anchor, 303
+            )
+    code = str(request.form.get("branch", "")).strip()[:20] or None
+    return _denominators_page(
+        code, errors, {k: str(v) for k, v in data.items() if v is not None}, status
+    )
 
 
 # --- meetings ----------------------------------------------------------------------------------

@@ -345,6 +345,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
     ("/exports/<what>.csv", "GET"):                                   (302, 403, 403, 422, 422, 422, 422),
     ("/exports/<what>.xlsx", "GET"):                                  (302, 403, 403, 422, 422, 422, 422),
     ("/governance", "GET"):                                           (302, 403, 403, 200, 403, 200, 403),
+    ("/governance/denominators", "GET"):                              (302, 403, 403, 200, 403, 200, 403),
+    ("/governance/denominators", "POST"):                             (302, 403, 403, 422, 403, 422, 403),
     ("/governance/meetings", "GET"):                                  (302, 403, 403, 200, 403, 200, 403),
     ("/governance/meetings", "POST"):                                 (302, 403, 403, 422, 403, 422, 403),
     ("/governance/meetings/<int:meeting_id>", "GET"):                 (302, 403, 403, 200, 403, 404, 403),

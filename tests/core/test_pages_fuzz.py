@@ -50,6 +50,7 @@ def _field_names() -> list[str]:
         "learning.schemas",
         "people.schemas",
         "exports.schemas",
+        "governance.schemas",
     ):
         module = importlib.import_module(module_name)
         for _, cls in inspect.getmembers(module, inspect.isclass):

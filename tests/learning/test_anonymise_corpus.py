@@ -4,7 +4,12 @@ the identifying items planted in it. Every planted item must be caught (found
 whole, or inside a finding); and sentences with nothing to catch must come
 through untouched, as far as possible: the false-positive rate is measured and
 printed (`pytest -s`), and must stay under 10% (the harder clean sentences are
-there to show where the rules over-reach; the manager's check catches those)."""
+there to show where the rules over-reach; the manager's check catches those).
+
+Measured (7 Dec 2026): all 78 planted items in the 62 planted sentences caught;
+false positives on 3 of the 60 clean sentences (5.0%): "The daughter, Power" (of
+attorney), "Coronation Street" (the programme) and an invoice number with ten
+digits that pass the NHS number checksum."""
 
 from __future__ import annotations
 
