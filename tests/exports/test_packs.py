@@ -183,7 +183,8 @@ def test_governance_pack_has_the_dashboards_figures(packs: dict[str, Any]) -> No
     assert (expected["total"], expected["near_misses"]) == (4, 1)
     text = packs["made"]["governance"].text
     assert "4 reported in the period, 1 of them near misses (25%)" in text
-    assert "Falls 3" in text.replace("Fall 3", "Falls 3") or "Fall 3" in text
+    assert "Kind Reports Fall 3 Medication 1" in text
+    assert "Done 1 Verified effective 1" in text
 
 
 @pytest.mark.parametrize("name", ["governance", "meeting"])
@@ -238,3 +239,48 @@ def test_every_pack_is_on_the_trail(packs: dict[str, Any]) -> None:
     assert {("pack", "governance"), ("pack", "cqc"), ("pack", "commissioner")} <= kinds
     assert ("incident", packs["world"]["fall"]) in kinds
     assert ("governance_meeting", str(packs["world"]["meeting"])) in kinds
+
+
+@pytest.mark.parametrize(
+    ("key", "url", "status"),
+    [
+        ("carer1", "/governance/pack.pdf?" + JUNE, 403),
+        ("supervisor", "/exports/cqc.pdf?" + JUNE, 403),
+        ("carer1", "/exports/commissioner.pdf?" + JUNE, 403),
+        ("office", "/governance/pack.pdf?" + JUNE, 403),
+        ("supervisor", "/incidents/{fall}/record.pdf", 403),
+        ("manager", "/governance/meetings/999999/pack.pdf", 404),
+        ("manager", "/incidents/not-a-record/record.pdf", 404),
+    ],
+)
+def test_who_may_not_have_a_pack(
+    sign_in: Any, make_incident: Any, key: str, url: str, status: int
+) -> None:
+    fall, _ = make_incident()
+    assert sign_in(key).get(url.format(fall=fall)).status_code == status
+
+
+def test_a_branch_not_theirs_is_404(south_manager: Client) -> None:
+    assert south_manager.get(f"/exports/cqc.pdf?{JUNE}&branch=NORTH").status_code == 404
+
+
+def test_office_cannot_have_a_safeguarding_record(sign_in: Any, make_incident: Any) -> None:
+    restricted, _ = make_incident(category="safeguarding", medication_error=None)
+    assert sign_in("office").get(f"/incidents/{restricted}/record.pdf").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("from=2026-06-31&to=2026-07-01", "Enter the first day of the period as a date"),
+        ("from=2026-07-01&to=2026-06-01", "same as or after"),
+        ("to=2026-06-30", "Enter the first day of the period"),
+        ("from=2020-01-01&to=2026-06-30", "at most two years"),
+    ],
+)
+def test_bad_dates_are_422_with_the_reason(sign_in: Any, query: str, message: str) -> None:
+    response = sign_in("manager").get(
+        f"/governance/pack.pdf?{query}", headers={"Accept": "text/plain"}
+    )
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
