@@ -20,8 +20,8 @@ from actions.models import Action, ActionStatus
 from core import scoping
 from core.dates import Period, month_key, month_label
 from core.models import Branch, PersonSupported, User
-from extensions import db
 from exports.pseudonyms import Pseudonyms
+from extensions import db
 from incidents.models import Category, Harm, Incident, Kind, label
 from learning.models import Condition, LearningReview, ReviewStatus
 
@@ -29,9 +29,7 @@ from learning.models import Condition, LearningReview, ReviewStatus
 REPEAT_AT = 2
 
 
-def commissioner_figures(
-    user: User, branches: Sequence[Branch], period: Period
-) -> dict[str, Any]:
+def commissioner_figures(user: User, branches: Sequence[Branch], period: Period) -> dict[str, Any]:
     """Every figure of the commissioner's report, within the caller's scope."""
     branch_ids = [b.id for b in branches]
     incidents = db.session.execute(
@@ -61,9 +59,12 @@ def commissioner_figures(
         if person_id is not None:
             per_person.setdefault(person_id, Counter())[category] += 1
     names = Pseudonyms()
-    people = {p.id: p for p in db.session.scalars(
-        db.select(PersonSupported).where(PersonSupported.id.in_(list(per_person)))
-    )}
+    people = {
+        p.id: p
+        for p in db.session.scalars(
+            db.select(PersonSupported).where(PersonSupported.id.in_(list(per_person)))
+        )
+    }
     repeats = [
         {
             "person": names.person(people.get(person_id)),

@@ -61,8 +61,7 @@ STATEMENTS: tuple[Statement, ...] = (
         "safe_environments",
         "Safe",
         "Safe environments",
-        "We detect and control potential risks in the care environment and the "
-        "equipment used.",
+        "We detect and control potential risks in the care environment and the equipment used.",
     ),
     Statement(
         "medicines",

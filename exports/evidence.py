@@ -21,8 +21,8 @@ from core import scoping
 from core.dates import UK, Period
 from core.models import Branch, User
 from core.permissions import has_role
-from extensions import db
 from exports.cqc import STATEMENTS, statements_for
+from extensions import db
 from incidents.models import Incident, Kind
 from learning import anonymise
 from learning.case_studies import CASE_STUDY_SECTIONS
@@ -60,9 +60,7 @@ def _reviews(ids: Any) -> tuple[dict[str, set[int]], dict[int, list[str]]]:
     return of_incident, conditions
 
 
-def _judged_actions(
-    user: User, ids: Any, review_ids: set[int]
-) -> list[tuple[Action, str, str]]:
+def _judged_actions(user: User, ids: Any, review_ids: set[int]) -> list[tuple[Action, str, str]]:
     """Actions judged by a manager (verified effective or not), raised on the
     period's incidents or on their reviews, with their source."""
     actions = db.session.scalars(

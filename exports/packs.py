@@ -18,11 +18,11 @@ from core import scoping, trail
 from core.dates import UK, Period, utcnow
 from core.models import Branch, Role, User
 from core.permissions import require_role
-from extensions import db
 from exports import pdf
 from exports.commissioner import commissioner_figures
 from exports.evidence import cqc_evidence
 from exports.permissions import EXPORTERS
+from extensions import db
 from governance import chart
 from governance.figures import dashboard_figures
 from governance.meetings import get_meeting, meeting_actions, record_pack_export
@@ -62,7 +62,9 @@ def _trail(user: User, pack: str, period: Period, branches: Sequence[Branch]) ->
 
 def _running(title: str, period: Period, branches: Sequence[Branch]) -> pdf.Running:
     return pdf.Running(
-        title, pdf.period_words(period.start, period.end), pdf.branch_words([b.code for b in branches])
+        title,
+        pdf.period_words(period.start, period.end),
+        pdf.branch_words([b.code for b in branches]),
     )
 
 

@@ -34,7 +34,7 @@ def _weasyprint() -> Any:
     from PIL import ImageFile
 
     before = ImageFile.LOAD_TRUNCATED_IMAGES
-    import weasyprint  # noqa: PLC0415 (lazy on purpose: see the module's note)
+    import weasyprint
 
     ImageFile.LOAD_TRUNCATED_IMAGES = before
     return weasyprint

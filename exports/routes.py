@@ -31,8 +31,8 @@ from core.permissions import role_required
 from exports import packs as pack_service
 from exports import service
 from exports.datasets import DATASETS
-from exports.permissions import EXPORTERS
 from exports.pdf import pdf_response
+from exports.permissions import EXPORTERS
 from exports.schemas import ExportFormSchema, ExportQuerySchema, PackQuerySchema
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
