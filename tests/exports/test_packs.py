@@ -317,3 +317,12 @@ def test_each_pack_is_linked_from_its_page(
     ids = {"meeting": meeting, "incident": incident}
     html = sign_in(key).get(page.format(**ids)).get_data(as_text=True)
     assert link.format(**ids).replace("&", "&amp;") in html
+
+
+def test_making_a_pdf_leaves_pillow_refusing_truncated_images(packs: dict[str, Any]) -> None:
+    # Importing WeasyPrint sets this to True (shared/recipes/documents.md); exports.pdf
+    # puts it back, so an upload checked later is still checked strictly.
+    import weasyprint  # noqa: F401  (already imported by the packs above)
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
