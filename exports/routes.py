@@ -6,6 +6,7 @@ authorise, call exports.service or exports.packs, render or stream."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -23,10 +24,10 @@ from flask_login import current_user
 from marshmallow import Schema, ValidationError
 
 from core import scoping
-from core.dates import uk_today
+from core.dates import Period, uk_today
 from core.errors import OutOfScope
 from core.forms import flatten_errors
-from core.models import Role
+from core.models import Branch, Role, User
 from core.permissions import role_required
 from exports import packs as pack_service
 from exports import service
@@ -139,24 +140,25 @@ def xlsx_file(what: str) -> Any:
 
 # --- PDF packs ---------------------------------------------------------------------------------
 
-PackMaker = Any
+# A pack for a period: exports.packs.governance_pack, cqc_pack or commissioner_report.
+PackMaker = Callable[[User, Branch | None, Period], pack_service.Pack]
 
 
-def _period_pack(make: PackMaker, page: str) -> Any:
+def _period_pack(make: PackMaker) -> Any:
     """A pack for `?from&to[&branch]`: 422 with the problem (never 500) for bad
     dates, 404 for a branch that is not the caller's."""
     values, data, errors = _read(PackQuerySchema())
     if errors:
-        return _refused({**values, "pack": page}, errors)
+        return _refused(values, errors)
     branch = service.branch_for(current_user, data["branch"])
-    found = make(current_user, branch, service.Period(data["date_from"], data["date_to"]))
+    found = make(current_user, branch, Period(data["date_from"], data["date_to"]))
     return pdf_response(found.pdf, found.filename)
 
 
 @packs.get("/governance/pack.pdf")
 @role_required(Role.MANAGER)
 def governance_pack() -> Any:
-    return _period_pack(pack_service.governance_pack, "governance")
+    return _period_pack(pack_service.governance_pack)
 
 
 @packs.get("/governance/meetings/<int:meeting_id>/pack.pdf")
@@ -176,10 +178,10 @@ def incident_record(incident_id: str) -> Any:
 @packs.get("/exports/cqc.pdf")
 @role_required(*EXPORTERS)
 def cqc_pack() -> Any:
-    return _period_pack(pack_service.cqc_pack, "cqc")
+    return _period_pack(pack_service.cqc_pack)
 
 
 @packs.get("/exports/commissioner.pdf")
 @role_required(*EXPORTERS)
 def commissioner_report() -> Any:
-    return _period_pack(pack_service.commissioner_report, "commissioner")
+    return _period_pack(pack_service.commissioner_report)
