@@ -260,6 +260,13 @@ def test_who_may_not_have_a_pack(
     assert sign_in(key).get(url.format(fall=fall)).status_code == status
 
 
+def test_the_exports_pages_pack_buttons_send_a_pack(sign_in: Any) -> None:
+    # The exports form's own fields (records, format, anonymise) come along; a pack ignores them.
+    query = f"what=incidents&format=csv&anonymised=1&{JUNE}&branch=NORTH"
+    response = sign_in("office").get(f"/exports/commissioner.pdf?{query}")
+    assert (response.status_code, response.mimetype) == (200, "application/pdf")
+
+
 def test_a_branch_not_theirs_is_404(south_manager: Client) -> None:
     assert south_manager.get(f"/exports/cqc.pdf?{JUNE}&branch=NORTH").status_code == 404
 
