@@ -17,6 +17,8 @@ from flask import Flask
 from pypdf import PdfReader
 
 from actions.models import Action
+from audits import recording
+from audits.schemas import AuditInSchema
 from core.dates import Period
 from core.models import Branch, PersonSupported, TrailEvent, User
 from extensions import db
@@ -24,7 +26,7 @@ from governance.figures import dashboard_figures
 from governance.meetings import record_meeting
 from learning.models import CaseStudy
 from tests.conftest import Client, report_as
-from tests.factories import incident_payload
+from tests.factories import audit_payload, incident_payload
 
 JUNE = "from=2026-06-01&to=2026-06-30"
 PERIOD = "1 Jun 2026 to 30 Jun 2026"
@@ -56,6 +58,7 @@ def _world(app: Flask) -> dict[str, Any]:
     with app.app_context():
         users = {u.email.split("@")[0]: u for u in db.session.scalars(db.select(User))}
         carer1, carer3 = users["carer1"].id, users["carer3"].id
+        supervisor_id = users["supervisor"].id
     when = {"occurred_at": AT.isoformat(), "reported_at": AT.isoformat(), "people_informed": []}
     near_miss, _ = report_as(app, carer1, incident_payload(**when))
     fall, fall_ref = report_as(app, carer1, incident_payload(**when, **FALL))
@@ -66,22 +69,23 @@ def _world(app: Flask) -> dict[str, Any]:
         manager = db.session.scalar(db.select(User).where(User.email == "manager@example.com"))
         north = db.session.scalar(db.select(Branch).where(Branch.code == "NORTH"))
         carer_name = db.session.get_one(User, carer1).name
-        db.session.add(
-            Action(
-                title=f"{carer_name} to check P-0001's walking frame each visit",
-                due=date(2026, 6, 30),
-                branch_id=north.id,
-                owner_id=manager.id,
-                author_id=manager.id,
-                source_type="incident",
-                source_id=fall,
-                status="verified_effective",
-                created_at=AT,
-                done_at=datetime(2026, 6, 20, 10, tzinfo=UTC),
-                verified_at=datetime(2026, 6, 25, 10, tzinfo=UTC),
-                verified_by_id=manager.id,
-            )
+        action = Action(
+            title=f"{carer_name} to check P-0001's walking frame each visit",
+            due=date(2026, 6, 30),
+            branch_id=north.id,
+            owner_id=manager.id,
+            author_id=manager.id,
+            source_type="incident",
+            source_id=fall,
+            status="verified_effective",
+            created_at=AT,
+            done_at=datetime(2026, 6, 20, 10, tzinfo=UTC),
+            verified_at=datetime(2026, 6, 25, 10, tzinfo=UTC),
+            verified_by_id=manager.id,
         )
+        db.session.add(action)
+        db.session.flush()
+        _reaudit(db.session.get_one(User, supervisor_id), carer1, action.id)
         db.session.add(
             CaseStudy(
                 incident_id=fall,
@@ -120,6 +124,13 @@ def _world(app: Flask) -> dict[str, Any]:
     return world
 
 
+def _reaudit(supervisor: User, observed_id: int, action_id: int) -> None:
+    """A re-audit of the action in June (every item met: 100%)."""
+    at = datetime(2026, 6, 26, 11, tzinfo=UTC).isoformat()
+    body = audit_payload(observed_id, conducted_at=at, reaudit_of_action=action_id)
+    recording.create_audit(supervisor, AuditInSchema().load(body))
+
+
 def _client(app: Flask, key: str) -> Client:
     c = Client(app.test_client())
     assert c.sign_in(f"{key}@example.com").status_code == 302
@@ -131,7 +142,7 @@ def packs(app: Flask) -> dict[str, Any]:
     """Every pack made once for this module, as the manager and office see them."""
     from tests.conftest import _restore
 
-    _restore(app, "seeded")
+    _restore(app, "templates")
     world = _world(app)
     manager, office = _client(app, "manager"), _client(app, "office")
     urls = {
@@ -183,6 +194,8 @@ def test_governance_pack_has_the_dashboards_figures(packs: dict[str, Any]) -> No
     assert "4 reported in the period, 1 of them near misses (25%)" in text
     assert "Kind Reports Fall 3 Medication 1" in text
     assert "Done 1 Verified effective 1" in text
+    assert "Re-audits in the period" in text
+    assert "Medication spot check" in text
 
 
 @pytest.mark.parametrize("name", ["governance", "meeting"])
@@ -216,6 +229,7 @@ def test_cqc_pack_is_organised_by_quality_statement(packs: dict[str, Any]) -> No
         assert heading in text
     assert "Learning from a fall in the hallway" in text  # the case study
     assert "walking frame each visit" in text  # the verified action
+    assert "100% (" in text  # its re-audit's score
 
 
 def test_commissioner_report_counts_repeats_without_naming_anyone(packs: dict[str, Any]) -> None:
