@@ -1,9 +1,12 @@
-"""The exports page (a GET form) and the files: /exports/<what>.csv and .xlsx.
-Managers and office staff, within their branches. Thin: parse, authorise, call
-exports.service, render or stream."""
+"""The exports page (a GET form) and the files: /exports/<what>.csv and .xlsx;
+and the PDF packs (`packs`, exports.packs): the governance pack and a meeting's
+(managers), one incident's record, the CQC evidence pack and the commissioner's
+report (managers and office staff, within their branches). Thin: parse,
+authorise, call exports.service or exports.packs, render or stream."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -21,16 +24,21 @@ from flask_login import current_user
 from marshmallow import Schema, ValidationError
 
 from core import scoping
-from core.dates import uk_today
+from core.dates import Period, uk_today
 from core.errors import OutOfScope
 from core.forms import flatten_errors
+from core.models import Branch, Role, User
 from core.permissions import role_required
+from exports import packs as pack_service
 from exports import service
 from exports.datasets import DATASETS
+from exports.pdf import pdf_response
 from exports.permissions import EXPORTERS
-from exports.schemas import ExportFormSchema, ExportQuerySchema
+from exports.schemas import ExportFormSchema, ExportQuerySchema, PackQuerySchema
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
+# The PDF packs, each at home beside the page it comes from.
+packs = Blueprint("packs", __name__)
 
 Values = dict[str, Any]
 # What the anonymise box (or an address typed by hand) sends for yes.
@@ -128,3 +136,52 @@ def csv_file(what: str) -> Any:
 @role_required(*EXPORTERS)
 def xlsx_file(what: str) -> Any:
     return _export(what, "xlsx")
+
+
+# --- PDF packs ---------------------------------------------------------------------------------
+
+# A pack for a period: exports.packs.governance_pack, cqc_pack or commissioner_report.
+PackMaker = Callable[[User, Branch | None, Period], pack_service.Pack]
+
+
+def _period_pack(make: PackMaker) -> Any:
+    """A pack for `?from&to[&branch]`: 422 with the problem (never 500) for bad
+    dates, 404 for a branch that is not the caller's."""
+    values, data, errors = _read(PackQuerySchema())
+    if errors:
+        return _refused(values, errors)
+    branch = service.branch_for(current_user, data["branch"])
+    found = make(current_user, branch, Period(data["date_from"], data["date_to"]))
+    return pdf_response(found.pdf, found.filename)
+
+
+@packs.get("/governance/pack.pdf")
+@role_required(Role.MANAGER)
+def governance_pack() -> Any:
+    return _period_pack(pack_service.governance_pack)
+
+
+@packs.get("/governance/meetings/<int:meeting_id>/pack.pdf")
+@role_required(Role.MANAGER)
+def meeting_pack(meeting_id: int) -> Any:
+    found = pack_service.meeting_pack(current_user, meeting_id)
+    return pdf_response(found.pdf, found.filename)
+
+
+@packs.get("/incidents/<incident_id>/record.pdf")
+@role_required(*EXPORTERS)
+def incident_record(incident_id: str) -> Any:
+    found = pack_service.incident_record(current_user, incident_id)
+    return pdf_response(found.pdf, found.filename)
+
+
+@packs.get("/exports/cqc.pdf")
+@role_required(*EXPORTERS)
+def cqc_pack() -> Any:
+    return _period_pack(pack_service.cqc_pack)
+
+
+@packs.get("/exports/commissioner.pdf")
+@role_required(*EXPORTERS)
+def commissioner_report() -> Any:
+    return _period_pack(pack_service.commissioner_report)

@@ -72,3 +72,17 @@ class ExportFormSchema(ExportQuerySchema):
         validate=validate.OneOf(FORMATS, error="Choose CSV or Excel."),
         error_messages={"required": "Choose CSV or Excel."},
     )
+
+
+# The longest period a PDF pack covers (as a governance meeting looks back).
+MAX_PACK_DAYS = 731
+
+
+class PackQuerySchema(ExportQuerySchema):
+    """A PDF pack's `?from=YYYY-MM-DD&to=YYYY-MM-DD[&branch=CODE]`: two years at most."""
+
+    @validates_schema
+    def _a_pack_period(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        first, last = data.get("date_from"), data.get("date_to")
+        if first is not None and last is not None and (last - first).days + 1 > MAX_PACK_DAYS:
+            raise ValidationError("Choose a period of at most two years for a pack.", "to")
