@@ -22,6 +22,7 @@ from core.dates import Period, month_key, month_label
 from core.models import Branch, PersonSupported, User
 from exports.pseudonyms import Pseudonyms
 from extensions import db
+from governance.denominators import monthly_rates
 from incidents.models import Category, Harm, Incident, Kind, label
 from learning.models import Condition, LearningReview, ReviewStatus
 
@@ -58,6 +59,11 @@ def commissioner_figures(user: User, branches: Sequence[Branch], period: Period)
         categories[category] += 1
         if person_id is not None:
             per_person.setdefault(person_id, Counter())[category] += 1
+    # Visits and rates per 1,000 visits, month by month, where the branches'
+    # managers entered them (governance.denominators: the same rule as the dashboard).
+    rates = {
+        m.month: m for m in monthly_rates(db.session, branch_ids, list(period.months), user=user)
+    }
     names = Pseudonyms()
     people = {
         p.id: p
@@ -109,6 +115,8 @@ def commissioner_figures(user: User, branches: Sequence[Branch], period: Period)
                 "incidents": c[Kind.INCIDENT.value],
                 "near_misses": c[Kind.NEAR_MISS.value],
                 "total": c.total(),
+                "visits": rates[key].visits if key in rates else None,
+                "rate": rates[key].rate_per_1000_visits if key in rates else None,
             }
             for key, c in months.items()
         ],
@@ -142,6 +150,6 @@ def commissioner_figures(user: User, branches: Sequence[Branch], period: Period)
         "people_with_incidents": len(per_person),
         "repeat_at": REPEAT_AT,
         "repeats": repeats,
-        # Rates per 1,000 visits join here when monthly denominators exist.
-        "rates": None,
+        # Whether any month has a rate per 1,000 visits (the table shows the column then).
+        "rates": any(m.rate_per_1000_visits is not None for m in rates.values()),
     }

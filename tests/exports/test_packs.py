@@ -24,6 +24,7 @@ from core.models import Branch, PersonSupported, TrailEvent, User
 from extensions import db
 from governance.figures import dashboard_figures
 from governance.meetings import record_meeting
+from governance.models import Denominator
 from learning.models import CaseStudy
 from tests.conftest import Client, report_as
 from tests.factories import audit_payload, incident_payload
@@ -347,3 +348,39 @@ def test_making_a_pdf_leaves_pillow_refusing_truncated_images(packs: dict[str, A
     from PIL import ImageFile
 
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+
+
+def test_commissioner_report_gives_rates_per_1000_visits_where_entered(
+    app: Flask, seeded: Any
+) -> None:
+    # Two reports in NORTH in June and 800 visits entered for June: 2.5 per 1,000.
+    with app.app_context():
+        carer1 = db.session.scalar(db.select(User.id).where(User.email == "carer1@example.com"))
+        manager_id = db.session.scalar(
+            db.select(User.id).where(User.email == "manager@example.com")
+        )
+        north_id = db.session.scalar(db.select(Branch.id).where(Branch.code == "NORTH"))
+        db.session.remove()
+    when = {"occurred_at": AT.isoformat(), "reported_at": AT.isoformat(), "people_informed": []}
+    report_as(app, carer1, incident_payload(**when))
+    report_as(app, carer1, incident_payload(**when, **FALL))
+    with app.app_context():
+        db.session.add(
+            Denominator(
+                branch_id=north_id,
+                month="2026-06",
+                visits=800,
+                people_supported=10,
+                care_hours=None,
+                updated_by_id=manager_id,
+            )
+        )
+        db.session.commit()
+    pdf = _open(_client(app, "manager").get(f"/exports/commissioner.pdf?{JUNE}&branch=NORTH"))
+    assert pdf.status == 200
+    assert "Per 1,000 visits" in pdf.text
+    assert "Jun 2026 1 1 2 800 2.5" in pdf.text
+
+
+def test_commissioner_report_has_no_rate_column_without_visits(packs: dict[str, Any]) -> None:
+    assert "Per 1,000 visits" not in packs["made"]["commissioner"].text
