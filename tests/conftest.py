@@ -67,6 +67,63 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(failure)
 
 
+# The longest tests (measured with `--durations=40`, 2026-12-07), longest first, started before
+# the rest: pytest-xdist's workers each take a run of the tests in order and steal
+# from one another at the end, so a long test near the end of a run left the other
+# core idle while it finished. Prefixes of node ids; a stale entry only reorders.
+STARTED_FIRST = (
+    "tests/sync/test_unreliable_network.py",
+    "tests/incidents/test_demo.py",
+    "tests/incidents/test_query_budget.py",
+    "tests/governance/test_query_budget.py",
+    "tests/learning/test_query_budget.py",
+    "tests/core/test_pages_fuzz.py",
+    "tests/core/test_access_matrix.py",
+    "tests/notifications/test_worker.py",
+    "tests/notifications/test_make_run.py",
+    "tests/core/test_hardening.py::test_gunicorn",
+    "tests/browser/test_learning_examples.py",
+    "tests/browser/test_offline_scenarios.py::test_2_",
+    "tests/browser/test_accessibility.py",
+    "tests/browser/test_audits.py::test_spot_check_",
+    "tests/browser/test_offline_expiry.py",
+    "tests/browser/test_learning_pages.py::test_every_manager_page",
+    "tests/browser/test_offline_outbox.py::test_a_full_phone",
+    "tests/browser/test_two_factor.py",
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database-tests-only",
+        action="store_true",
+        help="run only the tests that use the database under test (the `database_url` "
+        "fixture); scripts/run-tests.sh's PostgreSQL step, the rest having run on SQLite",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--database-tests-only"):
+        # A test that never opens the database under test (pure rules, parity
+        # cases, subprocesses on their own SQLite file) gives the same answer on
+        # either database: it ran in the SQLite step, so the PostgreSQL step
+        # leaves it out rather than run it twice.
+        other = [i for i in items if "database_url" not in getattr(i, "fixturenames", ())]
+        if other:
+            config.hook.pytest_deselected(items=other)
+            left_out = set(other)
+            items[:] = [i for i in items if i not in left_out]
+    items.sort(key=_start_order)
+
+
+def _start_order(item: pytest.Item) -> int:
+    """Where a test starts: the longest first, in STARTED_FIRST's order, then the rest."""
+    for position, prefix in enumerate(STARTED_FIRST):
+        if item.nodeid.startswith(prefix):
+            return position
+    return len(STARTED_FIRST)
+
+
 # Under pytest-xdist each worker ("gw0", "gw1", …) has a database of its own.
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 
