@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Request
 
 from tests.browser.offline_support import FORM, WORKER_ACTIVE, wait_until

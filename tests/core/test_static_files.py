@@ -37,9 +37,7 @@ def _revision_url(app: Flask, name: str) -> str:
 def test_a_revision_url_comes_compressed_and_is_cached_for_good(
     app: Flask, name: str, accepts: str, encoding: str | None
 ) -> None:
-    response = app.test_client().get(
-        _revision_url(app, name), headers={"Accept-Encoding": accepts}
-    )
+    response = app.test_client().get(_revision_url(app, name), headers={"Accept-Encoding": accepts})
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == IMMUTABLE
     assert response.headers.get("Content-Encoding") == encoding
@@ -69,9 +67,11 @@ def test_our_scripts_are_served_minified(app: Flask) -> None:
 
 def test_the_stylesheet_keeps_only_the_rules_pages_use(app: Flask) -> None:
     css = _served_bytes(app, "vendor/candour.css").decode()
-    assert ".nhsuk-button" in css and ".app-header" in css
+    assert ".nhsuk-button" in css
+    assert ".app-header" in css
     # NHS.UK frontend's components Candour never shows are not sent.
-    assert ".nhsuk-hero" not in css and ".nhsuk-u-width-one-quarter" not in css
+    assert ".nhsuk-hero" not in css
+    assert ".nhsuk-u-width-one-quarter" not in css
 
 
 @pytest.mark.parametrize(
@@ -93,7 +93,7 @@ def _tree(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def _files(source: Path, target: Path, autorefresh: bool) -> StaticFiles:
-    def nothing(environ: dict, start_response: object) -> list[bytes]:
+    def nothing(environ: dict[str, object], start_response: object) -> list[bytes]:
         raise AssertionError("the app was asked for a static file")
 
     return StaticFiles(nothing, source=source, build=target, autorefresh=autorefresh)

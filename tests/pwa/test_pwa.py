@@ -84,7 +84,9 @@ def test_a_deploy_that_changes_a_script_changes_the_worker(client, app, monkeypa
     served = files.revision
     # What a deploy does to one script: its content, so its revision, changes.
     monkeypatch.setattr(
-        files, "revision", lambda name: "changed00001" if name == "js/offline/queue.js" else served(name)
+        files,
+        "revision",
+        lambda name: "changed00001" if name == "js/offline/queue.js" else served(name),
     )
     assert _header(client, "SW_VERSION") != before
     monkeypatch.undo()
