@@ -1,5 +1,5 @@
 """The served copy of static/ in build/static/, made by `make setup`
-(`python -m core.static_build`): the scripts minified (esbuild, pinned in
+(`core.static_build.main`): the scripts minified (esbuild, pinned in
 package.json; no source maps), every other file copied, and beside each file
 that compresses well its gzip (.gz) and brotli (.br) copies, made once here so
 the app never compresses a static file while someone waits.

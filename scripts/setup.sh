@@ -49,6 +49,6 @@ fi
 # gzip and brotli copies made here, once. A file changed since is served from static/.
 want=$(digest package-lock.json core/static_build.py $(find static -type f -not -path 'static/scss/*' | sort))
 if stale build/static.sha256 "$want" || [ ! -f build/static/manifest.json ]; then
-  .venv/bin/python -m core.static_build
+  .venv/bin/python -c "from core.static_build import main; raise SystemExit(main())"
   echo "$want" > build/static.sha256
 fi
