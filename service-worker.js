@@ -46,10 +46,18 @@ self.addEventListener('install', (event) => {
   event.waitUntil(
     (async () => {
       const cache = await caches.open(SHELL_CACHE);
-      // `cache: 'reload'` so a stale HTTP cache never poisons the new shell.
+      // A file named by its revision (`?v=`) cannot be stale in the HTTP cache
+      // (the server caches only such URLs for good), so the copy the page just
+      // loaded is taken from there; anything else with `cache: 'reload'`, so a
+      // stale HTTP cache never poisons the new shell.
       // No cookies: the shell is the same for everyone, and an answer carrying
       // the session from before a sign-in finished would overwrite the new one.
-      await cache.addAll(PRECACHE.map((entry) => new Request(entry.url, { cache: 'reload', credentials: 'omit' })));
+      await cache.addAll(
+        PRECACHE.map(
+          (entry) =>
+            new Request(entry.url, { cache: entry.url.includes('?v=') ? 'default' : 'reload', credentials: 'omit' }),
+        ),
+      );
       await self.skipWaiting();
     })(),
   );

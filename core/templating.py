@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, get_flashed_messages, request, url_for
 from flask_login import current_user
 
-from core import navigation, services
+from core import navigation, services, static_files
 from core.dates import UK
 from core.models import Role
 
@@ -23,17 +21,9 @@ def uk_time(value: datetime | None, fmt: str = "%d %b %Y, %H:%M") -> str:
 
 
 def asset_revision(filename: str) -> str:
-    """A short content hash for a static file, so a deploy changes its URL."""
-    cache: dict[str, str] = current_app.extensions.setdefault("candour_asset_revs", {})
-    rev = cache.get(filename)
-    if rev is None:
-        path = Path(current_app.static_folder or "static") / filename
-        try:
-            rev = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-        except OSError:
-            rev = "missing"
-        cache[filename] = rev
-    return rev
+    """A short content hash of a static file as served, so a deploy changes its URL
+    (and such a URL may be cached for good: core/static_files.py)."""
+    return static_files.asset_revision(current_app, filename)
 
 
 def asset_url(filename: str) -> str:

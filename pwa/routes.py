@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, render_template, request
 from flask_login import login_required
 
 from pwa import services
@@ -22,9 +22,11 @@ def _outbox_scripts() -> dict[str, Any]:
 @bp.get("/service-worker.js")
 def service_worker() -> Response:
     response = Response(services.worker_script(), mimetype="text/javascript")
-    # Browsers must check for a new worker on every visit.
+    # Browsers must check for a new worker on every visit: unchanged, a 304.
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"
+    response.add_etag()
+    response.make_conditional(request)
     return response
 
 

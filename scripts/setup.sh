@@ -24,13 +24,31 @@ if stale node_modules/.lock.sha256 "$want"; then
   echo "$want" > node_modules/.lock.sha256
 fi
 
-# static/vendor: copied from node_modules and compiled from static/scss (git ignores it).
-want=$(digest package-lock.json static/scss/*.scss)
+# The files whose classes the stylesheet keeps (purgecss.config.cjs reads them).
+css_content() {
+  find templates static/js -type f | sort
+  find . -name '*.py' -not -path './.venv/*' -not -path './node_modules/*' \
+    -not -path './tests/*' -not -path './build/*' | sort
+}
+
+# static/vendor: copied from node_modules, and the stylesheet compiled from static/scss,
+# then purged of the NHS.UK frontend rules no page uses (git ignores it).
+want=$(digest package-lock.json purgecss.config.cjs static/scss/*.scss $(css_content))
 if stale static/vendor/.build.sha256 "$want" || [ ! -f static/vendor/candour.css ]; then
-  mkdir -p static/vendor
+  mkdir -p static/vendor build
   cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
   cp node_modules/idb/build/umd.js static/vendor/idb.umd.js
   npx --no-install sass --load-path=node_modules --style=compressed --no-source-map \
-    static/scss/candour.scss static/vendor/candour.css
+    static/scss/candour.scss build/candour.full.css
+  npx --no-install purgecss --config purgecss.config.cjs --css build/candour.full.css \
+    --output static/vendor/candour.css
   echo "$want" > static/vendor/.build.sha256
+fi
+
+# build/static: what the app serves (core/static_build.py): our scripts minified, and
+# gzip and brotli copies made here, once. A file changed since is served from static/.
+want=$(digest package-lock.json core/static_build.py $(find static -type f -not -path 'static/scss/*' | sort))
+if stale build/static.sha256 "$want" || [ ! -f build/static/manifest.json ]; then
+  .venv/bin/python -c "from core.static_build import main; raise SystemExit(main())"
+  echo "$want" > build/static.sha256
 fi

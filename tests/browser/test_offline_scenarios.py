@@ -416,7 +416,7 @@ def test_7_shared_phone_carer_b_never_sends_or_sees_carer_as_entry(
 
 
 def test_8_a_new_worker_version_keeps_the_outbox_and_the_forms_open_offline(
-    page: Page, live: LiveServer, app: Flask
+    page: Page, live: LiveServer, app: Flask, monkeypatch: pytest.MonkeyPatch
 ):
     # Requests not yet answered, pages' and workers' alike (for a failure message).
     pending: dict[Any, str] = {}
@@ -437,14 +437,17 @@ def test_8_a_new_worker_version_keeps_the_outbox_and_the_forms_open_offline(
     assert before is not None
     page.context.set_offline(True)
     made = _queue(page, 2)
-    revisions = app.extensions["candour_asset_revs"]
-    old = revisions.get("js/app.js")
+    files = app.extensions["candour_static"]
+    served = files.revision
 
     # The server cannot take them yet, so the outbox is not empty during the update.
     worker.watch_for_takeover()
     with live.refusing("/api/v1/session"):
         page.context.set_offline(False)
-        revisions["js/app.js"] = "deployed0002"  # a deploy that changed the app's script
+        # A deploy that changed the app's script: its revision changes.
+        monkeypatch.setattr(
+            files, "revision", lambda name: "deployed0002" if name == "js/app.js" else served(name)
+        )
         try:
             # The browser checks for a new worker on each visit; an install whose
             # download failed (the network just came back) keeps the old one until
@@ -478,7 +481,7 @@ def test_8_a_new_worker_version_keeps_the_outbox_and_the_forms_open_offline(
             made.append(save_offline(page, "Made after the update, still offline."))
             assert device_ids(page) == made
         finally:
-            revisions["js/app.js"] = old
+            monkeypatch.undo()
     page.context.set_offline(False)
     _all_sent(page, app, 3)
     assert_device_matches_server(page, app, set(made))

@@ -78,16 +78,26 @@ def test_the_worker_keeps_only_blank_forms_and_the_outbox_page(client, app):
         adapter.match(path, method="GET")
 
 
-def test_a_deploy_that_changes_a_script_changes_the_worker(client, app):
+def test_a_deploy_that_changes_a_script_changes_the_worker(client, app, monkeypatch):
     before = _header(client, "SW_VERSION")
-    revisions = app.extensions["candour_asset_revs"]
-    old = revisions["js/offline/queue.js"]
-    revisions["js/offline/queue.js"] = "changed00001"
-    try:
-        assert _header(client, "SW_VERSION") != before
-    finally:
-        revisions["js/offline/queue.js"] = old
+    files = app.extensions["candour_static"]
+    served = files.revision
+    # What a deploy does to one script: its content, so its revision, changes.
+    monkeypatch.setattr(
+        files,
+        "revision",
+        lambda name: "changed00001" if name == "js/offline/queue.js" else served(name),
+    )
+    assert _header(client, "SW_VERSION") != before
+    monkeypatch.undo()
     assert _header(client, "SW_VERSION") == before
+
+
+def test_the_worker_script_is_asked_for_again_cheaply(client):
+    first = client.get("/service-worker.js")
+    again = client.get("/service-worker.js", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    assert again.headers["Cache-Control"] == "no-cache"
 
 
 def test_the_outbox_page_needs_sign_in(client, seeded):

@@ -1,0 +1,156 @@
+"""How much a carer's phone downloads for the incident form, counted in real
+Chromium by bytes on the wire (headers and the body as sent, compressed or not).
+
+- The first visit to /incidents/new (the sign-in page, then the form): what the
+  pages themselves take from the network, as the issue measured it ("for the
+  pages"). The worker installs on the sign-in page while the carer types (the test
+  waits for it, as typing would), so the form's scripts come from its shell.
+- All that moved, once the worker has kept everything it keeps for offline use
+  (the app shell, the blank forms, the reference data; "in all").
+- A repeat visit and a visit with no signal, once it has: no static file
+  crosses the network.
+
+Pages count through the page's own DevTools session (Network.loadingFinished,
+encodedDataLength); the worker's fetches through Playwright's request sizes,
+which Chromium reports for service workers as well. With no worker at all the
+same visit moves about 65 KB (docs/operations.md, "Static files and page weight").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from playwright.sync_api import Browser, BrowserContext, Page, Request
+
+from tests.browser.offline_support import FORM, WORKER_ACTIVE, wait_until
+from tests.conftest import PASSWORD
+
+KB = 1024
+FIRST_VISIT_LIMIT = 60 * KB
+WITH_OFFLINE_COPIES_LIMIT = 200 * KB
+CARER = "carer1@example.com"
+
+
+@dataclass
+class PageWire:
+    """Every response a page took from the network, as its DevTools session saw it."""
+
+    urls: dict[str, str] = field(default_factory=dict)  # requestId -> URL
+    not_network: set[str] = field(default_factory=set)  # answered by the worker or a cache
+    sizes: dict[str, int] = field(default_factory=dict)  # requestId -> bytes on the wire
+
+    def watch(self, context: BrowserContext, page: Page) -> None:
+        cdp = context.new_cdp_session(page)
+        cdp.on("Network.requestWillBeSent", self._sent)
+        cdp.on("Network.responseReceived", self._received)
+        cdp.on("Network.requestServedFromCache", self._from_cache)
+        cdp.on("Network.loadingFinished", self._finished)
+        cdp.send("Network.enable")
+
+    def _sent(self, event: dict[str, Any]) -> None:
+        self.urls[event["requestId"]] = event["request"]["url"]
+
+    def _received(self, event: dict[str, Any]) -> None:
+        response = event["response"]
+        if response.get("fromServiceWorker") or response.get("fromDiskCache"):
+            self.not_network.add(event["requestId"])
+
+    def _from_cache(self, event: dict[str, Any]) -> None:
+        self.not_network.add(event["requestId"])
+
+    def _finished(self, event: dict[str, Any]) -> None:
+        if event["requestId"] not in self.not_network:
+            self.sizes[event["requestId"]] = int(event["encodedDataLength"])
+
+    def total(self, static_only: bool = False) -> int:
+        return sum(
+            size
+            for rid, size in self.sizes.items()
+            if not static_only or "/static/" in self.urls.get(rid, "")
+        )
+
+    def listing(self) -> str:
+        return "\n".join(
+            f"{size:>8} {self.urls.get(rid, '?')}" for rid, size in sorted(self.sizes.items())
+        )
+
+
+@dataclass
+class WorkerWire:
+    """The service worker's fetches (precaching the shell, keeping pages, and
+    passing on what it does not keep: a form posted, a page opened)."""
+
+    sizes: list[tuple[str, int]] = field(default_factory=list)  # (URL, bytes)
+
+    def watch(self, context: BrowserContext) -> None:
+        context.on("requestfinished", self._finished)
+
+    def _finished(self, request: Request) -> None:
+        if request.service_worker is None:
+            return
+        sizes = request.sizes()
+        self.sizes.append((request.url, sizes["responseHeadersSize"] + sizes["responseBodySize"]))
+
+    def total(self) -> int:
+        return sum(size for _, size in self.sizes)
+
+    def listing(self) -> str:
+        return "\n".join(f"{size:>8} {url}" for url, size in self.sizes)
+
+
+def _sign_in_through_form(page: Page) -> None:
+    """The first visit: the form's address, the sign-in page it leads to (where the
+    service worker installs while the carer types), then the form."""
+    page.goto(FORM)
+    page.wait_for_url("**/login**")
+    page.wait_for_function(WORKER_ACTIVE)
+    page.get_by_label("Email address").fill(CARER)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"**{FORM}")
+    page.wait_for_load_state("networkidle")
+
+
+def test_first_visit_is_light_and_later_visits_load_no_static_file(
+    browser: Browser, browser_context_args: dict[str, Any], live: Any
+) -> None:
+    context = browser.new_context(**browser_context_args)
+    try:
+        _first_then_repeat_then_offline(context)
+    finally:
+        context.close()
+
+
+def _first_then_repeat_then_offline(context: BrowserContext) -> None:
+    page = context.new_page()
+    wire, worker = PageWire(), WorkerWire()
+    wire.watch(context, page)
+    worker.watch(context)
+    _sign_in_through_form(page)
+    pages = wire.total()
+    print(f"\nfirst visit, the pages: {pages} bytes\n{wire.listing()}")
+    assert 0 < pages <= FIRST_VISIT_LIMIT, wire.listing()
+
+    # The worker tells the page when it has kept the offline pages for this user.
+    page.wait_for_function("() => Boolean(document.documentElement.dataset.offlineReady)")
+    page.wait_for_load_state("networkidle")
+    total = wire.total() + worker.total()
+    print(f"in all, with the worker's offline copies: {total} bytes\n{worker.listing()}")
+    assert total <= WITH_OFFLINE_COPIES_LIMIT, worker.listing()
+
+    again = context.new_page()
+    repeat = PageWire()
+    repeat.watch(context, again)
+    again.goto(FORM)
+    again.wait_for_load_state("networkidle")
+    assert sum("/static/" in url for url in repeat.urls.values()) > 3  # its files were asked for
+    assert repeat.total(static_only=True) == 0, repeat.listing()
+
+    context.set_offline(True)
+    offline = context.new_page()
+    no_signal = PageWire()
+    no_signal.watch(context, offline)
+    offline.goto(FORM)
+    wait_until(offline, lambda: offline.get_by_role("heading", level=1).count(), what="the form")
+    assert no_signal.total() == 0, no_signal.listing()
