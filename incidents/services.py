@@ -20,7 +20,7 @@ from core.errors import NotAllowed, OutOfScope
 from core.exactly_once import already_sent, content_hash, first_send, offset_minutes
 from core.models import Branch, Role, User
 from extensions import db
-from incidents import decisions, hooks
+from incidents import body_map, decisions, hooks
 from incidents.models import Incident, ReferenceCounter
 from incidents.schemas import RULE_MESSAGES
 
@@ -87,9 +87,14 @@ def create_incident(
     if author.role not in REPORTING_ROLES:
         raise NotAllowed()
     incident_id = str(data["id"])
-    # A report without a place hashes as it did before `place` was added, so a
-    # phone replaying an entry sent before the change still gets 200, not 409.
-    hashed = {k: v for k, v in data.items() if not (k == "place" and v is None)}
+    # A report without a place (or without body marks) hashes as it did before
+    # `place` (`body_map`) was added, so a phone replaying an entry sent before
+    # the change still gets 200, not 409.
+    hashed = {
+        k: v
+        for k, v in data.items()
+        if not (k == "place" and v is None) and not (k == "body_map" and not v)
+    }
     digest = content_hash(author, hashed)
     existing = already_sent(Incident, incident_id, digest)
     if existing is not None:
@@ -129,6 +134,7 @@ def create_incident(
         safeguarding=thresholds["safeguarding"],
         clinical_escalation=thresholds["clinical_escalation"],
         family_contact=thresholds["family_contact"],
+        body_marks=body_map.marks_of(data.get("body_map") or []),
     )
     with first_send(Incident, incident_id, digest) as sent:
         db.session.add(incident)
