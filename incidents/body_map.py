@@ -114,7 +114,7 @@ class BodyMarkSchema(StrictSchema):
     )
 
 
-def body_map_field() -> fields.List:
+def body_map_field() -> fields.List[Any]:
     return fields.List(
         fields.Nested(BodyMarkSchema),
         load_default=list,
@@ -187,7 +187,7 @@ def mark_rows(form: MultiDict[str, str]) -> list[dict[str, str]]:
 
 
 def _answer(value: str) -> bool | str | None:
-    """"Did it develop in our care": "true"/"false" as a boolean, unanswered as
+    """ "Did it develop in our care": "true"/"false" as a boolean, unanswered as
     None, anything else as typed (the schema names it)."""
     if value == "true":
         return True
@@ -278,7 +278,7 @@ def kind_label(kind: str | None) -> str:
 
 
 def category_short(category: str | None) -> str:
-    """"Category 3", "Unstageable", "Deep tissue injury"."""
+    """ "Category 3", "Unstageable", "Deep tissue injury"."""
     text = PRESSURE_CATEGORIES.get(category or "", category or "")
     return text.split(":", 1)[0]
 

@@ -82,7 +82,9 @@ def _limbs(side: str, limbs: list[tuple[str, str, Shape]]) -> list[Region]:
         for name, label, shape in limbs:
             words = label.format(side=body_side.capitalize(), side_lower=body_side)
             regions.append(
-                Region(f"{side}_{body_side}_{name}", words, side, _mirror(shape) if mirrored else shape)
+                Region(
+                    f"{side}_{body_side}_{name}", words, side, _mirror(shape) if mirrored else shape
+                )
             )
     return regions
 
