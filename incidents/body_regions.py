@@ -53,24 +53,24 @@ def _mirror(shape: Shape) -> Shape:
 # Limbs drawn on the viewer's left half; mirrored for the other half.
 _FRONT_LIMBS = [
     ("hip", "{side} hip and groin", _rect(70, 194, 30, 36, 6)),
-    ("upper_arm", "{side} upper arm (front)", _rect(40, 76, 27, 70, 12)),
+    ("upper_arm", "{side} upper arm (front)", _rect(38, 76, 29, 70, 12)),
     ("forearm", "{side} forearm (front)", _rect(36, 148, 29, 74, 12)),
     ("hand", "{side} hand (palm)", _rect(30, 224, 36, 40, 15)),
     ("thigh", "{side} thigh (front)", _rect(70, 232, 29, 70)),
     ("knee", "{side} knee", _rect(71, 304, 28, 30)),
-    ("shin", "{side} shin", _rect(72, 336, 27, 52)),
-    ("foot", "{side} foot (top)", _rect(64, 390, 35, 26, 11)),
+    ("shin", "{side} shin", _rect(71, 336, 28, 52)),
+    ("foot", "{side} foot (top)", _rect(64, 390, 35, 28, 11)),
 ]
 _BACK_LIMBS = [
     ("buttock", "{side} buttock", _rect(70, 180, 30, 50, 8)),
-    ("upper_arm", "{side} upper arm (back)", _rect(40, 76, 27, 66, 12)),
+    ("upper_arm", "{side} upper arm (back)", _rect(38, 76, 29, 66, 12)),
     ("elbow", "{side} elbow", _rect(38, 144, 29, 28, 12)),
     ("forearm", "{side} forearm (back)", _rect(36, 174, 29, 48, 12)),
     ("hand", "{side} hand (back)", _rect(30, 224, 36, 40, 15)),
     ("thigh", "{side} thigh (back)", _rect(70, 232, 29, 70)),
     ("knee", "Back of {side_lower} knee", _rect(71, 304, 28, 30)),
-    ("calf", "{side} calf", _rect(72, 336, 27, 52)),
-    ("heel", "{side} heel", _rect(64, 390, 35, 26, 11)),
+    ("calf", "{side} calf", _rect(71, 336, 28, 52)),
+    ("heel", "{side} heel", _rect(64, 390, 35, 28, 11)),
 ]
 
 

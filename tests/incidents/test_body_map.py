@@ -190,9 +190,7 @@ def test_reference_lists_every_region_with_its_side(sign_in):
 # --- Regulation 18 for pressure damage (through the real service) ----------------------
 
 
-def test_category_3_pressure_damage_in_our_care_opens_a_regulation_18_decision(
-    app: Flask, sign_in
-):
+def test_category_3_pressure_damage_in_our_care_opens_a_regulation_18_decision(app: Flask, sign_in):
     carer = sign_in("carer1")
     body = incident_payload(kind="incident", harm="low", body_map=[SACRUM])
     assert carer.post_json("/api/v1/incidents", body).status_code == 201
@@ -252,7 +250,8 @@ def test_add_another_mark_without_a_script_adds_a_row_and_saves_nothing(app: Fla
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert re.search(r'<option value="front_chest" selected>', html)
-    assert 'name="body_map.1.region"' in html and 'name="body_map.2.region"' in html
+    assert 'name="body_map.1.region"' in html
+    assert 'name="body_map.2.region"' in html
     assert _count(app, Incident) == 0
 
 
@@ -270,7 +269,9 @@ def test_a_bad_mark_on_the_form_is_422_with_the_message_on_its_row(app: Flask, s
     assert 'href="#field-body-map-0-pressure-category"' in html
     assert 'id="field-body-map-0-pressure-category-error"' in html
     assert "Say whether this pressure damage developed while we were caring for them." in html
-    assert re.search(r'name="body_map.0.region"[^>]*>.*?<option value="back_left_heel" selected>', html, re.S)
+    assert re.search(
+        r'name="body_map.0.region"[^>]*>.*?<option value="back_left_heel" selected>', html, re.S
+    )
     assert _count(app, Incident) == 0
 
 
@@ -297,7 +298,10 @@ def test_the_record_and_triage_show_the_marks_escaped(app: Flask, sign_in):
         # The outlines with the marked places filled and numbered.
         assert html.count("app-body-region--marked") == 2
     triage = manager.get(f"/incidents/{body['id']}/triage").get_data(as_text=True)
-    assert "Pressure damage: Base of the spine (sacrum and tailbone) (Category 3, developed in our care)" in triage
+    assert (
+        "Pressure damage: Base of the spine (sacrum and tailbone) (Category 3, developed in our care)"
+        in triage
+    )
 
 
 def test_a_record_without_marks_says_so(sign_in):
