@@ -4,12 +4,15 @@ and back online it arrives exactly once with both marks."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from extensions import db
 from incidents.models import BodyMark
 from tests.browser.conftest import LiveServer, sign_in
+from tests.browser.test_accessibility import AXE, CHECK, RULES
 from tests.browser.offline_support import (
     SAVED,
     SEND,
@@ -21,6 +24,8 @@ from tests.browser.offline_support import (
     wait_until,
     watch_api,
 )
+from tests.conftest import report_as
+from tests.factories import incident_payload
 
 THUMB = 44  # px: the smallest target for a gloved thumb
 
@@ -139,3 +144,43 @@ def test_pressure_damage_without_its_answers_is_caught_on_the_phone(
         "Say whether this pressure damage developed while we were caring for them."
     )
     assert device_entries(page) == []
+
+
+def test_the_form_with_marks_and_a_record_with_marks_pass_axe(
+    browser: Browser, browser_context_args: dict[str, Any], live: LiveServer, app: Flask, seeded
+):
+    # /incidents/new is in test_accessibility.py blank; here with its marks shown.
+    body = incident_payload(
+        body_map=[
+            {"region": "front_chest", "side": "front", "kind": "burn", "note": "Red patch."},
+            {
+                "region": "back_right_heel",
+                "side": "back",
+                "kind": "pressure_damage",
+                "pressure_category": "unstageable",
+                "developed_in_care": True,
+            },
+        ]
+    )
+    incident_id, _ = report_as(app, seeded["carer1"].id, body)
+    context = browser.new_context(**browser_context_args, bypass_csp=True, service_workers="block")
+    page = context.new_page()
+    sign_in(page, "carer1@example.com")
+    page.goto("/incidents/new")
+    page.locator('[data-region="front_left_hand"]').tap()
+    page.get_by_role("button", name="Back", exact=True).tap()
+    page.locator('[data-region="back_sacrum"]').tap()
+    page.locator("[data-body-mark]").nth(1).get_by_label("What kind of mark").select_option(
+        "pressure_damage"
+    )
+    source = AXE.read_text()
+    found = {}
+    for path in (None, f"/incidents/{incident_id}"):
+        if path:
+            page.goto(path)
+        page.evaluate(source)
+        violations = page.evaluate(CHECK, RULES)
+        if violations:
+            found[path or "/incidents/new with marks"] = violations
+    context.close()
+    assert found == {}
