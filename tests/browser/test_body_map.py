@@ -12,7 +12,6 @@ from playwright.sync_api import Browser, Page, expect
 from extensions import db
 from incidents.models import BodyMark
 from tests.browser.conftest import LiveServer, sign_in
-from tests.browser.test_accessibility import AXE, CHECK, RULES
 from tests.browser.offline_support import (
     SAVED,
     SEND,
@@ -24,6 +23,7 @@ from tests.browser.offline_support import (
     wait_until,
     watch_api,
 )
+from tests.browser.test_accessibility import AXE, CHECK, RULES
 from tests.conftest import report_as
 from tests.factories import incident_payload
 
