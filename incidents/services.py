@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import selectinload
 
 from core import pagination, scoping, trail
 from core.dates import UK, utcnow
@@ -202,8 +203,10 @@ def page_of_incidents(
 ) -> tuple[list[Incident], str | None]:
     """Newest first (by when the server received them), keyset-paginated. The
     records shown that may be safeguarding are views on the trail."""
+    # The body map's marks of the whole page in one statement, not one per record.
+    visible = visible_incidents(user).options(selectinload(Incident.body_marks))
     items, next_cursor = pagination.newest_received(
-        visible_incidents(user), Incident.received_at, Incident.id, limit, cursor
+        visible, Incident.received_at, Incident.id, limit, cursor
     )
     note_views(user, items, "api_list")
     return items, next_cursor
