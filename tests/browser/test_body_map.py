@@ -30,7 +30,7 @@ from tests.factories import incident_payload
 THUMB = 44  # px: the smallest target for a gloved thumb
 
 
-def _server_marks(app: Flask, incident_id: str) -> list[dict]:
+def _server_marks(app: Flask, incident_id: str) -> list[dict[str, Any]]:
     with app.app_context():
         rows = db.session.scalars(
             db.select(BodyMark).where(BodyMark.incident_id == incident_id).order_by(BodyMark.id)
