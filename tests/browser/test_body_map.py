@@ -184,3 +184,35 @@ def test_the_form_with_marks_and_a_record_with_marks_pass_axe(
             found[path or "/incidents/new with marks"] = violations
     context.close()
     assert found == {}
+
+
+def test_marks_in_a_half_filled_form_survive_the_app_being_closed(page: Page, live: LiveServer):
+    sign_in(page, "carer1@example.com")
+    open_ready(page)
+    page.locator('[data-region="front_left_knee"]').tap()
+    page.locator("[data-body-mark]").nth(0).get_by_label("What kind of mark").select_option("wound")
+    page.get_by_role("button", name="Back", exact=True).tap()
+    page.locator('[data-region="back_right_heel"]').tap()
+    second = page.locator("[data-body-mark]").nth(1)
+    second.get_by_label("What kind of mark").select_option("pressure_damage")
+    second.get_by_label("Category of the pressure damage").select_option("deep_tissue")
+    page.get_by_label("What happened?").fill("Sore heel found at the morning call.")
+    context = page.context
+    context.set_offline(True)
+    page.close()
+
+    again = context.new_page()
+    again.goto("/incidents/new")
+    again.wait_for_function("() => document.documentElement.dataset.offlineForms === 'ready'")
+    expect(again.locator("[data-offline-notice=draft]")).to_contain_text(
+        "We kept what you had typed"
+    )
+    marks = again.locator("[data-body-mark]")
+    expect(marks).to_have_count(2)
+    expect(marks.nth(0).get_by_label("Where on the body")).to_have_value("front_left_knee")
+    expect(marks.nth(0).get_by_label("What kind of mark")).to_have_value("wound")
+    expect(marks.nth(1).get_by_label("Where on the body")).to_have_value("back_right_heel")
+    expect(marks.nth(1).get_by_label("Category of the pressure damage")).to_have_value(
+        "deep_tissue"
+    )
+    expect(again.locator(".app-body-region--marked")).to_have_count(2)
