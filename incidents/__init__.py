@@ -7,7 +7,7 @@ import click
 from flask import Flask
 
 from core.demo import DemoOptions, add_seeder
-from incidents import branch_counts, models, offline_checks, routes
+from incidents import body_map_views, branch_counts, models, offline_checks, routes
 from incidents.demo import seed_incidents
 from oversight.trail_search import add_record_kind
 
@@ -27,6 +27,7 @@ def _offline_rules() -> None:
 
 def init_app(app: Flask) -> None:
     routes.init_app(app)
+    body_map_views.init_app(app)  # the body map's outline and labels in templates
     app.cli.command("offline-rules")(_offline_rules)
     branch_counts.init_app(app)  # open incidents stop a branch being archived
     add_seeder(app, 30, _demo_incidents)

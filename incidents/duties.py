@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from core.dates import UK
+from incidents.body_map import pressure_reason
 from incidents.models import Category, Harm, Incident, Kind, label
 from incidents.working_days import add_working_days, end_of_day, same_or_next_working_day
 
@@ -126,6 +127,8 @@ class Facts:
     # When the service became aware: the clocks for "without delay" start here.
     aware_at: datetime
     informed: frozenset[str] = field(default_factory=frozenset)
+    # The body map's marks (incidents/body_map.py): pressure damage may be notifiable.
+    body_map: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,7 @@ def facts_of(incident: Incident) -> Facts:
         occurred_at=incident.occurred_at,
         aware_at=aware_at(incident),
         informed=informed,
+        body_map=tuple(mark.as_json() for mark in incident.body_marks),
     )
 
 
@@ -207,9 +211,11 @@ def _abuse_reason(facts: Facts) -> str | None:
 
 
 def _cqc_other(facts: Facts, settings: DutySettings) -> list[Duty]:
-    """CQC Regulation 18: serious injury, abuse or an allegation, police involvement."""
+    """CQC Regulation 18: serious injury (grade 3+ pressure damage that developed in
+    our care included), abuse or an allegation, police involvement."""
     police = "The police were told." if "police" in facts.informed else None
-    reasons = [r for r in (_harm_reason(facts), _abuse_reason(facts), police) if r]
+    pressure = pressure_reason(facts.body_map)
+    reasons = [r for r in (_harm_reason(facts), pressure, _abuse_reason(facts), police) if r]
     if not reasons:
         return []
     return [Duty(Rule.CQC_REG18, _without_delay(facts, settings), " ".join(reasons))]

@@ -18,6 +18,7 @@ from werkzeug.datastructures import MultiDict
 
 from core.dates import UK, within_range
 from core.forms import flatten_errors
+from incidents import body_map
 from incidents.models import Category
 
 # Real time zones lie between UTC-12 and UTC+14.
@@ -142,6 +143,11 @@ def form_to_payload(form: MultiDict[str, str], now: datetime) -> dict[str, Any]:
     payload["thresholds"] = {
         name: form[f"thresholds.{name}"] for name in THRESHOLDS if f"thresholds.{name}" in form
     }
+    # Added in issue 15: only when a mark was made, so a report without any is the
+    # same body as before.
+    marks = body_map.form_marks(form)
+    if marks:
+        payload["body_map"] = marks
     return payload
 
 
@@ -162,6 +168,7 @@ FORM_ORDER = (
     "what_happened",
     "immediate_actions",
     "harm",
+    "body_map",
     "staff_injured",
     "people_informed",
     "thresholds",
@@ -182,6 +189,9 @@ def _position(name: str) -> tuple[int, int, int]:
             int(parts[1]),
             INFORMED_FIELDS.index(parts[2]) if parts[2] in INFORMED_FIELDS else 9,
         )
+    if parts[0] == "body_map" and len(parts) == 3 and parts[1].isascii() and parts[1].isdigit():
+        field = body_map.MARK_FIELDS.index(parts[2]) if parts[2] in body_map.MARK_FIELDS else 9
+        return top, int(parts[1]), field
     if parts[0] == "thresholds" and len(parts) == 2 and parts[1] in THRESHOLDS:
         return top, THRESHOLDS.index(parts[1]), 0
     return top, -1, 0
@@ -203,8 +213,11 @@ def shown_values(form: MultiDict[str, str]) -> dict[str, str]:
     values = {
         key: value
         for key, value in form.items()
-        if key not in _NOT_ANSWERS and not key.startswith("people_informed.")
+        if key not in _NOT_ANSWERS
+        and not key.startswith("people_informed.")
+        and not key.startswith("body_map.")
     }
+    values.update(body_map.shown_marks(form))
     for n, row in enumerate(informed_rows(form)):
         for field in INFORMED_FIELDS:
             values[f"people_informed.{n}.{field}"] = row[field]

@@ -248,6 +248,9 @@ class Incident(db.Model):  # type: ignore[name-defined,misc]
     notes: Mapped[list[IncidentNote]] = relationship(
         back_populates="incident", order_by="IncidentNote.id", cascade="all"
     )
+    body_marks: Mapped[list[BodyMark]] = relationship(
+        back_populates="incident", order_by="BodyMark.position", cascade="all, delete-orphan"
+    )
 
     __mapper_args__: dict[str, Any] = {"version_id_col": version}
 
@@ -359,6 +362,41 @@ class IncidentNote(db.Model):  # type: ignore[name-defined,misc]
 
     incident: Mapped[Incident] = relationship(back_populates="notes")
     author: Mapped[User] = relationship(lazy="joined")
+
+
+class BodyMark(db.Model):  # type: ignore[name-defined,misc]
+    """One mark on the body map of an incident (incidents/body_map.py), in the
+    order the reporter listed them. Written once, with the incident."""
+
+    __tablename__ = "incident_body_mark"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[str] = mapped_column(
+        ForeignKey("incident.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    region: Mapped[str] = mapped_column(String(40))
+    side: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    # Pressure damage only: "1"…"4", "unstageable", "deep_tissue".
+    pressure_category: Mapped[str | None] = mapped_column(String(20))
+    developed_in_care: Mapped[bool | None] = mapped_column()
+    size: Mapped[str] = mapped_column(String(40), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    incident: Mapped[Incident] = relationship(back_populates="body_marks")
+
+    def as_json(self) -> dict[str, Any]:
+        """As the API sends and returns it (docs/api.md `body_map`)."""
+        return {
+            "region": self.region,
+            "side": self.side,
+            "kind": self.kind,
+            "pressure_category": self.pressure_category,
+            "developed_in_care": self.developed_in_care,
+            "size": self.size,
+            "note": self.note,
+        }
 
 
 class RecordsSeen(db.Model):  # type: ignore[name-defined,misc]

@@ -18,7 +18,7 @@ from core.dates import EARLIEST as FIRST_DAY
 from core.dates import LATEST as LAST_DAY
 from core.dates import RANGE_MESSAGE
 from core.forms import Moment
-from incidents import schemas
+from incidents import body_regions, schemas
 
 RULES_FILE = Path(__file__).resolve().parent.parent / "static" / "offline" / "incident-rules.json"
 
@@ -68,8 +68,11 @@ def _field_rule(field: fields.Field[Any]) -> dict[str, Any]:
         rule["invalid"] = field.error_messages["invalid"]
         inner = field.inner
         assert isinstance(inner, fields.Nested)
-        rule["item_invalid"] = inner.error_messages.get("type", _DEFAULTS["nested"])
+        # An item that is not an object: the item schema's own message, keyed
+        # "name.N._schema" as the 422 keys it.
+        rule["item_invalid"] = inner.schema.error_messages["type"]
         rule["fields"] = _schema_rules(inner.schema)
+        rule["unknown"] = inner.schema.error_messages["unknown"]
     else:
         rule["type"] = "string"
         rule["invalid"] = field.error_messages["invalid"]
@@ -96,6 +99,9 @@ def incident_rules() -> dict[str, Any]:
         "clock_skew_minutes": int(schemas.CLOCK_SKEW.total_seconds() // 60),
         "earliest": schemas.EARLIEST.isoformat(),
         "range": [FIRST_DAY.isoformat(), LAST_DAY.isoformat()],
+        # Each body map place's side (incidents/body_map.py mark_errors).
+        "body_regions": {r.code: r.side for r in body_regions.REGIONS},
+        "pressure_kind": "pressure_damage",
     }
 
 

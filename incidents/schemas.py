@@ -12,6 +12,7 @@ from core.dates import UK, utcnow, within_range
 from core.forms import Moment, OptionalDateRange, StoredInt
 from core.schemas import StrictSchema as _Strict
 from core.schemas import required_messages as _required
+from incidents import body_map as marks
 from incidents.models import (
     FAMILY_CONTACT,
     INFORMED_METHOD,
@@ -124,6 +125,8 @@ RULE_MESSAGES: dict[str, str] = {
     # The service's (incidents/services.py): a reporter in several branches names
     # the person or the branch. The phone knows by the form offering the choice.
     "branch_needed": "Choose which branch this happened in.",
+    # The body map's rules across a mark's fields (incidents/body_map.py).
+    **marks.RULE_MESSAGES,
 }
 _M = RULE_MESSAGES
 
@@ -248,6 +251,8 @@ class IncidentInSchema(_Classification):
     thresholds = fields.Nested(
         ThresholdsSchema, required=True, error_messages=_required("Answer the three questions.")
     )
+    # Added to the contract (issue 15): marks on the body; absent means none.
+    body_map = marks.body_map_field()
 
     @validates_schema(skip_on_field_errors=True)
     def _rules(self, data: dict[str, Any], **_: Any) -> None:
@@ -259,6 +264,7 @@ class IncidentInSchema(_Classification):
         now = utcnow()
         for check in (_medication_errors, _harm_errors, _time_errors, _informed_errors):
             errors.update(check(data, now))
+        errors.update(marks.mark_errors(data.get("body_map") or []))
         if errors:
             raise ValidationError(errors)
 
@@ -307,6 +313,7 @@ class IncidentOutSchema(Schema):
             "family_contact": i.family_contact,
         }
     )
+    body_map = fields.Function(lambda i: [mark.as_json() for mark in i.body_marks])
     reporter_id = fields.Integer(attribute="author_id")
     # Added to the contract: so the reporter hears back (incident review).
     seen_at = fields.AwareDateTime(allow_none=True)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import selectinload
 
 from core import pagination, scoping, trail
 from core.dates import UK, utcnow
@@ -20,7 +21,7 @@ from core.errors import NotAllowed, OutOfScope
 from core.exactly_once import already_sent, content_hash, first_send, offset_minutes
 from core.models import Branch, Role, User
 from extensions import db
-from incidents import decisions, hooks
+from incidents import body_map, decisions, hooks
 from incidents.models import Incident, ReferenceCounter
 from incidents.schemas import RULE_MESSAGES
 
@@ -87,9 +88,14 @@ def create_incident(
     if author.role not in REPORTING_ROLES:
         raise NotAllowed()
     incident_id = str(data["id"])
-    # A report without a place hashes as it did before `place` was added, so a
-    # phone replaying an entry sent before the change still gets 200, not 409.
-    hashed = {k: v for k, v in data.items() if not (k == "place" and v is None)}
+    # A report without a place (or without body marks) hashes as it did before
+    # `place` (`body_map`) was added, so a phone replaying an entry sent before
+    # the change still gets 200, not 409.
+    hashed = {
+        k: v
+        for k, v in data.items()
+        if not (k == "place" and v is None) and not (k == "body_map" and not v)
+    }
     digest = content_hash(author, hashed)
     existing = already_sent(Incident, incident_id, digest)
     if existing is not None:
@@ -129,6 +135,7 @@ def create_incident(
         safeguarding=thresholds["safeguarding"],
         clinical_escalation=thresholds["clinical_escalation"],
         family_contact=thresholds["family_contact"],
+        body_marks=body_map.marks_of(data.get("body_map") or []),
     )
     with first_send(Incident, incident_id, digest) as sent:
         db.session.add(incident)
@@ -196,8 +203,10 @@ def page_of_incidents(
 ) -> tuple[list[Incident], str | None]:
     """Newest first (by when the server received them), keyset-paginated. The
     records shown that may be safeguarding are views on the trail."""
+    # The body map's marks of the whole page in one statement, not one per record.
+    visible = visible_incidents(user).options(selectinload(Incident.body_marks))
     items, next_cursor = pagination.newest_received(
-        visible_incidents(user), Incident.received_at, Incident.id, limit, cursor
+        visible, Incident.received_at, Incident.id, limit, cursor
     )
     note_views(user, items, "api_list")
     return items, next_cursor

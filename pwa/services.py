@@ -58,6 +58,7 @@ SHELL_ASSETS = [
     # on the phone too. (The worker also keeps any other file a kept page names.)
     "js/audit-form.js",
     "js/incident-form.js",
+    "js/body-map.js",
     "icons/icon.svg",
     "icons/icon-192.png",
     "icons/icon-512.png",

@@ -43,6 +43,12 @@ class StaffRefSchema(Schema):
     branches = fields.List(fields.String())
 
 
+class BodyRegionSchema(Schema):
+    code = fields.String()
+    label = fields.String()
+    side = fields.String()
+
+
 class ReferenceSchema(Schema):
     """What the offline forms need, within the caller's scope."""
 
@@ -51,6 +57,7 @@ class ReferenceSchema(Schema):
     people = fields.List(fields.Nested(ReferencePersonSchema))
     staff = fields.List(fields.Nested(StaffRefSchema))
     audit_templates = fields.List(fields.Nested(TemplateRefSchema))
+    body_regions = fields.List(fields.Nested(BodyRegionSchema))
 
 
 class AuditPageSchema(Schema):

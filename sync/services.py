@@ -9,6 +9,7 @@ from audits import template_versions
 from audits.schemas import template_reference
 from core import scoping
 from core.models import User
+from incidents import body_regions
 from incidents.models import Category, MedicationError, label
 
 
@@ -32,4 +33,6 @@ def reference_for(user: User) -> dict[str, Any]:
             for u in scoping.staff_for(user)
         ],
         "audit_templates": template_reference(template_versions.published_templates()),
+        # Added to the contract (issue 15): the body map's places, each on one side.
+        "body_regions": body_regions.reference(),
     }

@@ -20,6 +20,7 @@ from core.errors import IdConflict, Invalid, OutOfScope
 from core.htmx import wants_partial
 from core.permissions import role_required
 from incidents import forms, offline_checks, services
+from incidents.body_map_views import body_map_context
 from incidents.models import (
     FAMILY_CONTACT,
     INFORMED_METHOD,
@@ -55,6 +56,7 @@ def _form_context(values: dict[str, str], errors: dict[str, list[str]]) -> dict[
         "values": values,
         "errors": errors,
         "rows": forms.row_count(values),
+        **body_map_context(values),
         "people": people,
         "people_by_branch": _group_by_branch(people),
         "branches": branches,
@@ -145,6 +147,8 @@ def _already_sent(values: dict[str, str], existing: Incident) -> Any:
 def create() -> Any:
     form = request.form
     values = forms.shown_values(form)
+    if form.get("add_mark") == "1":  # "Add another mark" on a page with no script
+        return _form(values, {})
     try:
         data = IncidentInSchema().load(_payload(form))
     except ValidationError as err:

@@ -418,6 +418,7 @@ def test_an_older_client_without_place_is_taken_and_its_replay_still_matches(
         author = db.session.get_one(User, seeded["carer1"].id)
         before_place = IncidentInSchema().load(body)
         before_place.pop("place")
+        before_place.pop("body_map")  # none sent: hashed as before body maps too
         # As the server hashed it before `place` existed: replays from then match.
         assert incident.content_hash == content_hash(author, before_place)
         assert incident.place is None

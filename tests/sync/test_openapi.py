@@ -51,6 +51,7 @@ def test_the_incident_body_has_the_contract_fields(document):
         "immediate_actions", "harm", "staff_injured", "people_informed", "thresholds",
         "branch",  # added to the contract (docs/changelog.md)
         "place",  # added in issue 15 (docs/api.md), optional for older clients
+        "body_map",  # added in issue 15 (docs/api.md), optional: absent means none
     }  # fmt: skip
 
 

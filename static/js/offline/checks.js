@@ -87,12 +87,21 @@
       let ok = true;
       read = value.map((item, n) => {
         if (!isPlainObject(item)) {
-          errors[`${key}.${n}`] = [rule.item_invalid];
+          errors[`${key}.${n}._schema`] = [rule.item_invalid];
           ok = false;
           return null;
         }
         const inner = checkObject(rule.fields, item, `${key}.${n}`, errors, table);
         if (!inner) ok = false;
+        // A list item's schema takes no other fields (as the server's, for the body map's marks).
+        if (rule.unknown) {
+          for (const name of Object.keys(item)) {
+            if (!Object.hasOwn(rule.fields, name)) {
+              errors[`${key}.${n}.${name}`] = [rule.unknown];
+              ok = false;
+            }
+          }
+        }
         return inner;
       });
       if (!ok) return undefined;
@@ -155,6 +164,29 @@
       if (row.at < earliest) errors[key] = [say.informed_early];
       else if (row.at > clock + skew) errors[key] = [say.informed_future];
       else if (occurred >= earliest && row.at < occurred - 60 * MINUTE) errors[key] = [say.informed_before];
+    });
+    Object.assign(errors, bodyMapErrors(table, data.body_map || []));
+    return errors;
+  }
+
+  /* Each body map mark across its fields (incidents/body_map.py mark_errors): the
+   * side is its place's, and only pressure damage has (and must have) a category
+   * and an answer to "did it develop in our care". */
+  function bodyMapErrors(table, marks) {
+    const say = table.rules;
+    const errors = {};
+    marks.forEach((mark, n) => {
+      const key = `body_map.${n}`;
+      if (table.body_regions[mark.region] !== mark.side) errors[`${key}.side`] = [say.body_side];
+      const pressure = mark.kind === table.pressure_kind;
+      const category = mark.pressure_category ?? null;
+      const inCare = mark.developed_in_care ?? null;
+      if (pressure && category === null) errors[`${key}.pressure_category`] = [say.pressure_category_missing];
+      else if (!pressure && category !== null) {
+        errors[`${key}.pressure_category`] = [say.pressure_category_not_pressure];
+      }
+      if (pressure && inCare === null) errors[`${key}.developed_in_care`] = [say.developed_in_care_missing];
+      else if (!pressure && inCare !== null) errors[`${key}.developed_in_care`] = [say.developed_in_care_not_pressure];
     });
     return errors;
   }

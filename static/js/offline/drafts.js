@@ -25,7 +25,7 @@
   function fill(form, pairs) {
     let missing = fillOnce(form, pairs);
     for (let tries = 0; missing.length && tries < 20; tries += 1) {
-      const add = form.querySelector('[data-add-informed], [data-add-row]');
+      const add = addButtonFor(form, missing);
       if (!add) break;
       add.click();
       const before = missing.length;
@@ -33,6 +33,17 @@
       if (missing.length >= before && tries > 2) break;
     }
     return missing;
+  }
+
+  /* The "add another" button for the rows still missing: one that names the
+   * rows it adds (data-add-row="body_map.") if any is missing, else the first
+   * that names none. Only buttons of the page (not ones that would post it). */
+  function addButtonFor(form, missing) {
+    const buttons = Array.from(form.querySelectorAll('[data-add-informed], [data-add-row]')).filter(
+      (button) => button.type === 'button',
+    );
+    const named = buttons.find((b) => b.dataset.addRow && missing.some((name) => name.startsWith(b.dataset.addRow)));
+    return named || buttons.find((b) => !b.dataset.addRow) || null;
   }
 
   function fillOnce(form, pairs) {

@@ -72,7 +72,61 @@
     for (const name of THRESHOLDS) {
       if (values.has(`thresholds.${name}`)) payload.thresholds[name] = values.get(`thresholds.${name}`);
     }
+    // Only when a mark was made, so a report without any is the same body as before.
+    const marks = bodyMarks(values);
+    if (marks.length) payload.body_map = marks;
     return payload;
+  }
+
+  // --- incidents/body_map.py form_marks ------------------------------------------------
+
+  const MARK_FIELDS = ['region', 'kind', 'size', 'pressure_category', 'developed_in_care', 'note'];
+  const MARK_KEY = /^body_map\.(\d{1,3})\.([a-z_]+)$/;
+  const SIDES = ['front', 'back'];
+
+  /* The marks as typed, in page order; a row with no place chosen is left out. */
+  function markRows(values) {
+    const byIndex = new Map();
+    for (const [key, value] of values.items()) {
+      const m = MARK_KEY.exec(key);
+      if (m && MARK_FIELDS.includes(m[2])) {
+        const index = Number(m[1]);
+        if (!byIndex.has(index)) byIndex.set(index, {});
+        byIndex.get(index)[m[2]] = value;
+      }
+    }
+    const rows = [];
+    for (const index of Array.from(byIndex.keys()).sort((a, b) => a - b)) {
+      const row = {};
+      for (const field of MARK_FIELDS) row[field] = byIndex.get(index)[field] || '';
+      if (S.strip(row.region)) rows.push(row);
+    }
+    return rows;
+  }
+
+  function sideOf(region) {
+    const side = region.split('_')[0];
+    return SIDES.includes(side) ? side : null;
+  }
+
+  function inCare(value) {
+    if (value === 'true') return true;
+    if (value === 'false') return false;
+    return value || null;
+  }
+
+  function bodyMarks(values) {
+    return markRows(values).map((row) => {
+      const region = S.strip(row.region);
+      const pressure = row.kind === 'pressure_damage';
+      const mark = { region, side: sideOf(region) };
+      if (row.kind) mark.kind = row.kind;
+      mark.pressure_category = pressure ? row.pressure_category || null : null;
+      mark.developed_in_care = pressure ? inCare(row.developed_in_care) : null;
+      mark.size = S.strip(row.size);
+      mark.note = S.strip(row.note);
+      return mark;
+    });
   }
 
   // --- audits/schemas.py audit_form_to_json ------------------------------------------
