@@ -1,7 +1,7 @@
 """denominator: visits, people supported and care hours per branch per month (issue 16)
 
 Revision ID: 1004_denominators
-Revises: 0920_place
+Revises: 1001_body_map
 Create Date: 2026-12-07 19:05:00
 
 Self-contained: it only adds its own table, so it can be re-chained after another
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '1004_denominators'
-down_revision = '0920_place'
+down_revision = '1001_body_map'
 branch_labels = None
 depends_on = None
 
