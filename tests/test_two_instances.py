@@ -3,7 +3,8 @@ share the database and the job queue (Redis), as two machines behind a proxy
 would. Each simulated device sends its requests to one instance, then the other,
 in turn, and everything behaves as on one instance: sign-in and sign-out, CSRF,
 sign-in limits, two-step codes used once, the same entry sent to both saved
-once, its receipt, and one e-mail for a serious report however often it is sent.
+once, its receipt, an import previewed on one and confirmed on the other, and
+one e-mail for a serious report however often it is sent.
 
 Nothing here may be kept in one process's memory: the sign-in session, the
 limits, the used codes and the entries are rows in the database; the session
@@ -38,7 +39,7 @@ import requests
 from aiosmtpd.controller import Controller
 from flask import Flask
 
-from core.models import User
+from core.models import PersonSupported, User
 from core.two_factor_models import TwoFactor
 from extensions import db
 from incidents.models import Incident
@@ -392,6 +393,41 @@ def test_the_receipt_of_a_form_sent_to_one_instance_opens_on_the_other(
     assert receipt["reference"] in page.text
     record = carer.get(f"/api/v1/incidents/{entry['id']}", on=0)
     assert record.json()["reference"] == receipt["reference"]
+
+
+# --- an import previewed on one instance, confirmed on the other ---------------------------
+
+
+def test_an_import_previewed_on_one_instance_is_confirmed_on_the_other(
+    app: Flask, device: Callable[[], Device]
+):
+    manager = device()
+    manager.sign_in("manager@example.com")
+    page = manager.get("/imports", on=0)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token, page.text[:300]
+    data = b"ref,initials,branch\nP-9001,AB,NORTH\n"
+    preview = manager.http.post(
+        f"{manager.bases[0]}/imports/people",
+        data={"csrf_token": token.group(1)},
+        files={"file": ("people.csv", data, "text/csv")},
+        timeout=30,
+    )
+    assert preview.status_code == 200, preview.text[:500]
+    upload = re.search(r'name="upload" value="([0-9a-f]+)"', preview.text)
+    assert upload
+    done = manager.post_form(
+        "/imports/people/confirm",
+        {"upload": upload.group(1), "csrf_token": token.group(1)},
+        on=1,
+    )
+    assert done.status_code == 200, done.text[:500]
+    assert "1 added" in done.text
+    with app.app_context():
+        assert db.session.scalar(
+            db.select(PersonSupported.id).where(PersonSupported.ref == "P-9001")
+        )
+        db.session.remove()
 
 
 # --- alerts: one e-mail, through the shared queue -------------------------------------------
