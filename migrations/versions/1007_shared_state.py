@@ -1,6 +1,7 @@
-"""import_upload: a CSV file kept between its preview and confirm, in the database
-rather than on one server's disk, so the confirm may reach another app instance
-(issue 17)
+"""import_upload: an upload waiting for its confirm, in the database (issue 17)
+
+A CSV file kept between its preview and confirm, in the database rather than on
+one server's disk, so the confirm may reach another app instance.
 
 Revision ID: 1007_shared_state
 Revises: 0920_place
