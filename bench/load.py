@@ -411,6 +411,7 @@ def run(name: str, url: str, workers: int, args: argparse.Namespace, workdir: Pa
     accounts = prepare(url, args.devices, args.incidents)
     server = Server(url, workers, workdir / f"{name.split()[0].lower()}-server.log")
     server.start(workdir)
+    print(f"machine: {os.cpu_count()} CPUs, load average before the run: {_load()}", flush=True)
     morning, day = Results(), Results()
     try:
         # Random choices of what to do next, not secrets.
@@ -428,6 +429,7 @@ def run(name: str, url: str, workers: int, args: argparse.Namespace, workdir: Pa
     finally:
         server.stop()
     title = f"{name}, gunicorn {workers} workers, {args.devices} devices"
+    print(f"machine load average after the run: {_load()}")
     lines = report(f"{title}: every device signs in", morning, storm)
     lines += report(f"{title}: {args.duration:.0f} s of work", day, seconds)
     log_lines = server_log_problems(server.log)
@@ -436,10 +438,17 @@ def run(name: str, url: str, workers: int, args: argparse.Namespace, workdir: Pa
     return not morning.errors and not day.errors and not locked and len(log_lines) == 1
 
 
+def _load() -> str:
+    return ", ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
 def _in_threads(calls: list[tuple[Callable[..., None], tuple[Any, ...]]]) -> float:
     """Run each call in a thread of its own; the seconds until the last ends."""
     started = time.monotonic()
-    threads = [threading.Thread(target=call, args=call_args) for call, call_args in calls]
+    # Daemon threads: Ctrl-C ends the run (and `run` stops the server) at once.
+    threads = [
+        threading.Thread(target=call, args=call_args, daemon=True) for call, call_args in calls
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -453,12 +462,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--devices", type=int, default=int(os.environ.get("LOAD_DEVICES", 200)))
     parser.add_argument("--duration", type=float, default=float(os.environ.get("LOAD_SECONDS", 60)))
-    parser.add_argument("--think-min", type=float, default=1.0, help="seconds between requests")
-    parser.add_argument("--think-max", type=float, default=5.0)
+    parser.add_argument("--think-min", type=float, default=5.0, help="seconds between requests")
+    parser.add_argument("--think-max", type=float, default=15.0)
     parser.add_argument(
         "--sign-in-spread",
         type=float,
-        default=20.0,
+        default=60.0,
         help="seconds over which devices first sign in",
     )
     parser.add_argument("--incidents", type=int, default=300, help="generated incidents to start")
