@@ -124,7 +124,7 @@ class Deployment:
 
 @pytest.fixture(scope="module")
 def deployment(app: Flask, database_url: str) -> Iterator[Deployment]:
-    """Two gunicorn instances (two workers each) and one worker process, sharing
+    """Two gunicorn instances and one worker process, sharing
     the test database, a Redis queue and a real SMTP server on loopback."""
     mailbox = MailBox()
     smtp_port = free_port()
@@ -133,7 +133,9 @@ def deployment(app: Flask, database_url: str) -> Iterator[Deployment]:
     queue_name = f"candour-two-instances-{WORKER or 'main'}-{uuid.uuid4().hex[:8]}"
     env = _environment(database_url, queue_name, smtp_port)
     ports = [free_port(), free_port()]
-    gunicorn = [str(BIN / "gunicorn"), "--workers", "2", "--log-level", "warning"]
+    # One worker each: every request then goes to another process than the one
+    # before it (the alternation), and each start costs one import of the app.
+    gunicorn = [str(BIN / "gunicorn"), "--workers", "1", "--log-level", "warning"]
     processes = [
         _start([*gunicorn, "--bind", f"127.0.0.1:{port}", "app:create_app()"], env)
         for port in ports
