@@ -6,8 +6,9 @@ sign-in limits, two-step codes used once, the same entry sent to both saved
 once, its receipt, an import previewed on one and confirmed on the other, and
 one e-mail for a serious report however often it is sent.
 
-Nothing here may be kept in one process's memory: the sign-in session, the
-limits, the used codes and the entries are rows in the database; the session
+Nothing here may be kept in one process's memory or on one machine's disk: the
+sign-in session, the limits, the used codes, the entries and an upload waiting
+for its confirm are rows in the database; the session
 cookie and CSRF tokens are signed with the SECRET_KEY both share; jobs go
 through the shared queue to one worker (docs/operations.md#several-instances).
 
