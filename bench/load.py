@@ -62,7 +62,7 @@ from typing import Any
 import requests
 from argon2 import PasswordHasher
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, make_url, select, text
 
 from app import create_app
 from core import demo
@@ -83,6 +83,19 @@ SIGN_OUT_SHARE = 0.02
 # --- the database and the server ------------------------------------------------------------
 
 
+def _create_database(url: str) -> None:
+    """The PostgreSQL database named in `url`, made when it does not exist yet."""
+    name = make_url(url).database
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+
+
 def prepare(
     url: str, devices: int, incidents: int, production_hashing: bool
 ) -> list[tuple[str, str]]:
@@ -91,6 +104,7 @@ def prepare(
     argon2id's production cost when `production_hashing`, else with the test
     suite's (see `argon2_cost`)."""
     if url.startswith("postgresql"):
+        _create_database(url)
         engine = create_engine(url)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
