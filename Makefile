@@ -10,7 +10,7 @@ DEMO_PASSWORD ?= candour-demo
 DEMO_INCIDENTS ?= 60
 export FLASK_APP := app
 
-.PHONY: setup run test bench lint format clean
+.PHONY: setup run test bench load lint format clean
 
 # Install only what is missing or changed (scripts/setup.sh compares content hashes).
 setup:
@@ -29,6 +29,12 @@ test: setup
 # Ratios against a baseline in the same run (this machine is noisy); see bench/.
 bench: setup
 	CANDOUR_ENV=testing $(BIN)/python -m bench
+
+# Simulated devices against real gunicorn servers: PostgreSQL (LOAD_DATABASE_URL,
+# emptied first; 4 workers) then SQLite (2 workers). Exits non-zero on any error
+# or "database is locked". LOAD_DEVICES and LOAD_SECONDS change the size.
+load: setup
+	$(BIN)/python -m bench.load
 
 # JavaScript: Biome (biome.jsonc), pinned in package.json, lints and checks the format.
 lint: setup

@@ -141,7 +141,6 @@ def confirm_staff() -> Any:
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("IMPORT_MAX_BYTES", 2 * 1024 * 1024)
-    app.config.setdefault("IMPORT_UPLOAD_DIR", f"{app.instance_path}/imports")
     app.register_blueprint(bp)
     navigation.add_section(
         app, "home", "imports/_home_imports.html", {Role.MANAGER, Role.OFFICE}, order=95

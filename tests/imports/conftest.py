@@ -49,11 +49,3 @@ def teams(app: Flask, seeded: dict[str, Any]) -> dict[str, int]:
         "Town centre": add_team(app, "NORTH", "Town centre"),
         "Harbour": add_team(app, "SOUTH", "Harbour"),
     }
-
-
-@pytest.fixture(autouse=True)
-def upload_folder(app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Uploads kept between preview and confirm go to the test's own folder."""
-    folder = tmp_path / "uploads"
-    monkeypatch.setitem(app.config, "IMPORT_UPLOAD_DIR", str(folder))
-    return folder

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import io
 import re
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
 from flask import Flask
 
+from core.dates import utcnow
 from core.models import PersonSupported, TrailEvent
 from extensions import db
+from imports import uploads
+from imports.models import ImportUpload
 from tests.conftest import Client, sign_in_new_account
 from tests.imports.conftest import PEOPLE_HEADER, STAFF_HEADER, excel_csv, plain_csv
 
@@ -202,14 +205,36 @@ def test_staff_preview_and_confirm(app, sign_in, teams):
     assert len(re.findall(r"/invitations/[\w-]{43}<", html)) == 1  # the new account's only
 
 
-def test_upload_folder_is_emptied_after_confirm(app, sign_in, upload_folder: Path):
+def _uploads_kept(app: Flask) -> int:
+    with app.app_context():
+        kept = uploads.count()
+        db.session.remove()
+    return kept
+
+
+def test_the_upload_kept_for_the_confirm_is_removed_by_it(app, sign_in):
     client = sign_in("manager")
     html = _upload(client, "people", plain_csv(PEOPLE_HEADER, "X-1,AB,NORTH")).get_data(
         as_text=True
     )
-    assert len(list(upload_folder.iterdir())) == 2
+    assert _uploads_kept(app) == 1
     client.post_form("/imports/people/confirm", {"upload": _upload_id(html)})
-    assert list(upload_folder.iterdir()) == []
+    assert _uploads_kept(app) == 0
+
+
+def test_an_upload_older_than_an_hour_cannot_be_confirmed(app, sign_in):
+    client = sign_in("manager")
+    html = _upload(client, "people", plain_csv(PEOPLE_HEADER, "X-1,AB,NORTH")).get_data(
+        as_text=True
+    )
+    with app.app_context():
+        db.session.execute(
+            db.update(ImportUpload).values(created_at=utcnow() - timedelta(minutes=61))
+        )
+        db.session.commit()
+    expired = client.post_form("/imports/people/confirm", {"upload": _upload_id(html)})
+    assert expired.status_code == 422
+    assert "That preview has ended" in expired.get_data(as_text=True)
 
 
 def test_a_change_since_the_preview_that_makes_a_row_wrong_imports_nothing(app, seeded, tmp_path):
