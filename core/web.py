@@ -301,8 +301,9 @@ def init_app(app: Flask) -> None:
         status = err.code or 500
         description = None
         if (
-            status in (400, 409, 422)
+            status in (400, 409, 413, 422)
             and err.description
+            and err.description != type(err).description
             and not err.description.startswith("The browser (or proxy)")
         ):
             description = err.description
