@@ -178,3 +178,37 @@ def photo_count(incident_id: str) -> int:
         db.select(func.count()).select_from(Attachment).where(Attachment.incident_id == incident_id)
     )
     return count
+
+
+def form_photo_id(incident_id: str, data: bytes) -> str:
+    """The id of a photo sent with the report form without JavaScript: the same
+    photo sent again with the same report (a second tap) is the same photo."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{incident_id}/{hashlib.sha256(data).hexdigest()}"))
+
+
+def add_form_photos(user: User, incident_id: str, photos: list[bytes], consent_by: str) -> list[str]:
+    """The photos sent with the report form (without JavaScript), after its
+    incident was saved. Each is added as the API adds one; the answer is a
+    sentence for each photo refused (the report itself stands)."""
+    problems: list[str] = []
+    for number, data in enumerate(photos, start=1):
+        try:
+            add_photo(user, incident_id, form_photo_id(incident_id, data), data, consent_by)
+        except REFUSALS as err:
+            problems.append(f"Photo {number} was not added: {refusal_message(err)}")
+    return problems
+
+
+def refusal_message(err: Exception) -> str:
+    """What to tell a person about a refused photo, in a sentence."""
+    if isinstance(err, ImageTooLarge):
+        return too_large_message(err)
+    if isinstance(err, NotAnImage):
+        return MESSAGES["not_image"]
+    if isinstance(err, BrokenImage):
+        return MESSAGES["broken"]
+    if isinstance(err, Invalid):
+        return " ".join(m for messages in err.errors.values() for m in messages)
+    if isinstance(err, IdConflict):
+        return "it was already added."
+    return "you cannot add photos to this report."
