@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, current_app, request
+from flask import Blueprint, Flask, Response
 from flask_login import current_user, login_required
 
+from core import web
 from incidents import attachments
 
 bp = Blueprint("attachments", __name__)
@@ -31,21 +32,12 @@ def photo(attachment_id: str) -> Any:
     return response
 
 
-def _upload_limit(endpoint: str | None, values: dict[str, Any] | None) -> None:
-    """Before CSRF protection reads the form: a larger body for photo uploads (the
-    app's MAX_CONTENT_LENGTH, 256 KB, stays for everything else), refused at once
-    with a clear 413 when the request says it is larger."""
-    photos = UPLOADS.get(endpoint or "")
-    if not photos or request.method != "POST" or request.mimetype != "multipart/form-data":
-        return
-    config = current_app.config
-    limit = photos * config["ATTACHMENT_MAX_BYTES"] + FORM_ALLOWANCE
-    request.max_content_length = limit
-    if request.content_length is not None and request.content_length > limit:
-        abort(413, description=attachments.too_large_message(attachments.ImageTooLarge("bytes")))
-
-
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    # URL value preprocessors run before every before_request (CSRF's included).
-    app.url_value_preprocessor(_upload_limit)
+    for endpoint, photos in UPLOADS.items():
+        web.allow_larger_body(app, endpoint, _limit(photos))
+
+
+def _limit(photos: int) -> web.BodyLimit:
+    """The body limit for an upload of up to `photos` photos of the largest size."""
+    return lambda config: photos * config["ATTACHMENT_MAX_BYTES"] + FORM_ALLOWANCE
