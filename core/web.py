@@ -124,7 +124,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
-NAMELESS_MESSAGE = "A part of the form sent has no name, which no Candour form sends. Nothing was saved."
+NAMELESS_MESSAGE = (
+    "A part of the form sent has no name, which no Candour form sends. Nothing was saved."
+)
 BodyLimit = Callable[[Config], int]
 
 
@@ -146,7 +148,9 @@ def _before_the_body_is_read(endpoint: str | None, values: dict[str, Any] | None
     if limit is not None:
         request.max_content_length = most = limit(current_app.config)
         if request.content_length is not None and request.content_length > most:
-            abort(413, description=f"That was too large to accept (the limit is {most // 2**20} MB).")
+            abort(
+                413, description=f"That was too large to accept (the limit is {most // 2**20} MB)."
+            )
     if None in request.form or None in request.files:
         abort(400, description=NAMELESS_MESSAGE)
 

@@ -186,7 +186,9 @@ def form_photo_id(incident_id: str, data: bytes) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{incident_id}/{hashlib.sha256(data).hexdigest()}"))
 
 
-def add_form_photos(user: User, incident_id: str, photos: list[bytes], consent_by: str) -> list[str]:
+def add_form_photos(
+    user: User, incident_id: str, photos: list[bytes], consent_by: str
+) -> list[str]:
     """The photos sent with the report form (without JavaScript), after its
     incident was saved. Each is added as the API adds one; the answer is a
     sentence for each photo refused (the report itself stands)."""

@@ -76,31 +76,41 @@ def is_whole(data: bytes, content_type: str) -> bool:
 
 def _jpeg_whole(data: bytes) -> bool:
     """Walk the marker segments and the entropy-coded data after each SOS to EOI."""
-    n, i = len(data), 2
-    while i < n:
+    i = 2
+    while 0 <= i < len(data):
         if data[i] != 0xFF:
             return False
-        while i < n and data[i] == 0xFF:  # fill bytes
-            i += 1
-        if i >= n:
-            return False
-        marker = data[i]
-        i += 1
-        if marker == 0xD9:  # EOI
+        i = _next_segment(data, i)
+        if i == _EOI:
             return True
-        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # no length
-            continue
-        if i + 2 > n:
-            return False
-        length = int.from_bytes(data[i : i + 2], "big")
-        if length < 2:
-            return False
-        i += length
-        if marker == 0xDA:  # scan data runs to the next marker that is not RSTn or stuffing
-            i = _end_of_scan(data, i)
-            if i < 0:
-                return False
     return False
+
+
+_EOI = -2  # _next_segment's answer at the end-of-image marker
+
+
+def _next_segment(data: bytes, i: int) -> int:
+    """Where the segment after the marker at `i` starts; _EOI at the end of the
+    image; -1 when the data stops short."""
+    n = len(data)
+    while i < n and data[i] == 0xFF:  # fill bytes
+        i += 1
+    if i >= n:
+        return -1
+    marker = data[i]
+    i += 1
+    if marker == 0xD9:
+        return _EOI
+    if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # no length
+        return i
+    if i + 2 > n:
+        return -1
+    length = int.from_bytes(data[i : i + 2], "big")
+    if length < 2:
+        return -1
+    i += length
+    # After SOS the scan data runs to the next marker that is not RSTn or stuffing.
+    return _end_of_scan(data, i) if marker == 0xDA else i
 
 
 def _end_of_scan(data: bytes, i: int) -> int:

@@ -169,7 +169,9 @@ def _photo_upload() -> dict[str, Any]:
             "403": _problem("The caller may see the incident but not add photos to it."),
             "404": _problem("The incident is not there, or outside the caller's scope."),
             "409": _problem("That id was already received with another file."),
-            "413": _problem("The file (or the body) is over the size limit, or has too many pixels."),
+            "413": _problem(
+                "The file (or the body) is over the size limit, or has too many pixels."
+            ),
             "415": _problem("The content is not a JPEG, PNG or WebP image, whatever its name."),
             "422": _json("Errors", "No id, file or consent, or a broken image. Nothing was saved."),
         },

@@ -256,7 +256,7 @@ def test_a_multipart_part_without_a_name_is_400_not_a_server_error(sign_in, url)
     manager = sign_in("manager")
     body = (
         b"--b\r\nContent-Disposition: form-data\r\n\r\nwhat\r\n"
-        b"--b\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n"
+        b'--b\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
         + manager.refresh_csrf().encode()
         + b"\r\n--b--\r\n"
     )

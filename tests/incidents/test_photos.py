@@ -93,13 +93,27 @@ def test_the_record_shows_its_photos_linking_to_them(sign_in):
 def test_the_form_without_javascript_sends_photos_with_the_report(app: Flask, sign_in):
     carer = sign_in("carer1")
     fields = incident_form(photo_consent_by="Mr Q (he agreed)")
-    fields["photos"] = [(io.BytesIO(PHOTO), "one.jpg"), (io.BytesIO(photo_with_gps((640, 480))), "two.jpg")]
+    fields["photos"] = [
+        (io.BytesIO(PHOTO), "one.jpg"),
+        (io.BytesIO(photo_with_gps((640, 480))), "two.jpg"),
+    ]
     response = carer.post_form("/incidents/new", fields, content_type="multipart/form-data")
     assert response.status_code == 303
     # Sent again (a second tap): the same two photos, not four.
-    assert carer.post_form("/incidents/new", dict(fields, photos=[
-        (io.BytesIO(PHOTO), "one.jpg"), (io.BytesIO(photo_with_gps((640, 480))), "two.jpg")
-    ]), content_type="multipart/form-data").status_code == 303
+    assert (
+        carer.post_form(
+            "/incidents/new",
+            dict(
+                fields,
+                photos=[
+                    (io.BytesIO(PHOTO), "one.jpg"),
+                    (io.BytesIO(photo_with_gps((640, 480))), "two.jpg"),
+                ],
+            ),
+            content_type="multipart/form-data",
+        ).status_code
+        == 303
+    )
     with app.app_context():
         photos = db.session.scalars(db.select(Attachment)).all()
         assert len(photos) == 2

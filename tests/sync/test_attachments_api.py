@@ -94,9 +94,7 @@ def test_a_large_photo_is_kept_at_most_1600_pixels_on_its_long_side(app: Flask, 
     assert (response.get_json()["width"], response.get_json()["height"]) == (1600, 1200)
 
 
-def test_the_same_photo_sent_twice_is_200_with_the_same_answer_and_one_photo(
-    app: Flask, sign_in
-):
+def test_the_same_photo_sent_twice_is_200_with_the_same_answer_and_one_photo(app: Flask, sign_in):
     carer = sign_in("carer1")
     incident_id = _incident(carer)
     photo_id = str(uuid.uuid4())
@@ -180,9 +178,7 @@ def test_a_photo_with_too_many_pixels_is_413_before_it_is_decoded(app: Flask, si
 # WeasyPrint (PDFs) sets Pillow's global LOAD_TRUNCATED_IMAGES to True when it is
 # imported: a cut-short photo must still be refused with it set.
 @pytest.mark.parametrize("load_truncated", [False, True], ids=["pillow-default", "as-weasyprint"])
-@pytest.mark.parametrize(
-    "fmt", ["JPEG", "PNG", "WEBP"], ids=["jpeg", "png", "webp"]
-)
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"], ids=["jpeg", "png", "webp"])
 def test_a_cut_short_photo_is_422(
     app: Flask, sign_in, monkeypatch: pytest.MonkeyPatch, load_truncated: bool, fmt: str
 ):
@@ -209,7 +205,9 @@ def test_a_photo_without_consent_is_422(app: Flask, sign_in, consent: str | None
     carer = sign_in("carer1")
     response = _upload(carer, _incident(carer), consent_by=consent)
     assert response.status_code == 422
-    assert response.get_json()["errors"]["consent_by"] == ["Say who agreed to this photo being taken."]
+    assert response.get_json()["errors"]["consent_by"] == [
+        "Say who agreed to this photo being taken."
+    ]
     assert _stored(app) == (0, 0)
 
 
