@@ -23,6 +23,7 @@ OUTBOX_SCRIPTS = [
     "js/offline/serialise.js",
     "js/offline/payloads.js",
     "js/offline/queue.js",
+    "js/offline/photo-outbox.js",
 ]
 # What the worker itself runs (no page code).
 WORKER_SCRIPTS = OUTBOX_SCRIPTS
@@ -58,6 +59,7 @@ SHELL_ASSETS = [
     # on the phone too. (The worker also keeps any other file a kept page names.)
     "js/audit-form.js",
     "js/incident-form.js",
+    "js/photos.js",
     "icons/icon.svg",
     "icons/icon-192.png",
     "icons/icon-512.png",
