@@ -95,7 +95,9 @@ def test_two_photos_taken_offline_arrive_once_after_their_report_without_metadat
     photo_input = page.get_by_label("Take a photo, or choose one")
     photo_input.set_input_files(camera[0])
     summary = page.locator("[data-error-summary]")
-    expect(summary.get_by_role("link", name="Say who agreed to this photo being taken.")).to_be_visible()
+    expect(
+        summary.get_by_role("link", name="Say who agreed to this photo being taken.")
+    ).to_be_visible()
     expect(page.locator("[data-photo]")).to_have_count(0)
 
     page.get_by_label("Who agreed to the photos?").fill("Mrs P herself")
@@ -111,12 +113,15 @@ def test_two_photos_taken_offline_arrive_once_after_their_report_without_metadat
     assert {p["consentBy"] for p in kept} == {"Mrs P herself"}
     # Made smaller on the phone: at most 1600 pixels on the long side.
     assert all(max(p["width"], p["height"]) == 1600 for p in kept)
-    assert entries.posts == [] and photos_sent == []
+    assert entries.posts == []
+    assert photos_sent == []
 
     page.context.set_offline(False)
     wait_until(
         page,
-        lambda: not device_entries(page) and not device_photos(page) and len(_stored_photos(app)) == 2,
+        lambda: (
+            not device_entries(page) and not device_photos(page) and len(_stored_photos(app)) == 2
+        ),
         what="the report and both photos to reach the server",
     )
     assert set(server_incidents(app)) == {entry["id"]}
