@@ -132,7 +132,7 @@
       try {
         const made = await shrink(file);
         form.candourPhotos = (form.candourPhotos || []).concat([
-          Object.assign(made, { id: S.uuid(), consentBy: agreed }),
+          Object.assign(made, { id: S.uuid(), consentBy: agreed, takenAt: Date.now() }),
         ]);
       } catch {
         problems.push(UNREADABLE);

@@ -153,3 +153,60 @@ def test_two_photos_taken_offline_arrive_once_after_their_report_without_metadat
            }"""
     )
     assert cached == []
+
+
+def test_a_photo_is_tried_again_after_a_5xx_and_one_refused_waits_for_the_carer(
+    page: Page, live: LiveServer, app: Flask, tmp_path: Path
+):
+    camera = [tmp_path / "camera-1.jpg", tmp_path / "camera-2.jpg"]
+    camera[0].write_bytes(photo_with_gps((1200, 900)))
+    camera[1].write_bytes(photo_with_gps((900, 1200), orientation=1))
+    sign_in(page, "carer1@example.com")
+    open_ready(page)
+    page.context.set_offline(True)
+    page.reload()
+    fill_quickly(page, "A skin tear on the back of her hand.")
+    page.get_by_label("Who agreed to the photos?").fill("Her son, who holds power of attorney")
+    page.get_by_label("Take a photo, or choose one").set_input_files(camera)
+    expect(page.locator("[data-photo]")).to_have_count(2)
+    page.get_by_role("button", name=SEND).click()
+    expect(page.get_by_role("heading", name=SAVED)).to_be_visible()
+    first, second = (p["id"] for p in device_photos(page))
+
+    sent: list[str] = []
+
+    def answer(route: Route) -> None:
+        match = PHOTO_ID.search(route.request.post_data_buffer or b"")
+        photo_id = match.group(1).decode() if match else ""
+        sent.append(photo_id)
+        if photo_id == second:  # refused, as the server refuses what is not a photo
+            route.fulfill(
+                status=415,
+                content_type="application/json",
+                body='{"error": "This is not a photo Candour accepts."}',
+            )
+        elif sent.count(first) == 1:  # the server in trouble, once
+            route.fulfill(status=503, body="Service Unavailable")
+        else:
+            route.continue_()
+
+    page.context.route(re.compile(r".*/api/v1/incidents/[^/]+/attachments$"), answer)
+    page.context.set_offline(False)
+    wait_until(
+        page,
+        lambda: len(_stored_photos(app)) == 1
+        and [p["status"] for p in device_photos(page)] == ["attention"],
+        what="the first photo stored after a retry, the second needing attention",
+    )
+    assert list(_stored_photos(app)) == [first]
+    assert sent.count(first) == 2
+
+    # Refused is not tried again: it waits, with the server's reason, until removed.
+    page.goto("/outbox")
+    card = page.locator(f"[data-outbox-photo='{second}']")
+    expect(card).to_contain_text("Needs your attention: This is not a photo Candour accepts.")
+    assert sent.count(second) == 1
+    card.get_by_role("button", name=re.compile("Remove photo 1")).click()
+    expect(page.locator("[data-outbox-photo]")).to_have_count(0)
+    assert device_photos(page) == []
+    assert sent.count(second) == 1

@@ -317,7 +317,7 @@
           ]
         : [el('p', { className: 'nhsuk-body-s', text: 'Nothing sent from this phone yet.' })]),
     );
-    root.querySelector('[data-outbox-send-now]').hidden = !c.waiting && c.photos === c.photoAttention;
+    root.querySelector('[data-outbox-send-now]').hidden = !c.waiting && !c.photosDue;
     await P.renderStorage(root.querySelector('[data-outbox-storage]'));
   }
 

@@ -31,7 +31,8 @@
   async function photosFor(userId) {
     const db = await store.open();
     const mine = await db.getAllFromIndex('photos', 'by_user', userId);
-    return mine.sort((a, b) => (a.createdAt || '').localeCompare(b.createdAt || '') || a.seq - b.seq);
+    // In the order they were taken (photos.js stamps each).
+    return mine.sort((a, b) => (a.takenAt || 0) - (b.takenAt || 0) || a.id.localeCompare(b.id));
   }
 
   async function photosOf(entryId) {

@@ -220,6 +220,8 @@
       all: all.length,
       photos: photos.length,
       photoAttention: photos.filter((p) => p.status === 'attention').length,
+      // Photos that could go now: their entry is on the server, the server has not refused them.
+      photosDue: photos.filter((p) => p.entrySent && p.status !== 'attention').length,
     };
   }
 
