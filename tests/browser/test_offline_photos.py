@@ -194,8 +194,10 @@ def test_a_photo_is_tried_again_after_a_5xx_and_one_refused_waits_for_the_carer(
     page.context.set_offline(False)
     wait_until(
         page,
-        lambda: len(_stored_photos(app)) == 1
-        and [p["status"] for p in device_photos(page)] == ["attention"],
+        lambda: (
+            len(_stored_photos(app)) == 1
+            and [p["status"] for p in device_photos(page)] == ["attention"]
+        ),
         what="the first photo stored after a retry, the second needing attention",
     )
     assert list(_stored_photos(app)) == [first]
@@ -210,3 +212,32 @@ def test_a_photo_is_tried_again_after_a_5xx_and_one_refused_waits_for_the_carer(
     expect(page.locator("[data-outbox-photo]")).to_have_count(0)
     assert device_photos(page) == []
     assert sent.count(second) == 1
+
+
+def test_signing_out_on_a_shared_phone_removes_the_photos_and_keeps_the_report(
+    page: Page, live: LiveServer, tmp_path: Path
+):
+    camera = tmp_path / "camera.jpg"
+    camera.write_bytes(photo_with_gps((1200, 900)))
+    sign_in(page, "carer1@example.com")
+    open_ready(page)
+    page.context.set_offline(True)
+    page.reload()
+    fill_quickly(page, "Redness on her heel at the evening call.")
+    page.get_by_label("Who agreed to the photos?").fill("Mrs P herself")
+    page.get_by_label("Take a photo, or choose one").set_input_files(camera)
+    page.get_by_role("button", name=SEND).click()
+    expect(page.get_by_role("heading", name=SAVED)).to_be_visible()
+    assert len(device_photos(page)) == 1
+    # Signal back, but the server cannot take it yet: the carer signs out.
+    page.context.route("**/api/v1/session", lambda route: route.abort("internetdisconnected"))
+    page.context.set_offline(False)
+    page.get_by_role("button", name="Sign out").click()
+    warning = page.locator("[data-signout-warning]")
+    expect(warning.locator("[data-signout-photos]")).to_contain_text(
+        "1 photo is waiting to be sent. Photos do not stay on a phone after signing out"
+    )
+    warning.get_by_role("button", name="Sign out: keep the reports, remove the photos").click()
+    page.wait_for_url("**/login")
+    assert device_photos(page) == []
+    assert [e["status"] for e in device_entries(page)] == ["waiting"]
