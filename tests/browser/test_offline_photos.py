@@ -84,7 +84,7 @@ def test_two_photos_taken_offline_arrive_once_after_their_report_without_metadat
     camera[1].write_bytes(photo_with_gps((2000, 1500), orientation=1))
     sign_in(page, "carer1@example.com")
     open_ready(page)
-    entries, photos_sent = Wire(), []
+    entries, photos_sent = Wire(), list[str]()
     watch_api(page.context, entries)
     _watch_photos(page, photos_sent)
     page.context.set_offline(True)
