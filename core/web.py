@@ -146,6 +146,8 @@ def _before_the_body_is_read(endpoint: str | None, values: dict[str, Any] | None
         return
     limit = current_app.extensions.get("candour_body_limits", {}).get(endpoint or "")
     if limit is not None:
+        # Files may be larger; each text field keeps the app's limit (256 KB).
+        request.max_form_memory_size = current_app.config["MAX_CONTENT_LENGTH"]
         request.max_content_length = most = limit(current_app.config)
         if request.content_length is not None and request.content_length > most:
             abort(

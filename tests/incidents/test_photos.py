@@ -141,3 +141,12 @@ def test_the_form_without_javascript_says_which_photo_was_not_added(app: Flask, 
     assert response.status_code == 303
     page = carer.get(response.headers["Location"]).get_data(as_text=True)
     assert "Photo 1 was not added: This is not a photo Candour accepts" in page
+
+
+def test_the_form_s_text_keeps_the_256_kb_limit_when_it_may_carry_photos(sign_in):
+    fields = incident_form(what_happened="x" * 300_000)
+    fields["photos"] = [(io.BytesIO(PHOTO), "one.jpg")]
+    response = sign_in("carer1").post_form(
+        "/incidents/new", fields, content_type="multipart/form-data"
+    )
+    assert response.status_code == 413
