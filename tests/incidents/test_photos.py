@@ -150,3 +150,10 @@ def test_the_form_s_text_keeps_the_256_kb_limit_when_it_may_carry_photos(sign_in
         "/incidents/new", fields, content_type="multipart/form-data"
     )
     assert response.status_code == 413
+
+
+def test_the_record_s_history_says_a_photo_was_added_and_who_agreed(sign_in):
+    incident_id, _ = _report_with_photo(sign_in("carer1"))
+    html = sign_in("manager").get(f"/incidents/{incident_id}").get_data(as_text=True)
+    assert "Photo added" in html
+    assert "Who agreed to it: Mrs P" in html
