@@ -23,6 +23,18 @@
   // The photos of a form replaced by an htmx swap (the server's 422), for the new one.
   let carried = null;
 
+  /* With the outbox, photos never travel with the form, so it is posted as it was
+   * before it could carry them (urlencoded): a browser sends a textarea's line
+   * breaks as CRLF in multipart but htmx's urlencoded body keeps them as the
+   * outbox's copy has them, so the page's post and the outbox's confirmation are
+   * the same report (200, not 409). Without the outbox the form stays multipart. */
+  function postPlain() {
+    for (const input of doc.querySelectorAll('[data-photo-input]')) {
+      input.form?.setAttribute('enctype', 'application/x-www-form-urlencoded');
+    }
+  }
+  postPlain();
+
   async function decode(file) {
     if (typeof createImageBitmap === 'function') {
       try {
@@ -162,6 +174,7 @@
     carried = form?.candourPhotos?.length ? form.candourPhotos : null;
   });
   doc.addEventListener('htmx:afterSwap', () => {
+    postPlain();
     const form = doc.querySelector('[data-photos]')?.closest('form');
     if (carried && form?.querySelector('[data-photo-input]')) {
       form.candourPhotos = carried;
