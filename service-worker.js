@@ -8,7 +8,9 @@
  * the reference data they need (people of the user's scope, audit templates),
  * refreshed in the background; and the outbox (IndexedDB, its own schema
  * version, never touched by a worker update). Record pages and lists are never
- * cached: personal data stays on the server.
+ * cached: personal data stays on the server. Photos likewise: the only copies on
+ * the phone are those waiting in the outbox (its `photos` store) to be sent;
+ * /attachments/… is never answered from or put in a cache here.
  *
  * Alerts (web push, notifications/push on the server): a push shows a
  * notification (title, text and the record's path; never personal data), and a

@@ -137,6 +137,15 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # Bank holidays announced as one-offs (e.g. a coronation), on top of the
         # England and Wales ones the app works out itself.
         "EXTRA_BANK_HOLIDAYS": _dates("EXTRA_BANK_HOLIDAYS"),
+        # Photos of incidents (incidents/attachments.py): the largest file accepted
+        # (a phone's camera photo; Candour's form makes them far smaller first), the
+        # most pixels decoded, the long side of the copy kept, photos per incident,
+        # and where their bytes are kept (incidents/file_store.py).
+        "ATTACHMENT_MAX_BYTES": _int("ATTACHMENT_MAX_BYTES", 10 * 2**20),
+        "ATTACHMENT_MAX_PIXELS": _int("ATTACHMENT_MAX_PIXELS", 50_000_000),
+        "ATTACHMENT_MAX_SIDE": _int("ATTACHMENT_MAX_SIDE", 1600),
+        "ATTACHMENTS_PER_INCIDENT": _int("ATTACHMENTS_PER_INCIDENT", 20),
+        "FILE_STORE": os.environ.get("FILE_STORE", "database").strip() or "database",
         # The review list.
         "INCIDENTS_PAGE_SIZE": _int("INCIDENTS_PAGE_SIZE", 25),
         # Learning: when incidents form a pattern worth a thematic review, and

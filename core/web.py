@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
+    Config,
     Flask,
     Response,
+    abort,
     current_app,
     jsonify,
     redirect,
@@ -119,6 +122,39 @@ NEXT_MESSAGE = (
 )
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
+NAMELESS_MESSAGE = (
+    "A part of the form sent has no name, which no Candour form sends. Nothing was saved."
+)
+BodyLimit = Callable[[Config], int]
+
+
+def allow_larger_body(app: Flask, endpoint: str, limit: BodyLimit) -> None:
+    """Let `endpoint` take a multipart body (files) of up to `limit(config)` bytes,
+    where everything else keeps MAX_CONTENT_LENGTH (256 KB)."""
+    app.extensions.setdefault("candour_body_limits", {})[endpoint] = limit
+
+
+def _before_the_body_is_read(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """A URL value preprocessor, so it runs before every before_request (CSRF
+    protection reads the form): the body limit of an endpoint that takes files,
+    refused at once with a 413 when the request says it is larger; and a
+    multipart part with no name (Werkzeug files it under None, which breaks
+    whatever reads the form next) refused with a 400."""
+    if request.method != "POST" or request.mimetype != "multipart/form-data":
+        return
+    limit = current_app.extensions.get("candour_body_limits", {}).get(endpoint or "")
+    if limit is not None:
+        # Files may be larger; each text field keeps the app's limit (256 KB).
+        request.max_form_memory_size = current_app.config["MAX_CONTENT_LENGTH"]
+        request.max_content_length = most = limit(current_app.config)
+        if request.content_length is not None and request.content_length > most:
+            abort(
+                413, description=f"That was too large to accept (the limit is {most // 2**20} MB)."
+            )
+    if None in request.form or None in request.files:
+        abort(400, description=NAMELESS_MESSAGE)
 
 
 def _refuse_unreadable_input() -> Any:
@@ -278,6 +314,7 @@ def init_app(app: Flask) -> None:
     # Before any blueprint adds a route, so that every `<int:…>` uses it.
     app.url_map.converters["int"] = DatabaseIdConverter
     app.session_interface = QuietSessionInterface()
+    app.url_value_preprocessor(_before_the_body_is_read)
     app.before_request(_refuse_unreadable_input)
     app.before_request(_password_change_first)
     app.after_request(_security_headers)
@@ -301,8 +338,9 @@ def init_app(app: Flask) -> None:
         status = err.code or 500
         description = None
         if (
-            status in (400, 409, 422)
+            status in (400, 409, 413, 422)
             and err.description
+            and err.description != type(err).description
             and not err.description.startswith("The browser (or proxy)")
         ):
             description = err.description

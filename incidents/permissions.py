@@ -35,3 +35,8 @@ def may_write_feedback(user: User, incident: Incident) -> bool:
     return can_triage(user) or (
         incident.reviewer_id is not None and incident.reviewer_id == user.id
     )
+
+
+def may_add_photos(user: User, incident: Incident) -> bool:
+    """Its reporter, and who adds the office's details (office staff, managers)."""
+    return incident.author_id == user.id or can_add_details(user)

@@ -41,6 +41,7 @@ EVENT_TITLES = {
     "closed": "Closed",
     "reopen": "Reopened",
     "feedback": "Feedback written to the reporter",
+    "add_photo": "Photo added",
 }
 
 
@@ -65,6 +66,9 @@ FIELD_LABELS = {
     "rules": "Duties",
     "note": "Note",
     "message": "Message",
+    "photo": "Photo",
+    "consent_by": "Who agreed to it",
+    "bytes": "Size in bytes",
 }
 
 

@@ -23,6 +23,7 @@ OUTBOX_SCRIPTS = [
     "js/offline/serialise.js",
     "js/offline/payloads.js",
     "js/offline/queue.js",
+    "js/offline/photo-outbox.js",
 ]
 # What the worker itself runs (no page code).
 WORKER_SCRIPTS = OUTBOX_SCRIPTS
@@ -59,6 +60,7 @@ SHELL_ASSETS = [
     "js/audit-form.js",
     "js/incident-form.js",
     "js/body-map.js",
+    "js/photos.js",
     "icons/icon.svg",
     "icons/icon-192.png",
     "icons/icon-512.png",

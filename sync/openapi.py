@@ -19,6 +19,7 @@ from incidents.schemas import (
 from learning.schemas import AcknowledgementInSchema, ActionPageSchema
 from sync.schemas import (
     AcknowledgementOutSchema,
+    AttachmentOutSchema,
     AuditPageSchema,
     ErrorsSchema,
     MessageSchema,
@@ -40,6 +41,7 @@ SCHEMAS: dict[str, Any] = {
     "ActionPage": ActionPageSchema,
     "AcknowledgementIn": AcknowledgementInSchema,
     "Acknowledgement": AcknowledgementOutSchema,
+    "Attachment": AttachmentOutSchema,
     "Errors": ErrorsSchema,
     "Message": MessageSchema,
 }
@@ -142,6 +144,40 @@ def _one(schema: str, what: str) -> dict[str, Any]:
     }
 
 
+def _photo_upload() -> dict[str, Any]:
+    """POST /incidents/{id}/attachments: a photo, sent after its incident."""
+    form = {
+        "type": "object",
+        "required": ["id", "file", "consent_by"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid", "description": "Made on the device."},
+            "file": {"type": "string", "format": "binary", "description": "JPEG, PNG or WebP."},
+            "consent_by": {"type": "string", "maxLength": 200, "description": "Who agreed."},
+        },
+    }
+    return {
+        "summary": "Add a photo to an incident (idempotent by the id made on the device)",
+        "parameters": [
+            {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+        ],
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": form}}},
+        "responses": {
+            "201": _json("Attachment", "Stored: re-encoded, with no metadata."),
+            "200": _json("Attachment", "That id was already received with the same file."),
+            "400": BAD_BODY,
+            "401": SIGNED_OUT,
+            "403": _problem("The caller may see the incident but not add photos to it."),
+            "404": _problem("The incident is not there, or outside the caller's scope."),
+            "409": _problem("That id was already received with another file."),
+            "413": _problem(
+                "The file (or the body) is over the size limit, or has too many pixels."
+            ),
+            "415": _problem("The content is not a JPEG, PNG or WebP image, whatever its name."),
+            "422": _json("Errors", "No id, file or consent, or a broken image. Nothing was saved."),
+        },
+    }
+
+
 def build_spec() -> dict[str, Any]:
     spec = APISpec(
         title="Candour sync API",
@@ -200,6 +236,7 @@ def build_spec() -> dict[str, Any]:
             "get": {**_list("IncidentPage", "Incidents"), "security": read},
         },
         "/incidents/{id}": {"get": {**_one("Incident", "incident"), "security": read}},
+        "/incidents/{id}/attachments": {"post": {**_photo_upload(), "security": write}},
         "/audits": {
             "post": {**_create("AuditIn", "AuditReceipt", "a spot check"), "security": write},
             "get": {**_list("AuditPage", "Spot checks"), "security": read},

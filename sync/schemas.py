@@ -87,3 +87,13 @@ class MessageSchema(Schema):
     error = fields.String(required=True)
     reason = fields.String()
     existing = fields.Dict()
+
+
+class AttachmentOutSchema(Schema):
+    """A photo as stored (POST /api/v1/incidents/<id>/attachments answers with it)."""
+
+    id = fields.String()
+    content_type = fields.String()
+    bytes = fields.Integer()
+    width = fields.Integer()
+    height = fields.Integer()

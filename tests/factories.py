@@ -156,3 +156,30 @@ def add_shift_message_and_recalculation(
     )
     db.session.add_all([shift, undelivered, recalculation])
     return shift, undelivered, recalculation
+
+
+def photo_with_gps(size: tuple[int, int] = (1200, 900), orientation: int = 6) -> bytes:
+    """A camera-like JPEG (made with Pillow) carrying what must never be kept: EXIF
+    with a GPS position and an orientation, an ICC profile, XMP and a comment."""
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", size, (200, 120, 90))
+    for x in range(0, size[0], 40):  # some detail, so the JPEG is not trivially small
+        image.paste((30, 60, 200), (x, 0, x + 12, size[1]))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    exif[0x010F] = "PhoneMaker"
+    exif[0x8825] = {1: "N", 2: (51.0, 30.0, 12.5), 3: "W", 4: (0.0, 7.0, 39.0)}
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF/></x:xmpmeta>'
+    out = io.BytesIO()
+    image.save(
+        out,
+        "JPEG",
+        exif=exif.tobytes(),
+        icc_profile=b"\x00" * 128,
+        comment=b"taken at 12 Acacia Avenue",
+        xmp=xmp,
+    )
+    return out.getvalue()

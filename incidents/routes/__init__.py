@@ -20,6 +20,7 @@ from incidents.models import IncidentDecision, informed_label, label, place_labe
 
 # Importing each module adds its pages to the blueprint.
 from incidents.routes import (
+    attachments,
     decisions,
     details,
     looked,
@@ -32,6 +33,7 @@ from incidents.routes._common import REPORTERS
 from incidents.routes.blueprint import bp
 
 __all__ = [
+    "attachments",
     "bp",
     "decisions",
     "details",
@@ -47,6 +49,7 @@ __all__ = [
 def init_app(app: Flask) -> None:
     """The pages, their menu links and home-page parts, and template helpers."""
     app.register_blueprint(bp)
+    attachments.init_app(app)  # photos: served to who may see the incident
     # The first thing a carer sees: reporting is the job this app exists for.
     navigation.add_home_button(
         app, "Report an incident or near miss", "incidents.new", set(REPORTERS), order=0

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from core.dates import utcnow
 from core.models import User
-from incidents import decisions, hooks, permissions, record, services, timeline
+from incidents import attachments, decisions, hooks, permissions, record, services, timeline
 from incidents.duties import RULE_GUIDANCE
 from incidents.models import Incident
 from incidents.routes.blueprint import bp
@@ -27,6 +27,7 @@ def _record_context(user: User, incident: Incident) -> dict[str, Any]:
         "timeline": timeline.timeline(incident, for_reporter=is_reporter_view),
         "decisions": [] if is_reporter_view else incident.decisions,
         "notes": incident.notes,
+        "photos": attachments.photos_of(incident),
         "views": record.views_of(incident)
         if incident.may_be_safeguarding and not is_reporter_view
         else [],

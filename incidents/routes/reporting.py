@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from flask import redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
@@ -19,7 +19,7 @@ from core.dates import utcnow
 from core.errors import IdConflict, Invalid, OutOfScope
 from core.htmx import wants_partial
 from core.permissions import role_required
-from incidents import forms, offline_checks, services
+from incidents import attachments, forms, offline_checks, services
 from incidents.body_map_views import body_map_context
 from incidents.models import (
     FAMILY_CONTACT,
@@ -142,6 +142,16 @@ def _already_sent(values: dict[str, str], existing: Incident) -> Any:
     return _form(values, {"entry_id": [ALREADY_SENT.format(reference=reference)]}, 409)
 
 
+def _form_photos() -> tuple[list[bytes], dict[str, list[str]]]:
+    """Photos sent with the form itself (no JavaScript: with it, photos go from
+    the phone's outbox after the report), and the error when nobody is named as
+    agreeing to them: then nothing is saved."""
+    photos = [f.read() for f in request.files.getlist("photos") if f.filename]
+    if photos and not request.form.get("photo_consent_by", "").strip():
+        return photos, {"photo_consent_by": [attachments.MESSAGES["consent_by"]]}
+    return photos, {}
+
+
 @bp.post("/new")
 @role_required(*REPORTERS)
 def create() -> Any:
@@ -149,6 +159,9 @@ def create() -> Any:
     values = forms.shown_values(form)
     if form.get("add_mark") == "1":  # "Add another mark" on a page with no script
         return _form(values, {})
+    photos, photo_errors = _form_photos()
+    if photo_errors:
+        return _form(values, photo_errors, 422)
     try:
         data = IncidentInSchema().load(_payload(form))
     except ValidationError as err:
@@ -161,6 +174,9 @@ def create() -> Any:
         return _form(values, err.errors, 422)
     except IdConflict as err:
         return _already_sent(values, err.existing)
+    consent = form.get("photo_consent_by", "")
+    for problem in attachments.add_form_photos(current_user, receipt.incident.id, photos, consent):
+        flash(problem, "warning")
     if wants_partial():
         status = 201 if receipt.created else 200
         return render_template("incidents/_sent.html", **_sent_context(receipt.incident)), status

@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, Route, expect
 from werkzeug.datastructures import MultiDict
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
 
 from incidents import forms
 from tests.browser.conftest import PHONE, LiveServer, sign_in
@@ -170,7 +171,8 @@ def test_what_the_form_posts_and_what_the_outbox_replays_are_the_same_report(
 
     def form_post(route: Route) -> None:
         if route.request.method == "POST":
-            seen["form"] = route.request.post_data
+            # The form is multipart/form-data (it may carry photos), as the server reads it.
+            seen["form"] = (route.request.post_data_buffer, route.request.headers["content-type"])
         route.continue_()
 
     def api_post(route: Route) -> None:
@@ -191,7 +193,9 @@ def test_what_the_form_posts_and_what_the_outbox_replays_are_the_same_report(
     page.get_by_role("button", name="Send report").click()
     expect(page.get_by_role("heading", name="Report sent")).to_be_visible()
     wait_until(page, lambda: "api_status" in seen, what="the outbox's confirmation")
-    posted = MultiDict(parse_qsl(seen["form"], keep_blank_values=True))
+    body, content_type = seen["form"]
+    environ = EnvironBuilder(method="POST", data=body, content_type=content_type).get_environ()
+    posted = Request(environ).form
     assert forms.form_to_payload(posted, datetime.now(UTC)) == seen["api"]
     assert seen["api_status"] == 200
     assert list(server_incidents(app)) == [seen["api"]["id"]]

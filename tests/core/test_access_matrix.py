@@ -15,6 +15,7 @@ a manager and an office account of SOUTH only.
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -31,12 +32,18 @@ from core.models import Branch, PersonSupported, Role, Team, User
 from core.passwords import hash_password
 from extensions import db
 from governance import meetings
+from incidents import attachments
 from incidents import services as incident_services
 from incidents.models import Incident
 from incidents.schemas import IncidentInSchema
 from learning import bulletins, case_studies, reviews
 from tests.conftest import PASSWORD, Client, StaffRef
-from tests.factories import add_shift_message_and_recalculation, audit_payload, incident_payload
+from tests.factories import (
+    add_shift_message_and_recalculation,
+    audit_payload,
+    incident_payload,
+    photo_with_gps,
+)
 
 CALLERS = ["anonymous", "carer", "supervisor", "manager", "office", "south_manager", "south_office"]
 ACCOUNTS = {
@@ -182,9 +189,13 @@ def _build() -> dict[str, Any]:
     shift, undelivered, recalculation = add_shift_message_and_recalculation(
         manager, _user("carer2@example.com"), north.id, "matrix"
     )
+    photo = attachments.add_photo(
+        carer, incident.id, str(uuid.uuid4()), photo_with_gps((64, 48)), "Mrs P"
+    ).attachment
     db.session.commit()
     return {
         "incident_id": incident.id,
+        "attachment_id": photo.id,
         "decision_id": decision_id,
         "action_id": action.id,
         "audit_id": audit.id,
@@ -291,6 +302,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
     ("/api/v1/incidents", "GET"):                                     (401, 200, 200, 200, 200, 200, 200),
     ("/api/v1/incidents", "POST"):                                    (401, 422, 422, 422, 422, 422, 422),
     ("/api/v1/incidents/<incident_id>", "GET"):                       (401, 200, 200, 200, 200, 404, 404),
+    ("/api/v1/incidents/<incident_id>/attachments", "POST"):          (401, 422, 403, 422, 422, 404, 404),
+    ("/attachments/<attachment_id>", "GET"):                          (302, 200, 200, 200, 200, 404, 404),
     ("/api/v1/openapi.json", "GET"):                                  (200, 200, 200, 200, 200, 200, 200),
     ("/api/v1/reference", "GET"):                                     (401, 200, 200, 200, 200, 200, 200),
     ("/api/v1/session", "GET"):                                       (401, 200, 200, 200, 200, 200, 200),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
+import uuid
 from typing import Any
 
 import pytest
@@ -20,11 +21,12 @@ from audits.models import Audit, AuditTemplate
 from core import demo, invitations
 from core.models import Branch, PersonSupported, Team, User
 from extensions import db
+from incidents import attachments
 from incidents.models import IncidentDecision
 from learning import case_studies
 from learning.models import Bulletin, LearningReview
 from tests.conftest import PASSWORD, Client
-from tests.factories import add_shift_message_and_recalculation, audit_payload
+from tests.factories import add_shift_message_and_recalculation, audit_payload, photo_with_gps
 
 # Signing in and out are covered by tests/core; they would end the session here.
 NOT_FUZZED = {"/login", "/logout"}
@@ -43,6 +45,7 @@ def _form_routes(app: Flask) -> list[str]:
 def _field_names() -> list[str]:
     """Every field any input schema reads, so the garbage lands where forms look."""
     names = {"entry_id", "next", "q", "effective", "evidence", "note", "method", "title"}
+    names.add("photo_consent_by")  # the report form's photos (incidents/routes/reporting.py)
     for module_name in (
         "core.schemas",
         "incidents.schemas",
@@ -109,9 +112,13 @@ def _world(app: Flask) -> dict[str, str]:
         shift, undelivered, recalculation = add_shift_message_and_recalculation(
             manager, carer2, north_id, "fuzz"
         )
+        photo = attachments.add_photo(
+            incident.author, incident.id, str(uuid.uuid4()), photo_with_gps((64, 48)), "Mrs P"
+        ).attachment
         db.session.commit()
         ids = {
             "action_id": str(db.session.scalar(db.select(Action.id))),
+            "attachment_id": photo.id,
             "audit_id": str(db.session.scalar(db.select(Audit.id))),
             "bulletin_id": str(db.session.scalar(db.select(Bulletin.id))),
             "case_study_id": str(case_study.id),
@@ -241,3 +248,19 @@ def test_the_api_refuses_a_null_character_in_json_with_422(sign_in):
     response = sign_in("carer1").post_json("/api/v1/incidents", body)
     assert response.status_code == 422
     assert "null character" in response.get_json()["errors"]["_schema"][0]
+
+
+@pytest.mark.parametrize("url", ["/incidents/new", "/people", "/api/v1/incidents"])
+def test_a_multipart_part_without_a_name_is_400_not_a_server_error(sign_in, url):
+    """Werkzeug files a part with no name under None, which broke whatever read
+    the form next (CSRF protection first): refused before anything reads it."""
+    manager = sign_in("manager")
+    body = (
+        b"--b\r\nContent-Disposition: form-data\r\n\r\nwhat\r\n"
+        b'--b\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+        + manager.refresh_csrf().encode()
+        + b"\r\n--b--\r\n"
+    )
+    response = manager.http.post(url, data=body, content_type="multipart/form-data; boundary=b")
+    assert response.status_code == 400
+    assert "no name" in response.get_data(as_text=True)

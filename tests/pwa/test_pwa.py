@@ -60,6 +60,7 @@ def test_the_worker_imports_the_outbox_scripts_it_shares_with_pages(client):
         "/static/js/offline/serialise.js",
         "/static/js/offline/payloads.js",
         "/static/js/offline/queue.js",
+        "/static/js/offline/photo-outbox.js",
     ]
     precached = {entry["url"] for entry in _header(client, "PRECACHE")}
     assert set(imports) <= precached  # revisioned, and on the phone before it is needed

@@ -169,12 +169,18 @@ def _probes(operation: str) -> list[tuple[str, dict[str, Any]]]:
         probes += [
             ("no CSRF token", {**base, "csrf": False}),
             ("nested 40 deep", {**base, "body": DEEP}),
-            ("a lone surrogate", {**base, "body": {"id": "\ud800"}}),
             ("a list, not an object", {**base, "body": []}),
             ("plain text", {**base, "media_type": "text/plain", "body": "hello"}),
             ("over 256 KB", {**base, "body": {"what_happened": "x" * 300_000}}),
         ]
+    if method == "POST" and "application/json" in _body_types(path):
+        # (A multipart body cannot carry one: it is not UTF-8 at all.)
+        probes.append(("a lone surrogate", {**base, "body": {"id": "\ud800"}}))
     return probes
+
+
+def _body_types(path: str) -> list[str]:
+    return list(SPEC["paths"][path]["post"]["requestBody"]["content"])
 
 
 PROBES = [

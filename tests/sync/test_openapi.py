@@ -14,6 +14,7 @@ CONTRACT = [
     ("post", "/incidents"),
     ("get", "/incidents"),
     ("get", "/incidents/{id}"),
+    ("post", "/incidents/{id}/attachments"),
     ("post", "/audits"),
     ("get", "/audits"),
     ("get", "/audits/{id}"),

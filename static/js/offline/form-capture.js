@@ -99,7 +99,8 @@
       draftKey: P.draftKey(form),
       lease: { owner: pageOwner, until: Date.now() + store.LEASE_MS },
     };
-    return store.saveEntry(entry, { replaces: form.dataset.correcting || null });
+    // Photos taken in the form (static/js/photos.js) are kept with the entry.
+    return store.saveEntry(entry, { replaces: form.dataset.correcting || null, photos: form.candourPhotos || [] });
   }
 
   /* What the server would refuse in this form, checked on the phone before the

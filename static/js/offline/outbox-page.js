@@ -8,6 +8,7 @@
   const P = window.CandourOffline?.pageParts;
   if (!P) return;
   const { doc, store, S, userId, TAP_WAIT_MS, el, when, plural } = P;
+  const NS = window.CandourOffline;
 
   const STATUS_WORDS = {
     waiting: 'Waiting for signal',
@@ -190,6 +191,50 @@
     );
   }
 
+  /* Photos waiting on this phone (offline/photo-outbox.js): each after its report;
+   * one the server refused can only be removed (it would be refused again). */
+  function photoCards(photos, entries) {
+    const titles = new Map(entries.map((e) => [e.id, e.title || 'Report']));
+    return el(
+      'ul',
+      { className: 'nhsuk-list app-outbox-list', 'data-outbox-photos': true },
+      photos.map((photo, n) => {
+        const attention = photo.status === 'attention';
+        const about = titles.has(photo.entryId) ? `with "${titles.get(photo.entryId)}"` : 'for a report already sent';
+        const remove = attention
+          ? el('button', {
+              type: 'button',
+              className: 'nhsuk-button nhsuk-button--secondary',
+              'data-outbox-remove-photo': photo.id,
+              text: `Remove photo ${n + 1} from this phone`,
+            })
+          : null;
+        remove?.addEventListener('click', async () => {
+          await NS.photoOutbox.removePhoto(photo.id, userId);
+          await renderOutbox();
+          await P.refreshBadge();
+        });
+        return el(
+          'li',
+          {
+            className: `app-outbox-entry app-outbox-entry--${attention ? 'attention' : 'waiting'}`,
+            'data-outbox-photo': photo.id,
+          },
+          [
+            el('h3', { className: 'nhsuk-heading-xs', text: `Photo ${n + 1}, ${about}` }),
+            el('p', {
+              className: 'nhsuk-body-s',
+              text: attention
+                ? `Needs your attention: ${photo.lastAnswer?.message || 'the server refused it'}`
+                : 'Waiting: it is sent after its report.',
+            }),
+            remove,
+          ],
+        );
+      }),
+    );
+  }
+
   async function sendAsNew(entry) {
     const id = S.uuid();
     const payload = Object.assign({}, entry.payload, { id });
@@ -228,15 +273,18 @@
     const entries = await store.entriesFor(userId);
     const signin = await store.getMeta('signin-needed');
     const c = await store.counts(userId);
+    const photos = NS.photoOutbox ? await NS.photoOutbox.photosFor(userId) : [];
     const list = root.querySelector('[data-outbox-list]');
     list.replaceChildren(
-      ...(entries.length
+      ...(entries.length || photos.length
         ? [
             el(
               'ul',
               { className: 'nhsuk-list app-outbox-list' },
               entries.map((e) => entryCard(e, Boolean(signin))),
             ),
+            photos.length ? el('h2', { className: 'nhsuk-heading-s', text: 'Photos' }) : null,
+            photos.length ? photoCards(photos, entries) : null,
           ]
         : [
             el('p', {
@@ -269,7 +317,7 @@
           ]
         : [el('p', { className: 'nhsuk-body-s', text: 'Nothing sent from this phone yet.' })]),
     );
-    root.querySelector('[data-outbox-send-now]').hidden = !c.waiting;
+    root.querySelector('[data-outbox-send-now]').hidden = !c.waiting && !c.photosDue;
     await P.renderStorage(root.querySelector('[data-outbox-storage]'));
   }
 

@@ -10,7 +10,8 @@
  *   408 425 429 5xx, no answer, anything else
  *                               kept; the queue backs off (with jitter, at least
  *                               as long as Retry-After) and tries again
- * Entries never expire.
+ * Entries never expire. After the entries, the photos of those the server has
+ * (photo-outbox.js), each as its own upload.
  */
 ((root) => {
   'use strict';
@@ -166,7 +167,7 @@
 
   /* What a replay resolves to, whichever way it ends (callers read every field). */
   function outcome(stopped) {
-    return { sent: [], attention: [], stopped, user: null };
+    return { sent: [], photosSent: [], attention: [], stopped, user: null };
   }
 
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -323,6 +324,20 @@
       });
       result.stopped = 'trouble';
       return result;
+    }
+    if (NS.photoOutbox) {
+      result.stopped = await NS.photoOutbox.sendDue({
+        userId: who.user.id,
+        token: who.token,
+        only: opts.only || null,
+        result,
+        fetchWithTimeout,
+        session,
+        noteTrouble,
+        describeTrouble,
+        retryAfterMs,
+      });
+      if (result.stopped === 'signed-out') store.announce();
     }
     return result;
   }

@@ -32,7 +32,7 @@
     await P.renderNotices(result);
     if (doc.querySelector('[data-outbox]')) await P.renderOutbox();
     const c = await store.counts(userId);
-    if (!c.waiting || result.stopped === 'signed-out') return;
+    if ((!c.waiting && !c.photosDue) || result.stopped === 'signed-out') return;
     let delay;
     // Another tab or the worker was sending: look again soon, still forced if
     // this was (the network just came back, or "send now").

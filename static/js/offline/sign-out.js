@@ -1,6 +1,7 @@
 /* Signing out with reports still waiting on this phone: say so, and offer to
  * send them first or to keep them here for the next sign-in. Signing out also
- * forgets this user's kept pages on the phone (never their outbox). */
+ * forgets this user's kept pages on the phone, and their photos not yet sent
+ * (a shared phone keeps no one's photos); their reports stay in the outbox. */
 (() => {
   'use strict';
 
@@ -10,6 +11,7 @@
 
   async function forgetHere() {
     await store.setMeta('device-user', null).catch(() => {});
+    await window.CandourOffline.photoOutbox?.forgetPhotosOf(userId).catch(() => {});
     if (window.caches) await caches.delete(`candour-pages-u${userId}`).catch(() => {});
     toWorker({ type: 'signed-out', userId });
   }
@@ -21,7 +23,7 @@
       if (!(form instanceof HTMLFormElement) || !form.matches('form[data-sign-out]') || !userId) return;
       event.preventDefault();
       const c = await store.counts(userId);
-      if (!c.total || form.dataset.confirmed) {
+      if ((!c.total && !c.photos) || form.dataset.confirmed) {
         await forgetHere();
         form.submit();
         return;
@@ -50,7 +52,7 @@
       type: 'button',
       className: 'nhsuk-button nhsuk-button--secondary',
       'data-signout-anyway': true,
-      text: 'Sign out and keep them on this phone',
+      text: c.photos ? 'Sign out: keep the reports, remove the photos' : 'Sign out and keep them on this phone',
     });
     const stay = el('button', {
       type: 'button',
@@ -71,11 +73,21 @@
         el('h2', {
           className: 'nhsuk-error-summary__title',
           id: 'signout-warning-title',
-          text: `${plural(c.total, 'report has', 'reports have')} not been sent yet`,
+          text: c.total
+            ? `${plural(c.total, 'report has', 'reports have')} not been sent yet`
+            : `${plural(c.photos, 'photo has', 'photos have')} not been sent yet`,
         }),
-        el('p', {
-          text: 'They are saved on this phone. If you sign out now they stay here, and are sent the next time you sign in on this phone. Nobody else who signs in here can see or send them.',
-        }),
+        c.total
+          ? el('p', {
+              text: 'They are saved on this phone. If you sign out now they stay here, and are sent the next time you sign in on this phone. Nobody else who signs in here can see or send them.',
+            })
+          : null,
+        c.photos
+          ? el('p', {
+              'data-signout-photos': true,
+              text: `${plural(c.photos, 'photo is', 'photos are')} waiting to be sent. Photos do not stay on a phone after signing out: send them now, or they are removed from this phone when you sign out.`,
+            })
+          : null,
         c.attention
           ? el('p', {}, [
               `${plural(c.attention, 'report needs', 'reports need')} your attention first: `,
@@ -93,11 +105,12 @@
       await P.kick(true, TAP_WAIT_MS);
       const left = await store.counts(userId);
       send.disabled = false;
-      if (!left.total) {
+      if (!left.total && !left.photos) {
         progress.textContent = 'All sent. Signing you out…';
         await signOut();
       } else {
-        progress.textContent = `${plural(left.total, 'report is', 'reports are')} still waiting${left.waiting ? ' (no signal yet)' : ''}. You can wait here, or sign out and keep them on this phone.`;
+        const what = left.total ? plural(left.total, 'report', 'reports') : plural(left.photos, 'photo', 'photos');
+        progress.textContent = `${what} still waiting${left.waiting || left.photos ? ' (no signal yet)' : ''}. You can wait here, or sign out.`;
       }
     });
     anyway.addEventListener('click', signOut);

@@ -7,6 +7,8 @@
  *   drafts   half-filled forms, one per user, form and page
  *   meta     small facts: the next sequence number, who is signed in here, the
  *            replay back-off, whether sign-in is needed, recent receipts
+ *   photos   photos taken in a form, made smaller on the phone, kept beside
+ *            their entry and sent after it (photo-outbox.js); never anywhere else
  */
 ((root) => {
   'use strict';
@@ -16,13 +18,18 @@
   const DB_NAME = 'candour-outbox';
   // The schema has its own version, independent of the worker's: a new app
   // version upgrades the database in place and never drops a store with entries.
-  const DB_VERSION = 1;
+  const DB_VERSION = 2;
   const MIGRATIONS = {
     1(db) {
       const entries = db.createObjectStore('entries', { keyPath: 'id' });
       entries.createIndex('by_user_seq', ['userId', 'seq']);
       db.createObjectStore('drafts', { keyPath: 'key' });
       db.createObjectStore('meta');
+    },
+    2(db) {
+      const photos = db.createObjectStore('photos', { keyPath: 'id' });
+      photos.createIndex('by_entry', 'entryId');
+      photos.createIndex('by_user', 'userId');
     },
   };
 
@@ -120,7 +127,7 @@
    * reorder the queue. `replaces` removes an older entry in the same transaction. */
   async function saveEntry(entry, options) {
     const opts = options || {};
-    const result = await inTransaction(['entries', 'meta', 'drafts'], 'readwrite', async (tx) => {
+    const result = await inTransaction(['entries', 'meta', 'drafts', 'photos'], 'readwrite', async (tx) => {
       const entries = tx.objectStore('entries');
       const meta = tx.objectStore('meta');
       const existing = await entries.get(entry.id);
@@ -145,6 +152,7 @@
         }
       }
       await entries.put(saved);
+      await keepPhotos(tx, saved, opts);
       if (opts.dropDraft) {
         const draft = await tx.objectStore('drafts').get(opts.dropDraft);
         if (draft) await tx.objectStore('drafts').delete(opts.dropDraft);
@@ -153,6 +161,32 @@
     });
     announce();
     return result;
+  }
+
+  /* The form's photos go in with their entry (one transaction: both or neither);
+   * a corrected entry's photos follow it to its new id. */
+  async function keepPhotos(tx, entry, opts) {
+    const photos = tx.objectStore('photos');
+    if (opts.replaces && opts.replaces !== entry.id) {
+      for (const photo of await photos.index('by_entry').getAll(opts.replaces)) {
+        if (photo.userId === entry.userId) await photos.put(Object.assign(photo, { entryId: entry.id }));
+      }
+    }
+    for (const photo of opts.photos || []) {
+      const kept = await photos.get(photo.id);
+      await photos.put(
+        Object.assign({ status: 'waiting', attempts: 0, lastAnswer: null, createdAt: entry.createdAt }, kept, photo, {
+          entryId: entry.id,
+          userId: entry.userId,
+          entrySent: false,
+        }),
+      );
+    }
+  }
+
+  async function dropPhotosOf(tx, entryId) {
+    const photos = tx.objectStore('photos');
+    for (const key of await photos.index('by_entry').getAllKeys(entryId)) await photos.delete(key);
   }
 
   async function getEntry(id) {
@@ -176,12 +210,18 @@
   async function counts(userId) {
     const all = await allEntries();
     const mine = all.filter((e) => e.userId === userId);
+    const db = await open();
+    const photos = await db.getAllFromIndex('photos', 'by_user', userId);
     return {
       waiting: mine.filter((e) => e.status !== 'attention').length,
       attention: mine.filter((e) => e.status === 'attention').length,
       total: mine.length,
       others: all.length - mine.length,
       all: all.length,
+      photos: photos.length,
+      photoAttention: photos.filter((p) => p.status === 'attention').length,
+      // Photos that could go now: their entry is on the server, the server has not refused them.
+      photosDue: photos.filter((p) => p.entrySent && p.status !== 'attention').length,
     };
   }
 
@@ -255,12 +295,17 @@
   /* Record what the server said. `changes` === 'delete' removes the entry (only
    * ever after a confirmed 201 or 200). */
   async function settle(id, changes, receipt) {
-    await inTransaction(['entries', 'meta', 'drafts'], 'readwrite', async (tx) => {
+    await inTransaction(['entries', 'meta', 'drafts', 'photos'], 'readwrite', async (tx) => {
       const store = tx.objectStore('entries');
       const entry = await store.get(id);
       if (!entry) return;
       if (changes === 'delete') {
         await store.delete(id);
+        // The server has the entry: its photos may follow it now.
+        const photos = tx.objectStore('photos');
+        for (const photo of await photos.index('by_entry').getAll(id)) {
+          await photos.put(Object.assign(photo, { entrySent: true }));
+        }
         if (entry.draftKey) {
           const drafts = tx.objectStore('drafts');
           const draft = await drafts.get(entry.draftKey);
@@ -280,11 +325,16 @@
     announce();
   }
 
+  /* An entry let go unsent (discarded, or the form shows the server's refusal)
+   * takes its photos with it: they have nothing to be sent after. */
   async function deleteEntry(id, userId) {
-    await inTransaction(['entries'], 'readwrite', async (tx) => {
+    await inTransaction(['entries', 'photos'], 'readwrite', async (tx) => {
       const store = tx.objectStore('entries');
       const entry = await store.get(id);
-      if (entry && entry.userId === userId) await store.delete(id);
+      if (entry && entry.userId === userId) {
+        await store.delete(id);
+        await dropPhotosOf(tx, id);
+      }
     });
     announce();
   }
@@ -346,6 +396,7 @@
   NS.store = {
     LEASE_MS,
     open,
+    inTransaction,
     announce,
     listen,
     stillAhead,
