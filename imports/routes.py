@@ -10,7 +10,7 @@ from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from core import navigation
+from core import navigation, web
 from core.models import Role
 from core.permissions import role_required
 from core.web import error_response
@@ -91,10 +91,9 @@ def _confirm(kind: str) -> Any:
     return render_template("imports/done.html", result=result, filename=upload.filename)
 
 
-@bp.url_value_preprocessor
-def _upload_limit(endpoint: str | None, values: dict[str, Any] | None) -> None:
-    # Before the CSRF check reads the form: a file may be larger than other requests.
-    request.max_content_length = current_app.config["IMPORT_MAX_BYTES"] + 64 * 1024
+def _upload_limit(config: Any) -> int:
+    """A file may be larger than other requests (core.web.allow_larger_body)."""
+    return int(config["IMPORT_MAX_BYTES"]) + 64 * 1024
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -142,6 +141,8 @@ def confirm_staff() -> Any:
 def init_app(app: Flask) -> None:
     app.config.setdefault("IMPORT_MAX_BYTES", 2 * 1024 * 1024)
     app.register_blueprint(bp)
+    for kind in IMPORTERS:
+        web.allow_larger_body(app, f"imports.preview_{kind}", _upload_limit)
     navigation.add_section(
         app, "home", "imports/_home_imports.html", {Role.MANAGER, Role.OFFICE}, order=95
     )

@@ -77,7 +77,7 @@ def test_signed_out_is_sent_to_sign_in(client: Client, sign_in):
     assert "/login" in response.headers["Location"]
 
 
-@pytest.mark.parametrize("photo_id", [str(uuid.uuid4()), "not-a-uuid"])
+@pytest.mark.parametrize("photo_id", ["5f0c2a9e-1b7d-4c3e-9a61-0d2f8e4b7c15", "not-a-uuid"])
 def test_an_unknown_photo_is_404(sign_in, photo_id: str):
     assert sign_in("manager").get(f"/attachments/{photo_id}").status_code == 404
 
