@@ -336,10 +336,21 @@ def _riddor(facts: Facts, settings: DutySettings) -> list[Duty]:
 
 
 def _riddor_over_7_day(facts: Facts, settings: DutySettings) -> list[Duty]:
-    """RIDDOR: a worker off work for more than 7 days (the accident day not counted),
-    once a manager records it; a death or specified injury is reported anyway."""
+    """RIDDOR: a worker off work for more than 7 days (the accident day not
+    counted) is reported within 15 days of the accident. Until a manager records
+    the days off, it is asked with no due time; a death or specified injury is
+    reported anyway (`_riddor`)."""
+    if not facts.staff_injured or _worker_reportable(facts) is not None:
+        return []
     days = facts.days_off_work
-    if days is None or days <= OVER_DAYS_REPORTABLE or _worker_reportable(facts) is not None:
+    if days is None:
+        why = (
+            f"{_worker_injury(facts)} Record their days off work when known: over 7 "
+            "(not counting the day of the accident) is reportable within 15 days of "
+            "the accident."
+        )
+        return [Duty(Rule.RIDDOR_OVER_7_DAY, None, why)]
+    if days <= OVER_DAYS_REPORTABLE:
         return []
     why = (
         f"{_worker_injury(facts)} They were off work or on light duties for {days} days "
