@@ -39,6 +39,14 @@ STAFF_CHOICE = "Choose staff from the list."
 MAX_NAMED = 30
 
 
+def _version() -> StoredInt:
+    """The version a review form was opened at (a different one: 409)."""
+    reload = "Reload the page and try again."
+    return StoredInt(
+        minimum=0, required=True, error_messages={**_required(reload), "invalid": reload}
+    )
+
+
 def _choice(values: list[str], message: str) -> validate.OneOf:
     return validate.OneOf(values, error=message)
 
@@ -447,14 +455,7 @@ class IncidentFilterSchema(OptionalDateRange):
 
 
 class TriageSchema(_Classification):
-    version = StoredInt(
-        minimum=0,
-        required=True,
-        error_messages={
-            **_required("Reload the page and try again."),
-            "invalid": "Reload the page and try again.",
-        },
-    )
+    version = _version()
     reason = fields.String(
         load_default="",
         validate=validate.Length(max=2000, error="Give the reason in up to 2,000 characters."),
@@ -501,14 +502,7 @@ class TriageSchema(_Classification):
 
 
 class DecisionSchema(_Strict):
-    version = StoredInt(
-        minimum=0,
-        required=True,
-        error_messages={
-            **_required("Reload the page and try again."),
-            "invalid": "Reload the page and try again.",
-        },
-    )
+    version = _version()
     status = fields.String(
         required=True,
         validate=_choice(
@@ -529,14 +523,7 @@ class DecisionSchema(_Strict):
 
 
 class DetailsSchema(_Strict):
-    version = StoredInt(
-        minimum=0,
-        required=True,
-        error_messages={
-            **_required("Reload the page and try again."),
-            "invalid": "Reload the page and try again.",
-        },
-    )
+    version = _version()
     location = fields.String(
         load_default="",
         validate=validate.Length(max=200, error="A location has at most 200 characters."),
@@ -551,14 +538,7 @@ class DetailsSchema(_Strict):
 class StaffInjurySchema(_Strict):
     """A manager's update of the staff injury on the record: days off work above all."""
 
-    version = StoredInt(
-        minimum=0,
-        required=True,
-        error_messages={
-            **_required("Reload the page and try again."),
-            "invalid": "Reload the page and try again.",
-        },
-    )
+    version = _version()
     injured_staff_id = StoredInt(
         load_default=None, allow_none=True, error_messages={"invalid": STAFF_CHOICE}
     )

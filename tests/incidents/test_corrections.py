@@ -88,7 +88,8 @@ def test_a_corrected_abuse_answer_and_police_involvement_open_duties_and_keep_de
     trigger = read_incident(
         reported, lambda i: next(d.trigger for d in i.decisions if d.rule == "cqc_reg18")
     )
-    assert "'Yes'" in trigger and "police became involved" in trigger
+    assert "'Yes'" in trigger
+    assert "police became involved" in trigger
     [event] = trail_of(app, reported, "triage")
     assert event.detail["changes"]["safeguarding"] == ["no", "yes"]
     assert event.detail["changes"]["police_involved"] == [False, True]
@@ -155,7 +156,8 @@ def test_a_manager_adds_a_duty_with_a_reason(app, sign_in, seeded, read_incident
     )
     assert added[:2] == ("pending", seeded["manager"].id)
     assert "The police told us today" in added[2]
-    assert added[3] and added[4]
+    assert added[3]
+    assert added[4]
     [event] = trail_of(app, reported, "duty_added")
     assert event.actor_id == seeded["manager"].id
     assert event.detail == {
@@ -179,7 +181,8 @@ def test_a_wrong_duty_is_422_with_the_error_summary_and_nothing_added(
     response = sign_in("manager").post_form(f"/incidents/{reported}/duties/new", form)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert "nhsuk-error-summary" in page and message in page
+    assert "nhsuk-error-summary" in page
+    assert message in page
     assert set(rules_of(read_incident, reported)) == {"family_contact"}
 
 

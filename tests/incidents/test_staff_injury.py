@@ -223,7 +223,8 @@ def test_a_wrong_staff_injury_update_is_422_with_the_error_summary(
     response = sign_in("manager").post_form(f"/incidents/{body['id']}/staff-injury", form)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert "nhsuk-error-summary" in page and message in page
+    assert "nhsuk-error-summary" in page
+    assert message in page
     assert read_incident(body["id"], lambda i: i.days_off_work) is None
 
 
