@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import ColumnElement, Select, and_, exists, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from core import trail
@@ -18,7 +19,8 @@ from core.errors import Invalid, NotAllowed, OutOfScope, Stale
 from core.models import Role, User
 from core.saving import check_version, commit
 from extensions import db
-from incidents.duties import DutySettings, duties_for, facts_of
+from incidents.duties import DutySettings, Rule, duties_for, facts_of, rule_label
+from incidents.duties import duty as duty_by_rule
 from incidents.models import DecisionStatus, Incident, IncidentDecision
 
 
@@ -48,6 +50,8 @@ def open_decisions(
                 status=DecisionStatus.PENDING.value,
                 trigger=duty.trigger,
                 due_at=duty.due_at,
+                clock_started_at=duty.clock_at,
+                clock_started_by=duty.clock_by,
                 created_at=at or utcnow(),
             )
             incident.decisions.append(decision)
@@ -68,6 +72,8 @@ def open_decisions(
             )
             current.due_at = duty.due_at
             current.trigger = duty.trigger
+            current.clock_started_at = duty.clock_at
+            current.clock_started_by = duty.clock_by
     if added:
         # Worked out by Candour, not decided by anyone: no actor.
         event = trail.record(
@@ -80,6 +86,54 @@ def open_decisions(
         if at is not None:
             event.at = at
     return added
+
+
+def add_duty(actor: User, incident: Incident, *, rule: str, reason: str) -> IncidentDecision:
+    """A manager adds a duty the rules did not suggest (which rule, why): a pending
+    decision due by the rule's own clock, audited. `incident` must already be
+    within the actor's scope."""
+    if not may_decide(actor):
+        raise NotAllowed()
+    reason = reason.strip()
+    errors: dict[str, list[str]] = {}
+    if rule not in {r.value for r in Rule}:
+        errors["rule"] = ["Choose a duty from the list."]
+    elif any(d.rule == rule for d in incident.decisions):
+        errors["rule"] = [
+            f"{rule_label(rule)} is already on the record: record or change its decision there."
+        ]
+    if not reason:
+        errors["reason"] = ["Say why this duty applies: the reason is part of the record."]
+    if errors:
+        raise DecisionError(errors)
+    found = duty_by_rule(Rule(rule), facts_of(incident), settings_from_app(), "")
+    decision = IncidentDecision(
+        rule=rule,
+        status=DecisionStatus.PENDING.value,
+        trigger=f"Added by {actor.name}: {reason}",
+        due_at=found.due_at,
+        clock_started_at=found.clock_at,
+        clock_started_by=found.clock_by,
+        added_by_id=actor.id,
+        created_at=utcnow(),
+    )
+    incident.decisions.append(decision)
+    trail.record(actor, "duty_added", "incident", incident.id, rule=rule, reason=reason)
+    try:
+        db.session.commit()
+    except IntegrityError:  # another manager added the same duty at the same moment
+        db.session.rollback()
+        raise DecisionError({"rule": [ALREADY_ADDED]}) from None
+    return decision
+
+
+ALREADY_ADDED = "Someone else added this duty at the same moment: it is on the record now."
+
+
+def addable_rules(incident: Incident) -> list[str]:
+    """The duties a manager may still add to this incident (those not on it)."""
+    present = {d.rule for d in incident.decisions}
+    return [r.value for r in Rule if r.value not in present]
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -16,8 +16,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from core.dates import UK
+from incidents.awareness import FROM_ACCIDENT, WHEN_REPORTED, awareness
 from incidents.body_map import pressure_reason
 from incidents.models import Category, Harm, Incident, Kind, label
+from incidents.riddor import OVER_DAYS_REPORTABLE, SPECIFIED_INJURIES, WORKER_DEATH
 from incidents.working_days import add_working_days, end_of_day, same_or_next_working_day
 
 
@@ -26,7 +28,9 @@ class Rule(enum.StrEnum):
     CQC_REG18 = "cqc_reg18"
     CANDOUR_IN_PERSON = "candour_in_person"
     CANDOUR_WRITTEN = "candour_written"
+    RIDDOR_WITHOUT_DELAY = "riddor_without_delay"
     RIDDOR = "riddor"
+    RIDDOR_OVER_7_DAY = "riddor_over_7_day"
     SAFEGUARDING_REFERRAL = "safeguarding_referral"
     FAMILY_CONTACT = "family_contact"
 
@@ -38,7 +42,9 @@ RULE_LABELS: dict[str, str] = {
     Rule.CQC_REG18: "CQC notification: other incident (Regulation 18)",
     Rule.CANDOUR_IN_PERSON: "Duty of candour: tell the person in person",
     Rule.CANDOUR_WRITTEN: "Duty of candour: written follow-up",
+    Rule.RIDDOR_WITHOUT_DELAY: "RIDDOR: tell HSE without delay",
     Rule.RIDDOR: "RIDDOR report to HSE",
+    Rule.RIDDOR_OVER_7_DAY: "RIDDOR report: over-7-day injury",
     Rule.SAFEGUARDING_REFERRAL: "Safeguarding referral to the local authority (section 42)",
     Rule.FAMILY_CONTACT: "Tell the family or representative",
 }
@@ -65,13 +71,22 @@ RULE_GUIDANCE: dict[str, str] = {
         "Follow the conversation up in writing (the apology, what is known, what will "
         "be looked into) and keep a copy."
     ),
+    Rule.RIDDOR_WITHOUT_DELAY: (
+        "A worker's death or specified injury (HSE's list, for example a fracture other "
+        "than to fingers, thumbs or toes): tell HSE without delay (the quickest way, "
+        "usually by phone), then send the report within 10 days."
+    ),
     Rule.RIDDOR: (
-        "A worker's over-7-day incapacity: report within 15 days, not counting the day "
-        "of the accident. Deaths and specified injuries (for example fractures other "
-        "than fingers and toes): report within 10 days. Physical violence to a worker "
-        "counts as an injury. A non-worker taken from the scene to hospital after a work "
-        "activity: within 10 days. Over-3-day injuries are recorded even when they are "
-        "not reportable."
+        "Deaths and specified injuries to a worker: report within 10 days of the "
+        "accident. Someone who is not a worker taken from the scene to hospital for "
+        "treatment after a work activity: within 10 days. Physical violence to a "
+        "worker counts as an injury."
+    ),
+    Rule.RIDDOR_OVER_7_DAY: (
+        "A worker off work, or unable to do their normal work, for more than 7 days "
+        "in a row (not counting the day of the accident): report within 15 days of "
+        "the accident. Over-3-day injuries are recorded even when they are not "
+        "reportable."
     ),
     Rule.SAFEGUARDING_REFERRAL: (
         "Reasonable cause to suspect abuse or neglect of an adult with care needs who "
@@ -124,11 +139,19 @@ class Facts:
     safeguarding: str
     family_contact: str
     occurred_at: datetime
-    # When the service became aware: the clocks for "without delay" start here.
+    # When the service became aware: the clocks for "without delay" start here
+    # (incidents/awareness.py), and which moment that was, in words.
     aware_at: datetime
     informed: frozenset[str] = field(default_factory=frozenset)
     # The body map's marks (incidents/body_map.py): pressure damage may be notifiable.
     body_map: tuple[Mapping[str, Any], ...] = ()
+    aware_by: str = WHEN_REPORTED
+    # The staff injury (incidents/riddor.py), and police involvement a manager
+    # recorded at triage.
+    specified_injury: str | None = None
+    non_worker_hospital: bool = False
+    days_off_work: int | None = None
+    police_involved: bool = False
 
 
 @dataclass(frozen=True)
@@ -136,10 +159,14 @@ class Duty:
     rule: Rule
     due_at: datetime | None
     trigger: str
+    # What started the clock of `due_at`, and in words.
+    clock_at: datetime | None = None
+    clock_by: str = ""
 
 
 def facts_of(incident: Incident) -> Facts:
     informed = frozenset(row.get("who", "") for row in incident.people_informed or [])
+    aware = awareness(incident)
     return Facts(
         kind=incident.kind,
         category=incident.category,
@@ -148,31 +175,60 @@ def facts_of(incident: Incident) -> Facts:
         safeguarding=incident.safeguarding,
         family_contact=incident.family_contact,
         occurred_at=incident.occurred_at,
-        aware_at=aware_at(incident),
+        aware_at=aware.at,
+        aware_by=aware.by,
         informed=informed,
         body_map=tuple(mark.as_json() for mark in incident.body_marks),
+        specified_injury=incident.specified_injury,
+        non_worker_hospital=bool(incident.non_worker_hospital),
+        days_off_work=incident.days_off_work,
+        police_involved=bool(incident.police_involved),
     )
-
-
-def aware_at(incident: Incident) -> datetime:
-    """When the service knew: the report's arrival, or earlier if the reporter says
-    a manager or on-call was told before then (never before it happened)."""
-    moments = [incident.received_at]
-    for row in incident.people_informed or []:
-        if row.get("who") == "manager":
-            try:
-                moments.append(datetime.fromisoformat(row["at"]))
-            except (KeyError, TypeError, ValueError):
-                continue
-    return max(min(moments), incident.occurred_at)
 
 
 SERIOUS_HARM = {Harm.MODERATE.value, Harm.SEVERE.value, Harm.DEATH.value}
 POSSIBLE_ABUSE = {"yes", "unsure"}
 
 
-def _without_delay(facts: Facts, settings: DutySettings) -> datetime:
-    return facts.aware_at + timedelta(hours=settings.without_delay_hours)
+def _accident_day(facts: Facts) -> date:
+    return facts.occurred_at.astimezone(UK).date()
+
+
+# --- the clocks: when each rule is due, and what started its clock ------------------
+
+WITHOUT_DELAY_RULES = {Rule.CQC_REG16, Rule.CQC_REG18, Rule.RIDDOR_WITHOUT_DELAY}
+# RIDDOR counts calendar days from the accident, the day itself not counted.
+RIDDOR_DAYS = {Rule.RIDDOR: 10, Rule.RIDDOR_OVER_7_DAY: 15}
+
+
+def _due_from_awareness(rule: Rule, facts: Facts, settings: DutySettings) -> datetime:
+    aware, holidays = facts.aware_at, settings.extra_bank_holidays
+    if rule in WITHOUT_DELAY_RULES:
+        return aware + timedelta(hours=settings.without_delay_hours)
+    if rule == Rule.CANDOUR_IN_PERSON:
+        return aware + timedelta(hours=settings.candour_in_person_hours)
+    if rule == Rule.CANDOUR_WRITTEN:
+        day = add_working_days(
+            aware.astimezone(UK).date(), settings.candour_written_working_days, holidays
+        )
+        return end_of_day(day)
+    if rule == Rule.SAFEGUARDING_REFERRAL:
+        return end_of_day(same_or_next_working_day(aware.astimezone(UK).date(), holidays))
+    return aware + timedelta(hours=settings.family_contact_hours)
+
+
+def duty(rule: Rule, facts: Facts, settings: DutySettings, trigger: str) -> Duty:
+    """The rule with its due time by its own clock: RIDDOR's from the accident,
+    every other from when the provider became aware. Also for duties a manager
+    adds by hand."""
+    if rule in RIDDOR_DAYS:
+        due = end_of_day(_accident_day(facts) + timedelta(days=RIDDOR_DAYS[rule]))
+        return Duty(rule, due, trigger, facts.occurred_at, FROM_ACCIDENT)
+    due = _due_from_awareness(rule, facts, settings)
+    return Duty(rule, due, trigger, facts.aware_at, facts.aware_by)
+
+
+# --- the rules ------------------------------------------------------------------------
 
 
 def _is_incident(facts: Facts) -> bool:
@@ -180,15 +236,11 @@ def _is_incident(facts: Facts) -> bool:
     return facts.kind == Kind.INCIDENT.value
 
 
-def _accident_day(facts: Facts) -> date:
-    return facts.occurred_at.astimezone(UK).date()
-
-
 def _cqc_death(facts: Facts, settings: DutySettings) -> list[Duty]:
     """CQC Regulation 16: a death."""
     if facts.harm != Harm.DEATH.value:
         return []
-    return [Duty(Rule.CQC_REG16, _without_delay(facts, settings), "The harm was graded as death.")]
+    return [duty(Rule.CQC_REG16, facts, settings, "The harm was graded as death.")]
 
 
 def _harm_reason(facts: Facts) -> str | None:
@@ -206,19 +258,28 @@ def _abuse_reason(facts: Facts) -> str | None:
     if facts.category == Category.SAFEGUARDING.value:
         return "It was reported as a safeguarding concern (abuse or an allegation)."
     if facts.safeguarding in POSSIBLE_ABUSE:
-        return f"The reporter answered '{label(facts.safeguarding)}' to possible abuse or neglect."
+        return f"The answer to possible abuse or neglect is '{label(facts.safeguarding)}'."
+    return None
+
+
+def _police_reason(facts: Facts) -> str | None:
+    if "police" in facts.informed:
+        return "The police were told."
+    if facts.police_involved:
+        return "A manager recorded that the police became involved."
     return None
 
 
 def _cqc_other(facts: Facts, settings: DutySettings) -> list[Duty]:
     """CQC Regulation 18: serious injury (grade 3+ pressure damage that developed in
     our care included), abuse or an allegation, police involvement."""
-    police = "The police were told." if "police" in facts.informed else None
     pressure = pressure_reason(facts.body_map)
-    reasons = [r for r in (_harm_reason(facts), pressure, _abuse_reason(facts), police) if r]
+    reasons = [
+        r for r in (_harm_reason(facts), pressure, _abuse_reason(facts), _police_reason(facts)) if r
+    ]
     if not reasons:
         return []
-    return [Duty(Rule.CQC_REG18, _without_delay(facts, settings), " ".join(reasons))]
+    return [duty(Rule.CQC_REG18, facts, settings, " ".join(reasons))]
 
 
 def _candour(facts: Facts, settings: DutySettings) -> list[Duty]:
@@ -226,61 +287,85 @@ def _candour(facts: Facts, settings: DutySettings) -> list[Duty]:
     if not (_is_incident(facts) and facts.harm in SERIOUS_HARM):
         return []
     why = f"An incident graded as {label(facts.harm).lower()}."
-    written_day = add_working_days(
-        facts.aware_at.astimezone(UK).date(),
-        settings.candour_written_working_days,
-        settings.extra_bank_holidays,
-    )
     return [
-        Duty(
-            Rule.CANDOUR_IN_PERSON,
-            facts.aware_at + timedelta(hours=settings.candour_in_person_hours),
-            why,
-        ),
-        Duty(Rule.CANDOUR_WRITTEN, end_of_day(written_day), why),
+        duty(Rule.CANDOUR_IN_PERSON, facts, settings, why),
+        duty(Rule.CANDOUR_WRITTEN, facts, settings, why),
     ]
 
 
-def _riddor_worker(facts: Facts) -> Duty:
-    """RIDDOR, a worker injured: counted in calendar days from the accident, the
-    day itself not counted."""
-    prefix = (
-        "A worker was injured by physical violence (which counts as an injury)."
-        if facts.category == Category.BEHAVIOUR.value
-        else "A worker was injured."
-    )
-    if facts.harm in {Harm.SEVERE.value, Harm.DEATH.value}:
-        return Duty(
-            Rule.RIDDOR,
-            end_of_day(_accident_day(facts) + timedelta(days=10)),
-            f"{prefix} Graded {label(facts.harm).lower()}: a death or specified "
-            "injury is reported within 10 days.",
-        )
-    return Duty(
-        Rule.RIDDOR,
-        end_of_day(_accident_day(facts) + timedelta(days=15)),
-        f"{prefix} If they are off work or on light duties for more than 7 "
-        "days, report within 15 days of the accident.",
-    )
+def _worker_injury(facts: Facts) -> str:
+    if facts.category == Category.BEHAVIOUR.value:
+        return "A worker was injured by physical violence (which counts as an injury)."
+    return "A worker was injured."
 
 
-def _riddor_non_worker(facts: Facts) -> Duty | None:
-    """RIDDOR, someone who is not a worker died or went to hospital."""
-    to_hospital = facts.harm in SERIOUS_HARM and "999" in facts.informed
-    if not (_is_incident(facts) and (facts.harm == Harm.DEATH.value or to_hospital)):
-        return None
-    return Duty(
-        Rule.RIDDOR,
-        end_of_day(_accident_day(facts) + timedelta(days=10)),
-        "Someone who is not a worker died or was taken to hospital: reportable "
-        "if it arose from a work activity (for example moving and handling or "
-        "equipment used in their care).",
-    )
+def _worker_reportable(facts: Facts) -> str | None:
+    """A worker's death or specified injury (RIDDOR regulations 4 and 6), in words."""
+    if facts.specified_injury == WORKER_DEATH:
+        return f"{_worker_injury(facts)} They died as a result of the accident."
+    if facts.specified_injury in SPECIFIED_INJURIES:
+        what = SPECIFIED_INJURIES[facts.specified_injury].lower()
+        return f"{_worker_injury(facts)} It is a specified injury: {what}."
+    return None
+
+
+def _riddor_without_delay(facts: Facts, settings: DutySettings) -> list[Duty]:
+    """RIDDOR: a worker's death or specified injury is notified to HSE without delay."""
+    reason = _worker_reportable(facts)
+    if reason is None:
+        return []
+    why = f"{reason} Notify HSE without delay, then report within 10 days."
+    return [duty(Rule.RIDDOR_WITHOUT_DELAY, facts, settings, why)]
 
 
 def _riddor(facts: Facts, settings: DutySettings) -> list[Duty]:
-    duty = _riddor_worker(facts) if facts.staff_injured else _riddor_non_worker(facts)
-    return [duty] if duty is not None else []
+    """RIDDOR within 10 days: a worker's death or specified injury, or someone who
+    is not a worker taken to hospital (or who died) after a work activity."""
+    reasons = []
+    worker = _worker_reportable(facts)
+    if worker is not None:
+        reasons.append(f"{worker} Report within 10 days of the accident.")
+    if facts.non_worker_hospital:
+        reasons.append(
+            "Someone who is not a worker (the person supported or a visitor) was taken "
+            "from the scene to hospital for treatment: reportable within 10 days if it "
+            "arose from a work activity (for example moving and handling, or equipment "
+            "used in their care)."
+        )
+    elif _is_incident(facts) and facts.harm == Harm.DEATH.value:
+        reasons.append(
+            "The person supported died: reportable within 10 days if it arose from a "
+            "work activity (for example moving and handling, or equipment used in "
+            "their care)."
+        )
+    if not reasons:
+        return []
+    return [duty(Rule.RIDDOR, facts, settings, " ".join(reasons))]
+
+
+def _riddor_over_7_day(facts: Facts, settings: DutySettings) -> list[Duty]:
+    """RIDDOR: a worker off work for more than 7 days (the accident day not
+    counted) is reported within 15 days of the accident. Until a manager records
+    the days off, it is asked with no due time; a death or specified injury is
+    reported anyway (`_riddor`)."""
+    if not facts.staff_injured or _worker_reportable(facts) is not None:
+        return []
+    days = facts.days_off_work
+    if days is None:
+        why = (
+            f"{_worker_injury(facts)} Record their days off work when known: over 7 "
+            "(not counting the day of the accident) is reportable within 15 days of "
+            "the accident."
+        )
+        return [Duty(Rule.RIDDOR_OVER_7_DAY, None, why)]
+    if days <= OVER_DAYS_REPORTABLE:
+        return []
+    why = (
+        f"{_worker_injury(facts)} They were off work or on light duties for {days} days "
+        "(more than 7, not counting the day of the accident): report within 15 days "
+        "of the accident."
+    )
+    return [duty(Rule.RIDDOR_OVER_7_DAY, facts, settings, why)]
 
 
 def _safeguarding_referral(facts: Facts, settings: DutySettings) -> list[Duty]:
@@ -288,13 +373,10 @@ def _safeguarding_referral(facts: Facts, settings: DutySettings) -> list[Duty]:
     if facts.category == Category.SAFEGUARDING.value:
         why = "It was reported as a safeguarding concern."
     elif facts.safeguarding in POSSIBLE_ABUSE:
-        why = f"The reporter answered '{label(facts.safeguarding)}' to possible abuse or neglect."
+        why = f"The answer to possible abuse or neglect is '{label(facts.safeguarding)}'."
     else:
         return []
-    day = same_or_next_working_day(
-        facts.aware_at.astimezone(UK).date(), settings.extra_bank_holidays
-    )
-    return [Duty(Rule.SAFEGUARDING_REFERRAL, end_of_day(day), why)]
+    return [duty(Rule.SAFEGUARDING_REFERRAL, facts, settings, why)]
 
 
 def _family_contact(facts: Facts, settings: DutySettings) -> list[Duty]:
@@ -304,13 +386,7 @@ def _family_contact(facts: Facts, settings: DutySettings) -> list[Duty]:
     why = "The reporter said the family or representative should be told."
     if "family" in facts.informed:
         why += " They recorded telling the family already: confirm and record it."
-    return [
-        Duty(
-            Rule.FAMILY_CONTACT,
-            facts.aware_at + timedelta(hours=settings.family_contact_hours),
-            why,
-        )
-    ]
+    return [duty(Rule.FAMILY_CONTACT, facts, settings, why)]
 
 
 # The rules table: each kind of duty, in the order the record lists them.
@@ -318,7 +394,9 @@ DUTY_RULES = (
     _cqc_death,
     _cqc_other,
     _candour,
+    _riddor_without_delay,
     _riddor,
+    _riddor_over_7_day,
     _safeguarding_referral,
     _family_contact,
 )

@@ -91,6 +91,38 @@ def _flag(form: MultiDict[str, str], name: str) -> bool | str:
     return True if value == "true" else value
 
 
+def _int_or_raw(value: str) -> int | str:
+    """A chosen id as a JSON number (up to 15 ASCII digits, exact in JavaScript
+    too); anything else as typed, so the schema names the field."""
+    text = value.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 15 else text
+
+
+# The staff questions (added in issue 15): in the body only when answered, so a
+# report without them is the same JSON as before they were added.
+STAFF_LISTS = ("other_staff_ids", "witness_ids")
+
+
+def _staff_answers(form: MultiDict[str, str]) -> dict[str, Any]:
+    answers: dict[str, Any] = {}
+    injured = (form.get("injured_staff_id") or "").strip()
+    if injured:
+        answers["injured_staff_id"] = _int_or_raw(injured)
+    injury = (form.get("staff_injury") or "").strip()
+    if injury:
+        answers["staff_injury"] = injury
+    specified = (form.get("specified_injury") or "").strip()
+    if specified:
+        answers["specified_injury"] = specified
+    if form.get("non_worker_hospital") is not None:
+        answers["non_worker_hospital"] = _flag(form, "non_worker_hospital")
+    for name in STAFF_LISTS:
+        chosen = [_int_or_raw(v) for v in form.getlist(name) if v.strip()]
+        if chosen:
+            answers[name] = chosen
+    return answers
+
+
 def form_to_payload(form: MultiDict[str, str], now: datetime) -> dict[str, Any]:
     """The submitted form as the exact JSON body `POST /api/v1/incidents` takes.
 
@@ -131,6 +163,7 @@ def form_to_payload(form: MultiDict[str, str], now: datetime) -> dict[str, Any]:
     payload["location"] = (form.get("location") or "").strip()
     payload["place"] = (form.get("place") or "").strip() or None
     payload["staff_injured"] = _flag(form, "staff_injured")
+    payload.update(_staff_answers(form))
 
     informed = []
     for row in informed_rows(form):
@@ -170,6 +203,12 @@ FORM_ORDER = (
     "harm",
     "body_map",
     "staff_injured",
+    "injured_staff_id",
+    "staff_injury",
+    "specified_injury",
+    "non_worker_hospital",
+    "other_staff_ids",
+    "witness_ids",
     "people_informed",
     "thresholds",
 )
@@ -203,14 +242,18 @@ def form_errors(messages: Any) -> dict[str, list[str]]:
     errors = flatten_errors(messages)
     if "id" in errors:
         errors["entry_id"] = errors.pop("id")
+    for key in [k for k in errors if k.split(".")[0] in STAFF_LISTS and "." in k]:
+        # One message on the list of checkboxes, not one per box.
+        errors.setdefault(key.split(".")[0], errors[key])
+        del errors[key]
     return {name: errors[name] for name in sorted(errors, key=_position)}
 
 
-def shown_values(form: MultiDict[str, str]) -> dict[str, str]:
+def shown_values(form: MultiDict[str, str]) -> dict[str, Any]:
     """What the carer entered, to show again beside the errors. The "who was told"
     rows are renumbered as they were sent (blank ones dropped), so an error on
     `people_informed.1.at` sits on the row it is about."""
-    values = {
+    values: dict[str, Any] = {
         key: value
         for key, value in form.items()
         if key not in _NOT_ANSWERS
@@ -218,6 +261,8 @@ def shown_values(form: MultiDict[str, str]) -> dict[str, str]:
         and not key.startswith("body_map.")
     }
     values.update(body_map.shown_marks(form))
+    for name in STAFF_LISTS:
+        values[name] = form.getlist(name)
     for n, row in enumerate(informed_rows(form)):
         for field in INFORMED_FIELDS:
             values[f"people_informed.{n}.{field}"] = row[field]

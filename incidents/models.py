@@ -6,7 +6,7 @@ import enum
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, ForeignKey, Integer, String, Text, or_, true
+from sqlalchemy import JSON, ColumnElement, ForeignKey, Integer, String, Text, false, or_, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.dates import utcnow
@@ -57,7 +57,18 @@ class Status(enum.StrEnum):
     CLOSED = "closed"
 
 
-INFORMED_WHO = ["family", "manager", "gp", "111", "999", "safeguarding", "police", "cqc", "other"]
+INFORMED_WHO = [
+    "family",
+    "manager",
+    "office",
+    "gp",
+    "111",
+    "999",
+    "safeguarding",
+    "police",
+    "cqc",
+    "other",
+]
 INFORMED_METHOD = ["phone", "in_person", "email", "other"]
 YES_NO_UNSURE = ["yes", "no", "unsure"]
 # The reporter's answers to "could this be abuse or neglect?" that make a record
@@ -157,7 +168,11 @@ def label(value: str | None) -> str:
 # category ("safeguarding" told is the safeguarding team or local authority).
 INFORMED_LABELS: dict[str, str] = {
     "safeguarding": "Safeguarding team or local authority",
+    "office": "The office",
 }
+# Telling any of these is telling the provider: duty clocks may start from it
+# (incidents/duties.py aware_at).
+PROVIDER_TOLD = ("manager", "office")
 
 
 def place_label(place: str | None) -> str:
@@ -218,6 +233,20 @@ class Incident(db.Model):  # type: ignore[name-defined,misc]
     immediate_actions: Mapped[str] = mapped_column(Text)
     harm: Mapped[str] = mapped_column(String(20), index=True)
     staff_injured: Mapped[bool] = mapped_column(default=False)
+    # The staff injury (RIDDOR): which colleague, what the injury was, whether it
+    # is on HSE's list (incidents/riddor.py REPORTABLE), whether someone who is
+    # not a worker went to hospital, and days off work (a manager fills it in
+    # later; None until then).
+    injured_staff_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    staff_injury: Mapped[str] = mapped_column(Text, default="", server_default="")
+    specified_injury: Mapped[str | None] = mapped_column(String(20))
+    non_worker_hospital: Mapped[bool] = mapped_column(default=False, server_default=false())
+    days_off_work: Mapped[int | None] = mapped_column(Integer)
+    # Other staff involved and witnesses: user ids of staff of the branch.
+    other_staff_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    witness_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # Set by a manager at triage when the police became involved after the report.
+    police_involved: Mapped[bool] = mapped_column(default=False, server_default=false())
     people_informed: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
     safeguarding: Mapped[str] = mapped_column(String(20))
@@ -241,6 +270,7 @@ class Incident(db.Model):  # type: ignore[name-defined,misc]
     person: Mapped[PersonSupported | None] = relationship(lazy="joined")
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")
     reviewer: Mapped[User | None] = relationship(foreign_keys=[reviewer_id])
+    injured_staff: Mapped[User | None] = relationship(foreign_keys=[injured_staff_id])
     team: Mapped[Team | None] = relationship()
     decisions: Mapped[list[IncidentDecision]] = relationship(
         back_populates="incident", order_by="IncidentDecision.id", cascade="all"
@@ -323,10 +353,17 @@ class IncidentDecision(db.Model):  # type: ignore[name-defined,misc]
     # For example the CQC notification number or the RIDDOR reference.
     reference: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What started the clock of `due_at`: when, and in words ("when the office was
+    # told"). None on decisions made before it was kept.
+    clock_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    clock_started_by: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # A manager who added this duty by hand (the rules had not suggested it).
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     version: Mapped[int] = mapped_column(default=1)
 
     incident: Mapped[Incident] = relationship(back_populates="decisions")
-    decided_by: Mapped[User | None] = relationship(lazy="joined")
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id], lazy="joined")
+    added_by: Mapped[User | None] = relationship(foreign_keys=[added_by_id])
 
     __table_args__ = (db.UniqueConstraint("incident_id", "rule"),)
     __mapper_args__: dict[str, Any] = {"version_id_col": version}

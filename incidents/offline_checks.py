@@ -17,7 +17,7 @@ from marshmallow import Schema, fields, validate
 from core.dates import EARLIEST as FIRST_DAY
 from core.dates import LATEST as LAST_DAY
 from core.dates import RANGE_MESSAGE
-from core.forms import Moment
+from core.forms import MAX_ID, Moment, StoredInt
 from incidents import body_regions, schemas
 
 RULES_FILE = Path(__file__).resolve().parent.parent / "static" / "offline" / "incident-rules.json"
@@ -42,12 +42,9 @@ def _length_message(rule: validate.Length) -> dict[str, Any]:
     return out
 
 
-def _field_rule(field: fields.Field[Any]) -> dict[str, Any]:
-    rule: dict[str, Any] = {
-        "required": field.error_messages["required"] if field.required else None,
-        "nullable": bool(field.allow_none),
-        "null": field.error_messages.get("null", _DEFAULTS["null"]),
-    }
+def _type_rule(field: fields.Field[Any]) -> dict[str, Any]:
+    """The field's type, and what its type check says."""
+    rule: dict[str, Any] = {}
     if isinstance(field, Moment):
         rule["type"] = "moment"
         rule["invalid"] = field.error_messages["invalid"]
@@ -63,19 +60,39 @@ def _field_rule(field: fields.Field[Any]) -> dict[str, Any]:
         rule["type"] = "object"
         rule["invalid"] = field.error_messages.get("type", _DEFAULTS["nested"])
         rule["fields"] = _schema_rules(field.schema)
+    elif isinstance(field, StoredInt):
+        # A whole JSON number (strict: not a string, not true or false) in range.
+        assert field.strict
+        rule["type"] = "integer"
+        rule["invalid"] = field.error_messages["invalid"]
+        rule["minimum"] = field.minimum
+        rule["maximum"] = MAX_ID
     elif isinstance(field, fields.List):
         rule["type"] = "list"
         rule["invalid"] = field.error_messages["invalid"]
         inner = field.inner
-        assert isinstance(inner, fields.Nested)
-        # An item that is not an object: the item schema's own message, keyed
-        # "name.N._schema" as the 422 keys it.
-        rule["item_invalid"] = inner.schema.error_messages["type"]
-        rule["fields"] = _schema_rules(inner.schema)
-        rule["unknown"] = inner.schema.error_messages["unknown"]
+        if isinstance(inner, fields.Nested):
+            # An item that is not an object: the item schema's own message, keyed
+            # "name.N._schema" as the 422 keys it.
+            rule["item_invalid"] = inner.schema.error_messages["type"]
+            rule["fields"] = _schema_rules(inner.schema)
+            rule["unknown"] = inner.schema.error_messages["unknown"]
+        else:
+            # A list of plain values: each checked by the item's own rule.
+            rule["item"] = _field_rule(inner)
     else:
         rule["type"] = "string"
         rule["invalid"] = field.error_messages["invalid"]
+    return rule
+
+
+def _field_rule(field: fields.Field[Any]) -> dict[str, Any]:
+    rule: dict[str, Any] = {
+        "required": field.error_messages["required"] if field.required else None,
+        "nullable": bool(field.allow_none),
+        "null": field.error_messages.get("null", _DEFAULTS["null"]),
+    }
+    rule.update(_type_rule(field))
     for check in field.validators:
         if isinstance(check, validate.OneOf):
             rule["choices"] = list(check.choices)

@@ -12,7 +12,8 @@ from core.dates import utcnow
 from core.models import Role, TrailEvent, User
 from core.templating import uk_time
 from extensions import db
-from incidents.models import Incident
+from incidents.awareness import FROM_ACCIDENT
+from incidents.models import Incident, IncidentDecision
 
 
 def mark_seen(user: User, incident: Incident) -> None:
@@ -99,3 +100,14 @@ def describe_due(due_at: datetime | None, now: datetime, done: bool = False) -> 
     if due_at < now:
         return f"Due {when} (overdue by {_span(now - due_at)})"
     return f"Due {when} ({_span(due_at - now)} left)"
+
+
+def describe_clock(decision: IncidentDecision) -> str:
+    """What started the duty's clock: "Clock started 14:05 on 3 Dec 2026, when the
+    office was told" ("" for decisions made before it was kept)."""
+    if decision.clock_started_at is None or not decision.clock_started_by:
+        return ""
+    if decision.clock_started_by == FROM_ACCIDENT:
+        return f"Counted from the day of the accident, {uk_time(decision.clock_started_at, '%d %b %Y')}."
+    when = uk_time(decision.clock_started_at, "%H:%M on %d %b %Y")
+    return f"Clock started {when}, {decision.clock_started_by}."

@@ -27,6 +27,7 @@ from incidents.models import (
     Status,
 )
 from incidents.office_work import Work
+from incidents.riddor import REPORTABLE
 
 CLOCK_SKEW = timedelta(minutes=5)
 LATE_AFTER = timedelta(days=30)
@@ -34,6 +35,17 @@ LATE_AFTER = timedelta(days=30)
 # (0001) from reaching the database, which cannot hold it in UTC.
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_TEXT = 5000
+STAFF_CHOICE = "Choose staff from the list."
+# Other staff involved, or witnesses: at most this many each.
+MAX_NAMED = 30
+
+
+def _version() -> StoredInt:
+    """The version a review form was opened at (a different one: 409)."""
+    reload = "Reload the page and try again."
+    return StoredInt(
+        minimum=0, required=True, error_messages={**_required(reload), "invalid": reload}
+    )
 
 
 def _choice(values: list[str], message: str) -> validate.OneOf:
@@ -243,6 +255,34 @@ class IncidentInSchema(_Classification):
         error_messages=_required("Say what was done straight away to keep the person safe."),
     )
     staff_injured = fields.Boolean(load_default=False)
+    # Added to the contract (issue 15), all optional: the staff injury (RIDDOR),
+    # other staff involved and witnesses, by their ids in /api/v1/reference `staff`.
+    injured_staff_id = StoredInt(
+        strict=True,
+        load_default=None,
+        allow_none=True,
+        error_messages={"invalid": STAFF_CHOICE},
+    )
+    staff_injury = fields.String(
+        load_default="",
+        validate=validate.Length(max=1000, error="Describe the injury in up to 1,000 characters."),
+    )
+    specified_injury = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=_choice(list(REPORTABLE), "Choose from the list, or leave it."),
+    )
+    non_worker_hospital = fields.Boolean(load_default=False)
+    other_staff_ids = fields.List(
+        StoredInt(strict=True, error_messages={"invalid": STAFF_CHOICE}),
+        load_default=list,
+        validate=validate.Length(max=MAX_NAMED, error=f"Choose at most {MAX_NAMED} people."),
+    )
+    witness_ids = fields.List(
+        StoredInt(strict=True, error_messages={"invalid": STAFF_CHOICE}),
+        load_default=list,
+        validate=validate.Length(max=MAX_NAMED, error=f"Choose at most {MAX_NAMED} people."),
+    )
     people_informed = fields.List(
         fields.Nested(InformedSchema),
         load_default=list,
@@ -305,6 +345,16 @@ class IncidentOutSchema(Schema):
     immediate_actions = fields.String()
     harm = fields.String()
     staff_injured = fields.Boolean()
+    # Added in issue 15: the staff injury, staff involved and witnesses; days off
+    # work and police involvement as a manager recorded them later.
+    injured_staff_id = fields.Integer(allow_none=True)
+    staff_injury = fields.String()
+    specified_injury = fields.String(allow_none=True)
+    non_worker_hospital = fields.Boolean()
+    days_off_work = fields.Integer(allow_none=True)
+    other_staff_ids = fields.Function(lambda i: list(i.other_staff_ids or []))
+    witness_ids = fields.Function(lambda i: list(i.witness_ids or []))
+    police_involved = fields.Boolean()
     people_informed = fields.List(fields.Dict())
     thresholds = fields.Function(
         lambda i: {
@@ -412,14 +462,7 @@ class IncidentFilterSchema(OptionalDateRange):
 
 
 class TriageSchema(_Classification):
-    version = StoredInt(
-        minimum=0,
-        required=True,
-        error_messages={
-            **_required("Reload the page and try again."),
-            "invalid": "Reload the page and try again.",
-        },
-    )
+    version = _version()
     reason = fields.String(
         load_default="",
         validate=validate.Length(max=2000, error="Give the reason in up to 2,000 characters."),
@@ -438,6 +481,26 @@ class TriageSchema(_Classification):
         load_default="",
         validate=validate.Length(max=MAX_TEXT, error=f"Write up to {MAX_TEXT:,} characters."),
     )
+    # The reporter's threshold answers, corrected by a manager (left out: unchanged),
+    # and whether the police became involved after the report.
+    safeguarding = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=_choice(YES_NO_UNSURE, "Answer yes, no or not sure."),
+    )
+    clinical_escalation = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=_choice(YES_NO_UNSURE, "Answer yes, no or not sure."),
+    )
+    family_contact = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=_choice(FAMILY_CONTACT, "Answer yes, no or not needed."),
+    )
+    police_involved = fields.Boolean(
+        load_default=False, error_messages={"invalid": "Tick the box or leave it."}
+    )
     # Closing without a learning review needs this (learning's closing rule).
     no_review_reason = fields.String(
         load_default="",
@@ -446,14 +509,7 @@ class TriageSchema(_Classification):
 
 
 class DecisionSchema(_Strict):
-    version = StoredInt(
-        minimum=0,
-        required=True,
-        error_messages={
-            **_required("Reload the page and try again."),
-            "invalid": "Reload the page and try again.",
-        },
-    )
+    version = _version()
     status = fields.String(
         required=True,
         validate=_choice(
@@ -474,14 +530,7 @@ class DecisionSchema(_Strict):
 
 
 class DetailsSchema(_Strict):
-    version = StoredInt(
-        minimum=0,
-        required=True,
-        error_messages={
-            **_required("Reload the page and try again."),
-            "invalid": "Reload the page and try again.",
-        },
-    )
+    version = _version()
     location = fields.String(
         load_default="",
         validate=validate.Length(max=200, error="A location has at most 200 characters."),
@@ -490,6 +539,54 @@ class DetailsSchema(_Strict):
     note = fields.String(
         load_default="",
         validate=validate.Length(max=2000, error="Write a note of up to 2,000 characters."),
+    )
+
+
+class StaffInjurySchema(_Strict):
+    """A manager's update of the staff injury on the record: days off work above all."""
+
+    version = _version()
+    injured_staff_id = StoredInt(
+        load_default=None, allow_none=True, error_messages={"invalid": STAFF_CHOICE}
+    )
+    staff_injury = fields.String(
+        load_default="",
+        validate=validate.Length(max=1000, error="Describe the injury in up to 1,000 characters."),
+    )
+    specified_injury = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=_choice(list(REPORTABLE), "Choose from the list, or leave it."),
+    )
+    non_worker_hospital = fields.Boolean(
+        load_default=False, error_messages={"invalid": "Tick the box or leave it."}
+    )
+    days_off_work = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=False,
+        validate=validate.Range(
+            min=0, max=366, error="Enter the days off work as a number from 0 to 366."
+        ),
+        error_messages={"invalid": "Enter the days off work as a number from 0 to 366."},
+    )
+    reason = fields.String(
+        load_default="",
+        validate=validate.Length(max=2000, error="Give the reason in up to 2,000 characters."),
+    )
+
+
+class AddDutySchema(_Strict):
+    """A manager adds a duty the rules did not suggest."""
+
+    rule = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=40, error="Choose a duty from the list."),
+        error_messages=_required("Choose a duty from the list."),
+    )
+    reason = fields.String(
+        load_default="",
+        validate=validate.Length(max=2000, error="Give the reason in up to 2,000 characters."),
     )
 
 

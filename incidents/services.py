@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
@@ -26,6 +26,18 @@ from incidents.models import Incident, ReferenceCounter
 from incidents.schemas import RULE_MESSAGES
 
 REPORTING_ROLES = {Role.CARER.value, Role.SUPERVISOR.value, Role.MANAGER.value}
+# Fields added to the report after its first version, with the value that means
+# "not sent" (issue 15).
+ADDED_FIELDS: dict[str, Any] = {
+    "place": None,
+    "injured_staff_id": None,
+    "staff_injury": "",
+    "specified_injury": None,
+    "non_worker_hospital": False,
+    "other_staff_ids": [],
+    "witness_ids": [],
+}
+STAFF_NOT_HERE = "Choose staff of this branch from the list."
 
 
 @dataclass(frozen=True)
@@ -88,13 +100,13 @@ def create_incident(
     if author.role not in REPORTING_ROLES:
         raise NotAllowed()
     incident_id = str(data["id"])
-    # A report without a place (or without body marks) hashes as it did before
-    # `place` (`body_map`) was added, so a phone replaying an entry sent before
-    # the change still gets 200, not 409.
+    # A report without the fields added since (left at their defaults, and no body
+    # marks) hashes as it did before they were added, so a phone replaying an
+    # entry sent before the change still gets 200, not 409.
     hashed = {
         k: v
         for k, v in data.items()
-        if not (k == "place" and v is None) and not (k == "body_map" and not v)
+        if not (k in ADDED_FIELDS and v == ADDED_FIELDS[k]) and not (k == "body_map" and not v)
     }
     digest = content_hash(author, hashed)
     existing = already_sent(Incident, incident_id, digest)
@@ -102,6 +114,7 @@ def create_incident(
         return IncidentReceipt(existing, created=False)
 
     branch, person_id = _resolve_branch(author, data)
+    _check_staff_named(branch, data)
     received = received_at or utcnow()
     thresholds = data["thresholds"]
     incident = Incident(
@@ -127,7 +140,19 @@ def create_incident(
         what_happened=data["what_happened"],
         immediate_actions=data["immediate_actions"],
         harm=data["harm"],
-        staff_injured=data.get("staff_injured", False),
+        # Naming the colleague hurt, or their specified injury, says a member of
+        # staff was hurt, whether or not the box was ticked.
+        staff_injured=bool(
+            data.get("staff_injured")
+            or data.get("injured_staff_id") is not None
+            or data.get("specified_injury")
+        ),
+        injured_staff_id=data.get("injured_staff_id"),
+        staff_injury=(data.get("staff_injury") or "").strip(),
+        specified_injury=data.get("specified_injury"),
+        non_worker_hospital=bool(data.get("non_worker_hospital")),
+        other_staff_ids=_unique(data.get("other_staff_ids") or []),
+        witness_ids=_unique(data.get("witness_ids") or []),
         people_informed=[
             {"who": row["who"], "at": row["at"].isoformat(), "method": row["method"]}
             for row in data.get("people_informed") or []
@@ -148,6 +173,39 @@ def create_incident(
         else:  # a live report (not generated or imported history): escalation and the like
             hooks.incident_created(incident)
     return IncidentReceipt(sent.winner or incident, created=sent.winner is None)
+
+
+def _unique(ids: list[int]) -> list[int]:
+    return list(dict.fromkeys(ids))
+
+
+def branch_staff_ids(branch_id: int) -> set[int]:
+    """Active staff of a branch: who may be named as hurt, involved or a witness."""
+    stmt = select(User.id).where(User.active.is_(True), User.branches.any(Branch.id == branch_id))
+    return set(db.session.scalars(stmt))
+
+
+def staff_by_id(ids: Iterable[int]) -> dict[int, User]:
+    """Staff by id, in name order (for the record and the form)."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    stmt = select(User).where(User.id.in_(wanted)).order_by(User.name, User.id)
+    return {u.id: u for u in db.session.scalars(stmt)}
+
+
+def _check_staff_named(branch: Branch, data: dict[str, Any]) -> None:
+    """Everyone named is active staff of the incident's branch (422 otherwise)."""
+    staff = branch_staff_ids(branch.id)
+    errors: dict[str, list[str]] = {}
+    if data.get("injured_staff_id") is not None and data["injured_staff_id"] not in staff:
+        errors["injured_staff_id"] = [STAFF_NOT_HERE]
+    for name in ("other_staff_ids", "witness_ids"):
+        for n, staff_id in enumerate(data.get(name) or []):
+            if staff_id not in staff:
+                errors[f"{name}.{n}"] = [STAFF_NOT_HERE]
+    if errors:
+        raise InvalidIncident(errors)
 
 
 def own_incident(author: User, incident_id: str) -> Incident | None:

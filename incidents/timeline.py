@@ -42,6 +42,8 @@ EVENT_TITLES = {
     "reopen": "Reopened",
     "feedback": "Feedback written to the reporter",
     "add_photo": "Photo added",
+    "duty_added": "Duty added by a manager",
+    "staff_injury": "Staff injury updated",
 }
 
 
@@ -69,6 +71,15 @@ FIELD_LABELS = {
     "photo": "Photo",
     "consent_by": "Who agreed to it",
     "bytes": "Size in bytes",
+    "safeguarding": "Might be abuse or neglect",
+    "clinical_escalation": "Needed a doctor, 111 or 999",
+    "family_contact": "Family should be told",
+    "police_involved": "The police became involved",
+    "injured_staff": "Colleague hurt",
+    "staff_injury": "The injury",
+    "specified_injury": "Specified injury (RIDDOR)",
+    "non_worker_hospital": "Someone not a worker taken to hospital",
+    "days_off_work": "Days off work",
 }
 
 
@@ -121,15 +132,25 @@ def _field_label(key: str) -> str:
     return FIELD_LABELS.get(key, key.replace("_", " ").capitalize())
 
 
+# Events about one duty: titled by it (the rule is then not listed again).
+DUTY_EVENT_TITLES = {
+    "decision": "Decision recorded",
+    "duty_added": "Duty added",
+    "duty_due_changed": "Due sooner",
+}
+
+
+def _title(action: str, detail: dict[str, Any]) -> str:
+    if action in DUTY_EVENT_TITLES and "rule" in detail:
+        return f"{DUTY_EVENT_TITLES[action]}: {rule_label(str(detail.pop('rule')))}"
+    return EVENT_TITLES.get(action, action.replace("_", " ").capitalize())
+
+
 def describe_event(event: TrailEvent) -> TimelineEntry:
     """Any audit event on an incident, in words: known actions get their own
     title, others a readable one, and every detail is listed (escaped on the page)."""
     detail = dict(event.detail or {})
-    title = EVENT_TITLES.get(event.action, event.action.replace("_", " ").capitalize())
-    if event.action == "decision" and "rule" in detail:
-        title = f"Decision recorded: {rule_label(str(detail.pop('rule')))}"
-    elif event.action == "duty_due_changed" and "rule" in detail:
-        title = f"Due sooner: {rule_label(str(detail.pop('rule')))}"
+    title = _title(event.action, detail)
     lines: list[str] = []
     changes = detail.pop("changes", None)
     change = _status_change(event)

@@ -33,6 +33,7 @@ TRIAGE_STATUSES = [
 
 
 CLINICAL_FIELDS = ("kind", "category", "medication_error", "harm")
+THRESHOLD_FIELDS = ("safeguarding", "clinical_escalation", "family_contact", "police_involved")
 
 
 @dataclass(frozen=True)
@@ -89,13 +90,19 @@ def triage(
     reviewer_id: int | None,
     feedback: str,
     no_review_reason: str = "",
+    safeguarding: str | None = None,
+    clinical_escalation: str | None = None,
+    family_contact: str | None = None,
+    police_involved: bool | None = None,
 ) -> Incident:
     """A manager confirms or changes the classification, sets the status, assigns a
     reviewer and (when closing) writes what was learned back to the reporter.
 
-    Changing a clinical field needs a reason; the values before and after go to the
-    audit trail, so the original report stays in the history. Changing what
-    triggers duties opens any new ones (never removing one already there).
+    Changing a clinical field or a threshold answer (or recording that the police
+    became involved) needs a reason; the values before and after go to the audit
+    trail, so the original report stays in the history. Changing what triggers
+    duties opens any new ones, never removing one already there nor changing a
+    decision already recorded (incidents/decisions.py open_decisions).
     """
     if not can_triage(actor):
         raise NotAllowed()
@@ -108,6 +115,11 @@ def triage(
         # Only a medication event has a medication error.
         "medication_error": medication_error if category == Category.MEDICATION.value else None,
         "harm": harm,
+        # The threshold answers and police involvement (None: left as they are).
+        "safeguarding": safeguarding or incident.safeguarding,
+        "clinical_escalation": clinical_escalation or incident.clinical_escalation,
+        "family_contact": family_contact or incident.family_contact,
+        "police_involved": incident.police_involved if police_involved is None else police_involved,
     }
     clinical_changes = {
         name: [getattr(incident, name), value]
@@ -145,6 +157,8 @@ def triage(
 
 
 # --- what triage checks, each by field ------------------------------------------------
+
+REASON_NEEDED = "Say why you are changing what the reporter recorded."
 
 
 def _classification_errors(
@@ -190,7 +204,7 @@ def _closing_errors(
 def _reason_errors(clinical_changes: dict[str, list[Any]], reason: str) -> dict[str, list[str]]:
     """Changing what the reporter recorded needs a reason."""
     if clinical_changes and not reason:
-        return {"reason": ["Say why you are changing what the reporter recorded."]}
+        return {"reason": [REASON_NEEDED]}
     return {}
 
 

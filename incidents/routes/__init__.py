@@ -17,6 +17,7 @@ from incidents import office_work, services
 from incidents import record as record_rules
 from incidents.duties import rule_label
 from incidents.models import IncidentDecision, informed_label, label, place_label
+from incidents.riddor import reportable_label
 
 # Importing each module adds its pages to the blueprint.
 from incidents.routes import (
@@ -27,6 +28,7 @@ from incidents.routes import (
     record,
     reporting,
     review_list,
+    staff_injury,
     triage,
 )
 from incidents.routes._common import REPORTERS
@@ -42,6 +44,7 @@ __all__ = [
     "record",
     "reporting",
     "review_list",
+    "staff_injury",
     "triage",
 ]
 
@@ -73,11 +76,13 @@ def init_app(app: Flask) -> None:
         incident_label=label,
         informed_label=informed_label,
         place_label=place_label,
+        reportable_label=reportable_label,
         rule_label=rule_label,
         overdue_duties=_overdue_duties,
         office_home=_office_home,
         offset_label=record_rules.offset_label,
         describe_due=record_rules.describe_due,
+        describe_clock=record_rules.describe_clock,
         now_utc=utcnow,
     )
     app.jinja_env.filters["uk_iso"] = record_rules.uk_time_from_iso

@@ -43,8 +43,9 @@ def _details_page(
 
 
 ONLY_DETAILS = (
-    "This form only adds missing details and notes. What happened, the harm "
-    "and the threshold answers are changed by a manager at triage."
+    "This form only adds missing details and notes. The category, the harm "
+    "and the threshold answers are changed by a manager at triage; what the "
+    "reporter wrote stays as they wrote it."
 )
 
 

@@ -9,7 +9,16 @@ from flask_login import current_user, login_required
 
 from core.dates import utcnow
 from core.models import User
-from incidents import attachments, decisions, hooks, permissions, record, services, timeline
+from incidents import (
+    attachments,
+    decisions,
+    hooks,
+    permissions,
+    record,
+    services,
+    staff_injury,
+    timeline,
+)
 from incidents.duties import RULE_GUIDANCE
 from incidents.models import Incident
 from incidents.routes.blueprint import bp
@@ -37,6 +46,15 @@ def _record_context(user: User, incident: Incident) -> dict[str, Any]:
         "can_add_details": permissions.can_add_details(user),
         "can_chase": permissions.can_chase(user),
         "reporter_view": is_reporter_view,
+        "named_staff": services.staff_by_id(
+            [
+                *([incident.injured_staff_id] if incident.injured_staff_id else []),
+                *(incident.other_staff_ids or []),
+                *(incident.witness_ids or []),
+            ]
+        ),
+        "days_off_note": staff_injury.days_off_note(incident.days_off_work),
+        "can_add_duty": decisions.may_decide(user) and bool(decisions.addable_rules(incident)),
     }
 
 

@@ -36,6 +36,7 @@ from incidents.models import (
     label,
     place_label,
 )
+from incidents.riddor import REPORTABLE
 from incidents.routes._common import REPORTERS, label_choices
 from incidents.routes.blueprint import bp
 from incidents.schemas import IncidentInSchema
@@ -49,7 +50,7 @@ ALREADY_SENT = (
 )
 
 
-def _form_context(values: dict[str, str], errors: dict[str, list[str]]) -> dict[str, Any]:
+def _form_context(values: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, Any]:
     people = scoping.people_for(current_user)
     branches = scoping.branch_choices(current_user)
     return {
@@ -80,6 +81,8 @@ def _form_context(values: dict[str, str], errors: dict[str, list[str]]) -> dict[
         "family_contact": label_choices(FAMILY_CONTACT),
         "offline_rules": offline_checks.incident_rules(),
         "places": [(place, place_label(place)) for place in PLACES],
+        "staff": [(str(u.id), u.name) for u in scoping.staff_for(current_user)],
+        "reportable": list(REPORTABLE.items()),
     }
 
 
@@ -90,7 +93,7 @@ def _group_by_branch(people: list[Any]) -> list[tuple[str, list[Any]]]:
     return list(groups.items())
 
 
-def _form(values: dict[str, str], errors: dict[str, list[str]], status: int = 200) -> Any:
+def _form(values: dict[str, Any], errors: dict[str, list[str]], status: int = 200) -> Any:
     """The form: the whole page, or just the form for an htmx swap."""
     template = "incidents/_form.html" if wants_partial() else "incidents/new.html"
     return render_template(template, **_form_context(values, errors)), status
@@ -120,7 +123,7 @@ def _payload(form: MultiDict[str, str]) -> dict[str, Any]:
     return forms.form_to_payload(form, made)
 
 
-def _refused(values: dict[str, str], messages: Any) -> Any:
+def _refused(values: dict[str, Any], messages: Any) -> Any:
     """422: the schema refused the answers."""
     errors = forms.form_errors(messages)
     if "entry_id" in errors:
@@ -133,7 +136,7 @@ def _refused(values: dict[str, str], messages: Any) -> Any:
     return _form(values, errors, 422)
 
 
-def _already_sent(values: dict[str, str], existing: Incident) -> Any:
+def _already_sent(values: dict[str, Any], existing: Incident) -> Any:
     """409: this id was sent before with other answers. Never reveal another
     person's record: only the author hears its reference."""
     mine = existing.author_id == current_user.id

@@ -13,7 +13,7 @@ from core.forms import load_form
 from incidents import permissions, services, timeline
 from incidents import triage as triage_rules
 from incidents.errors import InvalidChange, StaleIncident
-from incidents.models import Incident, Status, label
+from incidents.models import FAMILY_CONTACT, YES_NO_UNSURE, Incident, Status, label
 from incidents.routes._common import (
     CATEGORY_CHOICES,
     HARM_CHOICES,
@@ -35,6 +35,10 @@ def _triage_values(incident: Incident) -> dict[str, Any]:
         "category": incident.category,
         "medication_error": incident.medication_error,
         "harm": incident.harm,
+        "safeguarding": incident.safeguarding,
+        "clinical_escalation": incident.clinical_escalation,
+        "family_contact": incident.family_contact,
+        "police_involved": "true" if incident.police_involved else "",
         "status": status,
         "reviewer_id": incident.reviewer_id,
         "feedback": incident.feedback,
@@ -60,6 +64,8 @@ def _triage_page(
         harm_choices=HARM_CHOICES,
         medication_choices=MEDICATION_CHOICES,
         status_choices=label_choices(triage_rules.TRIAGE_STATUSES),
+        yes_no_unsure=label_choices(YES_NO_UNSURE),
+        family_choices=label_choices(FAMILY_CONTACT),
         reviewers=[staff_choice(u) for u in triage_rules.reviewers_for(incident)],
         **extra,
     ), status
@@ -89,7 +95,16 @@ def triage(incident_id: str) -> Any:
 
 def _attempted_triage(data: dict[str, Any]) -> list[tuple[str, str]]:
     shown = []
-    for key in ("kind", "category", "medication_error", "harm", "status"):
+    for key in (
+        "kind",
+        "category",
+        "medication_error",
+        "harm",
+        "safeguarding",
+        "clinical_escalation",
+        "family_contact",
+        "status",
+    ):
         if data.get(key):
             shown.append((timeline.FIELD_LABELS[key], label(data[key])))
     for key in ("reason", "feedback"):

@@ -158,44 +158,81 @@ def test_candour_written_working_days_is_a_setting():
 # --- RIDDOR ----------------------------------------------------------------------------
 
 
+def over_7(**changes: Any) -> Any:
+    return rules(facts(staff_injured=True, **changes))[Rule.RIDDOR_OVER_7_DAY]
+
+
 def test_riddor_over_7_day_injury_is_15_days_not_counting_the_accident_day():
     # Accident late on Sunday 1 March 2026 (UK): day 1 is 2 March, day 15 is 16 March.
     occurred = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
-    duty = rules(facts(staff_injured=True, occurred_at=occurred, aware_at=occurred))[Rule.RIDDOR]
+    duty = over_7(occurred_at=occurred, aware_at=occurred, days_off_work=8)
     assert duty.due_at == end_of_day(date(2026, 3, 16))
     assert duty.due_at.astimezone(UK).date() - occurred.astimezone(UK).date() == timedelta(days=15)
+    assert duty.clock_at == occurred
 
 
 def test_riddor_counts_the_accident_day_in_uk_time_not_utc():
     # 23:30 UTC on 31 May is 00:30 BST on 1 June: the accident day is 1 June.
     occurred = datetime(2026, 5, 31, 23, 30, tzinfo=UTC)
-    duty = rules(facts(staff_injured=True, occurred_at=occurred, aware_at=occurred))[Rule.RIDDOR]
+    duty = over_7(occurred_at=occurred, aware_at=occurred, days_off_work=9)
     assert duty.due_at == end_of_day(date(2026, 6, 16))
 
 
-@pytest.mark.parametrize("harm", ["severe", "death"])
-def test_riddor_death_or_specified_injury_to_a_worker_is_10_days(harm):
-    duty = rules(facts(staff_injured=True, harm=harm))[Rule.RIDDOR]
-    assert duty.due_at == end_of_day(date(2026, 11, 28))
+def test_a_worker_hurt_with_days_off_not_yet_known_is_asked_with_no_due_time():
+    duty = over_7()
+    assert duty.due_at is None
+    assert "days off" in duty.trigger
+
+
+@pytest.mark.parametrize("days", [0, 3, 7])
+def test_seven_days_off_or_fewer_is_not_reportable(days):
+    assert Rule.RIDDOR_OVER_7_DAY not in rules(facts(staff_injured=True, days_off_work=days))
+
+
+@pytest.mark.parametrize("harm", ["none", "low", "moderate", "severe", "death"])
+def test_riddor_for_a_worker_never_comes_from_the_persons_harm(harm):
+    found = rules(facts(staff_injured=True, harm=harm))
+    assert Rule.RIDDOR_WITHOUT_DELAY not in found
+    assert found[Rule.RIDDOR_OVER_7_DAY].due_at is None
+
+
+@pytest.mark.parametrize("injury", ["fracture", "amputation", "unconscious", "death"])
+def test_a_specified_injury_or_death_is_told_without_delay_and_reported_in_10_days(injury):
+    found = rules(facts(staff_injured=True, harm="none", specified_injury=injury))
+    notice = found[Rule.RIDDOR_WITHOUT_DELAY]
+    assert notice.due_at == AWARE + timedelta(hours=24)
+    assert notice.clock_at == AWARE
+    assert "without delay" in notice.trigger
+    assert found[Rule.RIDDOR].due_at == end_of_day(date(2026, 11, 28))
+    # Reported as a specified injury, not again as an over-7-day one.
+    assert Rule.RIDDOR_OVER_7_DAY not in found
+
+
+def test_the_without_delay_notice_follows_the_setting():
+    found = rules(
+        facts(staff_injured=True, specified_injury="fracture"), DutySettings(without_delay_hours=4)
+    )
+    assert found[Rule.RIDDOR_WITHOUT_DELAY].due_at == AWARE + timedelta(hours=4)
 
 
 def test_violence_to_a_worker_counts_as_an_injury():
-    duty = rules(facts(category="behaviour", staff_injured=True, harm="none"))[Rule.RIDDOR]
+    duty = over_7(category="behaviour", harm="none", days_off_work=10)
     assert "violence" in duty.trigger
     assert duty.due_at == end_of_day(date(2026, 12, 3))
 
 
-def test_no_worker_injured_and_no_serious_harm_means_no_riddor():
-    assert Rule.RIDDOR not in rules(facts(category="behaviour", harm="low"))
+def test_no_worker_injured_and_no_one_to_hospital_means_no_riddor():
+    found = rules(facts(category="behaviour", harm="severe", informed=frozenset({"999"})))
+    assert not {Rule.RIDDOR, Rule.RIDDOR_WITHOUT_DELAY, Rule.RIDDOR_OVER_7_DAY} & set(found)
 
 
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        ({"harm": "moderate", "informed": frozenset({"999"})}, True),  # taken to hospital
-        ({"harm": "moderate"}, False),
-        ({"harm": "death"}, True),
-        ({"kind": "near_miss", "harm": "none", "informed": frozenset({"999"})}, False),
+        ({"non_worker_hospital": True}, True),  # taken to hospital for treatment
+        ({"harm": "moderate", "informed": frozenset({"999"})}, False),  # harm alone: no
+        ({"harm": "death"}, True),  # a non-worker's death arising from work
+        ({"kind": "near_miss", "harm": "none"}, False),
     ],
 )
 def test_riddor_for_someone_who_is_not_a_worker(changes, expected):
@@ -203,6 +240,7 @@ def test_riddor_for_someone_who_is_not_a_worker(changes, expected):
     assert (Rule.RIDDOR in found) is expected
     if expected:
         assert found[Rule.RIDDOR].due_at == end_of_day(date(2026, 11, 28))
+        assert Rule.RIDDOR_WITHOUT_DELAY not in found
 
 
 # --- Safeguarding (Care Act section 42) ------------------------------------------------
@@ -269,7 +307,7 @@ def test_example_time_critical_omission_near_miss_asks_only_about_the_family():
 
 def test_example_behaviour_injuring_a_worker_asks_about_riddor():
     found = rules(facts(category="behaviour", harm="low", staff_injured=True))
-    assert set(found) == {Rule.RIDDOR}
+    assert set(found) == {Rule.RIDDOR_OVER_7_DAY}
 
 
 def test_example_a_minor_fall_asks_nothing():

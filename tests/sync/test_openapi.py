@@ -53,6 +53,9 @@ def test_the_incident_body_has_the_contract_fields(document):
         "branch",  # added to the contract (docs/changelog.md)
         "place",  # added in issue 15 (docs/api.md), optional for older clients
         "body_map",  # added in issue 15 (docs/api.md), optional: absent means none
+        # added in issue 15 (docs/api.md), all optional: the staff injury, staff named
+        "injured_staff_id", "staff_injury", "specified_injury", "non_worker_hospital",
+        "other_staff_ids", "witness_ids",
     }  # fmt: skip
 
 

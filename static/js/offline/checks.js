@@ -70,6 +70,10 @@
       if (typeof value !== 'string') return fail(rule.invalid);
     } else if (rule.type === 'boolean') {
       if (typeof value !== 'boolean') return fail(rule.invalid);
+    } else if (rule.type === 'integer') {
+      // A whole JSON number (not a string, not true or false), within the column's range.
+      if (typeof value !== 'number' || !Number.isInteger(value)) return fail(rule.invalid);
+      if (value < rule.minimum || value > rule.maximum) return fail(rule.invalid);
     } else if (rule.type === 'uuid') {
       if (typeof value !== 'string' || !UUID_TEXT.test(value)) return fail(rule.invalid);
     } else if (rule.type === 'moment') {
@@ -86,6 +90,13 @@
       if (!Array.isArray(value)) return fail(rule.invalid);
       let ok = true;
       read = value.map((item, n) => {
+        if (rule.item) {
+          // A list of plain values: each by the item's own rule.
+          const before = Object.keys(errors).length;
+          const one = checkField(rule.item, item, true, `${key}.${n}`, errors, table);
+          if (Object.keys(errors).length > before) ok = false;
+          return one;
+        }
         if (!isPlainObject(item)) {
           errors[`${key}.${n}._schema`] = [rule.item_invalid];
           ok = false;

@@ -36,6 +36,35 @@
     return rows;
   }
 
+  // A chosen id as a JSON number (up to 15 ASCII digits, exact here too); anything
+  // else as typed, so the server names the field (incidents/forms.py _int_or_raw).
+  function idOrRaw(value) {
+    const text = S.strip(value);
+    return /^[0-9]{1,15}$/.test(text) ? Number(text) : text;
+  }
+
+  const STAFF_LISTS = ['other_staff_ids', 'witness_ids'];
+
+  /* The staff questions (incidents/forms.py _staff_answers): only when answered. */
+  function staffAnswers(values) {
+    const answers = {};
+    const injured = S.trimmed(values, 'injured_staff_id');
+    if (injured) answers.injured_staff_id = idOrRaw(injured);
+    const injury = S.trimmed(values, 'staff_injury');
+    if (injury) answers.staff_injury = injury;
+    const specified = S.trimmed(values, 'specified_injury');
+    if (specified) answers.specified_injury = specified;
+    if (values.has('non_worker_hospital')) answers.non_worker_hospital = S.flag(values, 'non_worker_hospital');
+    for (const name of STAFF_LISTS) {
+      const chosen = values
+        .getAll(name)
+        .filter((v) => S.strip(v))
+        .map(idOrRaw);
+      if (chosen.length) answers[name] = chosen;
+    }
+    return answers;
+  }
+
   function incident(values, now) {
     const zone = S.deviceZone(values);
     const payload = {};
@@ -60,6 +89,7 @@
     payload.location = S.trimmed(values, 'location');
     payload.place = S.trimmed(values, 'place') || null;
     payload.staff_injured = S.flag(values, 'staff_injured');
+    Object.assign(payload, staffAnswers(values));
     payload.people_informed = informedRows(values).map((row) => {
       const item = {};
       for (const field of INFORMED_FIELDS) {

@@ -35,6 +35,11 @@
       return hit ? hit[1] : null;
     }
 
+    // Every value sent under this name, in page order (MultiDict.getlist()).
+    getAll(name) {
+      return this.pairs.filter(([key]) => key === name).map(([, value]) => value);
+    }
+
     // First value per key, in first-seen order (MultiDict.items()).
     items() {
       const seen = new Set();
