@@ -121,11 +121,12 @@ def test_manager_reviews_the_three_examples_on_a_phone(page: Page, live: Any, ap
     page.reload()
     expect(_cards(page)).to_have_count(1)
 
-    # Open the behaviour incident: seen, with its RIDDOR duty (a worker was hurt).
+    # Open the behaviour incident: seen, with its RIDDOR question (a worker was hurt;
+    # how long they are off work decides the over-7-day report, issue 15).
     _cards(page).first.get_by_role("link").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Distress or behaviour")
     expect(page.get_by_test_id("seen")).not_to_have_text("Not yet")
-    expect(page.locator('[data-rule="riddor"]')).to_be_visible()
+    expect(page.locator('[data-rule="riddor_over_7_day"]')).to_be_visible()
 
     # Triage: the harm was more than the reporter could know; a reviewer is named.
     page.get_by_role("link", name="Triage").click()
@@ -143,7 +144,7 @@ def test_manager_reviews_the_three_examples_on_a_phone(page: Page, live: Any, ap
     expect(page.locator('[data-rule="candour_in_person"]')).to_be_visible()
 
     # Record the RIDDOR decision, with when it was done and the HSE reference.
-    page.locator('[data-rule="riddor"]').get_by_role(
+    page.locator('[data-rule="riddor_over_7_day"]').get_by_role(
         "link", name=re.compile("Record decision")
     ).click()
     page.get_by_label("Applies", exact=True).check()
@@ -179,8 +180,8 @@ def test_manager_reviews_the_three_examples_on_a_phone(page: Page, live: Any, ap
         "Harm: Low harm → Moderate harm",
         "Reason: The GP found a sprain",
         "Reviewer: (none) → Sam Supervisor",
-        "Decision recorded: RIDDOR report to HSE",
-        "Done: RIDDOR report to HSE",
+        "Decision recorded: RIDDOR report: over-7-day injury",
+        "Done: RIDDOR report: over-7-day injury",
         "Reference: RIDDOR-2026-0042",
         "Decision recorded: Duty of candour: tell the person in person",
         "Morgan Manager",
