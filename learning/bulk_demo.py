@@ -140,7 +140,9 @@ def _incident(
     informed = [row for row in informed if datetime.fromisoformat(row["at"]) <= reported]
     location = rng.choice(demo.LOCATIONS)
     medication_error = rng.choice(demo.MEDICATION_ERRORS) if category == "medication" else None
-    texts = demo.MEDICATION_TEXT[medication_error] if medication_error else demo.WHAT_HAPPENED[category]
+    texts = (
+        demo.MEDICATION_TEXT[medication_error] if medication_error else demo.WHAT_HAPPENED[category]
+    )
     text = rng.choice(texts).format(time=occurred.strftime("%H:%M"))
     incident_id = _uuid(rng)
     team = author.team
@@ -447,9 +449,7 @@ def _seed_learning(incidents: list[dict[str, Any]], seed: int, now: datetime, ca
         data = [_review(rng, group, now, cast) for group in picked]
         ids = list(
             db.session.scalars(
-                insert(LearningReview).returning(
-                    LearningReview.id, sort_by_parameter_order=True
-                ),
+                insert(LearningReview).returning(LearningReview.id, sort_by_parameter_order=True),
                 data,
             )
         )
@@ -485,5 +485,5 @@ def seed_bulk(count: int, seed: int = 1, today: date | None = None) -> list[str]
         *shown,
         f"Demo incidents in bulk: {len(incidents)} created, {count - len(incidents)} already "
         f"there (seed {seed}); {audits} spot checks, {reviews} learning reviews and "
-        f"{reviews * ACTIONS_PER_REVIEW} actions."
+        f"{reviews * ACTIONS_PER_REVIEW} actions.",
     ]
