@@ -171,9 +171,7 @@ def report(
             for n in sizes
         )
         verdict = "FAIL" if over else ("goal met" if met else "within limit")
-        print(
-            f"{name:<26}{cells}{ratio:>8.2f}{'≤2':>6}{growth:>8.2f}{'<2':>6}  {verdict}"
-        )
+        print(f"{name:<26}{cells}{ratio:>8.2f}{'≤2':>6}{growth:>8.2f}{'<2':>6}  {verdict}")
     print(
         f"ratio: page / its SQL at {large}; growth: (page / healthz) at {large} over the same "
         f"at {small}. Fails over {FAIL_RATIO:g}x its SQL or {FAIL_GROWTH:g}x growth."

@@ -6,7 +6,17 @@ import enum
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, ForeignKey, Integer, String, Text, or_, true
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    or_,
+    text,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.dates import utcnow
@@ -249,6 +259,31 @@ class Incident(db.Model):  # type: ignore[name-defined,misc]
         back_populates="incident", order_by="IncidentNote.id", cascade="all"
     )
 
+    # Migration 1005_indexes: what the pages at scale need (docs/scale.md).
+    __table_args__ = (
+        db.Index(
+            "ix_incident_branch_occurred",
+            "branch_id",
+            "occurred_at",
+            postgresql_include=[
+                "kind",
+                "harm",
+                "category",
+                "place",
+                "person_id",
+                "team_id",
+                "occurred_offset",
+            ],
+        ),
+        db.Index("ix_incident_received_id", "received_at", "id"),
+        db.Index("ix_incident_category_received_id", "category", "received_at", "id"),
+        db.Index(
+            "ix_incident_open_received",
+            "received_at",
+            postgresql_where=text("status <> 'closed'"),
+            sqlite_where=text("status <> 'closed'"),
+        ),
+    )
     __mapper_args__: dict[str, Any] = {"version_id_col": version}
 
     @classmethod
@@ -283,6 +318,10 @@ class Incident(db.Model):  # type: ignore[name-defined,misc]
     @property
     def is_closed(self) -> bool:
         return self.status == Status.CLOSED.value
+
+
+# Decisions still to do (the overdue ones among them are what the home page lists).
+UNDONE = "done_at IS NULL AND status <> 'does_not_apply'"
 
 
 class DecisionStatus(enum.StrEnum):
@@ -325,7 +364,22 @@ class IncidentDecision(db.Model):  # type: ignore[name-defined,misc]
     incident: Mapped[Incident] = relationship(back_populates="decisions")
     decided_by: Mapped[User | None] = relationship(lazy="joined")
 
-    __table_args__ = (db.UniqueConstraint("incident_id", "rule"),)
+    __table_args__ = (
+        db.UniqueConstraint("incident_id", "rule"),
+        db.Index(
+            "ix_incident_decision_undone_due",
+            "due_at",
+            postgresql_where=text(UNDONE),
+            sqlite_where=text(UNDONE),
+            postgresql_include=["incident_id"],
+        ),
+        db.Index(
+            "ix_incident_decision_due_incident",
+            "due_at",
+            "incident_id",
+            postgresql_include=["status", "done_at"],
+        ),
+    )
     __mapper_args__: dict[str, Any] = {"version_id_col": version}
 
     def is_overdue(self, now: datetime) -> bool:

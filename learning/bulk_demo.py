@@ -315,7 +315,8 @@ def _seed_spot_checks(count: int, seed: int, now: datetime, cast: Cast) -> int:
     branches = sorted(cast.supervisors)
     for start, end in _chunks(count):
         rng = random.Random(f"candour-bulk:{seed}:audits:{start}")  # noqa: S311 (demo data)
-        audits, answers = [], []
+        audits: list[dict[str, Any]] = []
+        answers: list[dict[str, Any]] = []
         for _ in range(start, end):
             branch_id = rng.choice(branches)
             template, items = rng.choice(templates)

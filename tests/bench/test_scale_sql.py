@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import text
 
 from actions import due
 from bench import scale_sql
@@ -36,7 +35,9 @@ def world(app: Flask, templates: dict[str, StaffRef]) -> Iterator[dict[str, Any]
     with app.app_context():
         bulk_demo.seed_bulk(SIZE, seed=5)
         yield {
-            "manager": db.session.scalar(db.select(User).where(User.email == "manager@example.com")),
+            "manager": db.session.scalar(
+                db.select(User).where(User.email == "manager@example.com")
+            ),
             "office": db.session.scalar(db.select(User).where(User.email == "office@example.com")),
             "me": scale_sql.who(db.session.connection()),
             "today": uk_today(),
