@@ -203,6 +203,7 @@ def patterns(conn: Connection, me: Who, today: date) -> dict[str, Any]:
 def manager_home(conn: Connection, me: Who, today: date) -> dict[str, Any]:
     b = _in(me.branch_ids)
     now = datetime.now(UK)
+    dates = {"today": today, "soon": today + timedelta(days=7)}
     overdue = (
         f"FROM incident_decision d JOIN incident i ON i.id = d.incident_id "
         f"WHERE i.branch_id IN {b} AND d.status <> 'does_not_apply' "
@@ -214,19 +215,24 @@ def manager_home(conn: Connection, me: Who, today: date) -> dict[str, Any]:
             text(f"SELECT d.id, i.reference {overdue} ORDER BY d.due_at, d.id LIMIT 10"),
             {"now": now},
         ).all(),
-        "actions_due": conn.execute(
-            text(
-                f"SELECT id, title, due FROM action WHERE branch_id IN {b} AND status = 'open' "
-                "AND due <= :soon ORDER BY due, id"
-            ),
-            {"soon": today + timedelta(days=7)},
-        ).all(),
-        "to_verify": conn.execute(
-            text(
-                f"SELECT id, title FROM action WHERE branch_id IN {b} AND status = 'done' "
-                "ORDER BY done_at"
+        **{
+            name: (
+                conn.execute(text(f"SELECT count(*) FROM action WHERE {where}"), dates).scalar(),
+                conn.execute(
+                    text(f"SELECT id, title FROM action WHERE {where} ORDER BY {order} LIMIT 10"),
+                    dates,
+                ).all(),
             )
-        ).all(),
+            for name, where, order in (
+                ("overdue", f"branch_id IN {b} AND status = 'open' AND due < :today", "due, id"),
+                (
+                    "due_soon",
+                    f"branch_id IN {b} AND status = 'open' AND due >= :today AND due <= :soon",
+                    "due, id",
+                ),
+                ("to_verify", f"branch_id IN {b} AND status = 'done'", "done_at, id"),
+            )
+        },
         "patterns": patterns(conn, me, today),
     }
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Select, func
 from sqlalchemy.orm import joinedload, lazyload, load_only
 
 from core import scoping
@@ -135,17 +135,19 @@ def repeated_for_person(incidents: Iterable[Incident], settings: PatternSettings
     for (_, category), rows in groups.items():
         rows.sort(key=lambda i: i.occurred_at)
         clusters: list[list[Incident]] = []
+        # The last cluster's end (an index into rows): windows slide forward, so a
+        # window overlapping the last cluster adds only the rows after its end.
+        last_end = -1
         start = 0
         for end in range(len(rows)):
             while rows[end].occurred_at - rows[start].occurred_at > window:
                 start += 1
             if end - start + 1 >= settings.repeat_count:
-                members = rows[start : end + 1]
-                if clusters and clusters[-1][-1] in members:
-                    known = {i.id for i in clusters[-1]}
-                    clusters[-1].extend(i for i in members if i.id not in known)
+                if clusters and start <= last_end:
+                    clusters[-1].extend(rows[last_end + 1 : end + 1])
                 else:
-                    clusters.append(list(members))
+                    clusters.append(rows[start : end + 1])
+                last_end = end
         for cluster in clusters:
             person = cluster[0].person
             ref = person.ref if person is not None else "?"
@@ -178,14 +180,17 @@ def repeated_for_person(incidents: Iterable[Incident], settings: PatternSettings
 # --- a shared contributing condition ----------------------------------------------------
 
 
-def conditions_by_incident(incident_ids: Sequence[str]) -> dict[str, set[str]]:
-    """The contributing conditions each incident's reviews named."""
-    if not incident_ids:
-        return {}
+def conditions_by_incident(incident_ids: Sequence[str] | Select[Any]) -> dict[str, set[str]]:
+    """The contributing conditions each incident's reviews named (the incidents as
+    ids, or as a query of their ids: thousands of ids are better left in the database)."""
+    if not isinstance(incident_ids, Select):
+        if not incident_ids:
+            return {}
+        incident_ids = list(incident_ids)
     rows = db.session.execute(
         db.select(review_incidents.c.incident_id, LearningReview.conditions)
         .join(LearningReview, LearningReview.id == review_incidents.c.review_id)
-        .where(review_incidents.c.incident_id.in_(list(incident_ids)))
+        .where(review_incidents.c.incident_id.in_(incident_ids))
     )
     found: dict[str, set[str]] = defaultdict(set)
     for incident_id, conditions in rows:
@@ -426,24 +431,25 @@ def hotspots(
 # --- putting it together for one manager ------------------------------------------------
 
 
-def _attach_reviews(user: User, patterns: list[Pattern]) -> None:
+def _attach_reviews(user: User, patterns: list[Pattern], window: Select[Any]) -> None:
     """Link each pattern to the thematic review (within scope) that covers most
-    of its incidents, so managers see what is already being looked at."""
+    of its incidents, so managers see what is already being looked at. `window`
+    selects the ids of the incidents patterns were looked for in: the reviews of
+    any of them (a review of none of a pattern's incidents covers none)."""
     # One query whether or not anything was found, so a page's statements stay
     # the same however many incidents there are.
-    ids = {i for p in patterns for i in p.incident_ids}
     stmt = (
         scoping.scoped(db.select(LearningReview), user, LearningReview)
         .where(LearningReview.method == ReviewMethod.THEMATIC.value)
-        .where(LearningReview.incidents.any(Incident.id.in_(ids)))
+        .where(LearningReview.incidents.any(Incident.id.in_(window)))
         .order_by(LearningReview.started_at.desc())
     )
-    reviews = list(db.session.scalars(stmt))
+    reviews = [(r, {i.id for i in r.incidents}) for r in db.session.scalars(stmt)]
     for pattern in patterns:
         wanted = set(pattern.incident_ids)
         best, best_count = None, 0
-        for review in reviews:
-            count = len(wanted & {i.id for i in review.incidents})
+        for review, covered in reviews:
+            count = len(wanted & covered)
             if count > best_count:
                 best, best_count = review, count
         pattern.review, pattern.covered = best, best_count
@@ -495,11 +501,11 @@ def find_patterns(
     since = look_back_start(now, settings.lookback_days)
     # Only the columns the rules and the patterns page read: a busy provider has
     # hundreds of incidents in the window, and their free text is not needed here.
+    window = visible_incidents(user).where(Incident.occurred_at >= since)
+    window_ids = window.with_only_columns(Incident.id)
     incidents = list(
         db.session.scalars(
-            visible_incidents(user)
-            .where(Incident.occurred_at >= since)
-            .options(
+            window.options(
                 load_only(*PATTERN_COLUMNS),
                 joinedload(Incident.person),
                 lazyload("*"),
@@ -517,13 +523,11 @@ def find_patterns(
     teams = team_sizes([b.id for b in branches])
     report = PatternReport(
         repeats=repeated_for_person(incidents, settings),
-        conditions=shared_conditions(
-            incidents, conditions_by_incident([i.id for i in incidents]), settings
-        ),
+        conditions=shared_conditions(incidents, conditions_by_incident(window_ids), settings),
         hotspots=hotspots(incidents, branches, people, settings, teams),
         since=since,
     )
-    _attach_reviews(user, report.all)
+    _attach_reviews(user, report.all, window_ids)
     first_day = _uk_date(since)
     for pattern in report.all:
         if pattern.list_filters:

@@ -118,8 +118,12 @@ def test_manager_home_sql_finds_the_same_duties_and_actions(world: dict[str, Any
         sql["overdue_duties"],
         [r[0] for r in sql["first_overdue"]],
     )
-    assert [a.id for a in home.overdue + home.due_soon] == [r[0] for r in sql["actions_due"]]
-    assert [a.id for a in home.to_verify] == [r[0] for r in sql["to_verify"]]
+    for view in ("overdue", "due_soon", "to_verify"):
+        count, first = sql[view]
+        assert (home.counts[view], [a.id for a in getattr(home, view)]) == (
+            count,
+            [r[0] for r in first],
+        ), view
 
 
 def test_office_home_sql_counts_the_same_work(world: dict[str, Any]):
