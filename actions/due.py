@@ -65,6 +65,35 @@ def list_actions(user: User, view: str, today: date, soon_days: int) -> list[Act
     return list(db.session.scalars(stmt.order_by(Action.due, Action.id)))
 
 
+@dataclass(frozen=True)
+class ActionPage:
+    """One page of the actions list, and how many actions the view holds."""
+
+    items: list[Action]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def page_of_actions(
+    user: User, view: str, today: date, soon_days: int, page: int, page_size: int
+) -> ActionPage:
+    """list_actions a page at a time (a busy provider has thousands open)."""
+    stmt = _due_filter(visible_actions(user), view, user, today, soon_days)
+    total = int(
+        db.session.scalar(stmt.with_only_columns(func.count(Action.id)).order_by(None)) or 0
+    )
+    page = min(max(1, page), max(1, -(-total // page_size)))
+    items = db.session.scalars(
+        stmt.order_by(Action.due, Action.id).limit(page_size).offset((page - 1) * page_size)
+    )
+    return ActionPage(list(items), total, page, page_size)
+
+
 # The home page lists this many of each kind, with how many there are in all and a
 # link to the whole list (the actions page, by view).
 HOME_LIST = 10

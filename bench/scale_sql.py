@@ -305,13 +305,12 @@ def review_list(conn: Connection, me: Who, today: date) -> dict[str, Any]:
     }
 
 
-def actions_list(conn: Connection, me: Who, today: date) -> Sequence[Any]:
-    return conn.execute(
+def actions_list(conn: Connection, me: Who, today: date) -> tuple[int, Sequence[Any]]:
+    where = f"WHERE a.branch_id IN {_in(me.branch_ids)} AND a.status = 'open'"
+    return conn.execute(text(f"SELECT count(*) FROM action a {where}")).scalar_one(), conn.execute(
         text(
             "SELECT a.id, a.title, a.due, a.status, u.name FROM action a "
-            'JOIN "user" u ON u.id = a.owner_id '
-            f"WHERE a.branch_id IN {_in(me.branch_ids)} AND a.status = 'open' "
-            "ORDER BY a.due, a.id"
+            f'JOIN "user" u ON u.id = a.owner_id {where} ORDER BY a.due, a.id LIMIT 50'
         )
     ).all()
 
