@@ -275,8 +275,13 @@ class Incident(db.Model):  # type: ignore[name-defined,misc]
                 "occurred_offset",
             ],
         ),
-        db.Index("ix_incident_received_id", "received_at", "id"),
-        db.Index("ix_incident_category_received_id", "category", "received_at", "id"),
+        db.Index(
+            "ix_incident_category_received_id",
+            "category",
+            "received_at",
+            "id",
+            postgresql_include=["branch_id"],
+        ),
         db.Index(
             "ix_incident_open_received",
             "received_at",

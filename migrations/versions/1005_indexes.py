@@ -28,9 +28,11 @@ INDEXES = [
     ('ix_incident_branch_occurred', 'incident', ['branch_id', 'occurred_at'],
      {'postgresql_include': ['kind', 'harm', 'category', 'place', 'person_id', 'team_id',
                              'occurred_offset']}),
-    # The review list, newest first (and the API's keyset pages): unfiltered and by category.
-    ('ix_incident_received_id', 'incident', ['received_at', 'id'], {}),
-    ('ix_incident_category_received_id', 'incident', ['category', 'received_at', 'id'], {}),
+    # The review list filtered by category, newest first, and its count (index-only,
+    # with the branch among the included columns). Unfiltered, the list (and the
+    # API's keyset pages) walk ix_incident_received_at backwards.
+    ('ix_incident_category_received_id', 'incident', ['category', 'received_at', 'id'],
+     {'postgresql_include': ['branch_id']}),
     # The office's work: open incidents, newest first.
     ('ix_incident_open_received', 'incident', ['received_at'],
      {'postgresql_where': OPEN, 'sqlite_where': OPEN}),
