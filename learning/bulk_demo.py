@@ -56,6 +56,16 @@ ACTION_TITLES = [
     ("Remind staff to read the care plan", "A reminder at the team meeting."),
     ("Refresher training on moving and handling", ""),
 ]
+# What the duty rules may read of an incident beyond its columns here (a generated
+# incident has no body map, injury details or police involvement).
+FACT_DEFAULTS: dict[str, Any] = {
+    "body_marks": [],
+    "specified_injury": None,
+    "non_worker_hospital": False,
+    "days_off_work": None,
+    "police_involved": False,
+    "witness_ids": [],
+}
 REVIEW_TITLES = {
     "medication": "Medication at the change of carer",
     "fall": "Falls at night",
@@ -192,7 +202,7 @@ def _triage(
 ) -> list[dict[str, Any]]:
     """Duties as the rules open them; incidents older than a week triaged and their
     duties decided, as a manager would have (incidents/demo.py's spread)."""
-    facts = facts_of(SimpleNamespace(**row))  # type: ignore[arg-type]
+    facts = facts_of(SimpleNamespace(**{**FACT_DEFAULTS, **row}))  # type: ignore[arg-type]
     reviewed = row["received_at"] < now - timedelta(days=7)
     if reviewed:
         status = rng.choices(
