@@ -10,7 +10,7 @@ DEMO_PASSWORD ?= candour-demo
 DEMO_INCIDENTS ?= 60
 export FLASK_APP := app
 
-.PHONY: setup run test bench load lint format clean
+.PHONY: setup run test bench bench-requests load lint format clean
 
 # Install only what is missing or changed (scripts/setup.sh compares content hashes).
 setup:
@@ -26,8 +26,15 @@ run: setup
 test: setup
 	bash scripts/run-tests.sh
 
-# Ratios against a baseline in the same run (this machine is noisy); see bench/.
+# Each page against hand-written SQL for the same figures, at a small and a large
+# database (docs/scale.md): BENCH_DB=sqlite (2,000 and 20,000 incidents) or a
+# PostgreSQL URL (2,000 and 200,000; the database is emptied), BENCH_SIZES=a,b,
+# BENCH_REPEAT=n. Exits 1 when a page is over 3x its SQL or grows more than 3x.
 bench: setup
+	CANDOUR_ENV=testing $(BIN)/python -m bench.scale
+
+# Requests, imports and exports against GET /healthz in the same run; see bench/.
+bench-requests: setup
 	CANDOUR_ENV=testing $(BIN)/python -m bench
 
 # Simulated devices against real gunicorn servers: PostgreSQL (LOAD_DATABASE_URL,

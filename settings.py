@@ -148,6 +148,8 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "FILE_STORE": os.environ.get("FILE_STORE", "database").strip() or "database",
         # The review list.
         "INCIDENTS_PAGE_SIZE": _int("INCIDENTS_PAGE_SIZE", 25),
+        # The actions list.
+        "ACTIONS_PAGE_SIZE": _int("ACTIONS_PAGE_SIZE", 50),
         # Learning: when incidents form a pattern worth a thematic review, and
         # when an action counts as due soon.
         "PATTERN_LOOKBACK_DAYS": _int("PATTERN_LOOKBACK_DAYS", 90),

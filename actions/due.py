@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, func
 
 from actions.models import Action, ActionStatus
 from actions.queries import visible_actions
@@ -65,11 +65,47 @@ def list_actions(user: User, view: str, today: date, soon_days: int) -> list[Act
     return list(db.session.scalars(stmt.order_by(Action.due, Action.id)))
 
 
+@dataclass(frozen=True)
+class ActionPage:
+    """One page of the actions list, and how many actions the view holds."""
+
+    items: list[Action]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def page_of_actions(
+    user: User, view: str, today: date, soon_days: int, page: int, page_size: int
+) -> ActionPage:
+    """list_actions a page at a time (a busy provider has thousands open)."""
+    stmt = _due_filter(visible_actions(user), view, user, today, soon_days)
+    total = int(
+        db.session.scalar(stmt.with_only_columns(func.count(Action.id)).order_by(None)) or 0
+    )
+    page = min(max(1, page), max(1, -(-total // page_size)))
+    items = db.session.scalars(
+        stmt.order_by(Action.due, Action.id).limit(page_size).offset((page - 1) * page_size)
+    )
+    return ActionPage(list(items), total, page, page_size)
+
+
+# The home page lists this many of each kind, with how many there are in all and a
+# link to the whole list (the actions page, by view).
+HOME_LIST = 10
+
+
 @dataclass
 class HomeActions:
     overdue: list[Action] = field(default_factory=list)
     due_soon: list[Action] = field(default_factory=list)
     to_verify: list[Action] = field(default_factory=list)
+    # How many there are of each (the lists above hold the first HOME_LIST).
+    counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -79,27 +115,19 @@ class HomeActions:
 def home_actions(user: User, today: date, soon_days: int) -> HomeActions:
     """What the home page shows: the owner's own due and overdue actions; a
     manager also sees every overdue action in scope and those waiting for
-    verification."""
-    home = HomeActions()
-    stmt = visible_actions(user).order_by(Action.due, Action.id)
+    verification. Counted by the database; the first HOME_LIST of each loaded."""
+    mine = visible_actions(user)
     if user.role != Role.MANAGER.value:
-        stmt = stmt.where(Action.owner_id == user.id)
-    for action in db.session.scalars(
-        stmt.where(Action.status == ActionStatus.OPEN.value).where(
-            Action.due <= today + timedelta(days=soon_days)
-        )
-    ):
-        state = due_state(action, today, soon_days)
-        if state == "overdue":
-            home.overdue.append(action)
-        elif state == "due_soon":
-            home.due_soon.append(action)
+        mine = mine.where(Action.owner_id == user.id)
+    views = {"overdue": mine, "due_soon": mine}
     if user.role == Role.MANAGER.value:
-        home.to_verify = list(
-            db.session.scalars(
-                visible_actions(user)
-                .where(Action.status == ActionStatus.DONE.value)
-                .order_by(Action.done_at)
-            )
+        views["to_verify"] = visible_actions(user)
+    home = HomeActions()
+    for view, stmt in views.items():
+        chosen = _due_filter(stmt, view, user, today, soon_days)
+        home.counts[view] = int(
+            db.session.scalar(chosen.with_only_columns(func.count(Action.id)).order_by(None)) or 0
         )
+        order = (Action.done_at, Action.id) if view == "to_verify" else (Action.due, Action.id)
+        setattr(home, view, list(db.session.scalars(chosen.order_by(*order).limit(HOME_LIST))))
     return home

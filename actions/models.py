@@ -89,7 +89,11 @@ class Action(db.Model):  # type: ignore[name-defined,misc]
     verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_id])
     trend_person: Mapped[PersonSupported | None] = relationship()
 
-    __table_args__ = (db.Index("ix_action_source", "source_type", "source_id"),)
+    __table_args__ = (
+        db.Index("ix_action_source", "source_type", "source_id"),
+        # Migration 1005_indexes: lists and home pages by branch, status and due date.
+        db.Index("ix_action_branch_status_due", "branch_id", "status", "due", "id"),
+    )
     __mapper_args__: dict[str, Any] = {"version_id_col": version}
 
     @classmethod

@@ -199,6 +199,16 @@ class Audit(db.Model):  # type: ignore[name-defined,misc]
         lazy="selectin",
     )
 
+    # Migration 1005_indexes: spot checks by month (governance).
+    __table_args__ = (
+        db.Index(
+            "ix_audit_branch_conducted",
+            "branch_id",
+            "conducted_at",
+            postgresql_include=["template_id", "score"],
+        ),
+    )
+
     @classmethod
     def carer_scope(cls, user: User) -> ColumnElement[bool]:
         """A carer sees the checks of their own practice (and any they did)."""

@@ -111,11 +111,21 @@ def seed_teams() -> list[str]:
     return [f"Demo teams: {', '.join(names)} ({code})" for code, names in TEAMS.items()]
 
 
+# From this many generated incidents up, they (and spot checks, reviews and actions in
+# proportion) are inserted in bulk (learning/bulk_demo.py) rather than one at a time
+# through the services, which make the default demo (60) and the tests' few.
+BULK_FROM = 1000
+
+
 @dataclass(frozen=True)
 class DemoOptions:
     password: str
     incidents: int = 0  # generated incidents (0: none)
     incident_seed: int = 1  # the same seed gives the same incidents
+
+    @property
+    def bulk(self) -> bool:
+        return self.incidents >= BULK_FROM
 
 
 # A package's demo data: what it adds for these options, as lines to print.

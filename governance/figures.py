@@ -4,18 +4,19 @@ shared and open patterns."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import case, func
 
-from actions import due, queries, strength
+from actions import queries, strength
 from actions.models import Action, ActionStatus
 from audits.models import Audit, AuditTemplate
 from core import scoping
-from core.dates import UK, Period, month_key, month_label, utcnow
+from core.buckets import month_of
+from core.dates import UK, Period, month_label, utcnow
 from core.errors import Invalid
 from core.models import Branch, Role, User
 from core.permissions import require_role
@@ -63,20 +64,24 @@ def choose_branches(user: User, code: str | None) -> list[Branch]:
 def _incident_figures(
     user: User, branch_ids: list[int], period: Period, now: datetime, recalculate_from: list[str]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
+    # Counted by the database (one row per month, kind, harm, category and place).
+    month = month_of(Incident.occurred_at, period.months).label("month")
     rows = db.session.execute(
         scoping.scoped(
             db.select(
-                Incident.occurred_at,
+                month,
                 Incident.kind,
                 Incident.harm,
                 Incident.category,
                 Incident.place,
+                func.count().label("n"),
             ),
             user,
             Incident,
         )
         .where(Incident.branch_id.in_(branch_ids))
         .where(Incident.occurred_at >= period.starts_at, Incident.occurred_at < period.ends_at)
+        .group_by(month, Incident.kind, Incident.harm, Incident.category, Incident.place)
     ).all()
     complete = set(period.complete_months(now))
     by_month: dict[str, Counter[str]] = {key: Counter() for key in period.months}
@@ -84,12 +89,12 @@ def _incident_figures(
     categories: Counter[str] = Counter()
     # Falls themed by where they happened (None: no place chosen).
     fall_places: Counter[str | None] = Counter()
-    for occurred_at, kind, harm_level, category, place in rows:
-        by_month[month_key(occurred_at)][kind] += 1
-        harm[harm_level] += 1
-        categories[category] += 1
+    for key, kind, harm_level, category, place, n in rows:
+        by_month[key][kind] += n
+        harm[harm_level] += n
+        categories[category] += n
         if category == Category.FALL.value:
-            fall_places[place if place in PLACES else None] += 1
+            fall_places[place if place in PLACES else None] += n
     months: list[dict[str, Any]] = [
         {
             "month": key,
@@ -103,7 +108,7 @@ def _incident_figures(
     ]
     measure = _add_rates(months, branch_ids)
     near = sum(m["near_misses"] for m in months)
-    total = len(rows)
+    total = sum(m["total"] for m in months)
     incidents = {
         "months": months,
         "measure": measure,
@@ -229,68 +234,85 @@ def _duties(user: User, branch_ids: list[int], period: Period, now: datetime) ->
         .where(Incident.branch_id.in_(branch_ids))
         .scalar_subquery()
     )
-    decisions = db.session.scalars(
-        db.select(IncidentDecision)
+    done, due_at = IncidentDecision.done_at, IncidentDecision.due_at
+    counts = db.session.execute(
+        db.select(
+            func.count(),
+            func.count(case((done <= due_at, 1))),
+            func.count(case((done > due_at, 1))),
+            # IncidentDecision.is_overdue (those that do not apply are left out above).
+            func.count(case((done.is_(None) & (due_at < now), 1))),
+        )
         .where(IncidentDecision.incident_id.in_(incident_ids))
         .where(IncidentDecision.status != DecisionStatus.DOES_NOT_APPLY.value)
-        .where(
-            IncidentDecision.due_at >= period.starts_at, IncidentDecision.due_at < period.ends_at
-        )
-    ).all()
-    figures = {"due": len(decisions), "on_time": 0, "late": 0, "overdue": 0, "not_yet_due": 0}
-    for decision in decisions:
-        assert decision.due_at is not None
-        if decision.done_at is not None:
-            figures["on_time" if decision.done_at <= decision.due_at else "late"] += 1
-        elif decision.is_overdue(now):
-            figures["overdue"] += 1
-        else:
-            figures["not_yet_due"] += 1
-    return figures
+        .where(due_at >= period.starts_at, due_at < period.ends_at)
+    ).one()
+    total, on_time, late, overdue = (int(n) for n in counts)
+    return {
+        "due": total,
+        "on_time": on_time,
+        "late": late,
+        "overdue": overdue,
+        "not_yet_due": total - on_time - late - overdue,
+    }
 
 
 def _actions(user: User, branch_ids: list[int], period: Period, today: date) -> dict[str, Any]:
     start, end = period.starts_at, period.ends_at
-    actions = db.session.scalars(
-        queries.visible_actions(user)
-        .where(Action.branch_id.in_(branch_ids))
-        .where(
-            or_(
-                (Action.created_at >= start) & (Action.created_at < end),
-                (Action.done_at >= start) & (Action.done_at < end),
-                (Action.verified_at >= start) & (Action.verified_at < end),
-                (Action.status == ActionStatus.OPEN.value) & (Action.created_at < end),
-            )
+
+    def within(column: Any) -> Any:
+        return (column >= start) & (column < end)
+
+    mine = queries.visible_actions(user).where(Action.branch_id.in_(branch_ids)).order_by(None)
+    verified = within(Action.verified_at)
+    counts = db.session.execute(
+        mine.with_only_columns(
+            func.count(case((within(Action.done_at), 1))),
+            func.count(case((verified & (Action.status == ActionStatus.VERIFIED_EFFECTIVE), 1))),
+            func.count(case((verified & (Action.status == ActionStatus.NOT_EFFECTIVE), 1))),
+            # due.is_overdue, for actions raised before the period ended.
+            func.count(
+                case(
+                    (
+                        (Action.created_at < end)
+                        & (Action.status == ActionStatus.OPEN.value)
+                        & (Action.due < today),
+                        1,
+                    )
+                )
+            ),
         )
+    ).one()
+    # Strength is a rule on the wording: each wording raised in the period, once.
+    raised = db.session.execute(
+        mine.with_only_columns(Action.title, Action.detail, func.count())
+        .where(within(Action.created_at))
+        .group_by(Action.title, Action.detail)
     ).all()
-    figures = dict.fromkeys(
-        ("raised", "weaker", "done", "verified_effective", "not_effective", "overdue"), 0
-    )
-
-    def within(moment: datetime | None) -> bool:
-        return moment is not None and period.contains(moment)
-
-    for action in actions:
-        if within(action.created_at):
-            figures["raised"] += 1
-            if strength.action_strength(action.title, action.detail).is_weak:
-                figures["weaker"] += 1
-        if within(action.done_at):
-            figures["done"] += 1
-        if within(action.verified_at):
-            if action.status == ActionStatus.VERIFIED_EFFECTIVE.value:
-                figures["verified_effective"] += 1
-            elif action.status == ActionStatus.NOT_EFFECTIVE.value:
-                figures["not_effective"] += 1
-        if action.created_at < end and due.is_overdue(action, today):
-            figures["overdue"] += 1
+    figures = {
+        "raised": sum(n for _, _, n in raised),
+        "weaker": sum(
+            n for title, detail, n in raised if strength.action_strength(title, detail).is_weak
+        ),
+    }
+    for name, n in zip(
+        ("done", "verified_effective", "not_effective", "overdue"), counts, strict=True
+    ):
+        figures[name] = int(n)
     return figures
 
 
 def _spot_checks(user: User, branch_ids: list[int], period: Period) -> list[dict[str, Any]]:
+    month = month_of(Audit.conducted_at, period.months).label("month")
     rows = db.session.execute(
         scoping.scoped(
-            db.select(AuditTemplate.slug, AuditTemplate.title, Audit.conducted_at, Audit.score)
+            db.select(
+                AuditTemplate.slug,
+                month,
+                func.count(),
+                func.avg(Audit.score),
+                func.max(Audit.conducted_at),
+            )
             .select_from(Audit)
             .join(AuditTemplate, Audit.template_id == AuditTemplate.id),
             user,
@@ -298,26 +320,36 @@ def _spot_checks(user: User, branch_ids: list[int], period: Period) -> list[dict
         )
         .where(Audit.branch_id.in_(branch_ids))
         .where(Audit.conducted_at >= period.starts_at, Audit.conducted_at < period.ends_at)
-        .order_by(Audit.conducted_at)
+        .group_by(AuditTemplate.slug, month)
     ).all()
-    titles: dict[str, str] = {}
-    groups: dict[tuple[str, str], list[float | None]] = defaultdict(list)
-    for slug, title, conducted_at, score in rows:
-        titles[slug] = title  # the latest version's title, as rows are in time order
-        groups[(slug, month_key(conducted_at))].append(score)
-    result = []
-    for (slug, month), scores in groups.items():
-        scored = [s for s in scores if s is not None]
-        result.append(
-            {
-                "template": slug,
-                "title": titles[slug],
-                "month": month,
-                "label": month_label(month),
-                "count": len(scores),
-                "average": round(sum(scored) / len(scored), 1) if scored else None,
-            }
-        )
+    # Each checklist's title as its latest version used in the period has it.
+    latest: dict[str, tuple[datetime, str]] = {}
+    if rows:
+        for slug, title, conducted_at in db.session.execute(
+            scoping.scoped(
+                db.select(AuditTemplate.slug, AuditTemplate.title, func.max(Audit.conducted_at))
+                .select_from(Audit)
+                .join(AuditTemplate, Audit.template_id == AuditTemplate.id),
+                user,
+                Audit,
+            )
+            .where(Audit.branch_id.in_(branch_ids))
+            .where(Audit.conducted_at >= period.starts_at, Audit.conducted_at < period.ends_at)
+            .group_by(AuditTemplate.slug, AuditTemplate.title)
+        ):
+            if slug not in latest or conducted_at > latest[slug][0]:
+                latest[slug] = (conducted_at, title)
+    result = [
+        {
+            "template": slug,
+            "title": latest[slug][1],
+            "month": key,
+            "label": month_label(key),
+            "count": int(count),
+            "average": round(float(average), 1) if average is not None else None,
+        }
+        for slug, key, count, average, _ in rows
+    ]
     result.sort(key=lambda r: (r["title"], r["month"]))
     return result
 

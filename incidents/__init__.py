@@ -15,7 +15,7 @@ __all__ = ["init_app", "models"]
 
 
 def _demo_incidents(options: DemoOptions) -> list[str]:
-    if not options.incidents:
+    if not options.incidents or options.bulk:  # in bulk: learning/bulk_demo.py
         return []
     return seed_incidents(options.incidents, seed=options.incident_seed)
 

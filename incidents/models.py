@@ -6,7 +6,18 @@ import enum
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, ForeignKey, Integer, String, Text, false, or_, true
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    false,
+    or_,
+    text,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.dates import utcnow
@@ -282,6 +293,36 @@ class Incident(db.Model):  # type: ignore[name-defined,misc]
         back_populates="incident", order_by="BodyMark.position", cascade="all, delete-orphan"
     )
 
+    # Migration 1005_indexes: what the pages at scale need (docs/scale.md).
+    __table_args__ = (
+        db.Index(
+            "ix_incident_branch_occurred",
+            "branch_id",
+            "occurred_at",
+            postgresql_include=[
+                "kind",
+                "harm",
+                "category",
+                "place",
+                "person_id",
+                "team_id",
+                "occurred_offset",
+            ],
+        ),
+        db.Index(
+            "ix_incident_category_received_id",
+            "category",
+            "received_at",
+            "id",
+            postgresql_include=["branch_id"],
+        ),
+        db.Index(
+            "ix_incident_open_received",
+            "received_at",
+            postgresql_where=text("status <> 'closed'"),
+            sqlite_where=text("status <> 'closed'"),
+        ),
+    )
     __mapper_args__: dict[str, Any] = {"version_id_col": version}
 
     @classmethod
@@ -316,6 +357,10 @@ class Incident(db.Model):  # type: ignore[name-defined,misc]
     @property
     def is_closed(self) -> bool:
         return self.status == Status.CLOSED.value
+
+
+# Decisions still to do (the overdue ones among them are what the home page lists).
+UNDONE = "done_at IS NULL AND status <> 'does_not_apply'"
 
 
 class DecisionStatus(enum.StrEnum):
@@ -365,7 +410,22 @@ class IncidentDecision(db.Model):  # type: ignore[name-defined,misc]
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id], lazy="joined")
     added_by: Mapped[User | None] = relationship(foreign_keys=[added_by_id])
 
-    __table_args__ = (db.UniqueConstraint("incident_id", "rule"),)
+    __table_args__ = (
+        db.UniqueConstraint("incident_id", "rule"),
+        db.Index(
+            "ix_incident_decision_undone_due",
+            "due_at",
+            postgresql_where=text(UNDONE),
+            sqlite_where=text(UNDONE),
+            postgresql_include=["incident_id"],
+        ),
+        db.Index(
+            "ix_incident_decision_due_incident",
+            "due_at",
+            "incident_id",
+            postgresql_include=["status", "done_at"],
+        ),
+    )
     __mapper_args__: dict[str, Any] = {"version_id_col": version}
 
     def is_overdue(self, now: datetime) -> bool:

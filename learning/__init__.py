@@ -17,7 +17,16 @@ from core.demo import DemoOptions, add_seeder
 from core.models import Role
 from incidents.timeline import add_timeline_source
 from incidents.triage import ClosingRule, set_closing_rule
-from learning import bulletins, closing, incident_learning, models, patterns, reviews, routes
+from learning import (
+    bulk_demo,
+    bulletins,
+    closing,
+    incident_learning,
+    models,
+    patterns,
+    reviews,
+    routes,
+)
 from learning.demo import seed_learning
 from oversight.trail_search import add_record_kind
 
@@ -49,11 +58,18 @@ def _home_learning() -> dict[str, Any]:
 
 def _demo_learning(options: DemoOptions) -> list[str]:
     # Learning from incidents needs incidents to learn from.
-    return seed_learning() if options.incidents else []
+    return seed_learning() if options.incidents and not options.bulk else []
+
+
+def _demo_in_bulk(options: DemoOptions) -> list[str]:
+    if not options.bulk:
+        return []
+    return bulk_demo.seed_bulk(options.incidents, seed=options.incident_seed)
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(routes.bp)
+    add_seeder(app, 35, _demo_in_bulk)  # after the spot-check templates (20)
     add_seeder(app, 40, _demo_learning)
     for record_type, label, model in (
         ("learning_review", "Learning review", models.LearningReview),

@@ -149,6 +149,10 @@ class LearningReview(db.Model):  # type: ignore[name-defined,misc]
         secondary=review_incidents, lazy="selectin", order_by=Incident.occurred_at
     )
 
+    # Migration 1005_indexes: completed reviews by month (governance themes).
+    __table_args__ = (
+        db.Index("ix_learning_review_branch_completed", "branch_id", "status", "completed_at"),
+    )
     __mapper_args__: dict[str, Any] = {"version_id_col": version}
 
     @classmethod

@@ -16,11 +16,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func
-from sqlalchemy.orm import joinedload, lazyload, load_only
+from sqlalchemy import Select, func
 
 from core import scoping
 from core.dates import UK, uk_midnight, utcnow
@@ -62,6 +61,38 @@ class PatternSettings:
         )
 
 
+@dataclass(frozen=True)
+class PersonRef:
+    ref: str
+
+
+@dataclass(eq=False)
+class PatternIncident:
+    """An incident as the rules and the patterns page read it: only the columns they
+    need, without the ORM's bookkeeping (a busy provider has tens of thousands in
+    the look-back). Equal only to itself, as loaded records are."""
+
+    id: str
+    reference: str
+    category: str
+    harm: str
+    occurred_at: datetime
+    occurred_offset: int
+    person_id: int | None
+    branch_id: int
+    team_id: int | None
+    person: PersonRef | None
+
+    @property
+    def occurred_local(self) -> datetime:
+        """When it happened, on the device's own clock (as Incident.occurred_local)."""
+        return self.occurred_at.astimezone(timezone(timedelta(minutes=self.occurred_offset)))
+
+
+# The rules take loaded incidents (tests) or the light rows find_patterns reads.
+PatternRow = Incident | PatternIncident
+
+
 @dataclass
 class Pattern:
     kind: str  # repeat | condition | branch | team | time_of_day | weekday
@@ -69,7 +100,7 @@ class Pattern:
     title: str
     detail: str
     theme: str  # the title a thematic review starts with
-    incidents: list[Incident]
+    incidents: list[PatternRow]
     review: LearningReview | None = None  # the thematic review covering most of them
     covered: int = 0
     # The incident list's query that shows these incidents (GET /incidents), when
@@ -122,10 +153,12 @@ def _day(moment: datetime) -> str:
 # --- repeated incidents for one person --------------------------------------------
 
 
-def repeated_for_person(incidents: Iterable[Incident], settings: PatternSettings) -> list[Pattern]:
+def repeated_for_person(
+    incidents: Iterable[PatternRow], settings: PatternSettings
+) -> list[Pattern]:
     """The same person and category at least `repeat_count` times within any
     `repeat_days` days. Overlapping windows are joined into one pattern."""
-    groups: dict[tuple[int, str], list[Incident]] = defaultdict(list)
+    groups: dict[tuple[int, str], list[PatternRow]] = defaultdict(list)
     for incident in incidents:
         if incident.person_id is not None:
             groups[(incident.person_id, incident.category)].append(incident)
@@ -134,18 +167,20 @@ def repeated_for_person(incidents: Iterable[Incident], settings: PatternSettings
     patterns: list[Pattern] = []
     for (_, category), rows in groups.items():
         rows.sort(key=lambda i: i.occurred_at)
-        clusters: list[list[Incident]] = []
+        clusters: list[list[PatternRow]] = []
+        # The last cluster's end (an index into rows): windows slide forward, so a
+        # window overlapping the last cluster adds only the rows after its end.
+        last_end = -1
         start = 0
         for end in range(len(rows)):
             while rows[end].occurred_at - rows[start].occurred_at > window:
                 start += 1
             if end - start + 1 >= settings.repeat_count:
-                members = rows[start : end + 1]
-                if clusters and clusters[-1][-1] in members:
-                    known = {i.id for i in clusters[-1]}
-                    clusters[-1].extend(i for i in members if i.id not in known)
+                if clusters and start <= last_end:
+                    clusters[-1].extend(rows[last_end + 1 : end + 1])
                 else:
-                    clusters.append(list(members))
+                    clusters.append(rows[start : end + 1])
+                last_end = end
         for cluster in clusters:
             person = cluster[0].person
             ref = person.ref if person is not None else "?"
@@ -178,14 +213,17 @@ def repeated_for_person(incidents: Iterable[Incident], settings: PatternSettings
 # --- a shared contributing condition ----------------------------------------------------
 
 
-def conditions_by_incident(incident_ids: Sequence[str]) -> dict[str, set[str]]:
-    """The contributing conditions each incident's reviews named."""
-    if not incident_ids:
-        return {}
+def conditions_by_incident(incident_ids: Sequence[str] | Select[Any]) -> dict[str, set[str]]:
+    """The contributing conditions each incident's reviews named (the incidents as
+    ids, or as a query of their ids: thousands of ids are better left in the database)."""
+    if not isinstance(incident_ids, Select):
+        if not incident_ids:
+            return {}
+        incident_ids = list(incident_ids)
     rows = db.session.execute(
         db.select(review_incidents.c.incident_id, LearningReview.conditions)
         .join(LearningReview, LearningReview.id == review_incidents.c.review_id)
-        .where(review_incidents.c.incident_id.in_(list(incident_ids)))
+        .where(review_incidents.c.incident_id.in_(incident_ids))
     )
     found: dict[str, set[str]] = defaultdict(set)
     for incident_id, conditions in rows:
@@ -194,13 +232,13 @@ def conditions_by_incident(incident_ids: Sequence[str]) -> dict[str, set[str]]:
 
 
 def shared_conditions(
-    incidents: Iterable[Incident],
+    incidents: Iterable[PatternRow],
     conditions: Mapping[str, set[str]],
     settings: PatternSettings,
 ) -> list[Pattern]:
     """At least `condition_count` incidents of one category whose reviews named
     the same contributing condition."""
-    groups: dict[tuple[str, str], list[Incident]] = defaultdict(list)
+    groups: dict[tuple[str, str], list[PatternRow]] = defaultdict(list)
     for incident in incidents:
         for condition in conditions.get(incident.id, ()):
             groups[(incident.category, condition)].append(incident)
@@ -230,7 +268,7 @@ def shared_conditions(
 # --- hotspots -----------------------------------------------------------------------------
 
 
-def time_band(incident: Incident) -> int:
+def time_band(incident: PatternRow) -> int:
     hour = incident.occurred_local.hour
     for n, (_, start, end) in enumerate(TIME_BANDS):
         if start < end and start <= hour < end:
@@ -250,19 +288,19 @@ def _is_hotspot(
     return value >= settings.hotspot_ratio * (sum(others) / len(others))
 
 
-def _weekday(incident: Incident) -> int:
+def _weekday(incident: PatternRow) -> int:
     return incident.occurred_local.weekday()
 
 
 def _count_hotspots(
-    rows: Sequence[Incident],
-    bucket_of: Callable[[Incident], int],
+    rows: Sequence[PatternRow],
+    bucket_of: Callable[[PatternRow], int],
     buckets: int,
     settings: PatternSettings,
-) -> Iterator[tuple[int, list[Incident]]]:
+) -> Iterator[tuple[int, list[PatternRow]]]:
     """The buckets (0 to `buckets` - 1: a time of day, a weekday) whose count of
     incidents is a hotspot against the others', with their incidents."""
-    spread: dict[int, list[Incident]] = defaultdict(list)
+    spread: dict[int, list[PatternRow]] = defaultdict(list)
     for incident in rows:
         spread[bucket_of(incident)].append(incident)
     for n in range(buckets):
@@ -282,7 +320,7 @@ class TeamSize:
 
 def _team_hotspots(
     category: str,
-    rows: Sequence[Incident],
+    rows: Sequence[PatternRow],
     teams: Sequence[TeamSize],
     settings: PatternSettings,
 ) -> list[Pattern]:
@@ -297,7 +335,7 @@ def _team_hotspots(
     for size in teams:
         if size.members > 0:
             by_branch[size.team.branch_id].append(size)
-    per_team: dict[int, list[Incident]] = defaultdict(list)
+    per_team: dict[int, list[PatternRow]] = defaultdict(list)
     for incident in rows:
         if incident.team_id is not None:
             per_team[incident.team_id].append(incident)
@@ -340,13 +378,13 @@ def _uk_date(moment: datetime) -> str:
 
 
 def hotspots(
-    incidents: Iterable[Incident],
+    incidents: Iterable[PatternRow],
     branches: Sequence[Branch],
     people_per_branch: Mapping[int, int],
     settings: PatternSettings,
     teams: Sequence[TeamSize] = (),
 ) -> list[Pattern]:
-    by_category: dict[str, list[Incident]] = defaultdict(list)
+    by_category: dict[str, list[PatternRow]] = defaultdict(list)
     for incident in incidents:
         by_category[incident.category].append(incident)
 
@@ -357,7 +395,7 @@ def hotspots(
 
         # Branches: compared per person supported, since branches differ in size.
         if len(branches) > 1:
-            per_branch: dict[int, list[Incident]] = defaultdict(list)
+            per_branch: dict[int, list[PatternRow]] = defaultdict(list)
             for incident in rows:
                 per_branch[incident.branch_id].append(incident)
             for branch in branches:
@@ -426,24 +464,25 @@ def hotspots(
 # --- putting it together for one manager ------------------------------------------------
 
 
-def _attach_reviews(user: User, patterns: list[Pattern]) -> None:
+def _attach_reviews(user: User, patterns: list[Pattern], window: Select[Any]) -> None:
     """Link each pattern to the thematic review (within scope) that covers most
-    of its incidents, so managers see what is already being looked at."""
+    of its incidents, so managers see what is already being looked at. `window`
+    selects the ids of the incidents patterns were looked for in: the reviews of
+    any of them (a review of none of a pattern's incidents covers none)."""
     # One query whether or not anything was found, so a page's statements stay
     # the same however many incidents there are.
-    ids = {i for p in patterns for i in p.incident_ids}
     stmt = (
         scoping.scoped(db.select(LearningReview), user, LearningReview)
         .where(LearningReview.method == ReviewMethod.THEMATIC.value)
-        .where(LearningReview.incidents.any(Incident.id.in_(ids)))
+        .where(LearningReview.incidents.any(Incident.id.in_(window)))
         .order_by(LearningReview.started_at.desc())
     )
-    reviews = list(db.session.scalars(stmt))
+    reviews = [(r, {i.id for i in r.incidents}) for r in db.session.scalars(stmt)]
     for pattern in patterns:
         wanted = set(pattern.incident_ids)
         best, best_count = None, 0
-        for review in reviews:
-            count = len(wanted & {i.id for i in review.incidents})
+        for review, covered in reviews:
+            count = len(wanted & covered)
             if count > best_count:
                 best, best_count = review, count
         pattern.review, pattern.covered = best, best_count
@@ -495,17 +534,21 @@ def find_patterns(
     since = look_back_start(now, settings.lookback_days)
     # Only the columns the rules and the patterns page read: a busy provider has
     # hundreds of incidents in the window, and their free text is not needed here.
-    incidents = list(
-        db.session.scalars(
-            visible_incidents(user)
-            .where(Incident.occurred_at >= since)
-            .options(
-                load_only(*PATTERN_COLUMNS),
-                joinedload(Incident.person),
-                lazyload("*"),
-            )
+    window = visible_incidents(user).where(Incident.occurred_at >= since)
+    window_ids = window.with_only_columns(Incident.id)
+    rows = db.session.execute(
+        window.with_only_columns(*PATTERN_COLUMNS, PersonSupported.ref).outerjoin(
+            PersonSupported, PersonSupported.id == Incident.person_id
         )
     )
+    incidents: list[PatternRow] = [
+        PatternIncident(
+            *(r.id, r.reference, r.category, r.harm, r.occurred_at, r.occurred_offset),
+            *(r.person_id, r.branch_id, r.team_id),
+            person=PersonRef(r.ref) if r.ref is not None else None,
+        )
+        for r in rows
+    ]
     branches = scoping.branches_for(user)
     people = dict(
         db.session.execute(
@@ -517,13 +560,11 @@ def find_patterns(
     teams = team_sizes([b.id for b in branches])
     report = PatternReport(
         repeats=repeated_for_person(incidents, settings),
-        conditions=shared_conditions(
-            incidents, conditions_by_incident([i.id for i in incidents]), settings
-        ),
+        conditions=shared_conditions(incidents, conditions_by_incident(window_ids), settings),
         hotspots=hotspots(incidents, branches, people, settings, teams),
         since=since,
     )
-    _attach_reviews(user, report.all)
+    _attach_reviews(user, report.all, window_ids)
     first_day = _uk_date(since)
     for pattern in report.all:
         if pattern.list_filters:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from actions import due, queries, records, sources
@@ -36,9 +36,12 @@ def actions() -> Any:
     view = request.args.get("view", default)
     if view not in due.ACTION_VIEWS:
         view = default
+    number, size = request.args.get("page", 1, type=int), current_app.config["ACTIONS_PAGE_SIZE"]
+    page = due.page_of_actions(current_user, view, uk_today(), soon_days(), number, size)
     return render_template(
         "learning/actions.html",
-        actions=due.list_actions(current_user, view, uk_today(), soon_days()),
+        actions=page.items,
+        page=page,
         view=view,
         views=due.ACTION_VIEWS,
         today=uk_today(),

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from actions import records
-from actions.due import due_state, home_actions, list_actions
+from actions.due import HOME_LIST, due_state, home_actions, list_actions, page_of_actions
 from actions.models import Action, ActionStatus
 from actions.strength import action_strength, only_weak
 from core import dates
@@ -101,6 +101,34 @@ def test_home_shows_a_manager_everything_overdue_and_done_actions_to_verify(staf
     home = home_actions(staff["manager"], today, 7)
     assert home.overdue == [overdue]
     assert home.to_verify == [done]
+
+
+def test_home_lists_the_first_few_overdue_with_how_many_in_all(staff, report):
+    incident = report()
+    today = dates.uk_today()
+    made = [
+        add_action(staff["manager"], "incident", incident.id, due=today + timedelta(days=1))
+        for _ in range(HOME_LIST + 2)
+    ]
+    for n, action in enumerate(made):
+        action.due = today - timedelta(days=20 - n)
+    db.session.commit()
+    home = home_actions(staff["manager"], today, 7)
+    assert home.overdue == made[:HOME_LIST]
+    assert home.counts["overdue"] == HOME_LIST + 2
+
+
+def test_the_actions_list_comes_a_page_at_a_time_in_due_order(staff, report):
+    incident = report()
+    today = dates.uk_today()
+    made = [
+        add_action(staff["manager"], "incident", incident.id, due=today + timedelta(days=n))
+        for n in range(5)
+    ]
+    second = page_of_actions(staff["manager"], "open", today, 7, page=2, page_size=2)
+    assert (second.items, second.total, second.pages) == (made[2:4], 5, 3)
+    # A page past the last shows the last.
+    assert page_of_actions(staff["manager"], "open", today, 7, 99, 2).items == made[4:]
 
 
 def test_other_peoples_actions_are_not_on_a_supervisors_home(staff, report):
