@@ -40,6 +40,7 @@ from incidents.riddor import REPORTABLE
 from incidents.routes._common import REPORTERS, label_choices
 from incidents.routes.blueprint import bp
 from incidents.schemas import IncidentInSchema
+from incidents.services import IncidentReceipt
 
 PERSON_NOT_IN_SCOPE = "Choose one of the people you support from the list."
 NEW_ID = "This form had lost its reference number and has been given a new one: check your answers and send it again."
@@ -177,7 +178,12 @@ def create() -> Any:
         return _form(values, err.errors, 422)
     except IdConflict as err:
         return _already_sent(values, err.existing)
-    consent = form.get("photo_consent_by", "")
+    return _sent_with_photos(receipt, photos, form.get("photo_consent_by", ""))
+
+
+def _sent_with_photos(receipt: IncidentReceipt, photos: list[bytes], consent: str) -> Any:
+    """The photos sent with the form kept (any refused named on the next page), then
+    the "sent" answer: the partial for htmx, a redirect for a plain form."""
     for problem in attachments.add_form_photos(current_user, receipt.incident.id, photos, consent):
         flash(problem, "warning")
     if wants_partial():
