@@ -12,8 +12,12 @@ Chromium by bytes on the wire (headers and the body as sent, compressed or not).
 
 Pages count through the page's own DevTools session (Network.loadingFinished,
 encodedDataLength); the worker's fetches through Playwright's request sizes,
-which Chromium reports for service workers as well. With no worker at all the
-same visit moves about 65 KB (docs/operations.md, "Static files and page weight").
+which Chromium reports for service workers as well.
+
+- The same first visit with no service worker at all (a browser that blocks it,
+  or a first load before the worker controls the page): every script comes from
+  the network, so each kind of page loads its scripts as one bundle
+  (core/static_build.py BUNDLES) and the visit stays within the same 60 KB.
 """
 
 from __future__ import annotations
@@ -99,12 +103,13 @@ class WorkerWire:
         return "\n".join(f"{size:>8} {url}" for url, size in self.sizes)
 
 
-def _sign_in_through_form(page: Page) -> None:
+def _sign_in_through_form(page: Page, worker: bool = True) -> None:
     """The first visit: the form's address, the sign-in page it leads to (where the
     service worker installs while the carer types), then the form."""
     page.goto(FORM)
     page.wait_for_url("**/login**")
-    page.wait_for_function(WORKER_ACTIVE)
+    if worker:
+        page.wait_for_function(WORKER_ACTIVE)
     page.get_by_label("Email address").fill(CARER)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
@@ -154,3 +159,24 @@ def _first_then_repeat_then_offline(context: BrowserContext) -> None:
     offline.goto(FORM)
     wait_until(offline, lambda: offline.get_by_role("heading", level=1).count(), what="the form")
     assert no_signal.total() == 0, no_signal.listing()
+
+
+def test_a_first_visit_with_no_service_worker_is_light_too(
+    browser: Browser, browser_context_args: dict[str, Any], live: Any
+) -> None:
+    context = browser.new_context(**browser_context_args, service_workers="block")
+    try:
+        page = context.new_page()
+        wire = PageWire()
+        wire.watch(context, page)
+        _sign_in_through_form(page, worker=False)
+        # The form's scripts ran (from the network: there is no worker).
+        page.wait_for_function("() => document.documentElement.dataset.offlineForms === 'ready'")
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("navigator.serviceWorker?.controller ?? null") is None
+        total = wire.total()
+        print(f"\nfirst visit with no service worker: {total} bytes\n{wire.listing()}")
+        assert wire.total(static_only=True) > 0  # the scripts did cross the network
+        assert 0 < total <= FIRST_VISIT_LIMIT, wire.listing()
+    finally:
+        context.close()
