@@ -622,6 +622,7 @@ def test_a_form_kept_before_the_page_script_was_split_still_saves_offline(
     revision from its shell, and today's page.js must bring its parts."""
     sign_in(page, "carer1@example.com")
     open_ready(page)
+
     # Make the kept form what an older version kept: the outbox's scripts one by
     # one at older revisions, and only page.js for the page's part.
     def older(names: list[str]) -> list[str]:
@@ -642,7 +643,12 @@ def test_a_form_kept_before_the_page_script_was_split_still_saves_offline(
              await cache.put(form, new Response(older.join('\\n'), {status: 200, headers: kept.headers}));
              return replaced;
            }""",
-        [FORM, older(OUTBOX_SCRIPTS), older(["js/offline/page.js"]), older(BUNDLES[INCIDENT_FORM_BUNDLE])],
+        [
+            FORM,
+            older(OUTBOX_SCRIPTS),
+            older(["js/offline/page.js"]),
+            older(BUNDLES[INCIDENT_FORM_BUNDLE]),
+        ],
     )
     assert replaced == 3
     page.context.set_offline(True)

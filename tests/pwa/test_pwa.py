@@ -152,7 +152,9 @@ def test_pages_name_the_outbox_parts_in_order_and_page_js_knows_them():
 
 def test_signed_in_pages_load_the_outbox_bundle_then_the_page_bundle(sign_in):
     html = sign_in("carer1").get("/").get_data(as_text=True)
-    loaded = re.findall(r'<script src="/static/(js/(?:offline|bundles)/[^"?]+|vendor/idb[^"?]+)\?v=', html)
+    loaded = re.findall(
+        r'<script src="/static/(js/(?:offline|bundles)/[^"?]+|vendor/idb[^"?]+)\?v=', html
+    )
     assert loaded == [OUTBOX_BUNDLE, PAGE_BUNDLE]
 
 
@@ -169,5 +171,7 @@ def test_with_a_bundle_out_of_date_pages_name_its_sources_one_by_one(sign_in, ap
     files = app.extensions["candour_static"]
     monkeypatch.setattr(files, "_bundle_path", lambda rel: None)
     html = sign_in("carer1").get("/").get_data(as_text=True)
-    loaded = re.findall(r'<script src="/static/(js/(?:offline|bundles)/[^"?]+|vendor/idb[^"?]+)\?v=', html)
+    loaded = re.findall(
+        r'<script src="/static/(js/(?:offline|bundles)/[^"?]+|vendor/idb[^"?]+)\?v=', html
+    )
     assert loaded == services.OUTBOX_SCRIPTS + services.PAGE_SCRIPTS
