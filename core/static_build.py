@@ -4,10 +4,17 @@ package.json; no source maps), every other file copied, and beside each file
 that compresses well its gzip (.gz) and brotli (.br) copies, made once here so
 the app never compresses a static file while someone waits.
 
+Bundles (BUNDLES): the scripts a kind of page loads, made into one file here
+(each source in its own function scope, so one file's 'use strict' stays its
+own, then minified), so a phone with no service worker asks for one file, not
+a dozen, each with its own headers. A bundle has no source of its own: pages
+name it only while it is built from its sources as they are now, else its
+sources one by one (core/static_files.py `scripts`).
+
 build/static/manifest.json names, for each file, the SHA-256 of the source it
-was made from: core/static_files.py serves a built copy only while its source
-is unchanged (an edited script not yet rebuilt is served as it is, uncompressed;
-never an older copy). git ignores build/.
+was made from (for a bundle, `bundle_digest` of its sources'): core/static_files.py
+serves a built copy only while its source is unchanged (an edited script not yet
+rebuilt is served as it is, uncompressed; never an older copy). git ignores build/.
 """
 
 from __future__ import annotations
@@ -34,6 +41,38 @@ NOT_SERVED_DIRS = ("scss",)
 NOT_COMPRESSED = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".woff", ".woff2", ".gz", ".br")
 # A compressed copy is kept only when it saves at least this share of the file.
 WORTH_IT = 0.95
+
+# The outbox: what the service worker imports and every signed-in page loads
+# first (pwa/services.py OUTBOX_SCRIPTS), in load order.
+OUTBOX_BUNDLE = "js/bundles/outbox.js"
+# The page's own part of the outbox (pwa/services.py PAGE_SCRIPTS), page.js last.
+PAGE_BUNDLE = "js/bundles/page.js"
+# The incident form's own scripts (templates/incidents/new.html).
+INCIDENT_FORM_BUNDLE = "js/bundles/incident-form.js"
+BUNDLES: dict[str, list[str]] = {
+    OUTBOX_BUNDLE: [
+        "vendor/idb.umd.js",
+        "js/offline/store.js",
+        "js/offline/serialise.js",
+        "js/offline/payloads.js",
+        "js/offline/queue.js",
+        "js/offline/photo-outbox.js",
+    ],
+    PAGE_BUNDLE: [
+        "js/offline/page-common.js",
+        "js/offline/badge.js",
+        "js/offline/replay-triggers.js",
+        "js/offline/form-messages.js",
+        "js/offline/drafts.js",
+        "js/offline/checks.js",
+        "js/offline/form-capture.js",
+        "js/offline/outbox-page.js",
+        "js/offline/notices.js",
+        "js/offline/sign-out.js",
+        "js/offline/page.js",
+    ],
+    INCIDENT_FORM_BUNDLE: ["js/incident-form.js", "js/body-map.js", "js/photos.js"],
+}
 
 
 def is_served(rel: str) -> bool:
@@ -74,6 +113,36 @@ def _minify(scripts: list[str], build: Path, source: Path) -> None:
     )
 
 
+def bundle_digest(source_digests: list[str | None]) -> str | None:
+    """What a bundle is made from, as one digest (None while a source is missing)."""
+    if any(found is None for found in source_digests):
+        return None
+    return digest("\n".join(str(found) for found in source_digests).encode())
+
+
+def _bundle(name: str, sources: list[str], build: Path, source: Path) -> str | None:
+    """Write build/name from its sources; return bundle_digest (None: not made,
+    a source is missing)."""
+    paths = [source / rel for rel in sources]
+    if not all(path.is_file() for path in paths):
+        return None
+    texts = [path.read_text(encoding="utf-8") for path in paths]
+    # Each file in its own function scope, `this` as at the top of a script.
+    joined = "".join(f"(function(){{\n{text}\n}}).call(this);\n" for text in texts)
+    made = subprocess.run(  # noqa: S603
+        [str(ESBUILD), "--loader=js", "--minify", "--log-level=warning"],
+        input=joined.encode(),
+        capture_output=True,
+        check=True,
+        cwd=ROOT,
+    )
+    out = build / name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(made.stdout)
+    _compressed(out)
+    return bundle_digest([digest(path.read_bytes()) for path in paths])
+
+
 def _compressed(path: Path) -> None:
     """Write path.gz and path.br when they are worth it; remove any older ones."""
     for suffix in (".gz", ".br"):
@@ -93,8 +162,11 @@ def _compressed(path: Path) -> None:
             Path(f"{path}{suffix}").write_bytes(packed)
 
 
-def build(source: Path = SOURCE, target: Path = BUILD) -> dict[str, str]:
-    """Make target/ from source/ and return its manifest (path -> source SHA-256)."""
+def build(
+    source: Path = SOURCE, target: Path = BUILD, bundles: dict[str, list[str]] | None = None
+) -> dict[str, str]:
+    """Make target/ from source/ (and the bundles, BUNDLES by default) and return
+    its manifest (path -> source SHA-256)."""
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
@@ -109,22 +181,27 @@ def build(source: Path = SOURCE, target: Path = BUILD) -> dict[str, str]:
             shutil.copyfile(source / rel, out)
         _compressed(out)
         manifest[rel] = digest((source / rel).read_bytes())
+    for name, sources in (BUNDLES if bundles is None else bundles).items():
+        made_from = _bundle(name, sources, target, source)
+        if made_from:
+            manifest[name] = made_from
     (target / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     return manifest
 
 
 def main() -> int:
     manifest = build()
-    raw = sum((SOURCE / rel).stat().st_size for rel in manifest)
-    served = sum((BUILD / rel).stat().st_size for rel in manifest)
+    raw = sum((SOURCE / rel).stat().st_size for rel in manifest if rel not in BUNDLES)
+    served = sum((BUILD / rel).stat().st_size for rel in manifest if rel not in BUNDLES)
     brotlied = sum(
         os.path.getsize(p)
         if os.path.exists(p := f"{BUILD / rel}.br")
         else (BUILD / rel).stat().st_size
         for rel in manifest
+        if rel not in BUNDLES
     )
     print(
-        f"build/static: {len(manifest)} files, {raw // 1024} KB as written, "
+        f"build/static: {len(manifest) - len(BUNDLES)} files and {len(BUNDLES)} bundles, {raw // 1024} KB as written, "
         f"{served // 1024} KB minified, {brotlied // 1024} KB with brotli",
         file=sys.stderr,
     )

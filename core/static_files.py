@@ -10,6 +10,10 @@ phone gets them compressed and cached for a year whatever is in front of the app
   immutable`: its bytes never change. Any other URL of a file (none, or an older
   revision, as a page kept on a phone may name) answers `no-cache`: the browser
   asks each time and gets 304 while the file is unchanged.
+- Bundles (core/static_build.py BUNDLES): one built file for the scripts a kind
+  of page loads. Served, and named by `scripts`, only while built from its
+  sources as they are now; else `scripts` names the sources one by one (an
+  edited script shows before the next build, never an older bundle).
 - One path: Flask's own `static` route only builds URLs; a file WhiteNoise does
   not have (the SCSS sources, a mistyped name) is a 404.
 """
@@ -26,7 +30,16 @@ from whitenoise import WhiteNoise
 from whitenoise.responders import StaticFile
 from whitenoise.string_utils import decode_path_info
 
-from core.static_build import BUILD, MANIFEST, SOURCE, digest, is_served, served_files
+from core.static_build import (
+    BUILD,
+    BUNDLES,
+    MANIFEST,
+    SOURCE,
+    bundle_digest,
+    digest,
+    is_served,
+    served_files,
+)
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
@@ -55,7 +68,9 @@ class StaticFiles(WhiteNoise):  # type: ignore[misc]
         source: Path = SOURCE,
         build: Path = BUILD,
         autorefresh: bool = False,
+        bundles: dict[str, list[str]] | None = None,
     ):
+        self.bundles = BUNDLES if bundles is None else bundles
         self.source = source.resolve()
         self.build = build.resolve()
         self.prefix = prefix
@@ -65,8 +80,9 @@ class StaticFiles(WhiteNoise):  # type: ignore[misc]
         super().__init__(application, autorefresh=autorefresh, max_age=None)
         self.allow_all_origins = False
         if not autorefresh:
-            for rel in served_files(self.source):
-                self.files[prefix + rel] = self._static_file(rel)
+            for rel in [*served_files(self.source), *self.bundles]:
+                if (found := self._static_file(rel)) is not None:
+                    self.files[prefix + rel] = found
 
     # --- which copy ---------------------------------------------------------------------
 
@@ -93,6 +109,8 @@ class StaticFiles(WhiteNoise):  # type: ignore[misc]
     def served_path(self, rel: str) -> Path | None:
         """The file to answer `rel` with: the built copy while it was made from the
         source as it is now, else the source; None when there is no such file."""
+        if rel in self.bundles:
+            return self._bundle_path(rel)
         source = self.source / rel
         if not source.is_file():
             return None
@@ -102,15 +120,29 @@ class StaticFiles(WhiteNoise):  # type: ignore[misc]
             return built
         return source
 
+    def _bundle_path(self, rel: str) -> Path | None:
+        """A bundle's built file while it was made from its sources as they are now."""
+        built = self.build / rel
+        made_from = self._built_from().get(rel)
+        now = bundle_digest([self._digest(self.source / name) for name in self.bundles[rel]])
+        return built if made_from and made_from == now and built.is_file() else None
+
+    def scripts(self, rel: str) -> list[str]:
+        """What a page loads for a bundle: the bundle while it is up to date, else
+        its sources in order."""
+        # Registered when the app started (or looked up on each request).
+        known = self.autorefresh or self.prefix + rel in self.files
+        return [rel] if known and self.served_path(rel) is not None else list(self.bundles[rel])
+
     def revision(self, rel: str) -> str:
         """The content revision of what `rel` is served as ("missing" for no file)."""
         path = self.served_path(rel)
         found = self._digest(path) if path else None
         return found[:REVISION_LENGTH] if found else "missing"
 
-    def _static_file(self, rel: str) -> StaticFile:
+    def _static_file(self, rel: str) -> StaticFile | None:
         path = self.served_path(rel)
-        return self.get_static_file(str(path), self.prefix + rel)
+        return self.get_static_file(str(path), self.prefix + rel) if path else None
 
     def _relative(self, url: str) -> str | None:
         if not url.startswith(self.prefix) or not self.url_is_canonical(url):
@@ -153,6 +185,11 @@ def _not_here(filename: str) -> Any:
 def asset_revision(app: Flask, filename: str) -> str:
     files: StaticFiles = app.extensions["candour_static"]
     return files.revision(filename)
+
+
+def bundle_scripts(app: Flask, bundle: str) -> list[str]:
+    files: StaticFiles = app.extensions["candour_static"]
+    return files.scripts(bundle)
 
 
 def init_app(app: Flask) -> None:

@@ -30,6 +30,12 @@ def asset_url(filename: str) -> str:
     return url_for("static", filename=filename, v=asset_revision(filename))
 
 
+def bundle_scripts(bundle: str) -> list[str]:
+    """The files a page names for a bundle of scripts (core/static_build.py
+    BUNDLES): the bundle itself once built, else its sources in order."""
+    return static_files.bundle_scripts(current_app, bundle)
+
+
 # The service worker fetches pages to keep them on the phone with this header.
 # Such a fetch is not the person looking at the page: it must neither take the
 # messages waiting for their next page ("Note saved.") nor keep them in the copy.
@@ -55,6 +61,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.globals.update(
         asset_url=asset_url,
+        bundle_scripts=bundle_scripts,
         nav_items=navigation.menu_links,
         home_buttons=navigation.home_buttons,
         page_sections=navigation.page_sections,

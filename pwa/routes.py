@@ -15,8 +15,9 @@ bp = Blueprint("pwa", __name__)
 
 @bp.app_context_processor
 def _outbox_scripts() -> dict[str, Any]:
-    # base.html loads the outbox scripts on every signed-in page.
-    return {"outbox_scripts": services.OUTBOX_SCRIPTS, "page_scripts": services.PAGE_SCRIPTS}
+    # base.html loads the outbox scripts on every signed-in page (called there, so
+    # only a signed-in page looks them up).
+    return {"outbox_page_scripts": services.page_scripts}
 
 
 @bp.get("/service-worker.js")

@@ -12,41 +12,26 @@ from flask import current_app, url_for
 from werkzeug.exceptions import HTTPException
 
 import settings
-from core.templating import asset_revision
+from core.static_build import BUNDLES, OUTBOX_BUNDLE, PAGE_BUNDLE
+from core.templating import asset_revision, bundle_scripts
 
-# The outbox's scripts, in load order: pages load them with <script>, the worker
-# with importScripts (static/js/offline/*.js keep queue, storage and request
-# serialisation apart).
-OUTBOX_SCRIPTS = [
-    "vendor/idb.umd.js",
-    "js/offline/store.js",
-    "js/offline/serialise.js",
-    "js/offline/payloads.js",
-    "js/offline/queue.js",
-    "js/offline/photo-outbox.js",
-]
+# The outbox's scripts, in load order: pages load them (core/static_build.py
+# bundles them as OUTBOX_BUNDLE), the worker imports them (static/js/offline/*.js
+# keep queue, storage and request serialisation apart).
+OUTBOX_SCRIPTS = BUNDLES[OUTBOX_BUNDLE]
 # What the worker itself runs (no page code).
 WORKER_SCRIPTS = OUTBOX_SCRIPTS
-# The page's own part of the outbox, after OUTBOX_SCRIPTS, in load order; page.js
-# starts the rest and, on a page kept from before there were parts (it names only
-# page.js), loads them itself from its own list, which must stay the same.
-PAGE_SCRIPTS = [
-    "js/offline/page-common.js",
-    "js/offline/badge.js",
-    "js/offline/replay-triggers.js",
-    "js/offline/form-messages.js",
-    "js/offline/drafts.js",
-    "js/offline/checks.js",
-    "js/offline/form-capture.js",
-    "js/offline/outbox-page.js",
-    "js/offline/notices.js",
-    "js/offline/sign-out.js",
-    "js/offline/page.js",
-]
+# The page's own part of the outbox, after OUTBOX_SCRIPTS, in load order
+# (PAGE_BUNDLE); page.js starts the rest and, on a page kept from before there
+# were parts (it names only page.js), loads them itself from its own list, which
+# must stay the same.
+PAGE_SCRIPTS = BUNDLES[PAGE_BUNDLE]
 # The no-signal page's count of what waits (with store.js, no page parts).
 OFFLINE_PAGE_SCRIPTS = ["js/offline/waiting.js"]
 
 # The app shell: what must be on the phone for any page to work with no signal.
+# The scripts one by one as well as in bundles (`shell_assets`): a page kept by an
+# older version names them so, and page.js loads its parts so on such a page.
 SHELL_ASSETS = [
     "vendor/candour.css",
     "vendor/htmx.min.js",
@@ -77,13 +62,24 @@ OFFLINE_PAGE_CANDIDATES = ["/incidents/new", "/audits/new", "/outbox", "/bulleti
 WORKER_SOURCE = settings.ROOT / "service-worker.js"
 
 
+def shell_assets() -> list[str]:
+    """SHELL_ASSETS and each bundle that is built (pages name only those)."""
+    built = [name for name in BUNDLES if bundle_scripts(name) == [name]]
+    return [*SHELL_ASSETS, *built]
+
+
+def page_scripts() -> list[str]:
+    """What a signed-in page loads for the outbox: its bundles, or their sources."""
+    return [*bundle_scripts(OUTBOX_BUNDLE), *bundle_scripts(PAGE_BUNDLE)]
+
+
 def precache_manifest() -> list[dict[str, str]]:
     entries = [
         {
             "url": url_for("static", filename=name, v=asset_revision(name)),
             "revision": asset_revision(name),
         }
-        for name in SHELL_ASSETS
+        for name in shell_assets()
     ]
     for endpoint, template in (
         ("pwa.offline", "pwa/offline.html"),
@@ -112,7 +108,10 @@ def offline_pages() -> list[str]:
 
 
 def worker_imports() -> list[str]:
-    return [url_for("static", filename=name, v=asset_revision(name)) for name in WORKER_SCRIPTS]
+    return [
+        url_for("static", filename=name, v=asset_revision(name))
+        for name in bundle_scripts(OUTBOX_BUNDLE)
+    ]
 
 
 def worker_script() -> str:

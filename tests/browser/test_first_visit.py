@@ -12,8 +12,13 @@ Chromium by bytes on the wire (headers and the body as sent, compressed or not).
 
 Pages count through the page's own DevTools session (Network.loadingFinished,
 encodedDataLength); the worker's fetches through Playwright's request sizes,
-which Chromium reports for service workers as well. With no worker at all the
-same visit moves about 65 KB (docs/operations.md, "Static files and page weight").
+which Chromium reports for service workers as well.
+
+- The same first visit with no service worker at all (a browser that blocks it,
+  or a first load before the worker controls the page): every script comes from
+  the network, so pages load their scripts as bundles (core/static_build.py
+  BUNDLES), never the outbox's parts one by one. Over the 60 KB goal still:
+  NO_WORKER_LIMIT says what is reached.
 """
 
 from __future__ import annotations
@@ -28,6 +33,12 @@ from tests.conftest import PASSWORD
 
 KB = 1024
 FIRST_VISIT_LIMIT = 60 * KB
+# With no service worker every script crosses the network. The goal is the same
+# 60 KB; bundling the scripts (three files, not twenty) brought this visit from
+# about 79 KB to 66 KB, and what is left is the pages themselves (about 14 KB),
+# htmx (15 KB), the stylesheet (10 KB) and the outbox's code (26 KB): this limit
+# holds what is reached, not the goal (docs/operations.md).
+NO_WORKER_LIMIT = 70 * KB
 WITH_OFFLINE_COPIES_LIMIT = 200 * KB
 CARER = "carer1@example.com"
 
@@ -99,12 +110,13 @@ class WorkerWire:
         return "\n".join(f"{size:>8} {url}" for url, size in self.sizes)
 
 
-def _sign_in_through_form(page: Page) -> None:
+def _sign_in_through_form(page: Page, worker: bool = True) -> None:
     """The first visit: the form's address, the sign-in page it leads to (where the
     service worker installs while the carer types), then the form."""
     page.goto(FORM)
     page.wait_for_url("**/login**")
-    page.wait_for_function(WORKER_ACTIVE)
+    if worker:
+        page.wait_for_function(WORKER_ACTIVE)
     page.get_by_label("Email address").fill(CARER)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
@@ -154,3 +166,26 @@ def _first_then_repeat_then_offline(context: BrowserContext) -> None:
     offline.goto(FORM)
     wait_until(offline, lambda: offline.get_by_role("heading", level=1).count(), what="the form")
     assert no_signal.total() == 0, no_signal.listing()
+
+
+def test_a_first_visit_with_no_service_worker_is_light_too(
+    browser: Browser, browser_context_args: dict[str, Any], live: Any
+) -> None:
+    context = browser.new_context(**browser_context_args, service_workers="block")
+    try:
+        page = context.new_page()
+        wire = PageWire()
+        wire.watch(context, page)
+        _sign_in_through_form(page, worker=False)
+        # The form's scripts ran (from the network: there is no worker).
+        page.wait_for_function("() => document.documentElement.dataset.offlineForms === 'ready'")
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("navigator.serviceWorker?.controller ?? null") is None
+        total = wire.total()
+        print(f"\nfirst visit with no service worker: {total} bytes\n{wire.listing()}")
+        scripts = [url for url in wire.urls.values() if "/static/js/" in url]
+        assert any("/static/js/bundles/" in url for url in scripts), wire.listing()
+        assert not any("/static/js/offline/" in url for url in scripts), wire.listing()
+        assert 0 < total <= NO_WORKER_LIMIT, wire.listing()
+    finally:
+        context.close()

@@ -14,7 +14,8 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, Route, expect
 
-from pwa.services import PAGE_SCRIPTS
+from core.static_build import BUNDLES, INCIDENT_FORM_BUNDLE
+from pwa.services import OUTBOX_SCRIPTS
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, LiveServer, sign_in
 from tests.browser.offline_support import (
     FORM,
@@ -615,26 +616,41 @@ def test_every_file_a_kept_form_names_is_on_the_phone(page: Page, live: LiveServ
 def test_a_form_kept_before_the_page_script_was_split_still_saves_offline(
     page: Page, live: LiveServer, app: Flask
 ):
-    """A phone may still hold a form kept by an older version, which named only
-    js/offline/page.js (the whole page part of the outbox, then): with no signal
-    the worker answers it with today's page.js, which must bring its parts."""
+    """A phone may still hold a form kept by an older version, which named each
+    script on its own (no bundles, then) and only js/offline/page.js for the whole
+    page part of the outbox: with no signal the worker answers each at any
+    revision from its shell, and today's page.js must bring its parts."""
     sign_in(page, "carer1@example.com")
     open_ready(page)
-    parts = [name for name in PAGE_SCRIPTS if not name.endswith("/page.js")]
-    # Make the kept form what an older version kept: no script tag for any part.
-    removed = page.evaluate(
-        """async ([form, parts]) => {
+
+    # Make the kept form what an older version kept: the outbox's scripts one by
+    # one at older revisions, and only page.js for the page's part.
+    def older(names: list[str]) -> list[str]:
+        return [f'<script src="/static/{name}?v=000000000000" defer></script>' for name in names]
+
+    replaced = page.evaluate(
+        """async ([form, outbox, pageJs, formJs]) => {
              const name = (await caches.keys()).find(n => n.startsWith('candour-pages-u'));
              const cache = await caches.open(name);
              const kept = await cache.match(form);
-             const lines = (await kept.text()).split('\\n');
-             const older = lines.filter(line => !parts.some(p => line.includes(`<script src="/static/${p}?v=`)));
+             let replaced = 0;
+             const older = (await kept.text()).split('\\n').flatMap(line => {
+               if (line.includes('<script src="/static/js/bundles/outbox.js?v=')) { replaced++; return outbox; }
+               if (line.includes('<script src="/static/js/bundles/page.js?v=')) { replaced++; return pageJs; }
+               if (line.includes('<script src="/static/js/bundles/incident-form.js?v=')) { replaced++; return formJs; }
+               return [line];
+             });
              await cache.put(form, new Response(older.join('\\n'), {status: 200, headers: kept.headers}));
-             return lines.length - older.length;
+             return replaced;
            }""",
-        [FORM, parts],
+        [
+            FORM,
+            older(OUTBOX_SCRIPTS),
+            older(["js/offline/page.js"]),
+            older(BUNDLES[INCIDENT_FORM_BUNDLE]),
+        ],
     )
-    assert removed == len(parts)
+    assert replaced == 3
     page.context.set_offline(True)
     page.reload()
     page.wait_for_function("() => document.documentElement.dataset.offlineForms === 'ready'")

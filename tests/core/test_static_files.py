@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import brotli
 import pytest
@@ -119,3 +122,75 @@ def test_an_edited_source_not_yet_built_is_served_as_it_is(tmp_path: Path) -> No
     assert "Content-Encoding" not in response.headers
     assert response.get_data() == (source / "js" / "note.txt").read_bytes()
     assert files.revision("js/note.txt") != "missing"
+
+
+# --- bundles: one file for the scripts a kind of page loads -----------------------------------
+
+STRICT = (
+    "'use strict';\nglobalThis.seen.push(['a', (function () { return this; })() === undefined]);\n"
+)
+SLOPPY = (
+    "globalThis.seen.push(['b', (function () { return this; })() === undefined]); // no newline"
+)
+BUNDLE = {"js/both.js": ["js/a.js", "js/b.js"]}
+
+
+def _bundle_tree(tmp_path: Path) -> tuple[Path, Path, StaticFiles]:
+    source, target = tmp_path / "static", tmp_path / "build"
+    (source / "js").mkdir(parents=True)
+    (source / "js" / "a.js").write_text(STRICT)
+    (source / "js" / "b.js").write_text(SLOPPY)
+    build(source, target, BUNDLE)
+
+    def nothing(environ: dict[str, object], start_response: object) -> list[bytes]:
+        raise AssertionError("the app was asked for a static file")
+
+    return source, target, StaticFiles(nothing, source=source, build=target, bundles=BUNDLE)
+
+
+def test_a_bundle_runs_its_sources_in_order_each_as_strict_as_it_was(tmp_path: Path) -> None:
+    _, target, _ = _bundle_tree(tmp_path)
+    bundle = (target / "js/both.js").read_text()
+    script = f"globalThis.seen = [];\n{bundle}\nconsole.log(JSON.stringify(seen));"
+    node = shutil.which("node")
+    assert node, "node (as for node --test) runs the bundle"
+    # Our own script, no shell.
+    ran = subprocess.run(  # noqa: S603
+        [node, "-e", script], capture_output=True, text=True, check=True, timeout=30
+    )
+    # a.js stays strict; b.js after it does not become strict.
+    assert json.loads(ran.stdout) == [["a", True], ["b", False]]
+
+
+def test_a_built_bundle_is_served_and_named_by_pages(tmp_path: Path) -> None:
+    _, target, files = _bundle_tree(tmp_path)
+    assert files.scripts("js/both.js") == ["js/both.js"]
+    response = WsgiClient(files).get(
+        f"/static/js/both.js?v={files.revision('js/both.js')}", headers={"Accept-Encoding": "br"}
+    )
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == IMMUTABLE
+    assert brotli.decompress(response.get_data()) == (target / "js/both.js").read_bytes()
+
+
+@pytest.mark.parametrize("autorefresh", [False, True])
+def test_with_a_source_edited_since_the_build_pages_name_the_sources(
+    tmp_path: Path, autorefresh: bool
+) -> None:
+    source, _, _ = _bundle_tree(tmp_path)
+    (source / "js" / "b.js").write_text(SLOPPY + "\n// edited")
+
+    def not_found(environ: dict[str, object], start_response: Any) -> list[bytes]:
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"no such file"]
+
+    files = StaticFiles(
+        not_found,
+        source=source,
+        build=tmp_path / "build",
+        autorefresh=autorefresh,
+        bundles=BUNDLE,
+    )
+    assert files.scripts("js/both.js") == ["js/a.js", "js/b.js"]
+    # Never the older bundle.
+    assert WsgiClient(files).get("/static/js/both.js").status_code == 404

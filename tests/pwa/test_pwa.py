@@ -6,6 +6,7 @@ import json
 import re
 
 import settings
+from core.static_build import BUNDLES, INCIDENT_FORM_BUNDLE, OUTBOX_BUNDLE, PAGE_BUNDLE
 from pwa import services
 
 
@@ -51,22 +52,32 @@ def _header(client, name: str):
     raise AssertionError(f"{name} missing from the worker")
 
 
-def test_the_worker_imports_the_outbox_scripts_it_shares_with_pages(client):
+def test_the_worker_imports_the_outbox_bundle_it_shares_with_pages(client):
     imports = _header(client, "SW_IMPORTS")
-    names = [u.split("?")[0] for u in imports]
-    assert names == [
-        "/static/vendor/idb.umd.js",
-        "/static/js/offline/store.js",
-        "/static/js/offline/serialise.js",
-        "/static/js/offline/payloads.js",
-        "/static/js/offline/queue.js",
-        "/static/js/offline/photo-outbox.js",
+    assert [u.split("?")[0] for u in imports] == [f"/static/{OUTBOX_BUNDLE}"]
+    assert services.WORKER_SCRIPTS == [
+        "vendor/idb.umd.js",
+        "js/offline/store.js",
+        "js/offline/serialise.js",
+        "js/offline/payloads.js",
+        "js/offline/queue.js",
+        "js/offline/photo-outbox.js",
     ]
     precached = {entry["url"] for entry in _header(client, "PRECACHE")}
     assert set(imports) <= precached  # revisioned, and on the phone before it is needed
-    assert any(u.startswith("/static/js/offline/page.js?v=") for u in precached)
     for url in imports:
         assert client.get(url).status_code == 200
+
+
+def test_the_shell_keeps_the_bundles_and_each_script_pages_kept_before_named(client):
+    """A page kept by an older version names the scripts one by one (or only
+    page.js, which then loads its parts): with no signal the worker answers them
+    from its shell, whatever revision the page names."""
+    precached = {entry["url"].split("?")[0] for entry in _header(client, "PRECACHE")}
+    bundles = {f"/static/{name}" for name in (OUTBOX_BUNDLE, PAGE_BUNDLE, INCIDENT_FORM_BUNDLE)}
+    assert bundles <= precached
+    for name in [*services.OUTBOX_SCRIPTS, *services.PAGE_SCRIPTS, *BUNDLES[INCIDENT_FORM_BUNDLE]]:
+        assert f"/static/{name}" in precached, name
 
 
 def test_the_worker_keeps_only_blank_forms_and_the_outbox_page(client, app):
@@ -120,10 +131,10 @@ def test_every_signed_in_page_has_the_outbox_badge_and_a_guarded_sign_out(sign_i
     assert 'href="/outbox" class="app-outbox-link"' in html
     assert "data-outbox-count" in html
     assert "data-sign-out" in html
-    assert "/static/js/offline/page.js?v=" in html
+    assert f"/static/{PAGE_BUNDLE}?v=" in html
     anonymous = client.get("/login").get_data(as_text=True)
     assert "data-outbox-count" not in anonymous
-    assert "js/offline/page.js" not in anonymous
+    assert "js/bundles/" not in anonymous
 
 
 def test_pages_name_the_outbox_parts_in_order_and_page_js_knows_them():
@@ -139,7 +150,28 @@ def test_pages_name_the_outbox_parts_in_order_and_page_js_knows_them():
         assert name in services.SHELL_ASSETS, name
 
 
-def test_signed_in_pages_load_the_outbox_scripts_then_the_page_parts(sign_in):
+def test_signed_in_pages_load_the_outbox_bundle_then_the_page_bundle(sign_in):
     html = sign_in("carer1").get("/").get_data(as_text=True)
-    loaded = re.findall(r'<script src="/static/(js/offline/[^"?]+|vendor/idb[^"?]+)\?v=', html)
+    loaded = re.findall(
+        r'<script src="/static/(js/(?:offline|bundles)/[^"?]+|vendor/idb[^"?]+)\?v=', html
+    )
+    assert loaded == [OUTBOX_BUNDLE, PAGE_BUNDLE]
+
+
+def test_the_incident_form_loads_its_own_scripts_as_one_bundle(sign_in):
+    html = sign_in("carer1").get("/incidents/new").get_data(as_text=True)
+    assert f'<script src="/static/{INCIDENT_FORM_BUNDLE}?v=' in html
+    for name in BUNDLES[INCIDENT_FORM_BUNDLE]:
+        assert f"/static/{name}" not in html
+
+
+def test_with_a_bundle_out_of_date_pages_name_its_sources_one_by_one(sign_in, app, monkeypatch):
+    """An edited script not yet built: pages (and the worker) load the sources as
+    they are, never the older bundle."""
+    files = app.extensions["candour_static"]
+    monkeypatch.setattr(files, "_bundle_path", lambda rel: None)
+    html = sign_in("carer1").get("/").get_data(as_text=True)
+    loaded = re.findall(
+        r'<script src="/static/(js/(?:offline|bundles)/[^"?]+|vendor/idb[^"?]+)\?v=', html
+    )
     assert loaded == services.OUTBOX_SCRIPTS + services.PAGE_SCRIPTS

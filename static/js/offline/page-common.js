@@ -1,6 +1,6 @@
-/* The outbox in the page, in parts (each a plain deferred script, loaded in the
- * order pwa/services.py PAGE_SCRIPTS gives, ending with page.js, which starts
- * them):
+/* The outbox in the page, in parts (each a plain script, in the order
+ * core/static_build.py PAGE_BUNDLE gives, ending with page.js, which starts
+ * them; pages load them as that one bundle, built by `make setup`):
  *   page-common.js     who is signed in, this tab's lease owner, DOM helpers,
  *                      messages to the worker (this file)
  *   badge.js           the outbox count in the header

@@ -9,10 +9,11 @@
   const NS = window.CandourOffline;
   if (!NS?.store || !window.indexedDB) return;
 
-  // The parts before this file, in order: pwa/services.py PAGE_SCRIPTS lists the
-  // same (tests/pwa checks). A page kept on a phone before the page's outbox was
-  // split into parts names only this file, and the worker answers it with this
-  // version: such a page loads the parts here.
+  // The parts before this file, in order: core/static_build.py PAGE_BUNDLE lists
+  // the same (tests/pwa checks); pages load them, with this file, as that one
+  // bundle. A page kept on a phone before the page's outbox was split into parts
+  // names only this file, and the worker answers it with this version: such a
+  // page loads the parts here, one by one (the worker's shell keeps each).
   const PARTS = [
     'page-common.js',
     'badge.js',
