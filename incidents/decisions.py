@@ -11,7 +11,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import ColumnElement, Select, and_, exists, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import joinedload
 
 from core import trail
 from core.dates import utcnow
@@ -283,21 +283,12 @@ def overdue_decisions(
 ) -> tuple[list[IncidentDecision], int]:
     """Overdue decisions on the incidents in `visible` (a scoped select), the most
     overdue first, and how many there are in all."""
-    # Joined from the few overdue decisions (their partial index) to their incidents,
-    # with `visible`'s conditions on the incident: rather than `incident_id IN (the
-    # visible incidents)`, which PostgreSQL answers by reading every incident.
-    scope = visible.whereclause
-    joined = (
-        IncidentDecision.incident.and_(scope) if scope is not None else IncidentDecision.incident
-    )
-    where = overdue_condition(now)
-    total = (
-        db.session.scalar(select(func.count(IncidentDecision.id)).join(joined).where(where)) or 0
-    )
+    ids = visible.with_only_columns(Incident.id).order_by(None)
+    where = and_(IncidentDecision.incident_id.in_(ids), overdue_condition(now))
+    total = db.session.scalar(select(func.count(IncidentDecision.id)).where(where)) or 0
     stmt = (
         select(IncidentDecision)
-        .join(joined)
-        .options(contains_eager(IncidentDecision.incident))
+        .options(joinedload(IncidentDecision.incident))
         .where(where)
         .order_by(IncidentDecision.due_at, IncidentDecision.id)
         .limit(limit)

@@ -22,7 +22,9 @@ def _seed(staff):
     make_incident(north, in_month(1), kind="near_miss", harm="none")
     make_incident(north, in_month(2, day=1, hour=0), kind="incident", category="fall", harm="low")
     make_incident(north, in_month(3, day=28), category="safeguarding", kind="incident", harm="low")
-    make_incident(south, in_month(2), kind="near_miss", harm="none", place="kitchen", person_ref="P-0011")
+    make_incident(
+        south, in_month(2), kind="near_miss", harm="none", place="kitchen", person_ref="P-0011"
+    )
     make_incident(north, in_month(13), kind="near_miss", harm="none")
 
 
