@@ -77,7 +77,7 @@ def _new_key(incident: Incident) -> Key | None:
     return _key({name: getattr(incident, name) for name in COUNTED})
 
 
-@event.listens_for(Session, "before_flush")  # type: ignore[untyped-decorator]
+@event.listens_for(Session, "before_flush")
 def _before_flush(session: Session, flush_context: UOWTransaction, _instances: Any) -> None:
     old: dict[int, Key | None] = {}
     for obj in (*session.dirty, *session.deleted):
@@ -86,10 +86,11 @@ def _before_flush(session: Session, flush_context: UOWTransaction, _instances: A
     flush_context.attributes[_OLD] = old
 
 
-@event.listens_for(Session, "after_flush")  # type: ignore[untyped-decorator]
+@event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, flush_context: UOWTransaction) -> None:
     old: dict[int, Key | None] = flush_context.attributes.get(_OLD, {})
     changes: Counter[Key] = Counter()
+    moves: list[tuple[Key | None, Key | None]]
     moves = [(None, _new_key(o)) for o in session.new if isinstance(o, Incident)]
     moves += [(old[id(o)], _new_key(o)) for o in session.dirty if id(o) in old]
     moves += [(old[id(o)], None) for o in session.deleted if id(o) in old]
@@ -138,10 +139,11 @@ def rebuild() -> int:
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("LOCK TABLE incident IN SHARE MODE")
     conn.execute(delete(IncidentMonthCount))
-    first, last = conn.execute(
+    bounds: Any = conn.execute(
         select(func.min(Incident.occurred_at), func.max(Incident.occurred_at))
     ).one()
-    if first is None:
+    first, last = bounds  # None, None without incidents
+    if first is None or last is None:
         return 0
     months = _months(first, last)
     month = month_of(Incident.occurred_at, months)

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from core import dates
+from core import dates, scoping
 from extensions import db
 from governance import figures
 from incidents.models import IncidentMonthCount
@@ -42,7 +42,7 @@ def _seed(staff):
 )
 def test_a_managers_counts_from_the_summary_equal_the_incidents(staff, period):
     _seed(staff)
-    manager, chosen = staff["manager"], figures.scoping.branches_for(staff["manager"])
+    manager, chosen = staff["manager"], scoping.branches_for(staff["manager"])
     ids = [b.id for b in chosen]
     wanted = period()
     summary = Counter({tuple(r[:-1]): r[-1] for r in figures._incident_rows(manager, ids, wanted)})
@@ -55,6 +55,6 @@ def test_the_dashboard_reads_the_summary_for_whole_months(staff):
     """What the summary says is what the dashboard shows (proof it is read)."""
     _seed(staff)
     db.session.execute(IncidentMonthCount.__table__.update().values(n=IncidentMonthCount.n * 10))
-    branches = figures.scoping.branches_for(staff["manager"])
+    branches = scoping.branches_for(staff["manager"])
     shown = figures.dashboard_figures(staff["manager"], branches, twelve_months())
     assert shown["incidents"]["total"] == 40

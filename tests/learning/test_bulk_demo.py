@@ -46,7 +46,7 @@ def _summary(app: Flask, *, rebuild: bool) -> dict[tuple[object, ...], int]:
         if rebuild:
             month_counts.rebuild()
         rows = db.session.execute(db.select(IncidentMonthCount)).scalars()
-        found = {
+        found: dict[tuple[object, ...], int] = {
             (r.branch_id, r.month, r.kind, r.harm, r.category, r.place): r.n for r in rows if r.n
         }
         db.session.rollback()
