@@ -50,6 +50,7 @@ from app import create_app
 from core import demo
 from extensions import db
 from imports import service as imports_service
+from incidents import month_counts
 from incidents.demo import seed_incidents
 from incidents.models import Incident
 
@@ -285,6 +286,7 @@ def _copies(app: Flask, count: int) -> None:
                 rows = []
         if rows:
             db.session.execute(db.insert(Incident), rows)
+        month_counts.rebuild()  # the dashboard's summary (bulk inserts bypass the ORM)
         db.session.commit()
         db.session.remove()
 

@@ -86,6 +86,16 @@ class Period:
             month = add_months(month, 1)
         return keys
 
+    @property
+    def whole_months(self) -> list[str]:
+        """Months whose every day is inside the period."""
+        return [
+            key
+            for key in self.months
+            if date.fromisoformat(f"{key}-01") >= self.start
+            and add_months(date.fromisoformat(f"{key}-01"), 1) - timedelta(days=1) <= self.end
+        ]
+
     def complete_months(self, now: datetime) -> list[str]:
         """Months wholly inside the period and already over at `now`."""
         today = now.astimezone(UK).date()

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from core.dates import UK
+from core.spreadsheet_cells import safe_cell
 
 
 class Kind(enum.Enum):
@@ -100,9 +101,27 @@ def csv_text(kind: Kind, value: Any) -> str:
     if value is None:
         return ""
     if kind is Kind.MOMENT:
-        return uk_moment(value).strftime("%Y-%m-%d %H:%M:%S")
+        return _moment_text(value)
     if kind is Kind.DAY:
         return value.isoformat() if isinstance(value, date) else str(value)
     if kind is Kind.BOOL:
         return "true" if value else "false"
     return str(value)
+
+
+def _moment_text(value: datetime) -> str:
+    # isoformat is several times quicker than strftime; the first 19 characters
+    # are "YYYY-MM-DD HH:MM:SS" (the offset after them is left off).
+    return value.astimezone(UK).isoformat(" ", "seconds")[:19]
+
+
+def csv_cell(kind: Kind) -> Callable[[Any], str]:
+    """The function writing a column's value as its CSV cell, formula neutralised
+    (chosen once per file, not per cell: an export writes half a million cells).
+    Moments, dates and true/false start with a digit or a letter, never with what
+    starts a formula, so only text and numbers go through `safe_cell`."""
+    if kind is Kind.MOMENT:
+        return lambda value: "" if value is None else _moment_text(value)
+    if kind in (Kind.DAY, Kind.BOOL):
+        return lambda value: csv_text(kind, value)
+    return safe_cell

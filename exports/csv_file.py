@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from core.spreadsheet_cells import BOM, safe_row
-from exports.columns import Column, csv_text
+from exports.columns import Column, csv_cell
 
 MIMETYPE = "text/csv"
 
@@ -24,11 +24,9 @@ def _lines(rows: Iterable[list[str]]) -> str:
 def chunks(columns: tuple[Column, ...], batches: Iterable[list[list[Any]]]) -> Iterator[bytes]:
     """The file: the BOM and header, then a chunk per batch of rows."""
     yield (BOM + _lines([safe_row(column.name for column in columns)])).encode("utf-8")
+    cells = [csv_cell(column.kind) for column in columns]
     for batch in batches:
         lines = _lines(
-            safe_row(
-                csv_text(column.kind, value) for column, value in zip(columns, row, strict=True)
-            )
-            for row in batch
+            [cell(value) for cell, value in zip(cells, row, strict=True)] for row in batch
         )
         yield lines.encode("utf-8")

@@ -22,7 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select
-from sqlalchemy.orm import InstrumentedAttribute, contains_eager, joinedload, lazyload
+from sqlalchemy.orm import (
+    InstrumentedAttribute,
+    contains_eager,
+    joinedload,
+    lazyload,
+    load_only,
+)
 
 from actions.models import Action, ActionSource
 from actions.queries import visible_actions
@@ -30,7 +36,7 @@ from audits.models import Audit
 from audits.results import visible_audits
 from core import scoping
 from core.dates import Period
-from core.models import Branch, User
+from core.models import Branch, PersonSupported, User
 from exports import columns as c
 from exports.columns import BatchFacts, Column
 from extensions import db
@@ -62,6 +68,8 @@ class Dataset:
     # Which records a period holds, for a dataset whose `moment` is not a
     # point in time (None: `moment` within the period's UK days).
     within: Callable[[Period], ColumnElement[bool]] | None = None
+    # Records the rows name, loaded once per file (added to each batch's facts).
+    referenced: Callable[[User], dict[str, Any]] = field(default=lambda _user: {})
 
     def statement(self, user: User, period: Period, branch: Branch | None) -> Select[Any]:
         """The records of `period` (whole UK days) in `branch`, or in all of the
@@ -92,6 +100,66 @@ def _codes(values: list[dict[str, Any]] | None) -> str:
 # --- incidents -----------------------------------------------------------------------
 
 
+# Only the columns the file has; the branch, team, person and staff each row names
+# are found in the session (`_incident_references`), not joined onto every row.
+INCIDENT_LOADING = (
+    load_only(
+        *(getattr(Incident, name) for name in (
+            "id", "reference", "status", "kind", "category", "medication_error",
+            "time_critical", "harm", "occurred_at", "reported_at", "received_at",
+            "branch_id", "team_id", "person_id", "author_id", "reviewer_id", "location",
+            "what_happened", "immediate_actions", "staff_injured", "people_informed",
+            "safeguarding", "clinical_escalation", "family_contact", "late_reason",
+            "seen_at", "triaged_at", "closed_at", "feedback", "no_review_reason", "version",
+        )),
+        raiseload=True,
+    ),
+    lazyload(Incident.branch),
+    lazyload(Incident.person),
+    lazyload(Incident.author),
+)  # fmt: skip
+
+
+def _incident_references(user: User) -> dict[str, Any]:
+    """The user's branches with their teams, people supported and staff by id: what
+    an incident's row names, loaded once per file (`_named`)."""
+    ids = user.branch_ids
+    people = db.session.scalars(select(PersonSupported).where(PersonSupported.branch_id.in_(ids)))
+    staff = db.session.scalars(select(User).where(User.branches.any(Branch.id.in_(ids))))
+    return {
+        "branch": {b.id: b for b in scoping.branches_for(user)},
+        "team": {t.id: t for t in scoping.teams_for(user)},
+        "person": {p.id: p for p in people},
+        "staff": {u.id: u for u in staff},
+    }
+
+
+# Each relationship an incident's row names: its id column and where it is looked up.
+_REFERENCES = {
+    "branch": ("branch_id", "branch"),
+    "team": ("team_id", "team"),
+    "person": ("person_id", "person"),
+    "author": ("author_id", "staff"),
+    "reviewer": ("reviewer_id", "staff"),
+}
+
+
+def _named(incident: Incident, facts: BatchFacts, relation: str) -> Any:
+    """The record an incident names (its branch, team, person or a member of
+    staff), from those loaded for the file, or read from the database when it is
+    not among them (staff since moved to another branch, say)."""
+    column, found_in = _REFERENCES[relation]
+    key = getattr(incident, column)
+    if key is None:
+        return None
+    found = facts.extra[found_in].get(key)
+    return found if found is not None else getattr(incident, relation)
+
+
+def _name_of(team: Any) -> str | None:
+    return team.name if team is not None else None
+
+
 INCIDENTS = Dataset(
     name="incidents",
     label="Incidents and near misses",
@@ -108,10 +176,18 @@ INCIDENTS = Dataset(
         c.moment("occurred_at", lambda i: i.occurred_at),
         c.moment("reported_at", lambda i: i.reported_at),
         c.moment("received_at", lambda i: i.received_at),
-        c.text("branch", lambda i: i.branch.code),
-        c.text("team", lambda i: i.team.name if i.team else None, width=20),
-        c.person("person_ref", lambda i: i.person),
-        c.staff("reporter", lambda i: i.author),
+        Column("branch", c.Kind.TEXT, lambda i, f: _named(i, f, "branch").code),
+        Column("team", c.Kind.TEXT, lambda i, f: _name_of(_named(i, f, "team")), width=20),
+        Column(
+            "person_ref",
+            c.Kind.TEXT,
+            lambda i, f: _named(i, f, "person"),
+            who=c.Who.PERSON,
+            width=12,
+        ),
+        Column(
+            "reporter", c.Kind.TEXT, lambda i, f: _named(i, f, "author"), who=c.Who.STAFF, width=20
+        ),
         c.free_text("location", lambda i: i.location),
         c.free_text("what_happened", lambda i: i.what_happened),
         c.free_text("immediate_actions", lambda i: i.immediate_actions),
@@ -121,7 +197,13 @@ INCIDENTS = Dataset(
         c.text("clinical_escalation", lambda i: i.clinical_escalation),
         c.text("family_contact", lambda i: i.family_contact),
         c.free_text("late_reason", lambda i: i.late_reason),
-        c.staff("reviewer", lambda i: i.reviewer),
+        Column(
+            "reviewer",
+            c.Kind.TEXT,
+            lambda i, f: _named(i, f, "reviewer"),
+            who=c.Who.STAFF,
+            width=20,
+        ),
         c.moment("seen_at", lambda i: i.seen_at),
         c.moment("triaged_at", lambda i: i.triaged_at),
         c.moment("closed_at", lambda i: i.closed_at),
@@ -129,7 +211,8 @@ INCIDENTS = Dataset(
         c.free_text("no_review_reason", lambda i: i.no_review_reason),
     ),
     records=visible_incidents,
-    loading=(joinedload(Incident.reviewer), joinedload(Incident.team)),
+    loading=INCIDENT_LOADING,
+    referenced=_incident_references,
     moment=Incident.occurred_at,
     key=Incident.id,
     key_of=lambda i: (i.occurred_at, i.id),

@@ -16,13 +16,14 @@ from actions.models import Action, ActionStatus
 from audits.models import Audit, AuditTemplate
 from core import scoping
 from core.buckets import month_of
-from core.dates import UK, Period, month_label, utcnow
+from core.dates import UK, Period, add_months, month_label, uk_midnight, utcnow
 from core.errors import Invalid
 from core.models import Branch, Role, User
 from core.permissions import require_role
 from extensions import db
 from governance import denominators, recalculation
 from governance.spc import FIRM_SPC_MONTHS, MIN_SPC_MONTHS, analyse, share
+from incidents import month_counts
 from incidents.models import (
     PLACES,
     Category,
@@ -61,28 +62,59 @@ def choose_branches(user: User, code: str | None) -> list[Branch]:
     return chosen
 
 
+def _incident_rows(user: User, branch_ids: list[int], period: Period) -> list[Any]:
+    """(month, kind, harm, category, place, n) of the incidents of `period` the user
+    may see. A manager sees every incident of their branches (safeguarding ones
+    too), which is what the summary counts: its whole months come from there, a
+    period's part-months (a meeting's own dates) from the incidents. Anyone else
+    (whose scope the summary cannot express) gets every count from the incidents."""
+    if user.role != Role.MANAGER:
+        return _live_rows(user, branch_ids, period.months, period.starts_at, period.ends_at)
+    mine = [b for b in branch_ids if b in set(user.branch_ids)]
+    whole = period.whole_months
+    if not whole:
+        return _live_rows(user, mine, period.months, period.starts_at, period.ends_at)
+    rows = month_counts.counted_rows(mine, whole)
+    first = uk_midnight(date.fromisoformat(f"{whole[0]}-01"))
+    after = uk_midnight(add_months(date.fromisoformat(f"{whole[-1]}-01"), 1))
+    if period.starts_at < first:
+        rows += _live_rows(user, mine, [period.months[0]], period.starts_at, first)
+    if after < period.ends_at:
+        rows += _live_rows(user, mine, [period.months[-1]], after, period.ends_at)
+    return rows
+
+
+def _live_rows(
+    user: User, branch_ids: list[int], months: list[str], start: datetime, end: datetime
+) -> list[Any]:
+    """As _incident_rows, counted by the database from the incidents themselves."""
+    month = month_of(Incident.occurred_at, months).label("month")
+    return list(
+        db.session.execute(
+            scoping.scoped(
+                db.select(
+                    month,
+                    Incident.kind,
+                    Incident.harm,
+                    Incident.category,
+                    Incident.place,
+                    func.count().label("n"),
+                ),
+                user,
+                Incident,
+            )
+            .where(Incident.branch_id.in_(branch_ids))
+            .where(Incident.occurred_at >= start, Incident.occurred_at < end)
+            .group_by(month, Incident.kind, Incident.harm, Incident.category, Incident.place)
+        ).all()
+    )
+
+
 def _incident_figures(
     user: User, branch_ids: list[int], period: Period, now: datetime, recalculate_from: list[str]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    # Counted by the database (one row per month, kind, harm, category and place).
-    month = month_of(Incident.occurred_at, period.months).label("month")
-    rows = db.session.execute(
-        scoping.scoped(
-            db.select(
-                month,
-                Incident.kind,
-                Incident.harm,
-                Incident.category,
-                Incident.place,
-                func.count().label("n"),
-            ),
-            user,
-            Incident,
-        )
-        .where(Incident.branch_id.in_(branch_ids))
-        .where(Incident.occurred_at >= period.starts_at, Incident.occurred_at < period.ends_at)
-        .group_by(month, Incident.kind, Incident.harm, Incident.category, Incident.place)
-    ).all()
+    # Counted per month, kind, harm, category and place (one row each).
+    rows = _incident_rows(user, branch_ids, period)
     complete = set(period.complete_months(now))
     by_month: dict[str, Counter[str]] = {key: Counter() for key in period.months}
     harm: Counter[str] = Counter()

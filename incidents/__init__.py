@@ -7,7 +7,7 @@ import click
 from flask import Flask
 
 from core.demo import DemoOptions, add_seeder
-from incidents import body_map_views, branch_counts, models, offline_checks, routes
+from incidents import body_map_views, branch_counts, models, month_counts, offline_checks, routes
 from incidents.demo import seed_incidents
 from oversight.trail_search import add_record_kind
 
@@ -30,6 +30,7 @@ def init_app(app: Flask) -> None:
     body_map_views.init_app(app)  # the body map's outline and labels in templates
     app.cli.command("offline-rules")(_offline_rules)
     branch_counts.init_app(app)  # open incidents stop a branch being archived
+    month_counts.init_app(app)  # flask rebuild-incident-counts (the dashboard's summary)
     add_seeder(app, 30, _demo_incidents)
     # Its events on the audit trail show to the managers of its branch.
     add_record_kind(

@@ -216,21 +216,21 @@ class Incident(db.Model):  # type: ignore[name-defined,misc]
     content_hash: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(20), default=Status.SUBMITTED.value, index=True)
 
-    kind: Mapped[str] = mapped_column(String(20), index=True)
-    category: Mapped[str] = mapped_column(String(20), index=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True, active_history=True)
+    category: Mapped[str] = mapped_column(String(20), index=True, active_history=True)
     medication_error: Mapped[str | None] = mapped_column(String(20))
     time_critical: Mapped[bool] = mapped_column(default=False)
 
     # Device times, in UTC, with the offset the device gave (minutes east of UTC),
     # so both "when it happened there" and ordering are exact.
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True, active_history=True)
     occurred_offset: Mapped[int] = mapped_column(default=0)
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reported_offset: Mapped[int] = mapped_column(default=0)
     late_reason: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
-    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"), index=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"), index=True, active_history=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person_supported.id"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     # The reporter's team when the report arrived (a snapshot: moving team later
@@ -239,10 +239,10 @@ class Incident(db.Model):  # type: ignore[name-defined,misc]
 
     location: Mapped[str] = mapped_column(String(200), default="")
     # One of PLACES, or None (not chosen, or sent by an older client).
-    place: Mapped[str | None] = mapped_column(String(20), index=True)
+    place: Mapped[str | None] = mapped_column(String(20), index=True, active_history=True)
     what_happened: Mapped[str] = mapped_column(Text)
     immediate_actions: Mapped[str] = mapped_column(Text)
-    harm: Mapped[str] = mapped_column(String(20), index=True)
+    harm: Mapped[str] = mapped_column(String(20), index=True, active_history=True)
     staff_injured: Mapped[bool] = mapped_column(default=False)
     # The staff injury (RIDDOR): which colleague, what the injury was, whether it
     # is on HSE's list (incidents/riddor.py REPORTABLE), whether someone who is
@@ -494,6 +494,24 @@ class BodyMark(db.Model):  # type: ignore[name-defined,misc]
             "size": self.size,
             "note": self.note,
         }
+
+
+class IncidentMonthCount(db.Model):  # type: ignore[name-defined,misc]
+    """How many incidents of a branch happened in a UK month with a kind, harm,
+    category and place: the governance dashboard's counts without reading every
+    incident of the year. Kept by incidents/month_counts.py in the transaction that
+    writes the incident; `flask rebuild-incident-counts` makes it again."""
+
+    __tablename__ = "incident_month_count"
+
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # "YYYY-MM", UK
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    harm: Mapped[str] = mapped_column(String(20), primary_key=True)
+    category: Mapped[str] = mapped_column(String(20), primary_key=True)
+    # The incident's place, "" for none (a key column cannot be NULL).
+    place: Mapped[str] = mapped_column(String(20), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class RecordsSeen(db.Model):  # type: ignore[name-defined,misc]

@@ -29,7 +29,7 @@ from audits.scoring import score_answers
 from core.dates import UK
 from core.models import PersonSupported, Role, User
 from extensions import db
-from incidents import demo
+from incidents import demo, month_counts
 from incidents.decisions import settings_from_app
 from incidents.duties import DutySettings, duties_for, facts_of
 from incidents.models import (
@@ -491,6 +491,7 @@ def seed_bulk(count: int, seed: int = 1, today: date | None = None) -> list[str]
     audits = _seed_spot_checks(count // SPOT_CHECK_EVERY, seed, now, cast)
     shown = learning_demo.seed_learning()  # the demo's own review, actions and bulletin
     reviews = _seed_learning(incidents, seed, now, cast)
+    month_counts.rebuild()  # the dashboard's summary (the inserts above bypass the ORM)
     db.session.commit()
     return [
         *shown,

@@ -13,7 +13,8 @@ from app import create_app
 from audits.models import Audit, AuditAnswer
 from core.demo import BULK_FROM
 from extensions import db
-from incidents.models import Incident, IncidentDecision, ReferenceCounter
+from incidents import month_counts
+from incidents.models import Incident, IncidentDecision, IncidentMonthCount, ReferenceCounter
 from learning.models import LearningReview
 
 ARGS = ["seed-demo", "--password", "demo-password-1", "--incidents", str(BULK_FROM)]
@@ -40,6 +41,19 @@ def _counts(app: Flask) -> dict[str, int]:
     return counts
 
 
+def _summary(app: Flask, *, rebuild: bool) -> dict[tuple[object, ...], int]:
+    with app.app_context():
+        if rebuild:
+            month_counts.rebuild()
+        rows = db.session.execute(db.select(IncidentMonthCount)).scalars()
+        found: dict[tuple[object, ...], int] = {
+            (r.branch_id, r.month, r.kind, r.harm, r.category, r.place): r.n for r in rows if r.n
+        }
+        db.session.rollback()
+        db.session.remove()
+    return found
+
+
 def test_bulk_seed_makes_everything_in_proportion_and_adds_nothing_the_second_time(
     tmp_path: Path,
 ):
@@ -56,6 +70,9 @@ def test_bulk_seed_makes_everything_in_proportion_and_adds_nothing_the_second_ti
     assert made["Action"] == 5 * (BULK_FROM // 20) + 2
     assert made["IncidentDecision"] > 0
     assert made["AuditAnswer"] > made["Audit"]
+    # The dashboard's summary counts what was inserted (as a rebuild from the rows).
+    assert _summary(app, rebuild=False) == _summary(app, rebuild=True)
+    assert sum(_summary(app, rebuild=False).values()) == BULK_FROM
     again = app.test_cli_runner().invoke(args=ARGS)
     assert again.exit_code == 0, again.output
     assert f"0 created, {BULK_FROM} already there" in again.output
