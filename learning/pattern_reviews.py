@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select
+from sqlalchemy.orm import lazyload
 
 from core import scoping
 from core.models import Branch, PersonSupported, User
@@ -99,7 +100,11 @@ def attach_reviews(
     # Asked whether or not any was chosen: a page's statements stay the same.
     loaded = {
         r.id: r
-        for r in db.session.scalars(db.select(LearningReview).where(LearningReview.id.in_(chosen)))
+        for r in db.session.scalars(
+            db.select(LearningReview)
+            .options(lazyload(LearningReview.incidents))
+            .where(LearningReview.id.in_(chosen))
+        )
     }
     for n, pattern in enumerate(patterns):
         review_id, count = best.get(n, (0, 0))

@@ -80,7 +80,8 @@ def time_band_of(occurred_at: Any, offset: Any) -> ColumnElement[int]:
 
 def _order_key(occurred_at: Any) -> tuple[Any, int]:
     """A number for the moment that a RANGE frame can use, and a day in its unit:
-    seconds since 1970 on PostgreSQL (exact), milliseconds on SQLite."""
+    seconds since 1970 on PostgreSQL (numeric, to the microsecond), whole
+    milliseconds on SQLite."""
     if _postgres():
         return extract("epoch", occurred_at), 86400
     return cast(func.round(func.julianday(occurred_at) * 86400000), Integer), 86400000
@@ -157,26 +158,34 @@ def repeat_rows(window: Select[Any], count: int, days: int) -> list[Any]:
     within any `days` days, overlapping windows joined (as the rule always did:
     a row is in a repeat when a window of `count` or more ending within `days`
     after it holds it; a repeat starts where no such window holds the row before).
-    The first LISTED rows of each repeat (and the first of each branch in it), each
-    with the repeat's `size`, `first_at`, `last_at` and `cluster` number."""
+    The first LISTED rows of each repeat and its last (`rn`: its place in the
+    repeat), each with the repeat's `size`, `cluster` number and lowest and
+    highest branch."""
     key, day = _order_key(Incident.occurred_at)
     span = days * day
+    # Only what the windows need, one sort order (person, category, moment) for the
+    # first four steps; peers (the same moment) always fall in the same repeat.
     b = (
-        window.with_only_columns(*LISTED_COLUMNS, key.label("t"))
+        window.with_only_columns(
+            Incident.id, Incident.person_id, Incident.category, Incident.branch_id, key.label("t")
+        )
         .where(Incident.person_id.is_not(None))
         .subquery()
     )
     part = (b.c.person_id, b.c.category)
     l1 = db.select(
-        b, func.count().over(partition_by=part, order_by=b.c.t, range_=(-span, 0)).label("k")
+        b,
+        func.count().over(partition_by=part, order_by=b.c.t, range_=(-span, 0)).label("k"),
+        func.lag(b.c.t).over(partition_by=part, order_by=b.c.t).label("prev"),
     ).subquery()
     part = (l1.c.person_id, l1.c.category)
     l2 = db.select(
         l1,
+        # The first window end at or after the row: ordered backwards, so that the
+        # frame only grows (a frame from the row forwards is summed again per row).
         func.min(case((l1.c.k >= count, l1.c.t)))
-        .over(partition_by=part, order_by=l1.c.t, range_=(0, None))
+        .over(partition_by=part, order_by=l1.c.t.desc(), range_=(None, 0))
         .label("nq"),
-        func.lag(l1.c.t).over(partition_by=part, order_by=(l1.c.t, l1.c.id)).label("prev"),
     ).subquery()
     l3 = (
         db.select(
@@ -190,29 +199,28 @@ def repeat_rows(window: Select[Any], count: int, days: int) -> list[Any]:
     )
     part = (l3.c.person_id, l3.c.category)
     l4 = db.select(
-        l3,
-        func.sum(l3.c.starts)
-        .over(partition_by=part, order_by=(l3.c.t, l3.c.id), rows=(None, 0))
-        .label("cluster"),
+        l3, func.sum(l3.c.starts).over(partition_by=part, order_by=l3.c.t).label("cluster")
     ).subquery()
     group = (l4.c.person_id, l4.c.category, l4.c.cluster)
-    ordered = (l4.c.t, l4.c.id)
     l5 = db.select(
-        l4,
+        l4.c.id,
+        l4.c.cluster,
         func.count().over(partition_by=group).label("size"),
-        func.min(l4.c.occurred_at).over(partition_by=group).label("first_at"),
-        func.max(l4.c.occurred_at).over(partition_by=group).label("last_at"),
-        func.row_number().over(partition_by=group, order_by=ordered).label("rn"),
-        func.row_number()
-        .over(partition_by=(*group, l4.c.branch_id), order_by=ordered)
-        .label("brn"),
+        func.min(l4.c.branch_id).over(partition_by=group).label("branch_low"),
+        func.max(l4.c.branch_id).over(partition_by=group).label("branch_high"),
+        func.row_number().over(partition_by=group, order_by=(l4.c.t, l4.c.id)).label("rn"),
     ).subquery()
     return list(
         db.session.execute(
-            db.select(l5, PersonSupported.ref)
-            .outerjoin(PersonSupported, PersonSupported.id == l5.c.person_id)
-            .where(or_(l5.c.rn <= LISTED, l5.c.brn == 1))
-            .order_by(PersonSupported.ref, l5.c.category, l5.c.cluster, l5.c.rn)
+            db.select(
+                *(l5.c.cluster, l5.c.size, l5.c.branch_low, l5.c.branch_high, l5.c.rn),
+                *LISTED_COLUMNS,
+                PersonSupported.ref,
+            )
+            .join(Incident, Incident.id == l5.c.id)
+            .outerjoin(PersonSupported, PersonSupported.id == Incident.person_id)
+            .where(or_(l5.c.rn <= LISTED, l5.c.rn == l5.c.size))
+            .order_by(PersonSupported.ref, Incident.category, l5.c.cluster, l5.c.rn)
         )
     )
 

@@ -455,7 +455,7 @@ def repeated_for_person(window: Select[Any], settings: PatternSettings) -> list[
         listed = [r for r in rows if r.rn <= LISTED]
         first_row = listed[0]
         ref = first_row.ref if first_row.ref is not None else "?"
-        first, last = first_row.first_at, first_row.last_at
+        first, last = first_row.occurred_at, rows[-1].occurred_at
         patterns.append(
             Pattern(
                 kind="repeat",
@@ -477,7 +477,10 @@ def repeated_for_person(window: Select[Any], settings: PatternSettings) -> list[
                 if first_row.ref is not None
                 else {},
                 count=first_row.size,
-                branch_ids={r.branch_id for r in rows},
+                # Where its incidents are: a person's are in their branch (the
+                # lowest and highest of the repeat's, and those listed).
+                branch_ids={first_row.branch_low, first_row.branch_high}
+                | {r.branch_id for r in listed},
                 start=first,
                 end=last,
                 selector=("repeat", category, person_id),

@@ -39,6 +39,8 @@ def test_a_pattern_counts_all_its_incidents_and_lists_the_first(staff, report):
 def test_a_review_from_a_patterns_identity_covers_all_its_incidents(staff, report):
     made = _repeat(report, LISTED + 5)
     (found,) = [p for p in find_patterns(staff["manager"], DEFAULTS).all if p.kind == "repeat"]
+    assert found.start is not None
+    assert found.end is not None
     review = reviews.start_from_pattern(
         staff["manager"], found.key, found.start, found.end, found.theme
     )
@@ -51,6 +53,8 @@ def test_a_patterns_incidents_are_found_again_within_the_callers_scope(staff, re
     # SOUTH's falls (carer3) are a repeat for the manager, outside the supervisor's scope.
     _repeat(report, 3, ref="P-0012", key="carer3")
     (found,) = [p for p in find_patterns(staff["manager"], DEFAULTS).all if p.kind == "repeat"]
+    assert found.start is not None
+    assert found.end is not None
     with pytest.raises(Invalid):
         reviews.start_from_pattern(staff["supervisor"], found.key, found.start, found.end)
     assert db.session.scalar(db.select(db.func.count(LearningReview.id))) == 0
