@@ -163,12 +163,10 @@ def repeat_rows(window: Select[Any], count: int, days: int) -> list[Any]:
     highest branch."""
     key, day = _order_key(Incident.occurred_at)
     span = days * day
-    # Only what the windows need, one sort order (person, category, moment) for the
-    # first four steps; peers (the same moment) always fall in the same repeat.
+    # The light columns carried through (joining back by id costs more than the
+    # sorts of a few more bytes); peers (the same moment) fall in the same repeat.
     b = (
-        window.with_only_columns(
-            Incident.id, Incident.person_id, Incident.category, Incident.branch_id, key.label("t")
-        )
+        window.with_only_columns(*LISTED_COLUMNS, key.label("t"))
         .where(Incident.person_id.is_not(None))
         .subquery()
     )
@@ -203,7 +201,7 @@ def repeat_rows(window: Select[Any], count: int, days: int) -> list[Any]:
     ).subquery()
     group = (l4.c.person_id, l4.c.category, l4.c.cluster)
     l5 = db.select(
-        l4.c.id,
+        *(l4.c[column.key] for column in LISTED_COLUMNS),
         l4.c.cluster,
         func.count().over(partition_by=group).label("size"),
         func.min(l4.c.branch_id).over(partition_by=group).label("branch_low"),
@@ -212,15 +210,10 @@ def repeat_rows(window: Select[Any], count: int, days: int) -> list[Any]:
     ).subquery()
     return list(
         db.session.execute(
-            db.select(
-                *(l5.c.cluster, l5.c.size, l5.c.branch_low, l5.c.branch_high, l5.c.rn),
-                *LISTED_COLUMNS,
-                PersonSupported.ref,
-            )
-            .join(Incident, Incident.id == l5.c.id)
-            .outerjoin(PersonSupported, PersonSupported.id == Incident.person_id)
+            db.select(l5, PersonSupported.ref)
+            .outerjoin(PersonSupported, PersonSupported.id == l5.c.person_id)
             .where(or_(l5.c.rn <= LISTED, l5.c.rn == l5.c.size))
-            .order_by(PersonSupported.ref, Incident.category, l5.c.cluster, l5.c.rn)
+            .order_by(PersonSupported.ref, l5.c.category, l5.c.cluster, l5.c.rn)
         )
     )
 
