@@ -16,7 +16,7 @@ from extensions import db
 from learning import reviews
 from learning.models import LearningReview
 from learning.patterns import LISTED, PatternSettings, find_patterns
-from tests.learning.conftest import NOW, make_incident
+from tests.learning.conftest import NOW, complete_review, make_incident
 
 DEFAULTS = PatternSettings()
 
@@ -122,3 +122,30 @@ def test_a_pattern_that_finds_nothing_is_refused_and_nothing_starts(
     assert "nhsuk-error-summary" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(LearningReview.id))) == 0
+
+
+def test_every_kind_of_pattern_is_found_again_from_its_identity(staff, report):
+    """Night falls on one weekday for two people, reviewed with a shared condition:
+    repeats, a condition, branch, time-of-day and weekday hotspots; each review
+    started from a pattern's identity holds exactly its incidents."""
+    made = [
+        report(
+            occurred_at=(NOW - timedelta(weeks=w)).replace(hour=23, minute=0),
+            category="medication",
+            person_ref=ref,
+        )
+        for w in range(1, 5)
+        for ref in ("P-0002", "P-0003")
+    ]
+    for incident in made[:3]:
+        complete_review(staff["manager"], [incident], conditions=["handover"])
+    found = find_patterns(staff["manager"], DEFAULTS).all
+    assert {"repeat", "condition", "branch", "time_of_day", "weekday"} <= {p.kind for p in found}
+    for pattern in found:
+        assert pattern.start is not None
+        assert pattern.end is not None
+        review = reviews.start_from_pattern(
+            staff["manager"], pattern.key, pattern.start, pattern.end
+        )
+        assert len(review.incidents) == pattern.count, pattern.key
+        assert set(pattern.incident_ids) <= {i.id for i in review.incidents}, pattern.key
