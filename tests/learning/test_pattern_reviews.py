@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from core import demo
 from core.errors import Invalid
 from core.models import User
 from extensions import db
@@ -149,3 +150,15 @@ def test_every_kind_of_pattern_is_found_again_from_its_identity(staff, report):
         )
         assert len(review.incidents) == pattern.count, pattern.key
         assert set(pattern.incident_ids) <= {i.id for i in review.incidents}, pattern.key
+
+
+def test_a_team_hotspot_is_found_again_from_its_identity(staff, report):
+    demo.seed_teams()
+    for day, key in enumerate(("carer2",) * 4 + ("carer1", "supervisor"), start=1):
+        report(key, occurred_at=NOW - timedelta(days=day, hours=day % 5 * 3), category="fall")
+    (team,) = [p for p in find_patterns(staff["manager"], DEFAULTS).all if p.kind == "team"]
+    assert team.start is not None
+    assert team.end is not None
+    review = reviews.start_from_pattern(staff["manager"], team.key, team.start, team.end)
+    assert sorted(i.id for i in review.incidents) == sorted(team.incident_ids)
+    assert len(review.incidents) == team.count == 4
