@@ -73,13 +73,13 @@ def statement_counter(app: Flask) -> Any:
         event.remove(engine, "before_cursor_execute", count)
 
 
-def signed_in(app: Flask, email: str) -> tuple[FlaskClient, str]:
+def signed_in(app: Flask, email: str, password: str = PASSWORD) -> tuple[FlaskClient, str]:
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert token is not None
     response = client.post(
-        "/login", data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)}
+        "/login", data={"email": email, "password": password, "csrf_token": token.group(1)}
     )
     assert response.status_code == 302, response.status_code
     csrf = client.get("/api/v1/session").get_json()["csrf_token"]

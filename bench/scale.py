@@ -18,6 +18,8 @@ over a sub-millisecond query is "many times" its SQL without the data costing an
     BENCH_DB=postgresql+psycopg://postgres@127.0.0.1:5432/candour_bench make bench
     BENCH_DB=sqlite BENCH_SIZES=2000,20000 make bench
     BENCH_SIZES=200 BENCH_REPEAT=3 .venv/bin/python -m bench.scale   # a quick look
+    BENCH_PAGES="patterns,manager home" make bench   # only these pages (names as printed)
+    BENCH_SEEDED=1 BENCH_PASSWORD=... make bench   # a database seeded before, as it is
 
 Sizes default to 2,000 and 200,000 on PostgreSQL, 2,000 and 20,000 on SQLite. The exit
 status is 1 when a page is over a limit. The PostgreSQL database named is emptied."""
@@ -93,9 +95,11 @@ def _timed(fn: Any) -> float:
 
 
 def run_size(app: Flask, repeat: int) -> dict[str, dict[str, float]]:
+    # A database seeded by hand (BENCH_SEEDED=1) has the password it was seeded with.
+    password = os.environ.get("BENCH_PASSWORD", PASSWORD)
     clients = {
-        "manager": signed_in(app, "manager@example.com")[0],
-        "office": signed_in(app, "office@example.com")[0],
+        "manager": signed_in(app, "manager@example.com", password)[0],
+        "office": signed_in(app, "office@example.com", password)[0],
     }
     today = uk_today()
     results: dict[str, dict[str, float]] = {}
@@ -107,7 +111,10 @@ def run_size(app: Flask, repeat: int) -> dict[str, dict[str, float]]:
         def health() -> None:
             clients["manager"].get("/healthz")
 
+        wanted = [n.strip() for n in os.environ.get("BENCH_PAGES", "").split(",") if n.strip()]
         for page in PAGES:
+            if wanted and page.name not in wanted:
+                continue
             client, url = clients[page.role], page.url(today)
 
             def get(client: Any = client, url: str = url) -> None:

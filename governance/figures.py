@@ -429,12 +429,12 @@ def _patterns(
             "key": p.key,
             "title": p.title,
             "detail": p.detail,
-            "incidents": len(p.incidents),
+            "incidents": p.count,
             "review_id": p.review.id if p.review is not None else None,
             "review_title": p.review.title if p.review is not None else None,
         }
         for p in report.all
-        if not p.fully_reviewed and any(i.branch_id in wanted for i in p.incidents)
+        if not p.fully_reviewed and p.branch_ids & wanted
     ]
 
 

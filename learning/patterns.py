@@ -7,14 +7,17 @@ repeated low-level events are acted on before they become serious harm:
 - hotspots: one branch, team (within its branch), time of day or weekday with
   far more incidents of a category than the others.
 
-Each pattern carries its incidents, so a thematic review can start from it with
-one click. Pure rules over loaded incidents; no request objects here.
+The database counts (learning/pattern_sql.py: GROUP BY for hotspots, window
+functions for repeats) and returns only what the page shows: each pattern's count
+and its first incidents. A thematic review starts from a pattern's identity (its
+key and window), its incidents found again within the caller's scope. No request
+objects here.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -27,16 +30,12 @@ from core.models import Branch, PersonSupported, Team, User
 from extensions import db
 from incidents.models import Incident, label
 from incidents.services import visible_incidents
-from learning.models import Condition, LearningReview, ReviewMethod, review_incidents
+from learning import pattern_reviews, pattern_sql
+from learning.models import Condition, LearningReview, review_incidents
+from learning.pattern_sql import LISTED, TIME_BANDS, conditions_by_incident
 
-# Home-care call times, as the rota thinks of the day.
-TIME_BANDS: list[tuple[str, int, int]] = [
-    ("night (22:00 to 06:59)", 22, 7),
-    ("morning (07:00 to 10:59)", 7, 11),
-    ("lunchtime (11:00 to 13:59)", 11, 14),
-    ("afternoon (14:00 to 17:59)", 14, 18),
-    ("evening (18:00 to 21:59)", 18, 22),
-]
+__all__ = ["LISTED", "TIME_BANDS", "conditions_by_incident"]
+
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
@@ -100,6 +99,7 @@ class Pattern:
     title: str
     detail: str
     theme: str  # the title a thematic review starts with
+    # The first LISTED of its incidents, by when they happened (the page lists them).
     incidents: list[PatternRow]
     review: LearningReview | None = None  # the thematic review covering most of them
     covered: int = 0
@@ -107,14 +107,38 @@ class Pattern:
     # the list has the filters for it; find_patterns adds the look-back's first
     # day to those without dates of their own.
     list_filters: dict[str, str] = field(default_factory=dict)
+    count: int = 0  # all its incidents (0: as many as listed)
+    branch_ids: set[int] = field(default_factory=set)  # where its incidents are
+    # Its incidents happened between these moments (its identity, with the key).
+    start: datetime | None = None
+    end: datetime | None = None
+    # What picks its incidents out of the look-back (see _selector_of).
+    selector: tuple[Any, ...] = ()
+
+    def __post_init__(self) -> None:
+        self.count = self.count or len(self.incidents)
+        self.branch_ids = self.branch_ids or {i.branch_id for i in self.incidents}
 
     @property
     def incident_ids(self) -> list[str]:
+        """The listed incidents' ids."""
         return [i.id for i in self.incidents]
 
     @property
     def fully_reviewed(self) -> bool:
-        return self.review is not None and self.covered == len(self.incidents)
+        return self.review is not None and self.covered == self.count
+
+    @property
+    def identity(self) -> dict[str, str]:
+        """What the thematic-review form posts: the server finds the incidents again."""
+        moments = (self.start, self.end)
+        if None in moments:
+            return {"pattern": self.key}
+        return {
+            "pattern": self.key,
+            "window_from": moments[0].isoformat(),  # type: ignore[union-attr]
+            "window_to": moments[1].isoformat(),  # type: ignore[union-attr]
+        }
 
 
 @dataclass
@@ -150,85 +174,7 @@ def _day(moment: datetime) -> str:
     return moment.strftime("%d %b %Y").lstrip("0")
 
 
-# --- repeated incidents for one person --------------------------------------------
-
-
-def repeated_for_person(
-    incidents: Iterable[PatternRow], settings: PatternSettings
-) -> list[Pattern]:
-    """The same person and category at least `repeat_count` times within any
-    `repeat_days` days. Overlapping windows are joined into one pattern."""
-    groups: dict[tuple[int, str], list[PatternRow]] = defaultdict(list)
-    for incident in incidents:
-        if incident.person_id is not None:
-            groups[(incident.person_id, incident.category)].append(incident)
-
-    window = timedelta(days=settings.repeat_days)
-    patterns: list[Pattern] = []
-    for (_, category), rows in groups.items():
-        rows.sort(key=lambda i: i.occurred_at)
-        clusters: list[list[PatternRow]] = []
-        # The last cluster's end (an index into rows): windows slide forward, so a
-        # window overlapping the last cluster adds only the rows after its end.
-        last_end = -1
-        start = 0
-        for end in range(len(rows)):
-            while rows[end].occurred_at - rows[start].occurred_at > window:
-                start += 1
-            if end - start + 1 >= settings.repeat_count:
-                if clusters and start <= last_end:
-                    clusters[-1].extend(rows[last_end + 1 : end + 1])
-                else:
-                    clusters.append(rows[start : end + 1])
-                last_end = end
-        for cluster in clusters:
-            person = cluster[0].person
-            ref = person.ref if person is not None else "?"
-            first, last = cluster[0].occurred_at, cluster[-1].occurred_at
-            patterns.append(
-                Pattern(
-                    kind="repeat",
-                    key=f"repeat:{ref}:{category}:{cluster[0].id}",
-                    title=f"{_plural(len(cluster), category)} for {ref}",
-                    detail=(
-                        f"Between {_day(first)} and {_day(last)} "
-                        f"({(last - first).days + 1} days; the threshold is "
-                        f"{settings.repeat_count} in {settings.repeat_days} days)."
-                    ),
-                    theme=f"Repeated {label(category).lower()} events for {ref}",
-                    incidents=cluster,
-                    list_filters={
-                        "person": ref,
-                        "category": category,
-                        "date_from": _uk_date(first),
-                        "date_to": _uk_date(last),
-                    }
-                    if person is not None
-                    else {},
-                )
-            )
-    return patterns
-
-
 # --- a shared contributing condition ----------------------------------------------------
-
-
-def conditions_by_incident(incident_ids: Sequence[str] | Select[Any]) -> dict[str, set[str]]:
-    """The contributing conditions each incident's reviews named (the incidents as
-    ids, or as a query of their ids: thousands of ids are better left in the database)."""
-    if not isinstance(incident_ids, Select):
-        if not incident_ids:
-            return {}
-        incident_ids = list(incident_ids)
-    rows = db.session.execute(
-        db.select(review_incidents.c.incident_id, LearningReview.conditions)
-        .join(LearningReview, LearningReview.id == review_incidents.c.review_id)
-        .where(review_incidents.c.incident_id.in_(incident_ids))
-    )
-    found: dict[str, set[str]] = defaultdict(set)
-    for incident_id, conditions in rows:
-        found[incident_id].update(conditions or [])
-    return found
 
 
 def shared_conditions(
@@ -288,28 +234,6 @@ def _is_hotspot(
     return value >= settings.hotspot_ratio * (sum(others) / len(others))
 
 
-def _weekday(incident: PatternRow) -> int:
-    return incident.occurred_local.weekday()
-
-
-def _count_hotspots(
-    rows: Sequence[PatternRow],
-    bucket_of: Callable[[PatternRow], int],
-    buckets: int,
-    settings: PatternSettings,
-) -> Iterator[tuple[int, list[PatternRow]]]:
-    """The buckets (0 to `buckets` - 1: a time of day, a weekday) whose count of
-    incidents is a hotspot against the others', with their incidents."""
-    spread: dict[int, list[PatternRow]] = defaultdict(list)
-    for incident in rows:
-        spread[bucket_of(incident)].append(incident)
-    for n in range(buckets):
-        mine = spread.get(n, [])
-        others = [len(spread.get(m, [])) for m in range(buckets) if m != n]
-        if _is_hotspot(len(mine), len(mine), others, settings):
-            yield n, mine
-
-
 @dataclass(frozen=True)
 class TeamSize:
     """A team in use and how many active staff are in it today."""
@@ -318,11 +242,36 @@ class TeamSize:
     members: int
 
 
+@dataclass
+class _Counts:
+    """One category's incidents in the look-back, counted by bucket."""
+
+    total: int = 0
+    by: dict[str, dict[int, int]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(int))
+    )
+    branches: dict[tuple[str, int], set[int]] = field(default_factory=lambda: defaultdict(set))
+
+
+def _counts(rows: Iterable[tuple[str, int, int | None, int, int, int]]) -> dict[str, _Counts]:
+    found: dict[str, _Counts] = defaultdict(_Counts)
+    for category, branch_id, team_id, band, weekday, n in rows:
+        counts = found[category]
+        counts.total += n
+        for kind, value in (
+            ("branch", branch_id),
+            ("team", team_id),
+            ("time_of_day", band),
+            ("weekday", weekday),
+        ):
+            if value is not None:
+                counts.by[kind][value] += n
+                counts.branches[(kind, value)].add(branch_id)
+    return found
+
+
 def _team_hotspots(
-    category: str,
-    rows: Sequence[PatternRow],
-    teams: Sequence[TeamSize],
-    settings: PatternSettings,
+    category: str, counts: _Counts, teams: Sequence[TeamSize], settings: PatternSettings
 ) -> list[Pattern]:
     """Teams compared with the other teams of their own branch, per team member:
     teams differ in size, and a team of six carers makes more visits (and so
@@ -335,22 +284,16 @@ def _team_hotspots(
     for size in teams:
         if size.members > 0:
             by_branch[size.team.branch_id].append(size)
-    per_team: dict[int, list[PatternRow]] = defaultdict(list)
-    for incident in rows:
-        if incident.team_id is not None:
-            per_team[incident.team_id].append(incident)
-
+    per_team = counts.by["team"]
     patterns: list[Pattern] = []
     for sizes in by_branch.values():
         if len(sizes) < 2:
             continue
         for size in sizes:
-            mine = per_team.get(size.team.id, [])
-            rate = len(mine) / size.members
-            other_rates = [
-                len(per_team.get(o.team.id, [])) / o.members for o in sizes if o is not size
-            ]
-            if not _is_hotspot(len(mine), rate, other_rates, settings):
+            mine = per_team.get(size.team.id, 0)
+            rate = mine / size.members
+            other_rates = [per_team.get(o.team.id, 0) / o.members for o in sizes if o is not size]
+            if not _is_hotspot(mine, rate, other_rates, settings):
                 continue
             team, branch = size.team, size.team.branch
             people = "person" if size.members == 1 else "people"
@@ -358,134 +301,112 @@ def _team_hotspots(
                 Pattern(
                     kind="team",
                     key=f"team:{category}:{team.id}",
-                    title=f"{_plural(len(mine), category)} in the {team.name} team ({branch.name})",
+                    title=f"{_plural(mine, category)} in the {team.name} team ({branch.name})",
                     detail=(
-                        f"{len(mine)} reported by a team of {size.members} {people}: at least "
+                        f"{mine} reported by a team of {size.members} {people}: at least "
                         f"{settings.hotspot_ratio:g} times as many per team member as the "
                         f"other teams in {branch.name}."
                     ),
                     theme=f"{label(category)} incidents in the {team.name} team",
-                    incidents=list(mine),
+                    incidents=[],
                     list_filters={"team": str(team.id), "category": category},
+                    count=mine,
+                    selector=("team", category, team.id),
                 )
             )
+    return patterns
+
+
+def _bucket_hotspots(
+    category: str, counts: _Counts, kind: str, buckets: int, settings: PatternSettings
+) -> list[Pattern]:
+    """Times of day or weekdays whose count is a hotspot against the others'."""
+    spread = counts.by[kind]
+    what = label(category).lower()
+    patterns: list[Pattern] = []
+    for n in range(buckets):
+        mine = spread.get(n, 0)
+        others = [spread.get(m, 0) for m in range(buckets) if m != n]
+        if not _is_hotspot(mine, mine, others, settings):
+            continue
+        if kind == "time_of_day":
+            band = TIME_BANDS[n][0]
+            short = band.split(" (")[0]
+            key, title, theme = f"time:{category}:{n}", f"in the {short}", f"in the {short}"
+            detail = f"happened in the {band}: at least {{}} times the average of the other times of day."
+        else:
+            day = WEEKDAYS[n]
+            key, title, theme = f"weekday:{category}:{n}", f"on {day}s", f"on {day}s"
+            detail = f"happened on a {day}: at least {{}} times the average of the other days."
+        patterns.append(
+            Pattern(
+                kind=kind,
+                key=key,
+                title=f"{_plural(mine, category)} {title}",
+                detail=f"{mine} of {counts.total} {what} events "
+                + detail.format(f"{settings.hotspot_ratio:g}"),
+                theme=f"{label(category)} incidents {theme}",
+                incidents=[],
+                count=mine,
+                selector=(kind, category, n),
+            )
+        )
+    return patterns
+
+
+def hotspots(
+    counted: Mapping[str, _Counts],
+    branches: Sequence[Branch],
+    people_per_branch: Mapping[int, int],
+    settings: PatternSettings,
+    teams: Sequence[TeamSize] = (),
+) -> list[Pattern]:
+    """Hotspots from the counts (their incidents are added by find_patterns)."""
+    patterns: list[Pattern] = []
+    for category, counts in sorted(counted.items()):
+        # Branches: compared per person supported, since branches differ in size.
+        per_branch = counts.by["branch"]
+        if len(branches) > 1:
+            for branch in branches:
+                mine = per_branch.get(branch.id, 0)
+                rate = mine / max(people_per_branch.get(branch.id, 0), 1)
+                other_rates = [
+                    per_branch.get(b.id, 0) / max(people_per_branch.get(b.id, 0), 1)
+                    for b in branches
+                    if b.id != branch.id
+                ]
+                if _is_hotspot(mine, rate, other_rates, settings):
+                    patterns.append(
+                        Pattern(
+                            kind="branch",
+                            key=f"branch:{category}:{branch.code}",
+                            title=f"{_plural(mine, category)} in {branch.name}",
+                            detail=(
+                                f"{mine} for {people_per_branch.get(branch.id, 0)} people "
+                                "supported: at least "
+                                f"{settings.hotspot_ratio:g} times the rate of the other branches."
+                            ),
+                            theme=f"{label(category)} incidents in {branch.name}",
+                            incidents=[],
+                            list_filters={"branch": branch.code, "category": category},
+                            count=mine,
+                            selector=("branch", category, branch.id),
+                        )
+                    )
+        patterns.extend(_team_hotspots(category, counts, teams, settings))
+        patterns.extend(
+            _bucket_hotspots(category, counts, "time_of_day", len(TIME_BANDS), settings)
+        )
+        patterns.extend(_bucket_hotspots(category, counts, "weekday", len(WEEKDAYS), settings))
+    for pattern in patterns:
+        kind, category, value = pattern.selector
+        pattern.branch_ids = set(counted[category].branches[(kind, value)])
     return patterns
 
 
 def _uk_date(moment: datetime) -> str:
     """The UK calendar day of a moment, as the incident list's date filters take it."""
     return moment.astimezone(UK).date().isoformat()
-
-
-def hotspots(
-    incidents: Iterable[PatternRow],
-    branches: Sequence[Branch],
-    people_per_branch: Mapping[int, int],
-    settings: PatternSettings,
-    teams: Sequence[TeamSize] = (),
-) -> list[Pattern]:
-    by_category: dict[str, list[PatternRow]] = defaultdict(list)
-    for incident in incidents:
-        by_category[incident.category].append(incident)
-
-    patterns: list[Pattern] = []
-    for category, rows in sorted(by_category.items()):
-        rows.sort(key=lambda i: i.occurred_at)
-        what = label(category).lower()
-
-        # Branches: compared per person supported, since branches differ in size.
-        if len(branches) > 1:
-            per_branch: dict[int, list[PatternRow]] = defaultdict(list)
-            for incident in rows:
-                per_branch[incident.branch_id].append(incident)
-            for branch in branches:
-                mine = per_branch.get(branch.id, [])
-                rate = len(mine) / max(people_per_branch.get(branch.id, 0), 1)
-                other_rates = [
-                    len(per_branch.get(b.id, [])) / max(people_per_branch.get(b.id, 0), 1)
-                    for b in branches
-                    if b.id != branch.id
-                ]
-                if _is_hotspot(len(mine), rate, other_rates, settings):
-                    patterns.append(
-                        Pattern(
-                            kind="branch",
-                            key=f"branch:{category}:{branch.code}",
-                            title=f"{_plural(len(mine), category)} in {branch.name}",
-                            detail=(
-                                f"{len(mine)} for {people_per_branch.get(branch.id, 0)} people "
-                                "supported: at least "
-                                f"{settings.hotspot_ratio:g} times the rate of the other branches."
-                            ),
-                            theme=f"{label(category)} incidents in {branch.name}",
-                            incidents=mine,
-                            list_filters={"branch": branch.code, "category": category},
-                        )
-                    )
-
-        patterns.extend(_team_hotspots(category, rows, teams, settings))
-
-        for n, mine in _count_hotspots(rows, time_band, len(TIME_BANDS), settings):
-            band = TIME_BANDS[n][0]
-            patterns.append(
-                Pattern(
-                    kind="time_of_day",
-                    key=f"time:{category}:{n}",
-                    title=f"{_plural(len(mine), category)} in the {band.split(' (')[0]}",
-                    detail=(
-                        f"{len(mine)} of {len(rows)} {what} events happened in the {band}: "
-                        f"at least {settings.hotspot_ratio:g} times the average of the "
-                        "other times of day."
-                    ),
-                    theme=f"{label(category)} incidents in the {band.split(' (')[0]}",
-                    incidents=mine,
-                )
-            )
-
-        for n, mine in _count_hotspots(rows, _weekday, len(WEEKDAYS), settings):
-            day = WEEKDAYS[n]
-            patterns.append(
-                Pattern(
-                    kind="weekday",
-                    key=f"weekday:{category}:{n}",
-                    title=f"{_plural(len(mine), category)} on {day}s",
-                    detail=(
-                        f"{len(mine)} of {len(rows)} {what} events happened on a {day}: "
-                        f"at least {settings.hotspot_ratio:g} times the average of the "
-                        "other days."
-                    ),
-                    theme=f"{label(category)} incidents on {day}s",
-                    incidents=mine,
-                )
-            )
-    return patterns
-
-
-# --- putting it together for one manager ------------------------------------------------
-
-
-def _attach_reviews(user: User, patterns: list[Pattern], window: Select[Any]) -> None:
-    """Link each pattern to the thematic review (within scope) that covers most
-    of its incidents, so managers see what is already being looked at. `window`
-    selects the ids of the incidents patterns were looked for in: the reviews of
-    any of them (a review of none of a pattern's incidents covers none)."""
-    # One query whether or not anything was found, so a page's statements stay
-    # the same however many incidents there are.
-    stmt = (
-        scoping.scoped(db.select(LearningReview), user, LearningReview)
-        .where(LearningReview.method == ReviewMethod.THEMATIC.value)
-        .where(LearningReview.incidents.any(Incident.id.in_(window)))
-        .order_by(LearningReview.started_at.desc())
-    )
-    reviews = [(r, {i.id for i in r.incidents}) for r in db.session.scalars(stmt)]
-    for pattern in patterns:
-        wanted = set(pattern.incident_ids)
-        best, best_count = None, 0
-        for review, covered in reviews:
-            count = len(wanted & covered)
-            if count > best_count:
-                best, best_count = review, count
-        pattern.review, pattern.covered = best, best_count
 
 
 def team_sizes(branch_ids: Sequence[int]) -> list[TeamSize]:
@@ -505,19 +426,6 @@ def team_sizes(branch_ids: Sequence[int]) -> list[TeamSize]:
     return [TeamSize(team, int(n or 0)) for team, n in rows]
 
 
-PATTERN_COLUMNS = (
-    Incident.id,
-    Incident.reference,
-    Incident.category,
-    Incident.harm,
-    Incident.occurred_at,
-    Incident.occurred_offset,
-    Incident.person_id,
-    Incident.branch_id,
-    Incident.team_id,
-)
-
-
 def look_back_start(now: datetime, days: int) -> datetime:
     """Midnight (UK time) starting the day `days` days before today. The look-back
     is whole UK days, as the incident list's date filters are, so a pattern's link
@@ -525,30 +433,104 @@ def look_back_start(now: datetime, days: int) -> datetime:
     return uk_midnight(now.astimezone(UK).date() - timedelta(days=days))
 
 
+# --- repeated incidents for one person --------------------------------------------------
+
+
+def _light(row: Any) -> PatternIncident:
+    return PatternIncident(
+        *(row.id, row.reference, row.category, row.harm, row.occurred_at, row.occurred_offset),
+        *(row.person_id, row.branch_id, row.team_id),
+        person=PersonRef(row.ref) if row.ref is not None else None,
+    )
+
+
+def repeated_for_person(window: Select[Any], settings: PatternSettings) -> list[Pattern]:
+    """The same person and category at least `repeat_count` times within any
+    `repeat_days` days. Overlapping windows are joined into one pattern."""
+    groups: dict[tuple[int, str, int], list[Any]] = defaultdict(list)
+    for row in pattern_sql.repeat_rows(window, settings.repeat_count, settings.repeat_days):
+        groups[(row.person_id, row.category, row.cluster)].append(row)
+    patterns: list[Pattern] = []
+    for (person_id, category, _), rows in groups.items():
+        listed = [r for r in rows if r.rn <= LISTED]
+        first_row = listed[0]
+        ref = first_row.ref if first_row.ref is not None else "?"
+        first, last = first_row.occurred_at, rows[-1].occurred_at
+        patterns.append(
+            Pattern(
+                kind="repeat",
+                key=f"repeat:{ref}:{category}:{first_row.id}",
+                title=f"{_plural(first_row.size, category)} for {ref}",
+                detail=(
+                    f"Between {_day(first)} and {_day(last)} "
+                    f"({(last - first).days + 1} days; the threshold is "
+                    f"{settings.repeat_count} in {settings.repeat_days} days)."
+                ),
+                theme=f"Repeated {label(category).lower()} events for {ref}",
+                incidents=[_light(r) for r in listed],
+                list_filters={
+                    "person": ref,
+                    "category": category,
+                    "date_from": _uk_date(first),
+                    "date_to": _uk_date(last),
+                }
+                if first_row.ref is not None
+                else {},
+                count=first_row.size,
+                # Where its incidents are: a person's are in their branch (the
+                # lowest and highest of the repeat's, and those listed).
+                branch_ids={first_row.branch_low, first_row.branch_high}
+                | {r.branch_id for r in listed},
+                start=first,
+                end=last,
+                selector=("repeat", category, person_id),
+            )
+        )
+    return patterns
+
+
+# --- putting it together for one manager ------------------------------------------------
+
+
+def _hotspot_incidents(window: Select[Any], found: list[Pattern]) -> None:
+    """Each hotspot's first incidents, in one statement."""
+    wanted = [p.selector for p in found]
+    listed: dict[int, list[PatternRow]] = defaultdict(list)
+    for row in pattern_sql.first_incidents(window, wanted):
+        listed[row.n].append(_light(row))
+    for n, pattern in enumerate(found):
+        pattern.incidents = listed[n]
+
+
+def _condition_patterns(
+    window: Select[Any], conditions: Mapping[str, set[str]], settings: PatternSettings
+) -> list[Pattern]:
+    """Shared conditions, over the look-back's reviewed incidents only."""
+    reviewed = window.where(
+        Incident.id.in_(db.select(review_incidents.c.incident_id))
+    ).with_only_columns(*pattern_sql.LISTED_COLUMNS, PersonSupported.ref)
+    rows = db.session.execute(
+        reviewed.outerjoin(PersonSupported, PersonSupported.id == Incident.person_id)
+    )
+    found = shared_conditions([_light(r) for r in rows], conditions, settings)
+    for pattern in found:
+        pattern.count, pattern.branch_ids = 0, set()
+        pattern.__post_init__()
+        pattern.incidents = pattern.incidents[:LISTED]
+        _, category, condition = pattern.key.split(":", 2)
+        pattern.selector = ("condition", category, condition)
+    return found
+
+
 def find_patterns(
     user: User, settings: PatternSettings, now: datetime | None = None
 ) -> PatternReport:
     """Every pattern among the incidents `user` may see that happened within the
-    look-back period."""
+    look-back period: each with its count and first LISTED incidents."""
     now = now or utcnow()
     since = look_back_start(now, settings.lookback_days)
-    # Only the columns the rules and the patterns page read: a busy provider has
-    # hundreds of incidents in the window, and their free text is not needed here.
     window = visible_incidents(user).where(Incident.occurred_at >= since)
     window_ids = window.with_only_columns(Incident.id)
-    rows = db.session.execute(
-        window.with_only_columns(*PATTERN_COLUMNS, PersonSupported.ref).outerjoin(
-            PersonSupported, PersonSupported.id == Incident.person_id
-        )
-    )
-    incidents: list[PatternRow] = [
-        PatternIncident(
-            *(r.id, r.reference, r.category, r.harm, r.occurred_at, r.occurred_offset),
-            *(r.person_id, r.branch_id, r.team_id),
-            person=PersonRef(r.ref) if r.ref is not None else None,
-        )
-        for r in rows
-    ]
     branches = scoping.branches_for(user)
     people = dict(
         db.session.execute(
@@ -558,13 +540,19 @@ def find_patterns(
         ).all()
     )
     teams = team_sizes([b.id for b in branches])
+    conditions = conditions_by_incident(window_ids)
+    counted = _counts(pattern_sql.hotspot_counts(window))
     report = PatternReport(
-        repeats=repeated_for_person(incidents, settings),
-        conditions=shared_conditions(incidents, conditions_by_incident(window_ids), settings),
-        hotspots=hotspots(incidents, branches, people, settings, teams),
+        repeats=repeated_for_person(window, settings),
+        conditions=_condition_patterns(window, conditions, settings),
+        hotspots=hotspots(counted, branches, people, settings, teams),
         since=since,
     )
-    _attach_reviews(user, report.all, window_ids)
+    _hotspot_incidents(window, report.hotspots)
+    for pattern in report.all:
+        if pattern.start is None:
+            pattern.start, pattern.end = since, now
+    pattern_reviews.attach_reviews(user, report.all, window, conditions)
     first_day = _uk_date(since)
     for pattern in report.all:
         if pattern.list_filters:

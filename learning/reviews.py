@@ -4,6 +4,7 @@ thematic): starting one, answering it, completing it, and actions carried into i
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select
@@ -22,6 +23,7 @@ from core.saving import check_version, commit
 from extensions import db
 from incidents import permissions
 from incidents.models import Incident, Status
+from learning import pattern_reviews
 from learning.incident_links import (
     BEFORE_REVIEW,
     FEEDBACK_LIMIT,
@@ -102,6 +104,25 @@ def reviews_of(user: User, incident: Incident) -> list[LearningReview]:
         .order_by(LearningReview.started_at)
     )
     return list(db.session.scalars(stmt))
+
+
+def start_from_pattern(
+    user: User, key: str, start: datetime, end: datetime, title: str = ""
+) -> LearningReview:
+    """A thematic review of a pattern's incidents, found again from its identity
+    (key and window) within the caller's scope: the form posts the pattern, not
+    its (possibly thousands of) incident ids."""
+    require_role(user, REVIEW_ROLES)
+    incidents = pattern_reviews.pattern_incidents(user, key, start, end)
+    if len(incidents) < 2:
+        raise Invalid(
+            {
+                "incident_ids": [
+                    "That pattern's incidents were not found. Choose them from the list."
+                ]
+            }
+        )
+    return start_review(user, ReviewMethod.THEMATIC.value, [i.id for i in incidents], title)
 
 
 def start_review(

@@ -69,6 +69,32 @@ class ReviewStartSchema(_Form):
     title = _text(200, "Keep the title to 200 characters.")
 
 
+class PatternReviewSchema(_Form):
+    """A thematic review started from a pattern: its identity (key and window);
+    the server finds its incidents again, within the caller's scope."""
+
+    pattern = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200, error="Choose a pattern from the list."),
+        error_messages=_required("Choose a pattern from the list."),
+    )
+    window_from = Moment(
+        required=True,
+        error_messages={
+            **_required("Choose a pattern from the list."),
+            "invalid": "Choose a pattern from the list.",
+        },
+    )
+    window_to = Moment(
+        required=True,
+        error_messages={
+            **_required("Choose a pattern from the list."),
+            "invalid": "Choose a pattern from the list.",
+        },
+    )
+    title = _text(200, "Keep the title to 200 characters.")
+
+
 class ReviewAnswersSchema(_Form):
     what_happened = _text()
     expected = _text()

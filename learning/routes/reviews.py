@@ -20,7 +20,7 @@ from learning import reviews as review_rules
 from learning.models import Condition, ReviewMethod, ReviewStatus
 from learning.routes._common import STALE
 from learning.routes.blueprint import bp
-from learning.schemas import ReviewAnswersSchema, ReviewStartSchema
+from learning.schemas import PatternReviewSchema, ReviewAnswersSchema, ReviewStartSchema
 
 COMPLETED = "Review completed. The people who reported it can now see what was learned."
 
@@ -73,9 +73,32 @@ def review_new() -> Any:
     return _review_new_form(values, {})
 
 
+def _from_pattern() -> Any:
+    """The patterns page's form: a pattern's identity, its incidents found again."""
+    data, errors = load_form(PatternReviewSchema(), request.form)
+    if not errors:
+        try:
+            review = review_rules.start_from_pattern(
+                current_user,
+                data["pattern"],
+                data["window_from"],
+                data["window_to"],
+                data.get("title", ""),
+            )
+        except Invalid as err:
+            errors = err.errors
+        else:
+            flash(f"{review.method_enum.label} started.", "success")
+            return redirect(url_for("learning.review", review_id=review.id))
+    values = {"method": ReviewMethod.THEMATIC.value, "title": data.get("title", "")}
+    return _review_new_form(values, {"incident_ids": [], **errors} if errors else errors, 422)
+
+
 @bp.post("/reviews")
 @role_required(Role.SUPERVISOR, Role.MANAGER)
 def review_start() -> Any:
+    if "pattern" in request.form:
+        return _from_pattern()
     data, errors = load_form(ReviewStartSchema(), request.form)
     if not errors:
         try:
