@@ -44,9 +44,9 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import event
 
-from app import create_app
+from bench import databases
 from core import demo
 from extensions import db
 from imports import service as imports_service
@@ -139,20 +139,8 @@ def build(url: str | None, incidents: int, workdir: Path) -> Flask:
     if url is None:
         url = f"sqlite:///{workdir / f'bench-{incidents}.db'}"
     elif url.startswith("postgresql"):
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    app = create_app(
-        {
-            "ENV_NAME": "testing",
-            "SECRET_KEY": "bench",
-            "SQLALCHEMY_DATABASE_URI": url,
-            "PASSWORD_HASH_FAST": True,
-            "LOGIN_MAX_FAILURES": 1000,
-        }
-    )
+        databases.emptied(url)
+    app = databases.bench_app(url)
     with app.app_context():
         upgrade()
         demo.seed_core(PASSWORD)

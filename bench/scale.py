@@ -38,9 +38,9 @@ from typing import Any
 
 from flask import Flask
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from app import create_app
+from bench import databases
 from bench.__main__ import PASSWORD, signed_in
 from bench.scale_sql import PAGES, who
 from core import demo
@@ -57,20 +57,8 @@ def build(url: str, incidents: int) -> tuple[Flask, float]:
     With BENCH_SEEDED=1 the database is used as it is (seeded by an earlier run)."""
     seeded = os.environ.get("BENCH_SEEDED") == "1"
     if url.startswith("postgresql") and not seeded:
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    app = create_app(
-        {
-            "ENV_NAME": "testing",
-            "SECRET_KEY": "bench",
-            "SQLALCHEMY_DATABASE_URI": url,
-            "PASSWORD_HASH_FAST": True,
-            "LOGIN_MAX_FAILURES": 1000,
-        }
-    )
+        databases.emptied(url)
+    app = databases.bench_app(url)
     if seeded:
         return app, 0.0
     with app.app_context():

@@ -168,17 +168,11 @@ def _time_of_day(rng: random.Random, day: datetime) -> datetime:
     return day.astimezone(UK).replace(hour=hour, minute=rng.randrange(60), second=0, microsecond=0)
 
 
-def _payload(
-    rng: random.Random, index: int, now: datetime, author: User, person: PersonSupported | None
-) -> tuple[dict[str, Any], datetime]:
-    category = _weighted(rng, CATEGORY_WEIGHTS)
-    near_miss_share = 0.45 if category in {"medication", "missed_call"} else 0.15
-    kind = (
-        "near_miss" if category != "safeguarding" and rng.random() < near_miss_share else "incident"
-    )
-    harm = "none" if kind == "near_miss" else _weighted(rng, HARM_WEIGHTS)
-    days_ago = rng.randrange(2, 182)
-    occurred = _time_of_day(rng, now - timedelta(days=days_ago))
+def arrival(
+    rng: random.Random, occurred: datetime, now: datetime
+) -> tuple[datetime, datetime, list[dict[str, str]]]:
+    """When a generated report was made on the phone and reached the server, and the
+    manager told on the phone soon after it happened (the bulk seeder's too)."""
     reported = occurred + timedelta(minutes=rng.randrange(3, 90))
     # Most reports arrive within a minute; some waited on a phone without signal.
     delay = timedelta(seconds=rng.randrange(2, 60))
@@ -192,6 +186,21 @@ def _payload(
             "method": "phone",
         }
     ]
+    return reported, received, informed
+
+
+def _payload(
+    rng: random.Random, index: int, now: datetime, author: User, person: PersonSupported | None
+) -> tuple[dict[str, Any], datetime]:
+    category = _weighted(rng, CATEGORY_WEIGHTS)
+    near_miss_share = 0.45 if category in {"medication", "missed_call"} else 0.15
+    kind = (
+        "near_miss" if category != "safeguarding" and rng.random() < near_miss_share else "incident"
+    )
+    harm = "none" if kind == "near_miss" else _weighted(rng, HARM_WEIGHTS)
+    days_ago = rng.randrange(2, 182)
+    occurred = _time_of_day(rng, now - timedelta(days=days_ago))
+    reported, received, informed = arrival(rng, occurred, now)
     if harm in {"moderate", "severe", "death"} and rng.random() < 0.6:
         informed.append(
             {"who": "999", "at": (occurred + timedelta(minutes=2)).isoformat(), "method": "phone"}

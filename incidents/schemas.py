@@ -461,12 +461,17 @@ class IncidentFilterSchema(OptionalDateRange):
     )
 
 
-class TriageSchema(_Classification):
-    version = _version()
-    reason = fields.String(
+def _optional_reason() -> fields.String:
+    """Why a manager changed or added something: optional, up to 2,000 characters."""
+    return fields.String(
         load_default="",
         validate=validate.Length(max=2000, error="Give the reason in up to 2,000 characters."),
     )
+
+
+class TriageSchema(_Classification):
+    version = _version()
+    reason = _optional_reason()
     status = fields.String(
         required=True,
         validate=_choice([s.value for s in Status if s != Status.SUBMITTED], "Choose a status."),
@@ -570,10 +575,7 @@ class StaffInjurySchema(_Strict):
         ),
         error_messages={"invalid": "Enter the days off work as a number from 0 to 366."},
     )
-    reason = fields.String(
-        load_default="",
-        validate=validate.Length(max=2000, error="Give the reason in up to 2,000 characters."),
-    )
+    reason = _optional_reason()
 
 
 class AddDutySchema(_Strict):
@@ -584,10 +586,7 @@ class AddDutySchema(_Strict):
         validate=validate.Length(min=1, max=40, error="Choose a duty from the list."),
         error_messages=_required("Choose a duty from the list."),
     )
-    reason = fields.String(
-        load_default="",
-        validate=validate.Length(max=2000, error="Give the reason in up to 2,000 characters."),
-    )
+    reason = _optional_reason()
 
 
 class ChaseSchema(_Strict):

@@ -135,18 +135,7 @@ def _incident(
     day = now - timedelta(days=1 + int((DAYS - 1) * (1 - (index + rng.random()) / count)))
     hour = rng.choices(range(24), weights=demo.HOUR_WEIGHTS)[0]
     occurred = day.replace(hour=hour, minute=rng.randrange(60))
-    reported = occurred + timedelta(minutes=rng.randrange(3, 90))
-    delay = timedelta(seconds=rng.randrange(2, 60))
-    if rng.random() < 0.12:
-        delay = timedelta(hours=rng.randrange(1, 72))
-    received = min(reported + delay, now - timedelta(minutes=1))
-    informed = [
-        {
-            "who": "manager",
-            "at": (occurred + timedelta(minutes=rng.randrange(1, 30))).isoformat(),
-            "method": "phone",
-        }
-    ]
+    reported, received, informed = demo.arrival(rng, occurred, now)
     informed = [row for row in informed if datetime.fromisoformat(row["at"]) <= reported]
     location = rng.choice(demo.LOCATIONS)
     medication_error = rng.choice(demo.MEDICATION_ERRORS) if category == "medication" else None
