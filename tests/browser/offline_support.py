@@ -205,6 +205,19 @@ class Wire:
         return Counter(self.posts)
 
 
+def sent_once_back_online(page: Page, app: Flask, wire: Wire, entry_id: str) -> None:
+    """The phone back online: the one waiting report leaves the phone and reaches the
+    server, sent exactly once."""
+    page.context.set_offline(False)
+    wait_until(
+        page,
+        lambda: not device_entries(page) and len(server_incidents(app)) == 1,
+        what="the report to reach the server",
+    )
+    assert set(server_incidents(app)) == {entry_id}
+    assert wire.per_entry()[entry_id] == 1
+
+
 def watch_api(context: BrowserContext, wire: Wire, path: str = API) -> None:
     def handle(route: Route) -> None:
         request = route.request

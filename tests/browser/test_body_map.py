@@ -19,8 +19,7 @@ from tests.browser.offline_support import (
     device_entries,
     fill_quickly,
     open_ready,
-    server_incidents,
-    wait_until,
+    sent_once_back_online,
     watch_api,
 )
 from tests.browser.test_accessibility import AXE, CHECK, RULES
@@ -93,15 +92,8 @@ def test_two_places_tapped_with_no_signal_arrive_once_with_both_marks(
     ]
     assert wire.posts == []
 
-    page.context.set_offline(False)
-    wait_until(
-        page,
-        lambda: not device_entries(page) and len(server_incidents(app)) == 1,
-        what="the report to reach the server",
-    )
     made = entries[0]["id"]
-    assert set(server_incidents(app)) == {made}
-    assert wire.per_entry()[made] == 1
+    sent_once_back_online(page, app, wire, made)
     assert _server_marks(app, made) == [
         {
             "region": "front_right_forearm",

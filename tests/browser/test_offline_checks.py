@@ -24,8 +24,7 @@ from tests.browser.offline_support import (
     device_entries,
     fill_quickly,
     open_ready,
-    server_incidents,
-    wait_until,
+    sent_once_back_online,
     watch_api,
 )
 
@@ -84,15 +83,8 @@ def test_unanswered_thresholds_are_caught_on_the_phone_then_saved_and_sent_once(
     assert [e["status"] for e in entries] == ["waiting"]
     assert wire.posts == []
 
-    page.context.set_offline(False)
-    wait_until(
-        page,
-        lambda: not device_entries(page) and len(server_incidents(app)) == 1,
-        what="the report to reach the server",
-    )
     made = entries[0]["id"]
-    assert set(server_incidents(app)) == {made}
-    assert wire.per_entry()[made] == 1
+    sent_once_back_online(page, app, wire, made)
     with app.app_context():
         assert db.session.get_one(Incident, made).place == "stairs"
         db.session.remove()
