@@ -17,7 +17,7 @@ Not seen by it: bulk Core statements on `incident` (the bulk demo seeder calls
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -29,7 +29,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, UOWTransaction, attributes
 
 from core.buckets import month_of
-from core.dates import add_months, month_key
+from core.dates import UK, Period, month_key
 from extensions import db
 from incidents.models import Incident, IncidentMonthCount
 
@@ -162,12 +162,7 @@ def rebuild() -> int:
 
 def _months(first: datetime, last: datetime) -> list[str]:
     """Every UK month key from `first`'s to `last`'s."""
-    start = date.fromisoformat(month_key(_aware(first)) + "-01")
-    end = month_key(_aware(last))
-    keys = [start.strftime("%Y-%m")]
-    while keys[-1] != end:
-        keys.append(add_months(date.fromisoformat(keys[-1] + "-01"), 1).strftime("%Y-%m"))
-    return keys
+    return Period(_aware(first).astimezone(UK).date(), _aware(last).astimezone(UK).date()).months
 
 
 def _aware(moment: datetime) -> datetime:
