@@ -9,7 +9,8 @@
  *   drafts.js          what was typed, kept and put back; corrections
  *   form-capture.js    every form[data-offline-form] saves its entry on this
  *                      phone before anything is sent
- *   outbox-page.js     the outbox page
+ *   outbox-page.js     the outbox page (not in PAGE_BUNDLE: only /outbox
+ *                      loads it, after the bundle)
  *   notices.js         sign-in needed, storage (persistence, space), install hint
  *   sign-out.js        the warning before signing out with reports waiting
  *   page.js            the start: wires the parts and sends what waits
