@@ -51,11 +51,15 @@ PAGE_BUNDLE = "js/bundles/page.js"
 # The incident form's own scripts (templates/incidents/new.html named this bundle
 # until REPORT_BUNDLE; a form kept on a phone before that still names it).
 INCIDENT_FORM_BUNDLE = "js/bundles/incident-form.js"
-# Everything /incidents/new loads after htmx and app.js, as one file: the outbox,
-# the page's part of it and the form's own scripts. A phone with no service worker
-# takes the form's scripts in one answer, compressed together (docs/operations.md
+# What /incidents/new loads after htmx and app.js, as one file: the outbox's
+# storage, the page's part of it and the form's own scripts. A phone with no
+# service worker takes them in one answer, compressed together (docs/operations.md
 # "Static files and page weight").
 REPORT_BUNDLE = "js/bundles/report.js"
+# The rest of the outbox, which the form needs only once something is saved or
+# sent (payloads, the queue, photos, the offline checks): the page names it in a
+# meta and page-common.js loads it then (the worker's shell keeps it).
+REPORT_LATER_BUNDLE = "js/bundles/report-later.js"
 OUTBOX_SOURCES = [
     "vendor/idb.umd.js",
     "js/offline/store.js",
@@ -77,11 +81,21 @@ PAGE_SOURCES = [
     "js/offline/page.js",
 ]
 INCIDENT_FORM_SOURCES = ["js/incident-form.js", "js/body-map.js", "js/photos.js"]
+LATER_SOURCES = [
+    "js/offline/payloads.js",
+    "js/offline/queue.js",
+    "js/offline/photo-outbox.js",
+    "js/offline/checks.js",
+]
 BUNDLES: dict[str, list[str]] = {
     OUTBOX_BUNDLE: OUTBOX_SOURCES,
     PAGE_BUNDLE: PAGE_SOURCES,
     INCIDENT_FORM_BUNDLE: INCIDENT_FORM_SOURCES,
-    REPORT_BUNDLE: [*OUTBOX_SOURCES, *PAGE_SOURCES, *INCIDENT_FORM_SOURCES],
+    REPORT_BUNDLE: [
+        *(name for name in [*OUTBOX_SOURCES, *PAGE_SOURCES] if name not in LATER_SOURCES),
+        *INCIDENT_FORM_SOURCES,
+    ],
+    REPORT_LATER_BUNDLE: LATER_SOURCES,
 }
 # The outbox page's own part (what waits, "Send now"): /outbox loads it after
 # PAGE_BUNDLE; page.js loads it on an outbox page that does not name it.

@@ -13,6 +13,7 @@ from core.static_build import (
     OUTBOX_PAGE_SCRIPT,
     PAGE_BUNDLE,
     REPORT_BUNDLE,
+    REPORT_LATER_BUNDLE,
 )
 from pwa import services
 
@@ -83,7 +84,13 @@ def test_the_shell_keeps_the_bundles_and_each_script_pages_kept_before_named(cli
     precached = {entry["url"].split("?")[0] for entry in _header(client, "PRECACHE")}
     bundles = {
         f"/static/{name}"
-        for name in (OUTBOX_BUNDLE, PAGE_BUNDLE, INCIDENT_FORM_BUNDLE, REPORT_BUNDLE)
+        for name in (
+            OUTBOX_BUNDLE,
+            PAGE_BUNDLE,
+            INCIDENT_FORM_BUNDLE,
+            REPORT_BUNDLE,
+            REPORT_LATER_BUNDLE,
+        )
     }
     assert bundles <= precached
     for name in [
@@ -173,15 +180,23 @@ def test_signed_in_pages_load_the_outbox_bundle_then_the_page_bundle(sign_in):
     assert loaded == [OUTBOX_BUNDLE, PAGE_BUNDLE]
 
 
-def test_the_incident_form_loads_the_outbox_and_its_own_scripts_as_one_bundle(sign_in):
+def test_the_incident_form_loads_its_scripts_as_one_bundle_and_names_the_rest(sign_in):
+    """What the form loads (REPORT_BUNDLE) and what it names for later, to save
+    or send (REPORT_LATER_BUNDLE): together every outbox, page and form script,
+    each once, in load order within each."""
     html = sign_in("carer1").get("/incidents/new").get_data(as_text=True)
     loaded = re.findall(r'<script src="/static/(js/[^"?]+|vendor/idb[^"?]+)\?v=', html)
     assert loaded == ["js/app.js", REPORT_BUNDLE]
-    assert BUNDLES[REPORT_BUNDLE] == [
-        *services.OUTBOX_SCRIPTS,
-        *services.PAGE_SCRIPTS,
-        *BUNDLES[INCIDENT_FORM_BUNDLE],
+    later = re.search(r'<meta name="candour-later-scripts" content="([^"]*)">', html)
+    assert later is not None
+    assert [url.split("?")[0] for url in later.group(1).split()] == [
+        f"/static/{REPORT_LATER_BUNDLE}"
     ]
+    everything = [*services.OUTBOX_SCRIPTS, *services.PAGE_SCRIPTS, *BUNDLES[INCIDENT_FORM_BUNDLE]]
+    now, then = BUNDLES[REPORT_BUNDLE], BUNDLES[REPORT_LATER_BUNDLE]
+    assert sorted([*now, *then]) == sorted(everything)
+    assert now == [name for name in everything if name not in then]
+    assert then == [name for name in everything if name in then]
 
 
 def test_only_the_outbox_page_loads_the_outbox_pages_own_part(sign_in):
