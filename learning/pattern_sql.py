@@ -20,6 +20,7 @@ from sqlalchemy import (
     extract,
     func,
     literal,
+    null,
     or_,
     union_all,
 )
@@ -79,7 +80,7 @@ def time_band_of(occurred_at: Any, offset: Any) -> ColumnElement[int]:
 
 
 def _order_key(occurred_at: Any) -> tuple[Any, int]:
-    """A number for the moment that a RANGE frame can use, and a day in its unit:
+    """A number for the moment that two moments' distance is measured in, and a day in its unit:
     seconds since 1970 on PostgreSQL (numeric, to the microsecond), whole
     milliseconds on SQLite."""
     if _postgres():
@@ -153,67 +154,85 @@ def first_incidents(window: Select[Any], wanted: Sequence[tuple[str, str, int]])
     )
 
 
-def repeat_rows(window: Select[Any], count: int, days: int) -> list[Any]:
+def repeat_rows(window: Select[Any], count: int, days: int, listed: int = LISTED) -> list[Any]:
     """Repeats for one person: the same person and category at least `count` times
-    within any `days` days, overlapping windows joined (as the rule always did:
-    a row is in a repeat when a window of `count` or more ending within `days`
-    after it holds it; a repeat starts where no such window holds the row before).
-    The first LISTED rows of each repeat and its last (`rn`: its place in the
-    repeat), each with the repeat's `size`, `cluster` number and lowest and
-    highest branch."""
+    within any `days` days, overlapping windows joined (as the rule always did: a
+    row is in a repeat when some `count` or more of the person's incidents of that
+    category within `days` days hold it, and two rows next to each other in time
+    are in the same repeat when some such set holds both).
+
+    Each person and category's rows are sorted once, by when they happened: a set of
+    `count` within `days` holding a row is then `count` rows next to each other in
+    that order, so a `lead` and a `max` over the `count` rows before each row find
+    it, all in that one order (no sort per step). Two kinds of rows come back, with
+    each repeat's `cluster` number: its first `listed` rows (`rn` from 1, at least
+    the first), and per branch its rows' count `n`, first and last moment (`rn` 0)."""
     key, day = _order_key(Incident.occurred_at)
     span = days * day
-    # The light columns carried through (joining back by id costs more than the
-    # sorts of a few more bytes); peers (the same moment) fall in the same repeat.
     b = (
         window.with_only_columns(*LISTED_COLUMNS, key.label("t"))
         .where(Incident.person_id.is_not(None))
         .subquery()
     )
-    part = (b.c.person_id, b.c.category)
-    l1 = db.select(
-        b,
-        func.count().over(partition_by=part, order_by=b.c.t, range_=(-span, 0)).label("k"),
-        func.lag(b.c.t).over(partition_by=part, order_by=b.c.t).label("prev"),
-    ).subquery()
-    part = (l1.c.person_id, l1.c.category)
+
+    def ordered(q: Any) -> dict[str, Any]:
+        return {
+            "partition_by": (q.c.person_id, q.c.category),
+            "order_by": (q.c.occurred_at, q.c.id),
+        }
+
+    def dense(rows: int) -> ColumnElement[int]:
+        """1 where the `rows` rows from this one happened within `days` days."""
+        later = func.lead(b.c.t, rows - 1).over(**ordered(b))
+        return case((later - b.c.t <= span, 1), else_=0)
+
+    # Two rows side by side are held together by a set of at least two.
+    pair = max(count, 2)
+    l1 = db.select(b, dense(count).label("dense"), dense(pair).label("dense_pair")).subquery()
     l2 = db.select(
         l1,
-        # The first window end at or after the row: ordered backwards, so that the
-        # frame only grows (a frame from the row forwards is summed again per row).
-        func.min(case((l1.c.k >= count, l1.c.t)))
-        .over(partition_by=part, order_by=l1.c.t.desc(), range_=(None, 0))
-        .label("nq"),
+        func.max(l1.c.dense).over(**ordered(l1), rows=(1 - count, 0)).label("held"),
+        func.max(l1.c.dense_pair).over(**ordered(l1), rows=(1 - pair, -1)).label("joined"),
+        func.row_number().over(**ordered(l1)).label("prn"),
     ).subquery()
+    starts = case((l2.c.joined == 1, 0), else_=1)
+    until_now = {**ordered(l2), "rows": (None, 0)}
     l3 = (
         db.select(
-            l2,
-            case((or_(l2.c.prev.is_(None), l2.c.nq > l2.c.prev + span), 1), else_=0).label(
-                "starts"
-            ),
+            *(l2.c[column.key] for column in LISTED_COLUMNS),
+            func.sum(starts).over(**until_now).label("cluster"),
+            (l2.c.prn - func.max(case((starts == 1, l2.c.prn))).over(**until_now) + 1).label("rn"),
         )
-        .where(l2.c.nq <= l2.c.t + span)
-        .subquery()
+        .where(l2.c.held == 1)
+        .cte("repeats")
     )
-    part = (l3.c.person_id, l3.c.category)
-    l4 = db.select(
-        l3, func.sum(l3.c.starts).over(partition_by=part, order_by=l3.c.t).label("cluster")
-    ).subquery()
-    group = (l4.c.person_id, l4.c.category, l4.c.cluster)
-    l5 = db.select(
-        *(l4.c[column.key] for column in LISTED_COLUMNS),
-        l4.c.cluster,
-        func.count().over(partition_by=group).label("size"),
-        func.min(l4.c.branch_id).over(partition_by=group).label("branch_low"),
-        func.max(l4.c.branch_id).over(partition_by=group).label("branch_high"),
-        func.row_number().over(partition_by=group, order_by=(l4.c.t, l4.c.id)).label("rn"),
-    ).subquery()
+    first = db.select(
+        *(l3.c[column.key] for column in LISTED_COLUMNS),
+        l3.c.cluster,
+        l3.c.rn,
+        literal(1).label("n"),
+        l3.c.occurred_at.label("last_at"),
+    ).where(l3.c.rn <= max(listed, 1))
+    per_branch = db.select(
+        *(
+            func.min(l3.c.occurred_at)
+            if column.key == "occurred_at"
+            else l3.c[column.key]
+            if column.key in {"person_id", "category", "branch_id"}
+            else null()
+            for column in LISTED_COLUMNS
+        ),
+        l3.c.cluster,
+        literal(0),
+        func.count(),
+        func.max(l3.c.occurred_at),
+    ).group_by(l3.c.person_id, l3.c.category, l3.c.cluster, l3.c.branch_id)
+    u = union_all(first, per_branch).subquery()
     return list(
         db.session.execute(
-            db.select(l5, PersonSupported.ref)
-            .outerjoin(PersonSupported, PersonSupported.id == l5.c.person_id)
-            .where(or_(l5.c.rn <= LISTED, l5.c.rn == l5.c.size))
-            .order_by(PersonSupported.ref, l5.c.category, l5.c.cluster, l5.c.rn)
+            db.select(u, PersonSupported.ref)
+            .outerjoin(PersonSupported, PersonSupported.id == u.c.person_id)
+            .order_by(PersonSupported.ref, u.c.category, u.c.cluster, u.c.rn)
         )
     )
 

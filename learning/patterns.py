@@ -444,30 +444,37 @@ def _light(row: Any) -> PatternIncident:
     )
 
 
-def repeated_for_person(window: Select[Any], settings: PatternSettings) -> list[Pattern]:
+def repeated_for_person(
+    window: Select[Any], settings: PatternSettings, listed: int = LISTED
+) -> list[Pattern]:
     """The same person and category at least `repeat_count` times within any
-    `repeat_days` days. Overlapping windows are joined into one pattern."""
-    groups: dict[tuple[int, str, int], list[Any]] = defaultdict(list)
-    for row in pattern_sql.repeat_rows(window, settings.repeat_count, settings.repeat_days):
-        groups[(row.person_id, row.category, row.cluster)].append(row)
+    `repeat_days` days. Overlapping windows are joined into one pattern. Each
+    pattern lists its first `listed` incidents."""
+    firsts: dict[tuple[int, str, int], list[Any]] = defaultdict(list)
+    places: dict[tuple[int, str, int], list[Any]] = defaultdict(list)
+    rows = pattern_sql.repeat_rows(window, settings.repeat_count, settings.repeat_days, listed)
+    for row in rows:
+        found = firsts if row.rn else places
+        found[(row.person_id, row.category, row.cluster)].append(row)
     patterns: list[Pattern] = []
-    for (person_id, category, _), rows in groups.items():
-        listed = [r for r in rows if r.rn <= LISTED]
-        first_row = listed[0]
+    for (person_id, category, cluster), first_rows in firsts.items():
+        where = places[(person_id, category, cluster)]
+        first_row = first_rows[0]
         ref = first_row.ref if first_row.ref is not None else "?"
-        first, last = first_row.occurred_at, rows[-1].occurred_at
+        first, last = first_row.occurred_at, max(r.last_at for r in where)
+        size = sum(r.n for r in where)
         patterns.append(
             Pattern(
                 kind="repeat",
                 key=f"repeat:{ref}:{category}:{first_row.id}",
-                title=f"{_plural(first_row.size, category)} for {ref}",
+                title=f"{_plural(size, category)} for {ref}",
                 detail=(
                     f"Between {_day(first)} and {_day(last)} "
                     f"({(last - first).days + 1} days; the threshold is "
                     f"{settings.repeat_count} in {settings.repeat_days} days)."
                 ),
                 theme=f"Repeated {label(category).lower()} events for {ref}",
-                incidents=[_light(r) for r in listed],
+                incidents=[_light(r) for r in first_rows[:listed]],
                 list_filters={
                     "person": ref,
                     "category": category,
@@ -476,11 +483,9 @@ def repeated_for_person(window: Select[Any], settings: PatternSettings) -> list[
                 }
                 if first_row.ref is not None
                 else {},
-                count=first_row.size,
-                # Where its incidents are: a person's are in their branch (the
-                # lowest and highest of the repeat's, and those listed).
-                branch_ids={first_row.branch_low, first_row.branch_high}
-                | {r.branch_id for r in listed},
+                count=size,
+                # Where its incidents are: a person's are in their branch.
+                branch_ids={r.branch_id for r in where},
                 start=first,
                 end=last,
                 selector=("repeat", category, person_id),
