@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    Interval,
     Select,
     and_,
     case,
@@ -79,13 +81,14 @@ def time_band_of(occurred_at: Any, offset: Any) -> ColumnElement[int]:
     return case(*whens, else_=literal(0))
 
 
-def _order_key(occurred_at: Any) -> tuple[Any, int]:
-    """A number for the moment that two moments' distance is measured in, and a day in its unit:
-    seconds since 1970 on PostgreSQL (numeric, to the microsecond), whole
-    milliseconds on SQLite."""
+def _moment_and_span(occurred_at: Any, days: int) -> tuple[Any, Any]:
+    """The moment in a form two moments can be subtracted in, and `days` days in that
+    form: the timestamp and an interval on PostgreSQL (exact to the microsecond),
+    whole milliseconds since the Julian epoch on SQLite."""
     if _postgres():
-        return extract("epoch", occurred_at), 86400
-    return cast(func.round(func.julianday(occurred_at) * 86400000), Integer), 86400000
+        return occurred_at, literal(timedelta(days=days), Interval())
+    ms = cast(func.round(func.julianday(occurred_at) * 86400000), Integer)
+    return ms, days * 86400000
 
 
 def hotspot_counts(window: Select[Any]) -> list[tuple[str, int, int | None, int, int, int]]:
@@ -161,78 +164,105 @@ def repeat_rows(window: Select[Any], count: int, days: int, listed: int = LISTED
     category within `days` days hold it, and two rows next to each other in time
     are in the same repeat when some such set holds both).
 
-    Each person and category's rows are sorted once, by when they happened: a set of
-    `count` within `days` holding a row is then `count` rows next to each other in
-    that order, so a `lead` and a `max` over the `count` rows before each row find
-    it, all in that one order (no sort per step). Two kinds of rows come back, with
-    each repeat's `cluster` number: its first `listed` rows (`rn` from 1, at least
-    the first), and per branch its rows' count `n`, first and last moment (`rn` 0)."""
-    key, day = _order_key(Incident.occurred_at)
-    span = days * day
+    Each person and category's rows are sorted once, by when they happened. A set
+    of `count` within `days` holding a row is then `count` rows next to each other
+    in that order: the row is held when, for some k below `count`, the row k
+    before it and the row `count` - 1 - k after it are within `days` (a `lag` and
+    a `lead`, all in that one order; the repeats and their places in it too).
+    Two kinds of rows come back, with each repeat's `cluster` number: its first
+    `listed` rows (`rn` from 1; at least the first), and per branch its rows'
+    count `n`, first and last moment (`rn` 0)."""
+    moment, span = _moment_and_span(Incident.occurred_at, days)
     b = (
-        window.with_only_columns(*LISTED_COLUMNS, key.label("t"))
+        window.with_only_columns(*LISTED_COLUMNS, moment.label("t"))
         .where(Incident.person_id.is_not(None))
         .subquery()
     )
+    in_order: dict[str, Any] = {
+        "partition_by": (b.c.person_id, b.c.category),
+        "order_by": (b.c.occurred_at, b.c.id),
+    }
 
-    def ordered(q: Any) -> dict[str, Any]:
-        return {
-            "partition_by": (q.c.person_id, q.c.category),
-            "order_by": (q.c.occurred_at, q.c.id),
-        }
+    def moment_of(offset: int) -> Any:
+        """The moment of the row `offset` rows after this one (before: negative)."""
+        if offset == 0:
+            return b.c.t
+        step = func.lead if offset > 0 else func.lag
+        return step(b.c.t, abs(offset)).over(**in_order)
 
-    def dense(rows: int) -> ColumnElement[int]:
-        """1 where the `rows` rows from this one happened within `days` days."""
-        later = func.lead(b.c.t, rows - 1).over(**ordered(b))
-        return case((later - b.c.t <= span, 1), else_=0)
+    def held_by(size: int, first: range) -> ColumnElement[int]:
+        """1 when some `size` rows side by side, the first of them k rows before
+        this one (k in `first`), happened within `days` days."""
+        within = [moment_of(size - 1 - k) - moment_of(-k) <= span for k in first]
+        return case((or_(*within), 1), else_=0)
 
     # Two rows side by side are held together by a set of at least two.
     pair = max(count, 2)
-    l1 = db.select(b, dense(count).label("dense"), dense(pair).label("dense_pair")).subquery()
-    l2 = db.select(
-        l1,
-        func.max(l1.c.dense).over(**ordered(l1), rows=(1 - count, 0)).label("held"),
-        func.max(l1.c.dense_pair).over(**ordered(l1), rows=(1 - pair, -1)).label("joined"),
-        func.row_number().over(**ordered(l1)).label("prn"),
+    l1 = db.select(
+        b,
+        held_by(count, range(count)).label("held"),
+        held_by(pair, range(1, pair)).label("joined"),
+        func.row_number().over(**in_order).label("prn"),
     ).subquery()
-    starts = case((l2.c.joined == 1, 0), else_=1)
-    until_now = {**ordered(l2), "rows": (None, 0)}
-    l3 = (
+    starts = case((l1.c.joined == 1, 0), else_=1)
+    until_now: dict[str, Any] = {
+        "partition_by": (l1.c.person_id, l1.c.category),
+        "order_by": (l1.c.occurred_at, l1.c.id),
+        "rows": (None, 0),
+    }
+    repeats = (
         db.select(
-            *(l2.c[column.key] for column in LISTED_COLUMNS),
+            *(l1.c[column.key] for column in LISTED_COLUMNS),
             func.sum(starts).over(**until_now).label("cluster"),
-            (l2.c.prn - func.max(case((starts == 1, l2.c.prn))).over(**until_now) + 1).label("rn"),
+            (l1.c.prn - func.max(case((starts == 1, l1.c.prn))).over(**until_now) + 1).label("rn"),
         )
-        .where(l2.c.held == 1)
+        .where(l1.c.held == 1)
         .cte("repeats")
     )
     first = db.select(
-        *(l3.c[column.key] for column in LISTED_COLUMNS),
-        l3.c.cluster,
-        l3.c.rn,
+        *(repeats.c[column.key] for column in LISTED_COLUMNS),
+        repeats.c.cluster,
+        repeats.c.rn,
         literal(1).label("n"),
-        l3.c.occurred_at.label("last_at"),
-    ).where(l3.c.rn <= max(listed, 1))
+        repeats.c.occurred_at.label("last_at"),
+    ).where(repeats.c.rn <= max(listed, 1))
     per_branch = db.select(
         *(
-            func.min(l3.c.occurred_at)
+            func.min(repeats.c.occurred_at)
             if column.key == "occurred_at"
-            else l3.c[column.key]
+            else repeats.c[column.key]
             if column.key in {"person_id", "category", "branch_id"}
             else null()
             for column in LISTED_COLUMNS
         ),
-        l3.c.cluster,
+        repeats.c.cluster,
         literal(0),
         func.count(),
-        func.max(l3.c.occurred_at),
-    ).group_by(l3.c.person_id, l3.c.category, l3.c.cluster, l3.c.branch_id)
+        func.max(repeats.c.occurred_at),
+    ).group_by(repeats.c.person_id, repeats.c.category, repeats.c.cluster, repeats.c.branch_id)
     u = union_all(first, per_branch).subquery()
     return list(
         db.session.execute(
             db.select(u, PersonSupported.ref)
             .outerjoin(PersonSupported, PersonSupported.id == u.c.person_id)
             .order_by(PersonSupported.ref, u.c.category, u.c.cluster, u.c.rn)
+        )
+    )
+
+
+def reviewed_rows(window: Select[Any]) -> list[Any]:
+    """The window's incidents that reviews looked at: a row per incident and review,
+    with the review's contributing conditions (a JSON list: unnested in the
+    database, a list's rows are estimated at a hundred and the plan goes wrong)
+    and the person's ref."""
+    return list(
+        db.session.execute(
+            window.with_only_columns(
+                *LISTED_COLUMNS, PersonSupported.ref, LearningReview.conditions
+            )
+            .join(review_incidents, review_incidents.c.incident_id == Incident.id)
+            .join(LearningReview, LearningReview.id == review_incidents.c.review_id)
+            .outerjoin(PersonSupported, PersonSupported.id == Incident.person_id)
         )
     )
 

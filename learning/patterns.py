@@ -31,10 +31,13 @@ from extensions import db
 from incidents.models import Incident, label
 from incidents.services import visible_incidents
 from learning import pattern_reviews, pattern_sql
-from learning.models import Condition, LearningReview, review_incidents
+from learning.models import Condition, LearningReview
 from learning.pattern_sql import LISTED, TIME_BANDS, conditions_by_incident
 
 __all__ = ["LISTED", "TIME_BANDS", "conditions_by_incident"]
+
+# Patterns a section of the patterns page lists before a link to the rest of it.
+SHOWN = 20
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
@@ -177,23 +180,26 @@ def _day(moment: datetime) -> str:
 # --- a shared contributing condition ----------------------------------------------------
 
 
-def shared_conditions(
-    incidents: Iterable[PatternRow],
-    conditions: Mapping[str, set[str]],
-    settings: PatternSettings,
-) -> list[Pattern]:
+def shared_conditions(window: Select[Any], settings: PatternSettings, listed: int) -> list[Pattern]:
     """At least `condition_count` incidents of one category whose reviews named
-    the same contributing condition."""
-    groups: dict[tuple[str, str], list[PatternRow]] = defaultdict(list)
-    for incident in incidents:
-        for condition in conditions.get(incident.id, ()):
+    the same contributing condition. One read of the look-back's reviewed
+    incidents; only the listed ones are made into incidents for the page."""
+    incidents: dict[str, Any] = {}
+    named: dict[str, set[str]] = defaultdict(set)
+    for row in pattern_sql.reviewed_rows(window):
+        incidents.setdefault(row.id, row)
+        named[row.id].update(row.conditions or [])
+    groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    for incident_id, conditions in named.items():
+        incident = incidents[incident_id]
+        for condition in conditions:
             groups[(incident.category, condition)].append(incident)
     known = {c.value for c in Condition}
     patterns: list[Pattern] = []
     for (category, condition), rows in sorted(groups.items()):
         if len(rows) < settings.condition_count or condition not in known:
             continue
-        rows.sort(key=lambda i: i.occurred_at)
+        rows.sort(key=lambda i: (i.occurred_at, i.id))
         condition_label = Condition(condition).label
         patterns.append(
             Pattern(
@@ -205,7 +211,10 @@ def shared_conditions(
                     f"condition ({_day(rows[0].occurred_at)} to {_day(rows[-1].occurred_at)})."
                 ),
                 theme=f"{label(category)} incidents and {condition_label.lower()}",
-                incidents=rows,
+                incidents=[_light(r) for r in rows[:listed]],
+                count=len(rows),
+                branch_ids={r.branch_id for r in rows},
+                selector=("condition", category, condition),
             )
         )
     return patterns
@@ -507,35 +516,15 @@ def _hotspot_incidents(window: Select[Any], found: list[Pattern]) -> None:
         pattern.incidents = listed[n]
 
 
-def _condition_patterns(
-    window: Select[Any], conditions: Mapping[str, set[str]], settings: PatternSettings
-) -> list[Pattern]:
-    """Shared conditions, over the look-back's reviewed incidents only."""
-    reviewed = window.where(
-        Incident.id.in_(db.select(review_incidents.c.incident_id))
-    ).with_only_columns(*pattern_sql.LISTED_COLUMNS, PersonSupported.ref)
-    rows = db.session.execute(
-        reviewed.outerjoin(PersonSupported, PersonSupported.id == Incident.person_id)
-    )
-    found = shared_conditions([_light(r) for r in rows], conditions, settings)
-    for pattern in found:
-        pattern.count, pattern.branch_ids = 0, set()
-        pattern.__post_init__()
-        pattern.incidents = pattern.incidents[:LISTED]
-        _, category, condition = pattern.key.split(":", 2)
-        pattern.selector = ("condition", category, condition)
-    return found
-
-
 def find_patterns(
-    user: User, settings: PatternSettings, now: datetime | None = None
+    user: User, settings: PatternSettings, now: datetime | None = None, listed: int = LISTED
 ) -> PatternReport:
     """Every pattern among the incidents `user` may see that happened within the
-    look-back period: each with its count and first LISTED incidents."""
+    look-back period: each with its count and first `listed` incidents (none for
+    pages that show patterns without their incidents: the home page, the dashboard)."""
     now = now or utcnow()
     since = look_back_start(now, settings.lookback_days)
     window = visible_incidents(user).where(Incident.occurred_at >= since)
-    window_ids = window.with_only_columns(Incident.id)
     branches = scoping.branches_for(user)
     people = dict(
         db.session.execute(
@@ -545,19 +534,19 @@ def find_patterns(
         ).all()
     )
     teams = team_sizes([b.id for b in branches])
-    conditions = conditions_by_incident(window_ids)
     counted = _counts(pattern_sql.hotspot_counts(window))
     report = PatternReport(
-        repeats=repeated_for_person(window, settings),
-        conditions=_condition_patterns(window, conditions, settings),
+        repeats=repeated_for_person(window, settings, listed),
+        conditions=shared_conditions(window, settings, listed),
         hotspots=hotspots(counted, branches, people, settings, teams),
         since=since,
     )
-    _hotspot_incidents(window, report.hotspots)
+    if listed:
+        _hotspot_incidents(window, report.hotspots)
     for pattern in report.all:
         if pattern.start is None:
             pattern.start, pattern.end = since, now
-    pattern_reviews.attach_reviews(user, report.all, window, conditions)
+    pattern_reviews.attach_reviews(user, report.all, window)
     first_day = _uk_date(since)
     for pattern in report.all:
         if pattern.list_filters:

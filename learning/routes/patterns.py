@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, render_template
+from flask import current_app, render_template, request
 from flask_login import current_user
 
 from core.models import Role
@@ -23,4 +23,7 @@ def patterns() -> Any:
         report=pattern_rules.find_patterns(current_user, settings),
         settings=settings,
         label=label,
+        # A section lists its first SHOWN patterns; ?show=<section> lists all of it.
+        shown=pattern_rules.SHOWN,
+        show=request.args.get("show", ""),
     )
