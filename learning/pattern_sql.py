@@ -6,6 +6,8 @@ number a window frame can range over."""
 
 from __future__ import annotations
 
+import functools
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import timedelta
@@ -16,7 +18,7 @@ from sqlalchemy import (
     Integer,
     Interval,
     Select,
-    and_,
+    Text,
     case,
     cast,
     extract,
@@ -71,14 +73,22 @@ def local_weekday(occurred_at: Any, offset: Any) -> ColumnElement[int]:
     return (cast(func.strftime("%w", local), Integer) + 6) % 7
 
 
-def time_band_of(occurred_at: Any, offset: Any) -> ColumnElement[int]:
-    """The TIME_BANDS index of the local hour."""
-    hour = local_hour(occurred_at, offset)
-    whens = []
+def _band_of_hour(hour: int) -> int:
     for n, (_, start, end) in enumerate(TIME_BANDS):
-        inside = and_(hour >= start, hour < end) if start < end else or_(hour >= start, hour < end)
-        whens.append((inside, n))
-    return case(*whens, else_=literal(0))
+        if (start <= hour < end) if start < end else (hour >= start or hour < end):
+            return n
+    return 0
+
+
+# Each hour's TIME_BANDS index, as one digit per hour ("0000000111122233334444" …).
+BAND_DIGITS = "".join(str(_band_of_hour(hour)) for hour in range(24))
+
+
+def time_band_of(occurred_at: Any, offset: Any) -> ColumnElement[int]:
+    """The TIME_BANDS index of the local hour: the hour's digit of BAND_DIGITS (the
+    local hour worked out once, not once per band)."""
+    hour = local_hour(occurred_at, offset)
+    return cast(func.substr(literal(BAND_DIGITS), hour + 1, 1), Integer)
 
 
 def _moment_and_span(occurred_at: Any, days: int) -> tuple[Any, Any]:
@@ -157,7 +167,9 @@ def first_incidents(window: Select[Any], wanted: Sequence[tuple[str, str, int]])
     )
 
 
-def repeat_rows(window: Select[Any], count: int, days: int, listed: int = LISTED) -> list[Any]:
+def repeat_rows(
+    window: Select[Any], count: int, days: int, listed: int = LISTED, shown: int | None = None
+) -> list[Any]:
     """Repeats for one person: the same person and category at least `count` times
     within any `days` days, overlapping windows joined (as the rule always did: a
     row is in a repeat when some `count` or more of the person's incidents of that
@@ -170,8 +182,9 @@ def repeat_rows(window: Select[Any], count: int, days: int, listed: int = LISTED
     before it and the row `count` - 1 - k after it are within `days` (a `lag` and
     a `lead`, all in that one order; the repeats and their places in it too).
     Two kinds of rows come back, with each repeat's `cluster` number: its first
-    `listed` rows (`rn` from 1; at least the first), and per branch its rows'
-    count `n`, first and last moment (`rn` 0)."""
+    `listed` rows (`rn` from 1; at least the first; only for the first `shown`
+    repeats, when given), and per branch its rows' count `n`, first and last
+    moment (`rn` 0)."""
     moment, span = _moment_and_span(Incident.occurred_at, days)
     b = (
         window.with_only_columns(*LISTED_COLUMNS, moment.label("t"))
@@ -241,24 +254,37 @@ def repeat_rows(window: Select[Any], count: int, days: int, listed: int = LISTED
         func.max(repeats.c.occurred_at),
     ).group_by(repeats.c.person_id, repeats.c.category, repeats.c.cluster, repeats.c.branch_id)
     u = union_all(first, per_branch).subquery()
-    return list(
-        db.session.execute(
-            db.select(u, PersonSupported.ref)
-            .outerjoin(PersonSupported, PersonSupported.id == u.c.person_id)
-            .order_by(PersonSupported.ref, u.c.category, u.c.cluster, u.c.rn)
+    in_page_order = (PersonSupported.ref, u.c.person_id, u.c.category, u.c.cluster)
+    found = (
+        db.select(
+            u,
+            PersonSupported.ref,
+            func.dense_rank().over(order_by=in_page_order).label("place"),
         )
+        .outerjoin(PersonSupported, PersonSupported.id == u.c.person_id)
+        .subquery()
     )
+    # Only the first `shown` repeats list their incidents (the rest are counted).
+    stmt = db.select(found).order_by(
+        found.c.ref, found.c.person_id, found.c.category, found.c.cluster, found.c.rn
+    )
+    if shown is not None:
+        stmt = stmt.where(or_(found.c.rn == 0, found.c.place <= shown))
+    return list(db.session.execute(stmt))
 
 
 def reviewed_rows(window: Select[Any]) -> list[Any]:
     """The window's incidents that reviews looked at: a row per incident and review,
-    with the review's contributing conditions (a JSON list: unnested in the
-    database, a list's rows are estimated at a hundred and the plan goes wrong)
-    and the person's ref."""
+    with the review's contributing conditions as the JSON list's text (unnested
+    in the database, a list's rows are estimated at a hundred and the plan goes
+    wrong; as text, the few different lists are each read once) and the
+    person's ref."""
     return list(
         db.session.execute(
             window.with_only_columns(
-                *LISTED_COLUMNS, PersonSupported.ref, LearningReview.conditions
+                *LISTED_COLUMNS,
+                PersonSupported.ref,
+                cast(LearningReview.conditions, Text).label("conditions"),
             )
             .join(review_incidents, review_incidents.c.incident_id == Incident.id)
             .join(LearningReview, LearningReview.id == review_incidents.c.review_id)
@@ -275,11 +301,18 @@ def conditions_by_incident(incident_ids: Sequence[str] | Select[Any]) -> dict[st
             return {}
         incident_ids = list(incident_ids)
     rows = db.session.execute(
-        db.select(review_incidents.c.incident_id, LearningReview.conditions)
+        db.select(review_incidents.c.incident_id, cast(LearningReview.conditions, Text))
         .join(LearningReview, LearningReview.id == review_incidents.c.review_id)
         .where(review_incidents.c.incident_id.in_(incident_ids))
     )
     found: dict[str, set[str]] = defaultdict(set)
     for incident_id, conditions in rows:
-        found[incident_id].update(conditions or [])
+        found[incident_id].update(named_conditions(conditions))
     return found
+
+
+@functools.lru_cache(maxsize=1024)
+def named_conditions(listed: str | None) -> tuple[str, ...]:
+    """A review's conditions from their JSON list's text (the few different lists
+    each read once)."""
+    return tuple(json.loads(listed or "null") or ())

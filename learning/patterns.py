@@ -36,8 +36,10 @@ from learning.pattern_sql import LISTED, TIME_BANDS, conditions_by_incident
 
 __all__ = ["LISTED", "TIME_BANDS", "conditions_by_incident"]
 
-# Patterns a section of the patterns page lists before a link to the rest of it.
+# Patterns a section of the patterns page lists before a link to the rest of it,
+# and the sections (?show=repeats lists all of that one).
 SHOWN = 20
+SECTIONS = ("repeats", "conditions", "hotspots")
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
@@ -180,15 +182,18 @@ def _day(moment: datetime) -> str:
 # --- a shared contributing condition ----------------------------------------------------
 
 
-def shared_conditions(window: Select[Any], settings: PatternSettings, listed: int) -> list[Pattern]:
+def shared_conditions(
+    window: Select[Any], settings: PatternSettings, listed: int, shown: int | None = None
+) -> list[Pattern]:
     """At least `condition_count` incidents of one category whose reviews named
     the same contributing condition. One read of the look-back's reviewed
-    incidents; only the listed ones are made into incidents for the page."""
+    incidents; only the listed ones (of the first `shown` patterns, when given)
+    are made into incidents for the page."""
     incidents: dict[str, Any] = {}
     named: dict[str, set[str]] = defaultdict(set)
     for row in pattern_sql.reviewed_rows(window):
         incidents.setdefault(row.id, row)
-        named[row.id].update(row.conditions or [])
+        named[row.id].update(pattern_sql.named_conditions(row.conditions))
     groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
     for incident_id, conditions in named.items():
         incident = incidents[incident_id]
@@ -211,7 +216,9 @@ def shared_conditions(window: Select[Any], settings: PatternSettings, listed: in
                     f"condition ({_day(rows[0].occurred_at)} to {_day(rows[-1].occurred_at)})."
                 ),
                 theme=f"{label(category)} incidents and {condition_label.lower()}",
-                incidents=[_light(r) for r in rows[:listed]],
+                incidents=[_light(r) for r in rows[:listed]]
+                if shown is None or len(patterns) < shown
+                else [],
                 count=len(rows),
                 branch_ids={r.branch_id for r in rows},
                 selector=("condition", category, condition),
@@ -454,14 +461,16 @@ def _light(row: Any) -> PatternIncident:
 
 
 def repeated_for_person(
-    window: Select[Any], settings: PatternSettings, listed: int = LISTED
+    window: Select[Any], settings: PatternSettings, listed: int = LISTED, shown: int | None = None
 ) -> list[Pattern]:
     """The same person and category at least `repeat_count` times within any
     `repeat_days` days. Overlapping windows are joined into one pattern. Each
-    pattern lists its first `listed` incidents."""
+    pattern (of the first `shown`, when given) lists its first `listed` incidents."""
     firsts: dict[tuple[int, str, int], list[Any]] = defaultdict(list)
     places: dict[tuple[int, str, int], list[Any]] = defaultdict(list)
-    rows = pattern_sql.repeat_rows(window, settings.repeat_count, settings.repeat_days, listed)
+    rows = pattern_sql.repeat_rows(
+        window, settings.repeat_count, settings.repeat_days, listed, shown
+    )
     for row in rows:
         found = firsts if row.rn else places
         found[(row.person_id, row.category, row.cluster)].append(row)
@@ -517,11 +526,17 @@ def _hotspot_incidents(window: Select[Any], found: list[Pattern]) -> None:
 
 
 def find_patterns(
-    user: User, settings: PatternSettings, now: datetime | None = None, listed: int = LISTED
+    user: User,
+    settings: PatternSettings,
+    now: datetime | None = None,
+    listed: int = LISTED,
+    shown: int | None = None,
 ) -> PatternReport:
     """Every pattern among the incidents `user` may see that happened within the
     look-back period: each with its count and first `listed` incidents (none for
-    pages that show patterns without their incidents: the home page, the dashboard)."""
+    pages that show patterns without their incidents: the home page, the
+    dashboard). Given `shown`, only each kind's first `shown` patterns list their
+    incidents (the patterns page shows no more of a section unless asked)."""
     now = now or utcnow()
     since = look_back_start(now, settings.lookback_days)
     window = visible_incidents(user).where(Incident.occurred_at >= since)
@@ -536,13 +551,13 @@ def find_patterns(
     teams = team_sizes([b.id for b in branches])
     counted = _counts(pattern_sql.hotspot_counts(window))
     report = PatternReport(
-        repeats=repeated_for_person(window, settings, listed),
-        conditions=shared_conditions(window, settings, listed),
+        repeats=repeated_for_person(window, settings, listed, shown),
+        conditions=shared_conditions(window, settings, listed, shown),
         hotspots=hotspots(counted, branches, people, settings, teams),
         since=since,
     )
     if listed:
-        _hotspot_incidents(window, report.hotspots)
+        _hotspot_incidents(window, report.hotspots[:shown])
     for pattern in report.all:
         if pattern.start is None:
             pattern.start, pattern.end = since, now
