@@ -182,9 +182,9 @@ def repeat_rows(
     before it and the row `count` - 1 - k after it are within `days` (a `lag` and
     a `lead`, all in that one order; the repeats and their places in it too).
     Two kinds of rows come back, with each repeat's `cluster` number: its first
-    `listed` rows (`rn` from 1; at least the first; only for the first `shown`
-    repeats, when given), and per branch its rows' count `n`, first and last
-    moment (`rn` 0)."""
+    `listed` rows (`rn` from 1; at least the first; the first only, beyond the
+    first `shown` repeats when given), and per branch its rows' count `n`, first
+    and last moment (`rn` 0); each with its repeat's `place` in the page's order."""
     moment, span = _moment_and_span(Incident.occurred_at, days)
     b = (
         window.with_only_columns(*LISTED_COLUMNS, moment.label("t"))
@@ -264,12 +264,13 @@ def repeat_rows(
         .outerjoin(PersonSupported, PersonSupported.id == u.c.person_id)
         .subquery()
     )
-    # Only the first `shown` repeats list their incidents (the rest are counted).
+    # Only the first `shown` repeats (`place`) list their incidents; the rest
+    # keep their first (the pattern's identity).
     stmt = db.select(found).order_by(
         found.c.ref, found.c.person_id, found.c.category, found.c.cluster, found.c.rn
     )
     if shown is not None:
-        stmt = stmt.where(or_(found.c.rn == 0, found.c.place <= shown))
+        stmt = stmt.where(or_(found.c.rn <= 1, found.c.place <= shown))
     return list(db.session.execute(stmt))
 
 

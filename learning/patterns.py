@@ -492,7 +492,9 @@ def repeated_for_person(
                     f"{settings.repeat_count} in {settings.repeat_days} days)."
                 ),
                 theme=f"Repeated {label(category).lower()} events for {ref}",
-                incidents=[_light(r) for r in first_rows[:listed]],
+                incidents=[_light(r) for r in first_rows[:listed]]
+                if shown is None or first_row.place <= shown
+                else [],
                 list_filters={
                     "person": ref,
                     "category": category,
