@@ -24,9 +24,9 @@ if TYPE_CHECKING:
     from learning.patterns import Pattern
 
 
-def _linked(user: User, window: Select[Any]) -> tuple[Select[Any], Any]:
-    """The look-back's incidents joined to the thematic reviews in scope of them
-    (and those reviews, as a subquery)."""
+def _links(user: User, window: Select[Any]) -> list[Any]:
+    """(review, its start, incident and the incident's buckets) for every thematic
+    review in scope of any incident of the look-back."""
     reviews = (
         scoping.scoped(
             db.select(LearningReview.id, LearningReview.started_at), user, LearningReview
@@ -34,31 +34,26 @@ def _linked(user: User, window: Select[Any]) -> tuple[Select[Any], Any]:
         .where(LearningReview.method == ReviewMethod.THEMATIC.value)
         .subquery()
     )
-    linked = window.join(review_incidents, review_incidents.c.incident_id == Incident.id).join(
-        reviews, reviews.c.id == review_incidents.c.review_id
+    stmt = (
+        window.with_only_columns(
+            reviews.c.id.label("review_id"),
+            reviews.c.started_at,
+            Incident.id,
+            Incident.category,
+            Incident.branch_id,
+            Incident.team_id,
+            Incident.person_id,
+            Incident.occurred_at,
+            pattern_sql.time_band_of(Incident.occurred_at, Incident.occurred_offset).label("band"),
+            pattern_sql.local_weekday(Incident.occurred_at, Incident.occurred_offset).label(
+                "weekday"
+            ),
+        )
+        .join(review_incidents, review_incidents.c.incident_id == Incident.id)
+        .join(reviews, reviews.c.id == review_incidents.c.review_id)
+        .order_by(reviews.c.started_at.desc(), reviews.c.id.desc())
     )
-    return linked, reviews
-
-
-def _links(user: User, window: Select[Any]) -> tuple[list[Any], dict[str, set[str]]]:
-    """(review, its start, incident and the incident's buckets) for every thematic
-    review in scope of any incident of the look-back; and the contributing
-    conditions those incidents' reviews (of any method) named."""
-    linked, reviews = _linked(user, window)
-    stmt = linked.with_only_columns(
-        reviews.c.id.label("review_id"),
-        reviews.c.started_at,
-        Incident.id,
-        Incident.category,
-        Incident.branch_id,
-        Incident.team_id,
-        Incident.person_id,
-        Incident.occurred_at,
-        pattern_sql.time_band_of(Incident.occurred_at, Incident.occurred_offset).label("band"),
-        pattern_sql.local_weekday(Incident.occurred_at, Incident.occurred_offset).label("weekday"),
-    ).order_by(reviews.c.started_at.desc(), reviews.c.id.desc())
-    conditions = pattern_sql.conditions_by_incident(linked.with_only_columns(Incident.id))
-    return list(db.session.execute(stmt)), conditions
+    return list(db.session.execute(stmt))
 
 
 def _matches(link: Any, conditions: Mapping[str, set[str]]) -> list[tuple[Any, ...]]:
@@ -75,18 +70,18 @@ def _matches(link: Any, conditions: Mapping[str, set[str]]) -> list[tuple[Any, .
     return keys
 
 
-def attach_reviews(user: User, patterns: Sequence[Pattern], window: Select[Any]) -> None:
+def attach_reviews(
+    user: User, patterns: Sequence[Pattern], window: Select[Any], conditions: Mapping[str, set[str]]
+) -> None:
     """Link each pattern to the thematic review (within scope) that covers most
     of its incidents, the latest first on a tie, so managers see what is already
-    being looked at. One statement for the links, one for their incidents' conditions,
-    one for the reviews chosen."""
+    being looked at. One statement for the links, one for the reviews chosen."""
     by_selector: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     for n, pattern in enumerate(patterns):
         by_selector[pattern.selector].append(n)
     covered: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     order: list[int] = []
-    links, conditions = _links(user, window)
-    for link in links:
+    for link in _links(user, window):
         if not order or order[-1] != link.review_id:
             order.append(link.review_id)
         for selector in _matches(link, conditions):

@@ -182,18 +182,28 @@ def _day(moment: datetime) -> str:
 # --- a shared contributing condition ----------------------------------------------------
 
 
-def shared_conditions(
-    window: Select[Any], settings: PatternSettings, listed: int, shown: int | None = None
-) -> list[Pattern]:
-    """At least `condition_count` incidents of one category whose reviews named
-    the same contributing condition. One read of the look-back's reviewed
-    incidents; only the listed ones (of the first `shown` patterns, when given)
-    are made into incidents for the page."""
+def reviewed(window: Select[Any]) -> tuple[dict[str, Any], dict[str, set[str]]]:
+    """The look-back's reviewed incidents (light rows by id) and the contributing
+    conditions their reviews named, in one read."""
     incidents: dict[str, Any] = {}
     named: dict[str, set[str]] = defaultdict(set)
     for row in pattern_sql.reviewed_rows(window):
         incidents.setdefault(row.id, row)
         named[row.id].update(pattern_sql.named_conditions(row.conditions))
+    return incidents, named
+
+
+def shared_conditions(
+    incidents: Mapping[str, Any],
+    named: Mapping[str, set[str]],
+    settings: PatternSettings,
+    listed: int,
+    shown: int | None = None,
+) -> list[Pattern]:
+    """At least `condition_count` incidents of one category whose reviews named
+    the same contributing condition (the incidents and conditions as `reviewed`
+    reads them); only the listed ones (of the first `shown` patterns, when
+    given) are made into incidents for the page."""
     groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
     for incident_id, conditions in named.items():
         incident = incidents[incident_id]
@@ -551,10 +561,11 @@ def find_patterns(
         ).all()
     )
     teams = team_sizes([b.id for b in branches])
+    incidents, named = reviewed(window)
     counted = _counts(pattern_sql.hotspot_counts(window))
     report = PatternReport(
         repeats=repeated_for_person(window, settings, listed, shown),
-        conditions=shared_conditions(window, settings, listed, shown),
+        conditions=shared_conditions(incidents, named, settings, listed, shown),
         hotspots=hotspots(counted, branches, people, settings, teams),
         since=since,
     )
@@ -563,7 +574,8 @@ def find_patterns(
     for pattern in report.all:
         if pattern.start is None:
             pattern.start, pattern.end = since, now
-    pattern_reviews.attach_reviews(user, report.all, window)
+    # The thematic reviews' incidents are among the reviewed: their conditions are known.
+    pattern_reviews.attach_reviews(user, report.all, window, named)
     first_day = _uk_date(since)
     for pattern in report.all:
         if pattern.list_filters:
