@@ -19,7 +19,7 @@ from core.errors import OutOfScope
 from core.models import Branch, TrailEvent, User, UTCDateTime
 from exports import csv_file, xlsx_file
 from exports.datasets import INCIDENTS, Dataset
-from exports.rows import columns_of, row_batches
+from exports.rows import columns_of, value_batches
 from extensions import db
 from incidents.models import Incident
 
@@ -117,7 +117,7 @@ def _file(export: Export, user_id: int, stmt: Select[Any], now: datetime) -> Ite
     request's own database session has ended, so the person is read again."""
     user = db.session.get_one(User, user_id)
     columns = columns_of(export.dataset, anonymised=export.anonymised)
-    batches = row_batches(export.dataset, user, stmt, anonymised=export.anonymised, now=now)
+    batches = value_batches(export.dataset, user, stmt, anonymised=export.anonymised, now=now)
     if export.file_format == "xlsx":
         yield from xlsx_file.chunks(export.dataset.sheet, columns, batches)
     else:
