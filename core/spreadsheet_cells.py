@@ -30,6 +30,10 @@ def safe_cells(values: Iterable[object]) -> list[str]:
     """`safe_cell` of each value: a column of an export at once (half a million
     cells in a large file), text, the usual value, checked without a call per cell."""
     return [
-        ("'" + value if value[:1] in _STARTS else value) if type(value) is str else safe_cell(value)
+        ("'" + value if value[:1] in _STARTS else value)
+        if type(value) is str
+        else ""
+        if value is None
+        else safe_cell(value)
         for value in values
     ]

@@ -147,7 +147,8 @@ def _moment_text(value: datetime) -> str:
     return as_utc(value).astimezone(UK).isoformat(" ", "seconds")[:19]
 
 
-_TWO_DIGITS = [f"{n:02d}" for n in range(60)]
+# "MM:SS" of each second of an hour.
+_MINUTES = [f"{m:02d}:{s:02d}" for m in range(60) for s in range(60)]
 # Zones whose clock is UTC's: a moment in one of them (or naive: UTC as SQLite keeps
 # it) has its UTC hour, minutes and seconds on its face. PostgreSQL's driver gives
 # moments in the connection's zone ("Etc/UTC" on a server left as installed).
@@ -169,36 +170,38 @@ class _Moments:
         self.hours: dict[int, str] = {}
 
     def __call__(self, values: Sequence[Any]) -> list[str]:
-        hours, two, clocks = self.hours, _TWO_DIGITS, _UTC_CLOCKS
+        known, minutes, clocks = self.hours.get, _MINUTES, _UTC_CLOCKS
         texts: list[str] = []
         add = texts.append
         for value in values:
             if value is None:
                 add("")
-                continue
-            if value.tzinfo not in clocks:
+            elif value.tzinfo not in clocks:
                 add(_moment_text(value))
-                continue
-            key = value.toordinal() * 24 + value.hour
-            prefix = hours.get(key)
-            if prefix is None:
-                prefix = self._hour(key, value)
-            if prefix:
-                add(prefix + two[value.minute] + ":" + two[value.second])
+            elif (prefix := known(value.toordinal() * 24 + value.hour)) or (
+                prefix is None and (prefix := self._hour(value))
+            ):
+                add(prefix + minutes[value.minute * 60 + value.second])
             else:
                 add(_moment_text(value))
         return texts
 
-    def _hour(self, key: int, value: datetime) -> str:
+    def _hour(self, value: datetime) -> str:
+        """The UK "YYYY-MM-DD HH:" of the moment's UTC hour ("" when there is none
+        for the whole hour), remembered."""
         if len(self.hours) >= _HOURS_KEPT:
             self.hours.clear()
         start = value.replace(minute=0, second=0, microsecond=0, tzinfo=UTC)
-        first = start.astimezone(UK)
-        last = (start + _HOUR - timedelta(microseconds=1)).astimezone(UK)
+        try:
+            first = start.astimezone(UK)
+            last = (start + _HOUR - timedelta(microseconds=1)).astimezone(UK)
+        except OverflowError:  # the last hour Python has
+            first = last = start
         offset = first.utcoffset()
-        whole = offset == last.utcoffset() and offset is not None and not offset % _HOUR
-        prefix = first.isoformat(" ", "seconds")[:14] if whole else ""
-        self.hours[key] = prefix
+        prefix = ""
+        if first.tzinfo is UK and offset is not None and offset == last.utcoffset():
+            prefix = "" if offset % _HOUR else first.isoformat(" ", "seconds")[:14]
+        self.hours[value.toordinal() * 24 + value.hour] = prefix
         return prefix
 
 
