@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import Select, and_, or_, text
 from sqlalchemy.orm import InstrumentedAttribute
 
 from extensions import db
@@ -30,6 +30,8 @@ def in_batches(
     """The records of `stmt` ordered by (`moment`, `key`), `size` at a time (or,
     with `rows`, its rows as tuples); `key_of(record)` gives a record's (moment,
     key) values."""
+    if rows:
+        _moments_in_utc()
     ordered = stmt.order_by(moment, key).limit(size)
     after: tuple[Any, Any] | None = None
     while True:
@@ -52,3 +54,13 @@ def in_batches(
         del records
         if last:
             return
+
+
+def _moments_in_utc() -> None:
+    """On PostgreSQL, the rest of this transaction in UTC (`SET LOCAL`: undone when it
+    ends). The driver gives each timestamp in the session's time zone, converting it
+    one at a time unless that zone is UTC itself (a server left as installed is on
+    "Etc/UTC": a zone to convert into): a third of the time rows of a large file took
+    to read. Values are the same moments either way."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL TimeZone = 'UTC'"))

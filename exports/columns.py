@@ -152,7 +152,8 @@ _MINUTES = [f"{m:02d}:{s:02d}" for m in range(60) for s in range(60)]
 # Zones whose clock is UTC's: a moment in one of them (or naive: UTC as SQLite keeps
 # it) has its UTC hour, minutes and seconds on its face. PostgreSQL's driver gives
 # moments in the connection's zone ("Etc/UTC" on a server left as installed).
-_UTC_CLOCKS = frozenset({None, UTC, ZoneInfo("UTC"), ZoneInfo("Etc/UTC")})
+# A tuple: `in` finds each by identity first (UTC's hash is not kept: made each time).
+_UTC_CLOCKS = (UTC, None, ZoneInfo("Etc/UTC"), ZoneInfo("UTC"))
 _HOUR = timedelta(hours=1)
 # Hours remembered by one file's moments before starting again (a year has 8,784).
 _HOURS_KEPT = 20_000
