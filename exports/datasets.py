@@ -135,7 +135,11 @@ def _people_informed(batch: Batch) -> list[str]:
         values = None
     if values is None or len(values) != len(texts):
         values = [None if text is None else json.loads(text) for text in texts]
-    return [_codes(value) for value in values]
+    # Most name one person: theirs without a call (as `_codes` writes it).
+    return [
+        str(value[0].get("who", "")) if type(value) is list and len(value) == 1 else _codes(value)
+        for value in values
+    ]
 
 
 def _incident_references(user: User) -> dict[str, Any]:
