@@ -13,9 +13,8 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from extensions import db
 
-# Records read at a time; rows (tuples, `rows=True`) are smaller than records.
+# Records (or rows) read at a time.
 BATCH = 500
-ROW_BATCH = 2000
 
 
 def in_batches(

@@ -155,8 +155,9 @@ _MINUTES = [f"{m:02d}:{s:02d}" for m in range(60) for s in range(60)]
 # A tuple: `in` finds each by identity first (UTC's hash is not kept: made each time).
 _UTC_CLOCKS = (UTC, None, ZoneInfo("Etc/UTC"), ZoneInfo("UTC"))
 _HOUR = timedelta(hours=1)
-# Hours remembered by one file's moments before starting again (a year has 8,784).
-_HOURS_KEPT = 20_000
+# Hours one file's moments remember before starting again (a year has 8,784; a file
+# is read in time order, so the hours it meets again are mostly recent ones).
+_HOURS_KEPT = 2_000
 
 
 class _Moments:
@@ -217,16 +218,22 @@ def _flags(values: Sequence[Any]) -> list[str]:
     return texts  # type: ignore[return-value]
 
 
-def csv_cells(kind: Kind) -> Callable[[Sequence[Any]], list[str]]:
-    """The function writing a column's values as its CSV cells, formula
-    neutralised, a batch at a time (chosen once per file: an export writes half a
-    million cells). Moments, dates and true/false start with a digit or a letter,
-    never with what starts a formula, so only text and numbers are checked
-    (`safe_cells`)."""
-    if kind is Kind.MOMENT:
-        return _Moments()
-    if kind is Kind.BOOL:
-        return _flags
-    if kind is Kind.DAY:
-        return lambda values: [csv_text(kind, value) for value in values]
-    return safe_cells
+def csv_cells(kinds: Sequence[Kind]) -> list[Callable[[Sequence[Any]], list[str]]]:
+    """For one file, the function writing each column's values (of these kinds) as
+    its CSV cells, formula neutralised, a batch at a time (chosen once per file: an
+    export writes half a million cells). Moments, dates and true/false start with a
+    digit or a letter, never with what starts a formula, so only text and numbers are
+    checked (`safe_cells`). The file's moment columns share what they found of each
+    hour (one memo, not one a column: a year has 8,784 hours)."""
+    moments = _Moments()
+
+    def cells(kind: Kind) -> Callable[[Sequence[Any]], list[str]]:
+        if kind is Kind.MOMENT:
+            return moments
+        if kind is Kind.BOOL:
+            return _flags
+        if kind is Kind.DAY:
+            return lambda values: [csv_text(kind, value) for value in values]
+        return safe_cells
+
+    return [cells(kind) for kind in kinds]

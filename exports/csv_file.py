@@ -53,8 +53,10 @@ def chunks(columns: tuple[Column, ...], batches: Iterable[list[Sequence[Any]]]) 
     at a time, written as cells a column at a time)."""
     header = [[cell] for cell in safe_row(column.name for column in columns)]
     yield (BOM + lines(header)).encode("utf-8")
-    cells = [csv_cells(column.kind) for column in columns]
+    cells = csv_cells([column.kind for column in columns])
     for batch in batches:
-        yield lines([cell(values) for cell, values in zip(cells, batch, strict=True)]).encode(
-            "utf-8"
-        )
+        texts = [cell(values) for cell, values in zip(cells, batch, strict=True)]
+        # The batch's values and cells go before the next batch is read.
+        del batch
+        yield lines(texts).encode("utf-8")
+        del texts

@@ -45,6 +45,7 @@ def value_batches(
         # The records go before the next batch is read (the values are smaller).
         del records, batch
         yield values
+        del values
 
 
 def _name_people(columns: tuple[Column, ...], values: Values, names: Pseudonyms | None) -> None:

@@ -65,7 +65,7 @@ ZONES = {
 @pytest.mark.parametrize("zone", list(ZONES), ids=list(ZONES))
 def test_moments_a_column_at_a_time_are_the_uk_time_of_each(zone):
     moments = [None if m is None else ZONES[zone](m) for m in _moments() if _in_range(m)]
-    cells = csv_cells(Kind.MOMENT)
+    [cells] = csv_cells([Kind.MOMENT])
     assert cells(moments) == [_uk_text(m) for m in moments]
 
 
@@ -78,26 +78,34 @@ def _in_range(moment: datetime | None) -> bool:
 
 def test_the_last_hour_python_has_is_written_too():
     last = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
-    assert csv_cells(Kind.MOMENT)([last]) == ["9999-12-31 23:59:59"]
+    assert csv_cells([Kind.MOMENT])[0]([last]) == ["9999-12-31 23:59:59"]
 
 
-def test_a_file_writes_each_batch_of_moments_with_what_it_found_before():
-    cells = csv_cells(Kind.MOMENT)
+def test_a_files_moment_columns_write_with_what_each_found_before():
+    occurred, seen = csv_cells([Kind.MOMENT, Kind.MOMENT])
     first = [datetime(2026, 6, 15, 9, 30, tzinfo=UTC)]
     later = [datetime(2026, 6, 15, 9, 45, 10, tzinfo=UTC), datetime(2026, 12, 1, 0, 5, tzinfo=UTC)]
-    assert cells(first) + cells(later) == [
+    assert occurred(first) + seen(later) + occurred(later) == [
         "2026-06-15 10:30:00",
+        "2026-06-15 10:45:10",
+        "2026-12-01 00:05:00",
         "2026-06-15 10:45:10",
         "2026-12-01 00:05:00",
     ]
 
 
 def test_true_false_and_empty():
-    assert csv_cells(Kind.BOOL)([True, False, None, 1, 0]) == ["true", "false", "", "true", "false"]
+    assert csv_cells([Kind.BOOL])[0]([True, False, None, 1, 0]) == [
+        "true",
+        "false",
+        "",
+        "true",
+        "false",
+    ]
 
 
 def test_a_true_false_column_of_other_values_is_written_a_cell_at_a_time():
-    assert csv_cells(Kind.BOOL)([True, 2, "", None]) == ["true", "true", "false", ""]
+    assert csv_cells([Kind.BOOL])[0]([True, 2, "", None]) == ["true", "true", "false", ""]
 
 
 TEXTS = ["=1+1", "+44 7700", "-2", "@SUM(A1)", "\tcmd", "\rcmd", "", "Fell", " =1", "a=b"]
@@ -105,4 +113,4 @@ TEXTS = ["=1+1", "+44 7700", "-2", "@SUM(A1)", "\tcmd", "\rcmd", "", "Fell", " =
 
 def test_text_a_column_at_a_time_is_each_cell_formula_safe():
     values = [*TEXTS, None, 3, -4, 2.5]
-    assert csv_cells(Kind.TEXT)(values) == [safe_cell(v) for v in values]
+    assert csv_cells([Kind.TEXT])[0](values) == [safe_cell(v) for v in values]
