@@ -13,8 +13,9 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from extensions import db
 
-# Records (or rows) read at a time.
+# Records read at a time; rows (tuples, `rows=True`) are smaller than records.
 BATCH = 500
+ROW_BATCH = 1000
 
 
 def in_batches(

@@ -33,7 +33,7 @@ from core import scoping
 from core.dates import Period, as_utc
 from core.models import Branch, PersonSupported, Team, User
 from exports import columns as c
-from exports.batches import in_batches
+from exports.batches import ROW_BATCH, in_batches
 from exports.columns import Batch, BatchRead, Column
 from extensions import db
 from governance.models import Denominator
@@ -92,7 +92,7 @@ class Dataset:
         what the columns read in the same queries."""
         if self.fields:
             rows = stmt.with_only_columns(*self.fields)
-            return in_batches(rows, self.moment, self.key, self.key_of, rows=True)
+            return in_batches(rows, self.moment, self.key, self.key_of, ROW_BATCH, rows=True)
         loaded = stmt.options(*self.loading)
         return in_batches(loaded, self.moment, self.key, self.key_of)
 
