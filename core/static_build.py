@@ -46,33 +46,60 @@ WORTH_IT = 0.95
 # first (pwa/services.py OUTBOX_SCRIPTS), in load order.
 OUTBOX_BUNDLE = "js/bundles/outbox.js"
 # The page's own part of the outbox (pwa/services.py PAGE_SCRIPTS), page.js last.
+# Not the outbox page's own part (OUTBOX_PAGE_SCRIPT): only /outbox loads it.
 PAGE_BUNDLE = "js/bundles/page.js"
-# The incident form's own scripts (templates/incidents/new.html).
+# The incident form's own scripts (templates/incidents/new.html named this bundle
+# until REPORT_BUNDLE; a form kept on a phone before that still names it).
 INCIDENT_FORM_BUNDLE = "js/bundles/incident-form.js"
+# What /incidents/new loads after htmx and app.js, as one file: the outbox's
+# storage, the page's part of it and the form's own scripts. A phone with no
+# service worker takes them in one answer, compressed together (docs/operations.md
+# "Static files and page weight").
+REPORT_BUNDLE = "js/bundles/report.js"
+# The rest of the outbox, which the form needs only once something is saved or
+# sent (payloads, the queue, photos, the offline checks): the page names it in a
+# meta and page-common.js loads it then (the worker's shell keeps it).
+REPORT_LATER_BUNDLE = "js/bundles/report-later.js"
+OUTBOX_SOURCES = [
+    "vendor/idb.umd.js",
+    "js/offline/store.js",
+    "js/offline/serialise.js",
+    "js/offline/payloads.js",
+    "js/offline/queue.js",
+    "js/offline/photo-outbox.js",
+]
+PAGE_SOURCES = [
+    "js/offline/page-common.js",
+    "js/offline/badge.js",
+    "js/offline/replay-triggers.js",
+    "js/offline/form-messages.js",
+    "js/offline/drafts.js",
+    "js/offline/checks.js",
+    "js/offline/form-capture.js",
+    "js/offline/notices.js",
+    "js/offline/sign-out.js",
+    "js/offline/page.js",
+]
+INCIDENT_FORM_SOURCES = ["js/incident-form.js", "js/body-map.js", "js/photos.js"]
+LATER_SOURCES = [
+    "js/offline/payloads.js",
+    "js/offline/queue.js",
+    "js/offline/photo-outbox.js",
+    "js/offline/checks.js",
+]
 BUNDLES: dict[str, list[str]] = {
-    OUTBOX_BUNDLE: [
-        "vendor/idb.umd.js",
-        "js/offline/store.js",
-        "js/offline/serialise.js",
-        "js/offline/payloads.js",
-        "js/offline/queue.js",
-        "js/offline/photo-outbox.js",
+    OUTBOX_BUNDLE: OUTBOX_SOURCES,
+    PAGE_BUNDLE: PAGE_SOURCES,
+    INCIDENT_FORM_BUNDLE: INCIDENT_FORM_SOURCES,
+    REPORT_BUNDLE: [
+        *(name for name in [*OUTBOX_SOURCES, *PAGE_SOURCES] if name not in LATER_SOURCES),
+        *INCIDENT_FORM_SOURCES,
     ],
-    PAGE_BUNDLE: [
-        "js/offline/page-common.js",
-        "js/offline/badge.js",
-        "js/offline/replay-triggers.js",
-        "js/offline/form-messages.js",
-        "js/offline/drafts.js",
-        "js/offline/checks.js",
-        "js/offline/form-capture.js",
-        "js/offline/outbox-page.js",
-        "js/offline/notices.js",
-        "js/offline/sign-out.js",
-        "js/offline/page.js",
-    ],
-    INCIDENT_FORM_BUNDLE: ["js/incident-form.js", "js/body-map.js", "js/photos.js"],
+    REPORT_LATER_BUNDLE: LATER_SOURCES,
 }
+# The outbox page's own part (what waits, "Send now"): /outbox loads it after
+# PAGE_BUNDLE; page.js loads it on an outbox page that does not name it.
+OUTBOX_PAGE_SCRIPT = "js/offline/outbox-page.js"
 
 
 def is_served(rel: str) -> bool:

@@ -423,7 +423,7 @@ def _patterns(
     user: User, branch_ids: list[int], settings: pattern_rules.PatternSettings, now: datetime
 ) -> list[dict[str, Any]]:
     wanted = set(branch_ids)
-    report = pattern_rules.find_patterns(user, settings, now)
+    report = pattern_rules.find_patterns(user, settings, now, listed=0)
     return [
         {
             "key": p.key,

@@ -307,6 +307,9 @@ class Incident(db.Model):  # type: ignore[name-defined,misc]
                 "person_id",
                 "team_id",
                 "occurred_offset",
+                # Migration 1103: the patterns' look-back, index-only.
+                "id",
+                "reference",
             ],
         ),
         db.Index(

@@ -49,8 +49,9 @@ def _home_learning() -> dict[str, Any]:
         "patterns": None,
     }
     if user.role == Role.MANAGER.value:
+        # Shown as titles and a count: without their incidents.
         data["patterns"] = patterns.find_patterns(
-            user, patterns.PatternSettings.from_config(config)
+            user, patterns.PatternSettings.from_config(config), listed=0
         )
     g.learning_home = data
     return data

@@ -6,20 +6,25 @@ number a window frame can range over."""
 
 from __future__ import annotations
 
+import functools
+import json
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    Interval,
     Select,
-    and_,
+    Text,
     case,
     cast,
     extract,
     func,
     literal,
+    null,
     or_,
     union_all,
 )
@@ -68,23 +73,32 @@ def local_weekday(occurred_at: Any, offset: Any) -> ColumnElement[int]:
     return (cast(func.strftime("%w", local), Integer) + 6) % 7
 
 
-def time_band_of(occurred_at: Any, offset: Any) -> ColumnElement[int]:
-    """The TIME_BANDS index of the local hour."""
-    hour = local_hour(occurred_at, offset)
-    whens = []
+def _band_of_hour(hour: int) -> int:
     for n, (_, start, end) in enumerate(TIME_BANDS):
-        inside = and_(hour >= start, hour < end) if start < end else or_(hour >= start, hour < end)
-        whens.append((inside, n))
-    return case(*whens, else_=literal(0))
+        if (start <= hour < end) if start < end else (hour >= start or hour < end):
+            return n
+    return 0
 
 
-def _order_key(occurred_at: Any) -> tuple[Any, int]:
-    """A number for the moment that a RANGE frame can use, and a day in its unit:
-    seconds since 1970 on PostgreSQL (numeric, to the microsecond), whole
-    milliseconds on SQLite."""
+# Each hour's TIME_BANDS index, as one digit per hour ("0000000111122233334444" …).
+BAND_DIGITS = "".join(str(_band_of_hour(hour)) for hour in range(24))
+
+
+def time_band_of(occurred_at: Any, offset: Any) -> ColumnElement[int]:
+    """The TIME_BANDS index of the local hour: the hour's digit of BAND_DIGITS (the
+    local hour worked out once, not once per band)."""
+    hour = local_hour(occurred_at, offset)
+    return cast(func.substr(literal(BAND_DIGITS), hour + 1, 1), Integer)
+
+
+def _moment_and_span(occurred_at: Any, days: int) -> tuple[Any, Any]:
+    """The moment in a form two moments can be subtracted in, and `days` days in that
+    form: the timestamp and an interval on PostgreSQL (exact to the microsecond),
+    whole milliseconds since the Julian epoch on SQLite."""
     if _postgres():
-        return extract("epoch", occurred_at), 86400
-    return cast(func.round(func.julianday(occurred_at) * 86400000), Integer), 86400000
+        return occurred_at, literal(timedelta(days=days), Interval())
+    ms = cast(func.round(func.julianday(occurred_at) * 86400000), Integer)
+    return ms, days * 86400000
 
 
 def hotspot_counts(window: Select[Any]) -> list[tuple[str, int, int | None, int, int, int]]:
@@ -153,67 +167,129 @@ def first_incidents(window: Select[Any], wanted: Sequence[tuple[str, str, int]])
     )
 
 
-def repeat_rows(window: Select[Any], count: int, days: int) -> list[Any]:
+def repeat_rows(
+    window: Select[Any], count: int, days: int, listed: int = LISTED, shown: int | None = None
+) -> list[Any]:
     """Repeats for one person: the same person and category at least `count` times
-    within any `days` days, overlapping windows joined (as the rule always did:
-    a row is in a repeat when a window of `count` or more ending within `days`
-    after it holds it; a repeat starts where no such window holds the row before).
-    The first LISTED rows of each repeat and its last (`rn`: its place in the
-    repeat), each with the repeat's `size`, `cluster` number and lowest and
-    highest branch."""
-    key, day = _order_key(Incident.occurred_at)
-    span = days * day
-    # The light columns carried through (joining back by id costs more than the
-    # sorts of a few more bytes); peers (the same moment) fall in the same repeat.
+    within any `days` days, overlapping windows joined (as the rule always did: a
+    row is in a repeat when some `count` or more of the person's incidents of that
+    category within `days` days hold it, and two rows next to each other in time
+    are in the same repeat when some such set holds both).
+
+    Each person and category's rows are sorted once, by when they happened. A set
+    of `count` within `days` holding a row is then `count` rows next to each other
+    in that order: the row is held when, for some k below `count`, the row k
+    before it and the row `count` - 1 - k after it are within `days` (a `lag` and
+    a `lead`, all in that one order; the repeats and their places in it too).
+    Two kinds of rows come back, with each repeat's `cluster` number: its first
+    `listed` rows (`rn` from 1; at least the first; the first only, beyond the
+    first `shown` repeats when given), and per branch its rows' count `n`, first
+    and last moment (`rn` 0); each with its repeat's `place` in the page's order."""
+    moment, span = _moment_and_span(Incident.occurred_at, days)
     b = (
-        window.with_only_columns(*LISTED_COLUMNS, key.label("t"))
+        window.with_only_columns(*LISTED_COLUMNS, moment.label("t"))
         .where(Incident.person_id.is_not(None))
         .subquery()
     )
-    part = (b.c.person_id, b.c.category)
+    in_order: dict[str, Any] = {
+        "partition_by": (b.c.person_id, b.c.category),
+        "order_by": (b.c.occurred_at, b.c.id),
+    }
+
+    def moment_of(offset: int) -> Any:
+        """The moment of the row `offset` rows after this one (before: negative)."""
+        if offset == 0:
+            return b.c.t
+        step = func.lead if offset > 0 else func.lag
+        return step(b.c.t, abs(offset)).over(**in_order)
+
+    def held_by(size: int, first: range) -> ColumnElement[int]:
+        """1 when some `size` rows side by side, the first of them k rows before
+        this one (k in `first`), happened within `days` days."""
+        within = [moment_of(size - 1 - k) - moment_of(-k) <= span for k in first]
+        return case((or_(*within), 1), else_=0)
+
+    # Two rows side by side are held together by a set of at least two.
+    pair = max(count, 2)
     l1 = db.select(
         b,
-        func.count().over(partition_by=part, order_by=b.c.t, range_=(-span, 0)).label("k"),
-        func.lag(b.c.t).over(partition_by=part, order_by=b.c.t).label("prev"),
+        held_by(count, range(count)).label("held"),
+        held_by(pair, range(1, pair)).label("joined"),
+        func.row_number().over(**in_order).label("prn"),
     ).subquery()
-    part = (l1.c.person_id, l1.c.category)
-    l2 = db.select(
-        l1,
-        # The first window end at or after the row: ordered backwards, so that the
-        # frame only grows (a frame from the row forwards is summed again per row).
-        func.min(case((l1.c.k >= count, l1.c.t)))
-        .over(partition_by=part, order_by=l1.c.t.desc(), range_=(None, 0))
-        .label("nq"),
-    ).subquery()
-    l3 = (
+    starts = case((l1.c.joined == 1, 0), else_=1)
+    until_now: dict[str, Any] = {
+        "partition_by": (l1.c.person_id, l1.c.category),
+        "order_by": (l1.c.occurred_at, l1.c.id),
+        "rows": (None, 0),
+    }
+    repeats = (
         db.select(
-            l2,
-            case((or_(l2.c.prev.is_(None), l2.c.nq > l2.c.prev + span), 1), else_=0).label(
-                "starts"
-            ),
+            *(l1.c[column.key] for column in LISTED_COLUMNS),
+            func.sum(starts).over(**until_now).label("cluster"),
+            (l1.c.prn - func.max(case((starts == 1, l1.c.prn))).over(**until_now) + 1).label("rn"),
         )
-        .where(l2.c.nq <= l2.c.t + span)
+        .where(l1.c.held == 1)
+        .cte("repeats")
+    )
+    first = db.select(
+        *(repeats.c[column.key] for column in LISTED_COLUMNS),
+        repeats.c.cluster,
+        repeats.c.rn,
+        literal(1).label("n"),
+        repeats.c.occurred_at.label("last_at"),
+    ).where(repeats.c.rn <= max(listed, 1))
+    per_branch = db.select(
+        *(
+            func.min(repeats.c.occurred_at)
+            if column.key == "occurred_at"
+            else repeats.c[column.key]
+            if column.key in {"person_id", "category", "branch_id"}
+            else null()
+            for column in LISTED_COLUMNS
+        ),
+        repeats.c.cluster,
+        literal(0),
+        func.count(),
+        func.max(repeats.c.occurred_at),
+    ).group_by(repeats.c.person_id, repeats.c.category, repeats.c.cluster, repeats.c.branch_id)
+    u = union_all(first, per_branch).subquery()
+    in_page_order = (PersonSupported.ref, u.c.person_id, u.c.category, u.c.cluster)
+    found = (
+        db.select(
+            u,
+            PersonSupported.ref,
+            func.dense_rank().over(order_by=in_page_order).label("place"),
+        )
+        .outerjoin(PersonSupported, PersonSupported.id == u.c.person_id)
         .subquery()
     )
-    part = (l3.c.person_id, l3.c.category)
-    l4 = db.select(
-        l3, func.sum(l3.c.starts).over(partition_by=part, order_by=l3.c.t).label("cluster")
-    ).subquery()
-    group = (l4.c.person_id, l4.c.category, l4.c.cluster)
-    l5 = db.select(
-        *(l4.c[column.key] for column in LISTED_COLUMNS),
-        l4.c.cluster,
-        func.count().over(partition_by=group).label("size"),
-        func.min(l4.c.branch_id).over(partition_by=group).label("branch_low"),
-        func.max(l4.c.branch_id).over(partition_by=group).label("branch_high"),
-        func.row_number().over(partition_by=group, order_by=(l4.c.t, l4.c.id)).label("rn"),
-    ).subquery()
+    # Only the first `shown` repeats (`place`) list their incidents; the rest
+    # keep their first (the pattern's identity).
+    stmt = db.select(found).order_by(
+        found.c.ref, found.c.person_id, found.c.category, found.c.cluster, found.c.rn
+    )
+    if shown is not None:
+        stmt = stmt.where(or_(found.c.rn <= 1, found.c.place <= shown))
+    return list(db.session.execute(stmt))
+
+
+def reviewed_rows(window: Select[Any]) -> list[Any]:
+    """The window's incidents that reviews looked at: a row per incident and review,
+    with the review's contributing conditions as the JSON list's text (unnested
+    in the database, a list's rows are estimated at a hundred and the plan goes
+    wrong; as text, the few different lists are each read once) and the
+    person's ref."""
     return list(
         db.session.execute(
-            db.select(l5, PersonSupported.ref)
-            .outerjoin(PersonSupported, PersonSupported.id == l5.c.person_id)
-            .where(or_(l5.c.rn <= LISTED, l5.c.rn == l5.c.size))
-            .order_by(PersonSupported.ref, l5.c.category, l5.c.cluster, l5.c.rn)
+            window.with_only_columns(
+                *LISTED_COLUMNS,
+                PersonSupported.ref,
+                cast(LearningReview.conditions, Text).label("conditions"),
+            )
+            .join(review_incidents, review_incidents.c.incident_id == Incident.id)
+            .join(LearningReview, LearningReview.id == review_incidents.c.review_id)
+            .outerjoin(PersonSupported, PersonSupported.id == Incident.person_id)
         )
     )
 
@@ -226,11 +302,18 @@ def conditions_by_incident(incident_ids: Sequence[str] | Select[Any]) -> dict[st
             return {}
         incident_ids = list(incident_ids)
     rows = db.session.execute(
-        db.select(review_incidents.c.incident_id, LearningReview.conditions)
+        db.select(review_incidents.c.incident_id, cast(LearningReview.conditions, Text))
         .join(LearningReview, LearningReview.id == review_incidents.c.review_id)
         .where(review_incidents.c.incident_id.in_(incident_ids))
     )
     found: dict[str, set[str]] = defaultdict(set)
     for incident_id, conditions in rows:
-        found[incident_id].update(conditions or [])
+        found[incident_id].update(named_conditions(conditions))
     return found
+
+
+@functools.lru_cache(maxsize=1024)
+def named_conditions(listed: str | None) -> tuple[str, ...]:
+    """A review's conditions from their JSON list's text (the few different lists
+    each read once)."""
+    return tuple(json.loads(listed or "null") or ())

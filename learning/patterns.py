@@ -31,10 +31,15 @@ from extensions import db
 from incidents.models import Incident, label
 from incidents.services import visible_incidents
 from learning import pattern_reviews, pattern_sql
-from learning.models import Condition, LearningReview, review_incidents
+from learning.models import Condition, LearningReview
 from learning.pattern_sql import LISTED, TIME_BANDS, conditions_by_incident
 
 __all__ = ["LISTED", "TIME_BANDS", "conditions_by_incident"]
+
+# Patterns a section of the patterns page lists before a link to the rest of it,
+# and the sections (?show=repeats lists all of that one).
+SHOWN = 20
+SECTIONS = ("repeats", "conditions", "hotspots")
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
@@ -177,23 +182,39 @@ def _day(moment: datetime) -> str:
 # --- a shared contributing condition ----------------------------------------------------
 
 
+def reviewed(window: Select[Any]) -> tuple[dict[str, Any], dict[str, set[str]]]:
+    """The look-back's reviewed incidents (light rows by id) and the contributing
+    conditions their reviews named, in one read."""
+    incidents: dict[str, Any] = {}
+    named: dict[str, set[str]] = defaultdict(set)
+    for row in pattern_sql.reviewed_rows(window):
+        incidents.setdefault(row.id, row)
+        named[row.id].update(pattern_sql.named_conditions(row.conditions))
+    return incidents, named
+
+
 def shared_conditions(
-    incidents: Iterable[PatternRow],
-    conditions: Mapping[str, set[str]],
+    incidents: Mapping[str, Any],
+    named: Mapping[str, set[str]],
     settings: PatternSettings,
+    listed: int,
+    shown: int | None = None,
 ) -> list[Pattern]:
     """At least `condition_count` incidents of one category whose reviews named
-    the same contributing condition."""
-    groups: dict[tuple[str, str], list[PatternRow]] = defaultdict(list)
-    for incident in incidents:
-        for condition in conditions.get(incident.id, ()):
+    the same contributing condition (the incidents and conditions as `reviewed`
+    reads them); only the listed ones (of the first `shown` patterns, when
+    given) are made into incidents for the page."""
+    groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    for incident_id, conditions in named.items():
+        incident = incidents[incident_id]
+        for condition in conditions:
             groups[(incident.category, condition)].append(incident)
     known = {c.value for c in Condition}
     patterns: list[Pattern] = []
     for (category, condition), rows in sorted(groups.items()):
         if len(rows) < settings.condition_count or condition not in known:
             continue
-        rows.sort(key=lambda i: i.occurred_at)
+        rows.sort(key=lambda i: (i.occurred_at, i.id))
         condition_label = Condition(condition).label
         patterns.append(
             Pattern(
@@ -205,7 +226,12 @@ def shared_conditions(
                     f"condition ({_day(rows[0].occurred_at)} to {_day(rows[-1].occurred_at)})."
                 ),
                 theme=f"{label(category)} incidents and {condition_label.lower()}",
-                incidents=rows,
+                incidents=[_light(r) for r in rows[:listed]]
+                if shown is None or len(patterns) < shown
+                else [],
+                count=len(rows),
+                branch_ids={r.branch_id for r in rows},
+                selector=("condition", category, condition),
             )
         )
     return patterns
@@ -444,30 +470,41 @@ def _light(row: Any) -> PatternIncident:
     )
 
 
-def repeated_for_person(window: Select[Any], settings: PatternSettings) -> list[Pattern]:
+def repeated_for_person(
+    window: Select[Any], settings: PatternSettings, listed: int = LISTED, shown: int | None = None
+) -> list[Pattern]:
     """The same person and category at least `repeat_count` times within any
-    `repeat_days` days. Overlapping windows are joined into one pattern."""
-    groups: dict[tuple[int, str, int], list[Any]] = defaultdict(list)
-    for row in pattern_sql.repeat_rows(window, settings.repeat_count, settings.repeat_days):
-        groups[(row.person_id, row.category, row.cluster)].append(row)
+    `repeat_days` days. Overlapping windows are joined into one pattern. Each
+    pattern (of the first `shown`, when given) lists its first `listed` incidents."""
+    firsts: dict[tuple[int, str, int], list[Any]] = defaultdict(list)
+    places: dict[tuple[int, str, int], list[Any]] = defaultdict(list)
+    rows = pattern_sql.repeat_rows(
+        window, settings.repeat_count, settings.repeat_days, listed, shown
+    )
+    for row in rows:
+        found = firsts if row.rn else places
+        found[(row.person_id, row.category, row.cluster)].append(row)
     patterns: list[Pattern] = []
-    for (person_id, category, _), rows in groups.items():
-        listed = [r for r in rows if r.rn <= LISTED]
-        first_row = listed[0]
+    for (person_id, category, cluster), first_rows in firsts.items():
+        where = places[(person_id, category, cluster)]
+        first_row = first_rows[0]
         ref = first_row.ref if first_row.ref is not None else "?"
-        first, last = first_row.occurred_at, rows[-1].occurred_at
+        first, last = first_row.occurred_at, max(r.last_at for r in where)
+        size = sum(r.n for r in where)
         patterns.append(
             Pattern(
                 kind="repeat",
                 key=f"repeat:{ref}:{category}:{first_row.id}",
-                title=f"{_plural(first_row.size, category)} for {ref}",
+                title=f"{_plural(size, category)} for {ref}",
                 detail=(
                     f"Between {_day(first)} and {_day(last)} "
                     f"({(last - first).days + 1} days; the threshold is "
                     f"{settings.repeat_count} in {settings.repeat_days} days)."
                 ),
                 theme=f"Repeated {label(category).lower()} events for {ref}",
-                incidents=[_light(r) for r in listed],
+                incidents=[_light(r) for r in first_rows[:listed]]
+                if shown is None or first_row.place <= shown
+                else [],
                 list_filters={
                     "person": ref,
                     "category": category,
@@ -476,11 +513,9 @@ def repeated_for_person(window: Select[Any], settings: PatternSettings) -> list[
                 }
                 if first_row.ref is not None
                 else {},
-                count=first_row.size,
-                # Where its incidents are: a person's are in their branch (the
-                # lowest and highest of the repeat's, and those listed).
-                branch_ids={first_row.branch_low, first_row.branch_high}
-                | {r.branch_id for r in listed},
+                count=size,
+                # Where its incidents are: a person's are in their branch.
+                branch_ids={r.branch_id for r in where},
                 start=first,
                 end=last,
                 selector=("repeat", category, person_id),
@@ -502,35 +537,21 @@ def _hotspot_incidents(window: Select[Any], found: list[Pattern]) -> None:
         pattern.incidents = listed[n]
 
 
-def _condition_patterns(
-    window: Select[Any], conditions: Mapping[str, set[str]], settings: PatternSettings
-) -> list[Pattern]:
-    """Shared conditions, over the look-back's reviewed incidents only."""
-    reviewed = window.where(
-        Incident.id.in_(db.select(review_incidents.c.incident_id))
-    ).with_only_columns(*pattern_sql.LISTED_COLUMNS, PersonSupported.ref)
-    rows = db.session.execute(
-        reviewed.outerjoin(PersonSupported, PersonSupported.id == Incident.person_id)
-    )
-    found = shared_conditions([_light(r) for r in rows], conditions, settings)
-    for pattern in found:
-        pattern.count, pattern.branch_ids = 0, set()
-        pattern.__post_init__()
-        pattern.incidents = pattern.incidents[:LISTED]
-        _, category, condition = pattern.key.split(":", 2)
-        pattern.selector = ("condition", category, condition)
-    return found
-
-
 def find_patterns(
-    user: User, settings: PatternSettings, now: datetime | None = None
+    user: User,
+    settings: PatternSettings,
+    now: datetime | None = None,
+    listed: int = LISTED,
+    shown: int | None = None,
 ) -> PatternReport:
     """Every pattern among the incidents `user` may see that happened within the
-    look-back period: each with its count and first LISTED incidents."""
+    look-back period: each with its count and first `listed` incidents (none for
+    pages that show patterns without their incidents: the home page, the
+    dashboard). Given `shown`, only each kind's first `shown` patterns list their
+    incidents (the patterns page shows no more of a section unless asked)."""
     now = now or utcnow()
     since = look_back_start(now, settings.lookback_days)
     window = visible_incidents(user).where(Incident.occurred_at >= since)
-    window_ids = window.with_only_columns(Incident.id)
     branches = scoping.branches_for(user)
     people = dict(
         db.session.execute(
@@ -540,19 +561,21 @@ def find_patterns(
         ).all()
     )
     teams = team_sizes([b.id for b in branches])
-    conditions = conditions_by_incident(window_ids)
+    incidents, named = reviewed(window)
     counted = _counts(pattern_sql.hotspot_counts(window))
     report = PatternReport(
-        repeats=repeated_for_person(window, settings),
-        conditions=_condition_patterns(window, conditions, settings),
+        repeats=repeated_for_person(window, settings, listed, shown),
+        conditions=shared_conditions(incidents, named, settings, listed, shown),
         hotspots=hotspots(counted, branches, people, settings, teams),
         since=since,
     )
-    _hotspot_incidents(window, report.hotspots)
+    if listed:
+        _hotspot_incidents(window, report.hotspots[:shown])
     for pattern in report.all:
         if pattern.start is None:
             pattern.start, pattern.end = since, now
-    pattern_reviews.attach_reviews(user, report.all, window, conditions)
+    # The thematic reviews' incidents are among the reviewed: their conditions are known.
+    pattern_reviews.attach_reviews(user, report.all, window, named)
     first_day = _uk_date(since)
     for pattern in report.all:
         if pattern.list_filters:

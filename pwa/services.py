@@ -12,7 +12,7 @@ from flask import current_app, url_for
 from werkzeug.exceptions import HTTPException
 
 import settings
-from core.static_build import BUNDLES, OUTBOX_BUNDLE, PAGE_BUNDLE
+from core.static_build import BUNDLES, OUTBOX_BUNDLE, OUTBOX_PAGE_SCRIPT, PAGE_BUNDLE
 from core.templating import asset_revision, bundle_scripts
 
 # The outbox's scripts, in load order: pages load them (core/static_build.py
@@ -26,6 +26,9 @@ WORKER_SCRIPTS = OUTBOX_SCRIPTS
 # were parts (it names only page.js), loads them itself from its own list, which
 # must stay the same.
 PAGE_SCRIPTS = BUNDLES[PAGE_BUNDLE]
+# The stylesheet of the pages of a carer's first visit (the sign-in page and
+# /incidents/new): candour.css purged against only what those pages can show.
+REPORT_STYLESHEET = "vendor/candour-report.css"
 # The no-signal page's count of what waits (with store.js, no page parts).
 OFFLINE_PAGE_SCRIPTS = ["js/offline/waiting.js"]
 
@@ -34,10 +37,14 @@ OFFLINE_PAGE_SCRIPTS = ["js/offline/waiting.js"]
 # older version names them so, and page.js loads its parts so on such a page.
 SHELL_ASSETS = [
     "vendor/candour.css",
+    # The sign-in page's and the incident form's smaller stylesheet (only the
+    # rules they can show: purgecss.report.cjs).
+    REPORT_STYLESHEET,
     "vendor/htmx.min.js",
     "js/app.js",
     *OUTBOX_SCRIPTS,
     *PAGE_SCRIPTS,
+    OUTBOX_PAGE_SCRIPT,
     *OFFLINE_PAGE_SCRIPTS,
     # The forms' own scripts (the spot check's progress and notes, the incident
     # form's reveals and rows): the kept blank forms name them, so they must be

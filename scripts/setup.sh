@@ -32,9 +32,12 @@ css_content() {
 }
 
 # static/vendor: copied from node_modules, and the stylesheet compiled from static/scss,
-# then purged of the NHS.UK frontend rules no page uses (git ignores it).
-want=$(digest package-lock.json purgecss.config.cjs static/scss/*.scss $(css_content))
-if stale static/vendor/.build.sha256 "$want" || [ ! -f static/vendor/candour.css ]; then
+# then purged of the NHS.UK frontend rules no page uses (git ignores it); and the
+# sign-in page's and the incident form's smaller one (candour-report.css), purged
+# of every rule those pages cannot show (purgecss.report.cjs).
+want=$(digest package-lock.json purgecss.config.cjs purgecss.report.cjs static/scss/*.scss $(css_content))
+if stale static/vendor/.build.sha256 "$want" || [ ! -f static/vendor/candour.css ] \
+  || [ ! -f static/vendor/candour-report.css ]; then
   mkdir -p static/vendor build
   cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
   cp node_modules/idb/build/umd.js static/vendor/idb.umd.js
@@ -42,6 +45,8 @@ if stale static/vendor/.build.sha256 "$want" || [ ! -f static/vendor/candour.css
     static/scss/candour.scss build/candour.full.css
   npx --no-install purgecss --config purgecss.config.cjs --css build/candour.full.css \
     --output static/vendor/candour.css
+  npx --no-install purgecss --config purgecss.report.cjs --css build/candour.full.css \
+    --output static/vendor/candour-report.css
   echo "$want" > static/vendor/.build.sha256
 fi
 

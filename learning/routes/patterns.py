@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, render_template
+from flask import current_app, render_template, request
 from flask_login import current_user
 
 from core.models import Role
@@ -18,9 +18,14 @@ from learning.routes.blueprint import bp
 @role_required(Role.MANAGER)
 def patterns() -> Any:
     settings = pattern_rules.PatternSettings.from_config(current_app.config)
+    # A section lists its first SHOWN patterns; ?show=<section> lists all of it.
+    show = request.args.get("show", "")
+    shown = None if show in pattern_rules.SECTIONS else pattern_rules.SHOWN
     return render_template(
         "learning/patterns.html",
-        report=pattern_rules.find_patterns(current_user, settings),
+        report=pattern_rules.find_patterns(current_user, settings, shown=shown),
         settings=settings,
         label=label,
+        shown=pattern_rules.SHOWN,
+        show=show,
     )

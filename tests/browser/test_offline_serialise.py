@@ -42,9 +42,11 @@ SET_VALUES = """
 }
 """
 
+# The form loads its payloads when it first saves (page-common.js laterParts): so here.
 READ_BOTH = """
-(now) => {
+async (now) => {
   const C = CandourOffline;
+  await C.pageParts.laterParts();
   const form = document.querySelector('form[data-offline-form]');
   const shape = C.serialise.describeForm(form);
   return {

@@ -218,7 +218,9 @@ def test_the_spot_checks_file_has_the_score_and_failed_items(app, templates, sig
         recording.create_audit(supervisor, AuditInSchema().load(body))
         db.session.commit()
         db.session.remove()
-    rows = xlsx_rows(sign_in("manager").get(f"/exports/audits.xlsx?{_today()}"))
+    # The day it was conducted (half an hour ago: just after midnight, yesterday).
+    day = datetime.fromisoformat(body["conducted_at"]).astimezone(UK).date().isoformat()
+    rows = xlsx_rows(sign_in("manager").get(f"/exports/audits.xlsx?from={day}&to={day}"))
     assert [r["id"] for r in rows] == [body["id"]]
     assert isinstance(rows[0]["score"], float | int)
     assert rows[0]["items_failed"] == 1

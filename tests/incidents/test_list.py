@@ -92,7 +92,11 @@ def world(app: Flask, make_incident: Any) -> dict[str, str]:
             harm="low",
             what_happened="Said a relative took money from the purse.",
             thresholds={**no_family, "safeguarding": "yes"},
-            **_when(1),
+            # Reported just now: its referral is due by the end of the working day
+            # the office learned of it, so it is not overdue whatever the day.
+            occurred_at=iso(NOW - timedelta(minutes=10)),
+            reported_at=iso(NOW - timedelta(minutes=5)),
+            people_informed=[],
         ),
     }
     with app.app_context():

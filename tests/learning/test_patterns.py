@@ -381,7 +381,7 @@ def test_a_new_incident_after_the_thematic_review_reopens_the_pattern(staff, rep
 def test_a_team_hotspot_carries_the_incident_lists_filters(staff, teams, report):
     _team_falls(report, carer2=4, carer1=2, supervisor=2)
     (found,) = kinds(find_patterns(staff["manager"], DEFAULTS, now=NOW), "team")
-    first_day = (NOW - timedelta(days=DEFAULTS.lookback_days)).astimezone(UK).date()
+    first_day = NOW.astimezone(UK).date() - timedelta(days=DEFAULTS.lookback_days)
     assert found.list_filters == {
         "team": str(teams["Moorside round"].id),
         "category": "fall",
@@ -441,7 +441,7 @@ def test_a_branch_hotspot_lists_the_branchs_incidents_of_its_kind(staff, report)
         report(occurred_at=at(days), category="fall", person_ref="P-0002")
     found = list(kinds(find_patterns(staff["manager"], DEFAULTS, now=NOW), "branch"))
     assert found
-    first_day = (NOW - timedelta(days=DEFAULTS.lookback_days)).astimezone(UK).date()
+    first_day = NOW.astimezone(UK).date() - timedelta(days=DEFAULTS.lookback_days)
     for pattern in found:
         code = pattern.key.rsplit(":", 1)[1]
         assert pattern.list_filters == {

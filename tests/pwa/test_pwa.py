@@ -6,7 +6,15 @@ import json
 import re
 
 import settings
-from core.static_build import BUNDLES, INCIDENT_FORM_BUNDLE, OUTBOX_BUNDLE, PAGE_BUNDLE
+from core.static_build import (
+    BUNDLES,
+    INCIDENT_FORM_BUNDLE,
+    OUTBOX_BUNDLE,
+    OUTBOX_PAGE_SCRIPT,
+    PAGE_BUNDLE,
+    REPORT_BUNDLE,
+    REPORT_LATER_BUNDLE,
+)
 from pwa import services
 
 
@@ -74,9 +82,23 @@ def test_the_shell_keeps_the_bundles_and_each_script_pages_kept_before_named(cli
     page.js, which then loads its parts): with no signal the worker answers them
     from its shell, whatever revision the page names."""
     precached = {entry["url"].split("?")[0] for entry in _header(client, "PRECACHE")}
-    bundles = {f"/static/{name}" for name in (OUTBOX_BUNDLE, PAGE_BUNDLE, INCIDENT_FORM_BUNDLE)}
+    bundles = {
+        f"/static/{name}"
+        for name in (
+            OUTBOX_BUNDLE,
+            PAGE_BUNDLE,
+            INCIDENT_FORM_BUNDLE,
+            REPORT_BUNDLE,
+            REPORT_LATER_BUNDLE,
+        )
+    }
     assert bundles <= precached
-    for name in [*services.OUTBOX_SCRIPTS, *services.PAGE_SCRIPTS, *BUNDLES[INCIDENT_FORM_BUNDLE]]:
+    for name in [
+        *services.OUTBOX_SCRIPTS,
+        *services.PAGE_SCRIPTS,
+        OUTBOX_PAGE_SCRIPT,
+        *BUNDLES[INCIDENT_FORM_BUNDLE],
+    ]:
         assert f"/static/{name}" in precached, name
 
 
@@ -158,11 +180,33 @@ def test_signed_in_pages_load_the_outbox_bundle_then_the_page_bundle(sign_in):
     assert loaded == [OUTBOX_BUNDLE, PAGE_BUNDLE]
 
 
-def test_the_incident_form_loads_its_own_scripts_as_one_bundle(sign_in):
+def test_the_incident_form_loads_its_scripts_as_one_bundle_and_names_the_rest(sign_in):
+    """What the form loads (REPORT_BUNDLE) and what it names for later, to save
+    or send (REPORT_LATER_BUNDLE): together every outbox, page and form script,
+    each once, in load order within each."""
     html = sign_in("carer1").get("/incidents/new").get_data(as_text=True)
-    assert f'<script src="/static/{INCIDENT_FORM_BUNDLE}?v=' in html
-    for name in BUNDLES[INCIDENT_FORM_BUNDLE]:
-        assert f"/static/{name}" not in html
+    loaded = re.findall(r'<script src="/static/(js/[^"?]+|vendor/idb[^"?]+)\?v=', html)
+    assert loaded == ["js/app.js", REPORT_BUNDLE]
+    later = re.search(r'<meta name="candour-later-scripts" content="([^"]*)">', html)
+    assert later is not None
+    assert [url.split("?")[0] for url in later.group(1).split()] == [
+        f"/static/{REPORT_LATER_BUNDLE}"
+    ]
+    everything = [*services.OUTBOX_SCRIPTS, *services.PAGE_SCRIPTS, *BUNDLES[INCIDENT_FORM_BUNDLE]]
+    now, then = BUNDLES[REPORT_BUNDLE], BUNDLES[REPORT_LATER_BUNDLE]
+    assert sorted([*now, *then]) == sorted(everything)
+    assert now == [name for name in everything if name not in then]
+    assert then == [name for name in everything if name in then]
+
+
+def test_only_the_outbox_page_loads_the_outbox_pages_own_part(sign_in):
+    client = sign_in("carer1")
+    outbox = client.get("/outbox").get_data(as_text=True)
+    loaded = re.findall(r'<script src="/static/(js/(?:offline|bundles)/[^"?]+)\?v=', outbox)
+    assert loaded == [OUTBOX_BUNDLE, PAGE_BUNDLE, OUTBOX_PAGE_SCRIPT]
+    assert OUTBOX_PAGE_SCRIPT not in services.PAGE_SCRIPTS
+    for path in ("/", "/incidents/new"):
+        assert OUTBOX_PAGE_SCRIPT not in client.get(path).get_data(as_text=True), path
 
 
 def test_with_a_bundle_out_of_date_pages_name_its_sources_one_by_one(sign_in, app, monkeypatch):
@@ -175,3 +219,33 @@ def test_with_a_bundle_out_of_date_pages_name_its_sources_one_by_one(sign_in, ap
         r'<script src="/static/(js/(?:offline|bundles)/[^"?]+|vendor/idb[^"?]+)\?v=', html
     )
     assert loaded == services.OUTBOX_SCRIPTS + services.PAGE_SCRIPTS
+
+
+def _classes_in_css(path: str) -> set[str]:
+    css = (settings.ROOT / "static" / path).read_text(encoding="utf-8")
+    return set(re.findall(r"\.(-?[_a-zA-Z][\w-]*)", css))
+
+
+def _classes_in_html(html: str) -> set[str]:
+    return {name for found in re.findall(r'class="([^"]*)"', html) for name in found.split()}
+
+
+def test_the_report_stylesheet_keeps_every_rule_the_sign_in_page_and_the_form_use(sign_in, client):
+    """The sign-in page and /incidents/new (blank, and with the server's errors)
+    name the smaller stylesheet: every class they use that candour.css styles, it
+    styles too (purgecss.report.cjs lists what they are made of)."""
+    full = _classes_in_css("vendor/candour.css")
+    report = _classes_in_css(services.REPORT_STYLESHEET)
+    carer = sign_in("carer1")
+    pages = {
+        "sign-in": client.get("/login").get_data(as_text=True),
+        "sign-in with errors": client.post_form("/login", {"email": "x"}).get_data(as_text=True),
+        "form": carer.get("/incidents/new").get_data(as_text=True),
+        "form with errors": carer.post_form("/incidents/new", {}).get_data(as_text=True),
+    }
+    assert report < full  # smaller: other pages' rules are left out
+    for name, html in pages.items():
+        assert services.REPORT_STYLESHEET in html, name
+        used = _classes_in_html(html) & full
+        assert used, name
+        assert used <= report, (name, sorted(used - report))

@@ -8,7 +8,7 @@
 
   const P = window.CandourOffline?.pageParts;
   if (!P) return;
-  const { doc, store, queue, payloads, S, userId, pageOwner, UUID, el, unsaved } = P;
+  const { doc, store, laterParts, S, userId, pageOwner, UUID, el, unsaved } = P;
   const FORM_TIMEOUT_MS = 20 * 1000;
   // How long a submit waits to learn whether there is signal before saving on
   // the phone instead (a weak signal must not leave the carer waiting).
@@ -80,6 +80,7 @@
     if (!UUID.test(idField.value)) idField.value = S.uuid();
     const shape = S.describeForm(form);
     const kind = form.dataset.offlineForm;
+    const { payloads } = await laterParts();
     const payload = payloads.payloadFor(kind, new S.FormValues(shape.pairs), now, shape);
     const entry = {
       id: payload.id,
@@ -108,7 +109,7 @@
    * as {name: [messages]} in the form's own order, or null. A check that cannot
    * run never stands in the way: the server still checks. */
   function checkFirst(form, now) {
-    const checks = window.CandourOffline.checks;
+    const { checks, payloads } = window.CandourOffline;
     const node = form.querySelector('script[data-offline-rules]');
     if (!checks || !node) return null;
     try {
@@ -143,6 +144,7 @@
   async function sendThroughApi(form, entry) {
     // Another window or this page's own start may be sending: wait a little for
     // it rather than tell a carer with signal that it is only saved on the phone.
+    const { queue } = await laterParts();
     const result = await queue.replay({ force: true, only: [entry.id], owner: pageOwner, waitMs: SIGNAL_CHECK_MS });
     const sent = (result.sent || []).find((s) => s.id === entry.id);
     if (sent) {
@@ -183,6 +185,10 @@
     if (offset) offset.value = String(S.deviceOffset(now));
     const problem = form.parentNode?.querySelector('[data-offline-problem]');
     if (problem) problem.remove();
+    // The incident form's saving parts, the first time (see page-common.js): with
+    // neither signal nor a worker to answer, the form goes as it would with no
+    // script (prepareOrSend) and what was typed stays, on screen and as a draft.
+    const { queue } = await laterParts();
     // What the server would refuse is shown now, as it would show it, and
     // nothing is saved: a carer must not be told "saved" for a report that
     // would come back refused once they are off shift.

@@ -9,7 +9,8 @@
  *   drafts.js          what was typed, kept and put back; corrections
  *   form-capture.js    every form[data-offline-form] saves its entry on this
  *                      phone before anything is sent
- *   outbox-page.js     the outbox page
+ *   outbox-page.js     the outbox page (not in PAGE_BUNDLE: only /outbox
+ *                      loads it, after the bundle)
  *   notices.js         sign-in needed, storage (persistence, space), install hint
  *   sign-out.js        the warning before signing out with reports waiting
  *   page.js            the start: wires the parts and sends what waits
@@ -29,7 +30,7 @@
   const NS = window.CandourOffline;
   // No outbox scripts or no IndexedDB: the forms work as they would with no script.
   if (!NS?.store || !window.indexedDB) return;
-  const { store, queue, payloads } = NS;
+  const { store } = NS;
   const S = NS.serialise;
   const doc = document;
 
@@ -43,11 +44,11 @@
     try {
       const kept = sessionStorage.getItem('candour-tab');
       if (kept) return kept;
-      const made = queue.newOwner('tab');
+      const made = store.newOwner('tab');
       sessionStorage.setItem('candour-tab', made);
       return made;
     } catch {
-      return queue.newOwner('tab');
+      return store.newOwner('tab');
     }
   })();
   // Each replay from this page has its own owner within the tab's, so two
@@ -109,11 +110,42 @@
       });
   }
 
+  // --- what is needed only once something is saved or sent ------------------------
+
+  // The incident form loads the outbox's payloads, queue, photo-outbox and checks
+  // only when first needed (a save, something to send, signing out): the page
+  // names them in this meta (core/static_build.py REPORT_LATER_BUNDLE; with no
+  // signal the worker answers them from its shell). Other pages load them up front.
+  const LATER = ['payloads', 'queue', 'photoOutbox', 'checks'];
+  let later = null;
+
+  function laterParts() {
+    if (LATER.every((name) => NS[name])) return Promise.resolve(NS);
+    if (!later) {
+      const meta = doc.querySelector('meta[name="candour-later-scripts"]');
+      const urls = meta ? meta.content.split(' ').filter(Boolean) : [];
+      later = new Promise((resolve, reject) => {
+        if (!urls.length) reject(new Error('the outbox is not on this page'));
+        let last = null;
+        for (const url of urls) {
+          last = el('script', { src: url });
+          last.async = false; // in this order
+          last.addEventListener('error', reject);
+          doc.head.append(last);
+        }
+        last?.addEventListener('load', () => resolve(NS));
+      }).catch((err) => {
+        later = null; // try again next time (the signal may be back)
+        throw err;
+      });
+    }
+    return later;
+  }
+
   NS.pageParts = {
     doc,
     store,
-    queue,
-    payloads,
+    laterParts,
     S,
     userId,
     pageOwner,

@@ -22,10 +22,24 @@
     'drafts.js',
     'checks.js',
     'form-capture.js',
-    'outbox-page.js',
     'notices.js',
     'sign-out.js',
   ];
+
+  // The outbox page's own part: the outbox page names it after this file; an
+  // outbox page kept before it was a part of its own does not, so it is loaded
+  // here (the worker answers it from its shell).
+  const OUTBOX_PART = '/static/js/offline/outbox-page.js';
+
+  function loadScript(src) {
+    return new Promise((resolve) => {
+      const script = document.createElement('script');
+      script.src = src;
+      script.addEventListener('load', resolve);
+      script.addEventListener('error', resolve);
+      document.head.append(script);
+    });
+  }
 
   function loadParts(then) {
     const here = document.currentScript?.src;
@@ -49,6 +63,7 @@
 
     async function start() {
       if (!userId) return;
+      if (doc.querySelector('[data-outbox]') && !P.renderOutbox) await loadScript(OUTBOX_PART);
       // A page the server has just sent says how long this sign-in can last at
       // most (a copy the worker kept does not): the server has confirmed who is
       // signed in here, now.
@@ -77,13 +92,18 @@
       await P.renderNotices(null);
       P.showInstall();
       window.addEventListener('online', () => P.kick(true));
-      await P.kick(false);
+      // Nothing of this user's waits and the server has just sent this page, so
+      // they are signed in: nothing to send, and no need to ask who is signed in
+      // (what a replay would do, then find nothing).
+      const c = await store.counts(userId);
+      if (left && !c.waiting && !c.photosDue) await store.setMeta('signin-needed', null);
+      else await P.kick(false);
     }
 
     NS.page = {
       kick: P.kick,
       refreshBadge: P.refreshBadge,
-      renderOutbox: P.renderOutbox,
+      renderOutbox: () => P.renderOutbox?.(),
       fill: P.fill,
       userId,
       owner: pageOwner,

@@ -31,9 +31,7 @@
 
   const tuning = { backoffBaseMs: BACKOFF_BASE_MS, backoffMaxMs: BACKOFF_MAX_MS };
 
-  function newOwner(prefix) {
-    return `${prefix || 'replay'}:${NS.serialise.uuid()}`;
-  }
+  const newOwner = store.newOwner;
 
   async function fetchWithTimeout(url, init, ms) {
     const controller = new AbortController();

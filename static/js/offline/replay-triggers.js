@@ -6,7 +6,7 @@
 
   const P = window.CandourOffline?.pageParts;
   if (!P) return;
-  const { doc, store, queue, userId, replayOwner, toWorker, askForBackgroundSync } = P;
+  const { doc, store, laterParts, userId, replayOwner, toWorker, askForBackgroundSync } = P;
   // Entries whose sending changes a page kept on the phone (a bulletin's "read").
   const KEPT_STATE_KINDS = new Set(['acknowledgement']);
 
@@ -15,6 +15,12 @@
 
   async function kick(force, waitMs) {
     if (!userId) return null;
+    let queue;
+    try {
+      ({ queue } = await laterParts());
+    } catch {
+      return null; // no signal and no worker to answer: nothing could be sent now either
+    }
     const result = await queue.replay({ force, waitMs, owner: replayOwner() });
     lastResult = result;
     await afterReplay(result, force);
@@ -41,7 +47,7 @@
       delay = 1000 + Math.random() * 1000;
       again = Boolean(force);
     } else {
-      const at = await queue.nextTryAt();
+      const at = await (await laterParts()).queue.nextTryAt();
       delay = at ? Math.max(500, at - Date.now()) : 3000 + Math.random() * 2000;
     }
     if (result.stopped === 'trouble') askForBackgroundSync();
@@ -51,6 +57,7 @@
   /* After the form's own post was answered 200/201: the phone lets the entry go
    * only once the sync API confirms it has exactly this content. */
   async function confirmAfterForm(entry) {
+    const { queue } = await laterParts();
     const result = await queue.replay({ force: true, only: [entry.id], owner: replayOwner() });
     await afterReplay(result);
   }

@@ -10,6 +10,7 @@
   const { doc, store, userId, OUTBOX_URL, TAP_WAIT_MS, el, plural, toWorker } = P;
 
   async function forgetHere() {
+    await P.laterParts().catch(() => {}); // photo-outbox, to forget their photos
     await store.setMeta('device-user', null).catch(() => {});
     await window.CandourOffline.photoOutbox?.forgetPhotosOf(userId).catch(() => {});
     if (window.caches) await caches.delete(`candour-pages-u${userId}`).catch(() => {});

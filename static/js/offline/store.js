@@ -85,6 +85,11 @@
     return typeof until === 'number' && until > now && until - now <= horizon;
   }
 
+  /* A lease owner: a tab, one replay, the worker (prefix), each unique. */
+  function newOwner(prefix) {
+    return `${prefix || 'replay'}:${NS.serialise.uuid()}`;
+  }
+
   function leaseHeld(lease, now) {
     return Boolean(lease) && stillAhead(lease.until, now, LEASE_MS);
   }
@@ -400,6 +405,7 @@
     announce,
     listen,
     stillAhead,
+    newOwner,
     leaseHeld,
     isQuotaError,
     saveEntry,
