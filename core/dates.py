@@ -25,6 +25,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A moment as the database gave it, in UTC: SQLite keeps no zone (a naive
+    value is UTC, as stored); PostgreSQL gives the connection's zone."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
 def uk_today() -> date:
     return utcnow().astimezone(UK).date()
 

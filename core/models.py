@@ -11,7 +11,7 @@ from sqlalchemy import JSON, Column, DateTime, ForeignKey, String, Table, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from core.dates import utcnow
+from core.dates import as_utc, utcnow
 from extensions import db
 
 
@@ -33,11 +33,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return None if value is None else as_utc(value)
 
 
 class Role(enum.StrEnum):

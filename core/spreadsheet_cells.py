@@ -10,6 +10,7 @@ from collections.abc import Iterable
 # What a spreadsheet reads as the start of a formula (tab and carriage return
 # too: some strip them and read what follows).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_STARTS = frozenset(FORMULA_STARTS)
 
 # A CSV file starts with this so that Excel reads it as UTF-8.
 BOM = "\ufeff"
@@ -23,3 +24,16 @@ def safe_cell(value: object) -> str:
 
 def safe_row(values: Iterable[object]) -> list[str]:
     return [safe_cell(value) for value in values]
+
+
+def safe_cells(values: Iterable[object]) -> list[str]:
+    """`safe_cell` of each value: a column of an export at once (half a million
+    cells in a large file), text, the usual value, checked without a call per cell."""
+    return [
+        ("'" + value if value[:1] in _STARTS else value)
+        if type(value) is str
+        else ""
+        if value is None
+        else safe_cell(value)
+        for value in values
+    ]

@@ -5,16 +5,17 @@ skips a record the way an offset would."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import Select, and_, or_, text
 from sqlalchemy.orm import InstrumentedAttribute
 
 from extensions import db
 
-# Records read at a time.
+# Records read at a time; rows (tuples, `rows=True`) are smaller than records.
 BATCH = 500
+ROW_BATCH = 1000
 
 
 def in_batches(
@@ -23,9 +24,14 @@ def in_batches(
     key: InstrumentedAttribute[Any],
     key_of: Callable[[Any], tuple[Any, Any]],
     size: int = BATCH,
-) -> Iterator[list[Any]]:
-    """The records of `stmt` ordered by (`moment`, `key`), `size` at a time;
-    `key_of(record)` gives a record's (moment, key) values."""
+    *,
+    rows: bool = False,
+) -> Iterator[Sequence[Any]]:
+    """The records of `stmt` ordered by (`moment`, `key`), `size` at a time (or,
+    with `rows`, its rows as tuples); `key_of(record)` gives a record's (moment,
+    key) values."""
+    if rows:
+        _moments_in_utc()
     ordered = stmt.order_by(moment, key).limit(size)
     after: tuple[Any, Any] | None = None
     while True:
@@ -37,7 +43,9 @@ def in_batches(
             page = page.where(
                 moment >= after[0], or_(moment > after[0], and_(moment == after[0], key > after[1]))
             )
-        records = list(db.session.scalars(page))
+        # Rows come through the session's connection: no ORM processing of each row.
+        found = db.session.connection().execute(page) if rows else db.session.scalars(page)
+        records: Sequence[Any] = found.all()
         last = len(records) < size
         if records:
             after = key_of(records[-1])
@@ -46,3 +54,13 @@ def in_batches(
         del records
         if last:
             return
+
+
+def _moments_in_utc() -> None:
+    """On PostgreSQL, the rest of this transaction in UTC (`SET LOCAL`: undone when it
+    ends). The driver gives each timestamp in the session's time zone, converting it
+    one at a time unless that zone is UTC itself (a server left as installed is on
+    "Etc/UTC": a zone to convert into): a third of the time rows of a large file took
+    to read. Values are the same moments either way."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL TimeZone = 'UTC'"))

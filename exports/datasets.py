@@ -17,28 +17,24 @@ matched with `/api/v1`; times are UK time."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
-from sqlalchemy.orm import (
-    InstrumentedAttribute,
-    contains_eager,
-    joinedload,
-    lazyload,
-    load_only,
-)
+from sqlalchemy import ColumnElement, DateTime, Select, Text, cast, select, type_coerce
+from sqlalchemy.orm import InstrumentedAttribute, contains_eager, joinedload, lazyload
 
 from actions.models import Action, ActionSource
 from actions.queries import visible_actions
 from audits.models import Audit
 from audits.results import visible_audits
 from core import scoping
-from core.dates import Period
-from core.models import Branch, PersonSupported, User
+from core.dates import Period, as_utc
+from core.models import Branch, PersonSupported, Team, User
 from exports import columns as c
-from exports.columns import BatchFacts, Column
+from exports.batches import ROW_BATCH, in_batches
+from exports.columns import Batch, BatchRead, Column
 from extensions import db
 from governance.models import Denominator
 from incidents.models import Incident, IncidentDecision
@@ -59,10 +55,13 @@ class Dataset:
     key: InstrumentedAttribute[Any]
     key_of: Callable[[Any], tuple[Any, Any]]
     branch_id: InstrumentedAttribute[int]
-    # How the rows are loaded (related records in the same query, or not at all).
+    # How the records are loaded (related records in the same query, or not at all).
     loading: tuple[Any, ...] = ()
+    # Or: the records read as rows of these columns only (tuples, no ORM records;
+    # `loading` is then unused), which the columns read by name.
+    fields: tuple[Any, ...] = ()
     # Facts a batch's rows need, looked up once per batch.
-    batch_facts: Callable[[User, list[Any]], dict[str, Any]] = field(
+    batch_facts: Callable[[User, Sequence[Any]], dict[str, Any]] = field(
         default=lambda _user, _batch: {}
     )
     # Which records a period holds, for a dataset whose `moment` is not a
@@ -88,36 +87,59 @@ class Dataset:
         """The keys of `statement`'s records (to count them, or note them)."""
         return stmt.with_only_columns(self.key)
 
-    def rows(self, stmt: Select[Any]) -> Select[Any]:
-        """`statement` loading what the columns read, in the same queries."""
-        return stmt.options(*self.loading)
+    def batches(self, stmt: Select[Any]) -> Iterator[Sequence[Any]]:
+        """`statement`'s records (or rows), oldest first, a batch at a time, loading
+        what the columns read in the same queries."""
+        if self.fields:
+            rows = stmt.with_only_columns(*self.fields)
+            return in_batches(rows, self.moment, self.key, self.key_of, ROW_BATCH, rows=True)
+        loaded = stmt.options(*self.loading)
+        return in_batches(loaded, self.moment, self.key, self.key_of)
 
 
 def _codes(values: list[dict[str, Any]] | None) -> str:
-    return "; ".join(str(v.get("who", "")) for v in values or [])
+    return "; ".join([str(v.get("who", "")) for v in values]) if values else ""
 
 
 # --- incidents -----------------------------------------------------------------------
 
 
-# Only the columns the file has; the branch, team, person and staff each row names
-# are found in the session (`_incident_references`), not joined onto every row.
-INCIDENT_LOADING = (
-    load_only(
-        *(getattr(Incident, name) for name in (
-            "id", "reference", "status", "kind", "category", "medication_error",
-            "time_critical", "harm", "occurred_at", "reported_at", "received_at",
-            "branch_id", "team_id", "person_id", "author_id", "reviewer_id", "location",
-            "what_happened", "immediate_actions", "staff_injured", "people_informed",
-            "safeguarding", "clinical_escalation", "family_contact", "late_reason",
-            "seen_at", "triaged_at", "closed_at", "feedback", "no_review_reason", "version",
-        )),
-        raiseload=True,
-    ),
-    lazyload(Incident.branch),
-    lazyload(Incident.person),
-    lazyload(Incident.author),
+# Only the fields the file has, read as rows; the branch, team, person and staff each
+# row names are found in dictionaries loaded once per file (`_incident_references`),
+# not joined onto every row. Moments come as the database gives them (no conversion
+# of each: the file's writers take them so, `as_utc`); the people informed as their
+# JSON text, decoded a batch at a time (`_people_informed`).
+_MOMENTS = ("occurred_at", "reported_at", "received_at", "seen_at", "triaged_at", "closed_at")
+INCIDENT_FIELDS = (
+    *(getattr(Incident, name) for name in (
+        "id", "reference", "status", "kind", "category", "medication_error",
+        "time_critical", "harm", "branch_id", "team_id", "person_id", "author_id",
+        "reviewer_id", "location", "what_happened", "immediate_actions", "staff_injured",
+        "safeguarding", "clinical_escalation", "family_contact", "late_reason",
+        "feedback", "no_review_reason",
+    )),
+    *(type_coerce(getattr(Incident, name), DateTime(timezone=True)).label(name)
+      for name in _MOMENTS),
+    cast(Incident.people_informed, Text).label("people_informed"),
 )  # fmt: skip
+
+
+def _people_informed(batch: Batch) -> list[str]:
+    """Who was told (`_codes`) of each of the batch's rows, their JSON decoded in
+    one go: the rows' texts as the items of one JSON array (each a JSON value the
+    database holds: json.loads of each alone gives the same values)."""
+    texts = batch.field("people_informed")
+    try:
+        values = json.loads("[" + ",".join(texts) + "]")
+    except (TypeError, ValueError):  # a NULL among them
+        values = None
+    if values is None or len(values) != len(texts):
+        values = [None if text is None else json.loads(text) for text in texts]
+    # Most name one person: theirs without a call (as `_codes` writes it).
+    return [
+        str(value[0].get("who", "")) if type(value) is list and len(value) == 1 else _codes(value)
+        for value in values
+    ]
 
 
 def _incident_references(user: User) -> dict[str, Any]:
@@ -134,30 +156,36 @@ def _incident_references(user: User) -> dict[str, Any]:
     }
 
 
-# Each relationship an incident's row names: its id column and where it is looked up.
-_REFERENCES = {
-    "branch": ("branch_id", "branch"),
-    "team": ("team_id", "team"),
-    "person": ("person_id", "person"),
-    "author": ("author_id", "staff"),
-    "reviewer": ("reviewer_id", "staff"),
+# Where the records a row names are looked up (`_incident_references`), by model.
+_FOUND_IN: dict[str, type[Any]] = {
+    "branch": Branch,
+    "team": Team,
+    "person": PersonSupported,
+    "staff": User,
 }
 
 
-def _named(incident: Incident, facts: BatchFacts, relation: str) -> Any:
-    """The record an incident names (its branch, team, person or a member of
-    staff), from those loaded for the file, or read from the database when it is
-    not among them (staff since moved to another branch, say)."""
-    column, found_in = _REFERENCES[relation]
-    key = getattr(incident, column)
-    if key is None:
-        return None
-    found = facts.extra[found_in].get(key)
-    return found if found is not None else getattr(incident, relation)
+def _named(id_field: str, found_in: str, attribute: str | None = None) -> BatchRead:
+    """The records the batch's rows name by `id_field` (their branch, team, person
+    or a member of staff), or their `attribute`, from those loaded for the file;
+    one not among them (staff since moved to another branch, say) is read from the
+    database, once per file."""
 
+    def read(batch: Batch) -> list[Any]:
+        found: dict[int, Any] = batch.extra[found_in]
+        ids = batch.field(id_field)
+        for key in set(ids).difference(found, (None,)):
+            found[key] = db.session.get(_FOUND_IN[found_in], key)
+        if attribute is None:
+            return list(map(found.get, ids))
+        values = {
+            key: getattr(found[key], attribute)
+            for key in set(ids).difference((None,))
+            if found[key] is not None
+        }
+        return list(map(values.get, ids))
 
-def _name_of(team: Any) -> str | None:
-    return team.name if team is not None else None
+    return read
 
 
 INCIDENTS = Dataset(
@@ -165,57 +193,45 @@ INCIDENTS = Dataset(
     label="Incidents and near misses",
     sheet="Incidents",
     columns=(
-        c.text("id", lambda i: i.id, width=38),
-        c.text("reference", lambda i: i.reference, width=16),
-        c.text("status", lambda i: i.status),
-        c.text("kind", lambda i: i.kind),
-        c.text("category", lambda i: i.category),
-        c.text("medication_error", lambda i: i.medication_error),
-        c.flag("time_critical", lambda i: i.time_critical),
-        c.text("harm", lambda i: i.harm),
-        c.moment("occurred_at", lambda i: i.occurred_at),
-        c.moment("reported_at", lambda i: i.reported_at),
-        c.moment("received_at", lambda i: i.received_at),
-        Column("branch", c.Kind.TEXT, lambda i, f: _named(i, f, "branch").code),
-        Column("team", c.Kind.TEXT, lambda i, f: _name_of(_named(i, f, "team")), width=20),
+        c.text("id", "id", width=38),
+        c.text("reference", "reference", width=16),
+        c.text("status", "status"),
+        c.text("kind", "kind"),
+        c.text("category", "category"),
+        c.text("medication_error", "medication_error"),
+        c.flag("time_critical", "time_critical"),
+        c.text("harm", "harm"),
+        c.moment("occurred_at", "occurred_at"),
+        c.moment("reported_at", "reported_at"),
+        c.moment("received_at", "received_at"),
+        Column("branch", c.Kind.TEXT, _named("branch_id", "branch", "code")),
+        Column("team", c.Kind.TEXT, _named("team_id", "team", "name"), width=20),
         Column(
-            "person_ref",
-            c.Kind.TEXT,
-            lambda i, f: _named(i, f, "person"),
-            who=c.Who.PERSON,
-            width=12,
+            "person_ref", c.Kind.TEXT, _named("person_id", "person"), who=c.Who.PERSON, width=12
         ),
-        Column(
-            "reporter", c.Kind.TEXT, lambda i, f: _named(i, f, "author"), who=c.Who.STAFF, width=20
-        ),
-        c.free_text("location", lambda i: i.location),
-        c.free_text("what_happened", lambda i: i.what_happened),
-        c.free_text("immediate_actions", lambda i: i.immediate_actions),
-        c.flag("staff_injured", lambda i: i.staff_injured),
-        c.text("people_informed", lambda i: _codes(i.people_informed), width=20),
-        c.text("safeguarding", lambda i: i.safeguarding),
-        c.text("clinical_escalation", lambda i: i.clinical_escalation),
-        c.text("family_contact", lambda i: i.family_contact),
-        c.free_text("late_reason", lambda i: i.late_reason),
-        Column(
-            "reviewer",
-            c.Kind.TEXT,
-            lambda i, f: _named(i, f, "reviewer"),
-            who=c.Who.STAFF,
-            width=20,
-        ),
-        c.moment("seen_at", lambda i: i.seen_at),
-        c.moment("triaged_at", lambda i: i.triaged_at),
-        c.moment("closed_at", lambda i: i.closed_at),
-        c.free_text("feedback", lambda i: i.feedback),
-        c.free_text("no_review_reason", lambda i: i.no_review_reason),
+        Column("reporter", c.Kind.TEXT, _named("author_id", "staff"), who=c.Who.STAFF, width=20),
+        c.free_text("location", "location"),
+        c.free_text("what_happened", "what_happened"),
+        c.free_text("immediate_actions", "immediate_actions"),
+        c.flag("staff_injured", "staff_injured"),
+        Column("people_informed", c.Kind.TEXT, _people_informed, width=20),
+        c.text("safeguarding", "safeguarding"),
+        c.text("clinical_escalation", "clinical_escalation"),
+        c.text("family_contact", "family_contact"),
+        c.free_text("late_reason", "late_reason"),
+        Column("reviewer", c.Kind.TEXT, _named("reviewer_id", "staff"), who=c.Who.STAFF, width=20),
+        c.moment("seen_at", "seen_at"),
+        c.moment("triaged_at", "triaged_at"),
+        c.moment("closed_at", "closed_at"),
+        c.free_text("feedback", "feedback"),
+        c.free_text("no_review_reason", "no_review_reason"),
     ),
     records=visible_incidents,
-    loading=INCIDENT_LOADING,
+    fields=INCIDENT_FIELDS,
     referenced=_incident_references,
     moment=Incident.occurred_at,
     key=Incident.id,
-    key_of=lambda i: (i.occurred_at, i.id),
+    key_of=lambda i: (as_utc(i.occurred_at), i.id),
     branch_id=Incident.branch_id,
 )
 
@@ -223,7 +239,7 @@ INCIDENTS = Dataset(
 # --- actions -------------------------------------------------------------------------
 
 
-def _source_incidents(user: User, batch: list[Any]) -> dict[str, Any]:
+def _source_incidents(user: User, batch: Sequence[Any]) -> dict[str, Any]:
     """The references of the incidents the batch's actions came from, of those
     the user may see: an action from another's report, or from one that may be
     safeguarding, names no incident (as GET /api/v1/actions)."""
@@ -235,7 +251,7 @@ def _source_incidents(user: User, batch: list[Any]) -> dict[str, Any]:
     return {"incidents": {str(row[0]): str(row[1]) for row in rows}}
 
 
-def _source(action: Action, facts: BatchFacts, *, reference: bool) -> str | None:
+def _source(action: Action, facts: Batch, *, reference: bool) -> str | None:
     if action.source_type != ActionSource.INCIDENT.value:
         return None if reference else action.source_id
     found: str | None = facts.extra["incidents"].get(action.source_id)
@@ -258,8 +274,10 @@ ACTIONS = Dataset(
         c.staff("raised_by", lambda a: a.author),
         c.moment("created_at", lambda a: a.created_at),
         c.text("source_type", lambda a: a.source_type),
-        Column("source_id", c.Kind.TEXT, lambda a, f: _source(a, f, reference=False), width=38),
-        Column("source_reference", c.Kind.TEXT, lambda a, f: _source(a, f, reference=True)),
+        Column(
+            "source_id", c.Kind.TEXT, c.each(lambda a, f: _source(a, f, reference=False)), width=38
+        ),
+        Column("source_reference", c.Kind.TEXT, c.each(lambda a, f: _source(a, f, reference=True))),
         c.moment("done_at", lambda a: a.done_at),
         c.flag("requires_verification", lambda a: a.requires_verification),
         c.text("verification_kind", lambda a: a.verification_kind),
@@ -348,7 +366,7 @@ DUTIES = Dataset(
         c.text("status", lambda d: d.status),
         c.text("trigger", lambda d: d.trigger, width=40),
         c.moment("due_at", lambda d: d.due_at),
-        Column("overdue", c.Kind.BOOL, lambda d, f: d.is_overdue(f.now)),
+        Column("overdue", c.Kind.BOOL, c.each(lambda d, f: d.is_overdue(f.now))),
         c.staff("decided_by", lambda d: d.decided_by),
         c.moment("decided_at", lambda d: d.decided_at),
         c.moment("done_at", lambda d: d.done_at),

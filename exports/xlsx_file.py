@@ -12,7 +12,7 @@ chunks; the directory goes when the file has been sent or the download stops."""
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, time
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,7 @@ class _Sheet:
         self.sheet.freeze_panes(1, 0)
         self.rows = 0
 
-    def add(self, values: list[Any]) -> None:
+    def add(self, values: Sequence[Any]) -> None:
         self.rows += 1
         for n, (column, value) in enumerate(zip(self.columns, values, strict=True)):
             if value is not None:
@@ -68,7 +68,7 @@ class _Sheet:
 
 
 def chunks(
-    title: str, columns: tuple[Column, ...], batches: Iterable[list[list[Any]]]
+    title: str, columns: tuple[Column, ...], batches: Iterable[list[Sequence[Any]]]
 ) -> Iterator[bytes]:
     """The workbook's bytes, once it is built, a chunk at a time."""
     with tempfile.TemporaryDirectory(prefix="candour-export-") as folder:
@@ -78,7 +78,8 @@ def chunks(
         )
         sheet = _Sheet(workbook, title, columns)
         for batch in batches:
-            for values in batch:
+            # A batch's values come a column at a time: a row is one of each.
+            for values in zip(*batch, strict=True):
                 sheet.add(values)
         sheet.finish()
         workbook.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.spreadsheet_cells import safe_cell, safe_row
+from core.spreadsheet_cells import safe_cell, safe_cells, safe_row
 
 
 @pytest.mark.parametrize(
@@ -22,3 +22,8 @@ def test_other_text_is_left_as_it_is(value):
 
 def test_none_and_numbers_become_text():
     assert safe_row([None, 3, -4]) == ["", "3", "'-4"]
+
+
+def test_a_column_at_a_time_is_each_cell_made_safe():
+    values = ["=1+1", "Fell", "", None, 3, -4, "-x", "\tcmd", " =1", "@", 2.5]
+    assert safe_cells(values) == [safe_cell(v) for v in values]
