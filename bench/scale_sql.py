@@ -323,13 +323,23 @@ def export_window(today: date) -> tuple[date, date]:
 
 
 def incidents_export(conn: Connection, me: Who, today: date) -> Sequence[Any]:
+    """The file's 30 values of each incident in the period, names joined: what the
+    export writes, before it is written as text (the page formats each value as a
+    cell; the database hands over the values)."""
     first, last = export_window(today)
     return conn.execute(
         text(
-            "SELECT i.reference, i.kind, i.category, i.harm, i.status, i.occurred_at, "
-            "i.reported_at, i.received_at, b.code, p.ref, i.location, i.what_happened, "
-            "i.immediate_actions FROM incident i JOIN branch b ON b.id = i.branch_id "
+            "SELECT i.id, i.reference, i.status, i.kind, i.category, i.medication_error, "
+            "i.time_critical, i.harm, i.occurred_at, i.reported_at, i.received_at, b.code, "
+            "t.name, p.ref, a.name, i.location, i.what_happened, i.immediate_actions, "
+            "i.staff_injured, i.people_informed, i.safeguarding, i.clinical_escalation, "
+            "i.family_contact, i.late_reason, r.name, i.seen_at, i.triaged_at, i.closed_at, "
+            "i.feedback, i.no_review_reason "
+            "FROM incident i JOIN branch b ON b.id = i.branch_id "
+            "LEFT JOIN team t ON t.id = i.team_id "
             "LEFT JOIN person_supported p ON p.id = i.person_id "
+            'LEFT JOIN "user" a ON a.id = i.author_id '
+            'LEFT JOIN "user" r ON r.id = i.reviewer_id '
             f"WHERE i.branch_id IN {_in(me.branch_ids)} "
             "AND i.occurred_at >= :start AND i.occurred_at < :end ORDER BY i.occurred_at, i.id"
         ),

@@ -158,4 +158,6 @@ def test_export_sql_selects_the_rows_the_export_writes(world: dict[str, Any], si
     client = sign_in("manager")
     response = client.get(f"/exports/incidents.csv?from={first}&to={last}")
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
-    assert sorted(r["reference"] for r in rows) == sorted(r[0] for r in sql) != []
+    assert sorted(r["reference"] for r in rows) == sorted(r.reference for r in sql) != []
+    # Every value the file has: its columns, one for one.
+    assert len(sql[0]) == len(rows[0]) == 30
