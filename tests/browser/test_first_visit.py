@@ -25,6 +25,8 @@ which Chromium reports for service workers as well.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -182,15 +184,27 @@ def _visit_form_again(context: BrowserContext) -> PageWire:
     return wire
 
 
-def test_a_first_visit_with_no_service_worker_is_light_too(
-    browser: Browser, browser_context_args: dict[str, Any], live: Any
-) -> None:
+@contextmanager
+def _signed_in_with_no_worker(
+    browser: Browser, browser_context_args: dict[str, Any]
+) -> Iterator[tuple[Page, PageWire]]:
+    """A browser that blocks service workers, through the sign-in page to the form,
+    every response on the wire counted."""
     context = browser.new_context(**browser_context_args, service_workers="block")
     try:
         page = context.new_page()
         wire = PageWire()
         wire.watch(context, page)
         _sign_in_through_form(page, worker=False)
+        yield page, wire
+    finally:
+        context.close()
+
+
+def test_a_first_visit_with_no_service_worker_is_light_too(
+    browser: Browser, browser_context_args: dict[str, Any], live: Any
+) -> None:
+    with _signed_in_with_no_worker(browser, browser_context_args) as (page, wire):
         # The form's scripts ran (from the network: there is no worker).
         page.wait_for_function("() => document.documentElement.dataset.offlineForms === 'ready'")
         page.wait_for_load_state("networkidle")
@@ -202,8 +216,6 @@ def test_a_first_visit_with_no_service_worker_is_light_too(
         assert not any("/static/js/offline/" in url for url in scripts), wire.listing()
         assert not any(REPORT_LATER_BUNDLE in url for url in scripts), wire.listing()
         assert 0 < total <= NO_WORKER_LIMIT, wire.listing()
-    finally:
-        context.close()
 
 
 def test_with_no_service_worker_the_first_save_brings_the_rest_of_the_outbox(
@@ -212,12 +224,7 @@ def test_with_no_service_worker_the_first_save_brings_the_rest_of_the_outbox(
     """What the form needs only to save or send comes with the first save (with
     signal: there is no worker), once; the report reaches the server and nothing
     of it stays on the phone."""
-    context = browser.new_context(**browser_context_args, service_workers="block")
-    try:
-        page = context.new_page()
-        wire = PageWire()
-        wire.watch(context, page)
-        _sign_in_through_form(page, worker=False)
+    with _signed_in_with_no_worker(browser, browser_context_args) as (page, wire):
         page.wait_for_function(FORMS_READY)
         fill_quickly(page, "Reported from a phone that runs no service worker.")
         entry_id = current_entry_id(page)
@@ -227,5 +234,3 @@ def test_with_no_service_worker_the_first_save_brings_the_rest_of_the_outbox(
         wait_until(page, lambda: device_ids(page) == [], what="the phone to let it go")
         later = [url for url in wire.urls.values() if REPORT_LATER_BUNDLE in url]
         assert len(later) == 1, wire.listing()
-    finally:
-        context.close()
